@@ -1,0 +1,137 @@
+# ddnsd - plain Makefile.  `make`, `make run`, `make test`, `make bench`,
+# `make fuzz`, `make clean`.  `make SAN=address,undefined` builds a sanitized
+# tree under build/san (binaries in build/san/bin).
+
+CC      ?= cc
+SAN     ?=
+PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Wimplicit-fallthrough \
+	   -Wundef -Wwrite-strings -Werror
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE $(WARN) -fstack-protector-strong -g -I. $(PKG_CFLAGS)
+
+ifeq ($(SAN),)
+B       := build/rel
+BIN     := bin
+CFLAGS  ?= -O2
+ALLFLAGS = $(CFLAGS_COMMON) -D_FORTIFY_SOURCE=2 $(CFLAGS)
+LDSAN   :=
+else
+B       := build/san
+BIN     := build/san/bin
+CFLAGS  ?= -O1
+ALLFLAGS = $(CFLAGS_COMMON) $(CFLAGS) -fsanitize=$(SAN) -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDSAN   := -fsanitize=$(SAN)
+endif
+
+LIB_SRC  := $(wildcard daemon/*.c workers/*.c shm/*.c dns/*.c http/*.c)
+LIB_SRC  := $(filter-out daemon/main.c,$(LIB_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+LIBA     := $(B)/libddnsd.a
+LIBS     = $(PKG_LIBS) -luring -lpthread
+
+.PHONY: all run test test-unit test-system test-fuzz bench fuzz clean deps check-deps units
+all: check-deps $(BIN)/ddnsd $(BIN)/ddnsctl
+
+check-deps:
+	@tools/deps.sh --check
+
+deps:
+	@tools/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/ddnsd: $(B)/daemon/main.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(BIN)/ddnsctl: $(B)/tools/ddnsctl.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(B)/tests/fuzz_replay: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_pkt.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+units: $(UNIT_BIN) $(B)/tests/fuzz_replay
+
+# ---------------------------------------------------------------- run
+DEV_DIR := dev
+run: deps
+	@$(MAKE) --no-print-directory all
+	@mkdir -p $(DEV_DIR)
+	@test -f $(DEV_DIR)/config.yaml || { cp config.yaml.sample $(DEV_DIR)/config.yaml; \
+		echo "created $(DEV_DIR)/config.yaml from config.yaml.sample"; }
+	@test -f $(DEV_DIR)/data/ddnsd.db || { $(BIN)/ddnsd -c $(DEV_DIR)/config.yaml --init-db && \
+		sqlite3 $(DEV_DIR)/data/ddnsd.db < tools/sample-records.sql && \
+		echo "seeded $(DEV_DIR)/data/ddnsd.db with sample records"; }
+	@echo "try: dig @127.0.0.1 -p 5353 home.dyn.example.test A"
+	exec $(BIN)/ddnsd -c $(DEV_DIR)/config.yaml
+
+# ---------------------------------------------------------------- test
+# Unit tests and corpus replay in both builds; the system suite against the
+# release build and again against the ASan+UBSan build.
+test: deps
+	@$(MAKE) --no-print-directory all units
+	@$(MAKE) --no-print-directory SAN=address,undefined all units
+	tests/run-unit.sh build/rel
+	tests/run-unit.sh build/san
+	$(MAKE) --no-print-directory test-fuzz
+	DDNSD_BIN=bin/ddnsd tests/system/run.sh
+	DDNSD_BIN=build/san/bin/ddnsd DDNSD_SAN=1 tests/system/run.sh
+
+test-unit: all units
+	tests/run-unit.sh $(B)
+
+test-system: all
+	DDNSD_BIN=$(BIN)/ddnsd tests/system/run.sh
+
+# brief libFuzzer run (clang) when available; the corpus replay above always runs
+FUZZ_SECONDS ?= 20
+test-fuzz:
+	@if command -v clang >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt && \
+		build/fuzz/fuzz_pkt -max_total_time=$(FUZZ_SECONDS) -max_len=1500 \
+			-print_final_stats=0 build/fuzz/corpus tests/fuzz/corpus; \
+	else echo "clang not found: skipping libFuzzer run"; fi
+
+fuzz:
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_pkt
+	build/fuzz/fuzz_pkt -max_len=1500 build/fuzz/corpus tests/fuzz/corpus
+
+FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
+build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
+	@mkdir -p build/fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+
+# ---------------------------------------------------------------- bench
+BENCH_N ?= 100000
+BENCH_T ?= 10
+BENCH_R ?= 5
+bench: all
+	flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
+		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
+		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \
+		-p "reflector nsd knot project" -o bench-summary.md
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJ:.o=.d) $(B)/daemon/main.d $(B)/tools/ddnsctl.d

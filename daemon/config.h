@@ -1,0 +1,125 @@
+/*
+ * config.h - config.yaml (libyaml), validated against one schema table.
+ *
+ * cfg_load collects every problem as "FILE:LINE: reason" instead of stopping
+ * at the first.  Relative paths (database, control.socket, backup.dir) are
+ * made absolute against the config file's directory.  DDNSD_MASTER_TOKEN in
+ * the environment overrides auth.master_token.
+ */
+#ifndef DD_CONFIG_H
+#define DD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct cfg_addr {
+	char text[80];                /* as written, e.g. "127.0.0.1:5353", "[::1]:53" */
+	struct sockaddr_storage ss;   /* parsed, port included */
+	socklen_t sslen;
+};
+
+struct cfg_soa {
+	char *mname, *rname;          /* FQDN, no trailing dot, lower case */
+	uint32_t refresh, retry, expire, minimum;
+};
+
+struct cfg_zone {
+	char *name;                   /* lower case, no trailing dot */
+	uint32_t ttl;                 /* default TTL of dynamic records (default 300) */
+	char **ns;                    /* FQDNs (default: ["ns1.<zone>"]) */
+	size_t nns;
+	struct cfg_soa soa;           /* defaults: mname = ns[0], rname = hostmaster.<zone>,
+	                                 3600 600 604800 60 */
+	char **transfer_allow;        /* addresses or CIDRs */
+	size_t ntransfer_allow;
+	char **transfer_notify;       /* "ADDR:PORT" */
+	size_t ntransfer_notify;
+	char *transfer_tsig;          /* key name or NULL; must exist in tsig: */
+	int line;
+};
+
+struct cfg_tsig {
+	char *name;
+	char *algorithm;              /* hmac-sha256 | hmac-sha512 */
+	uint8_t secret[128];          /* decoded base64 */
+	size_t secret_len;
+};
+
+struct cfg_notify {
+	char *name;
+	char *type;                   /* discord | slack | webhook | command */
+	char *url;
+	char *secret;
+	char *command;
+	char **events;                /* default: all */
+	size_t nevents;
+};
+
+struct cfg {
+	char *path;                   /* absolute path of the file loaded */
+	char *dir;                    /* its directory */
+	char *database;               /* absolute (default <dir>/data/ddnsd.db) */
+	char *user;                   /* drop privileges to this user (when root), or NULL */
+	char *log_level;              /* error|warn|info|debug (default info) */
+	struct cfg_zone *zones;
+	size_t nzones;
+	struct {
+		struct cfg_addr *listen;  /* default ["127.0.0.1:5353"] */
+		size_t nlisten;
+		uint32_t workers;         /* 1..64, default 2 */
+		uint32_t tcp_max_connections; /* per worker, default 256 */
+		uint32_t tcp_idle_timeout;    /* ms, default 10000 */
+		uint16_t udp_payload;     /* EDNS payload we use, 512..4096, default 1232 */
+	} dns;
+	struct {
+		struct cfg_addr listen;   /* default 127.0.0.1:8080 */
+		char **trusted_proxies;   /* addresses or CIDRs */
+		size_t ntrusted_proxies;
+		uint32_t max_body;        /* default 65536 */
+		uint32_t rate_per_ip_per_minute; /* default 600 */
+		uint32_t rate_burst;      /* default 100 */
+		char *metrics_token;      /* "" -> NULL */
+	} http;
+	char *acme_zone;              /* default: zones[0].name */
+	char *control_socket;         /* absolute (default <dir>/run/ddnsd.sock) */
+	char *master_token;           /* env override applied; NULL if unset/empty */
+	struct cfg_tsig *tsig;
+	size_t ntsig;
+	struct cfg_notify *notify;
+	size_t nnotify;
+	struct {
+		bool enabled;             /* backup: present */
+		uint64_t interval;        /* seconds (e.g. "24h", "30m", "90s", "2d"); 0 if schedule */
+		char *schedule;           /* 5-field cron spec or NULL */
+		char *dir;                /* absolute (default <dir>/backups) */
+		uint32_t keep;            /* default 7 */
+		bool s3_enabled;
+		char *s3_endpoint, *s3_bucket, *s3_prefix, *s3_region;
+	} backup;
+	struct {
+		uint32_t capacity;        /* names, default 65536, 16..100000000 */
+		uint64_t data_bytes;      /* heap bytes, 0 = capacity * 192; accepts "64M" */
+	} table;
+};
+
+/* Collected errors, each "FILE:LINE: reason". */
+struct cfg_errors {
+	char **msg;
+	size_t n;
+};
+
+/*
+ * Loads and validates path.  On success returns 0 and *out (free with
+ * cfg_free).  On failure returns DD_ECONFIG (errs holds every problem) or
+ * DD_ENOENT/DD_EIO (errs holds one message naming the file); *out is NULL.
+ */
+int cfg_load(const char *path, struct cfg **out, struct cfg_errors *errs);
+void cfg_free(struct cfg *c);
+void cfg_errors_fini(struct cfg_errors *errs);
+
+/* Index of the zone named name (no trailing dot, any case), or -1. */
+int cfg_zone_index(const struct cfg *c, const char *name);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * answer.h - build the response to one DNS query from the shared table.
+ *
+ * Pure function of (query bytes, table contents): no sockets, no allocation,
+ * no locks.  Used by the UDP and TCP paths of the DNS workers, the fuzzer and
+ * the unit tests.
+ */
+#ifndef DD_DNS_ANSWER_H
+#define DD_DNS_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct shm_table;
+struct shm_worker_stats;
+
+#define DNS_UDP_MIN     512u   /* RFC 1035 4.2.1 */
+#define DNS_UDP_DEFAULT 1232u  /* our EDNS payload size (DNS flag day 2020) */
+#define DNS_MSG_MAX     65535u
+
+/* Per-worker scratch state, allocated once at start (see dns_answer_ctx_init). */
+struct dns_answer_ctx {
+	const struct shm_table *table;
+	uint16_t edns_udp_max;         /* our advertised/used max UDP payload */
+	struct shm_worker_stats *stats; /* may be NULL */
+	uint8_t *entry_buf;            /* SHM_ENTRY_MAX bytes: copy of looked-up entry */
+	uint8_t *entry_buf2;           /* SHM_ENTRY_MAX bytes: CNAME target / wildcard */
+	void *zone_copy;               /* struct shm_zone_copy */
+};
+
+/* Allocates the scratch buffers; returns 0 or DD_ENOMEM. */
+int dns_answer_ctx_init(struct dns_answer_ctx *ctx, const struct shm_table *table,
+			uint16_t edns_udp_max, struct shm_worker_stats *stats);
+void dns_answer_ctx_fini(struct dns_answer_ctx *ctx);
+
+/*
+ * Answers the query q[0..qlen) into out (outsz bytes; DNS_MSG_MAX is always
+ * enough).  tcp selects the size limit: UDP answers are cut to the client's
+ * EDNS size (or 512) with TC set.  Returns the response length, or 0 when the
+ * packet must be dropped (QR set, shorter than a header).  Never fails
+ * otherwise: malformed queries get FORMERR, unsupported opcodes NOTIMP.
+ */
+size_t dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out,
+		  size_t outsz, bool tcp);
+
+#endif

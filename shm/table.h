@@ -1,0 +1,235 @@
+/*
+ * table.h - the shared-memory record table.
+ *
+ * One MAP_SHARED mapping, created by the master before it forks, inherited by
+ * every worker.  It holds only offsets, never pointers, so it is valid at any
+ * address.  Layout (see docs/shm-layout.md):
+ *
+ *   struct shm_header   magic, layout version, sizes, writer pid, counters
+ *   zones[SHM_ZONES_MAX] apex name (immutable after build) + SOA/NS under a
+ *                       per-zone seqlock (the serial changes on every commit)
+ *   stats[SHM_WORKERS_MAX] per-worker counters, one cache line group each
+ *   buckets[nbuckets]   open addressing, linear probing; each bucket carries
+ *                       its own seqlock, a 32-bit hash tag, the offset and
+ *                       size of its entry block
+ *   heap                entry blocks (8-byte granules), allocated by the one
+ *                       writer with per-size free lists
+ *
+ * Concurrency: exactly one writer process at a time (the master while
+ * building, later the HTTP worker); any number of reader processes.  Readers
+ * never block and never write: shm_table_get() copies an entry into the
+ * caller's buffer and retries when the bucket's sequence changed.
+ *
+ * Entry block format (all integers in host order; the block is private to the
+ * table but its *copy* is parsed by dns/answer.c through the accessors below):
+ *
+ *   struct shm_entry   (12 bytes)
+ *   uint8_t name[name_len]              lower-case wire name, uncompressed
+ *   rrset records, nrrsets times, each:
+ *     struct shm_rrset (12 bytes, 4-byte aligned)
+ *     data[data_len]: count times { uint16_t rdlen; uint8_t rdata[rdlen] }
+ *                     (rdata exactly as on the wire, names uncompressed)
+ *     padding to 4 bytes
+ *
+ * An entry with no rrsets and nchild > 0 is an empty non-terminal (RFC 4592
+ * section 2.2.2): the table creates those itself for every ancestor of a name
+ * up to its zone's apex, and removes them when their last child goes.
+ * RRset types above 0xff00 are private (SHM_TYPE_POOL etc.): later
+ * features (load-balanced pools) add data without changing this layout.
+ */
+#ifndef DD_SHM_TABLE_H
+#define DD_SHM_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_MAGIC          0x314d5344534e4444ULL /* "DDNSDSM1" */
+#define SHM_LAYOUT_VERSION 1
+#define SHM_ZONES_MAX      64
+#define SHM_WORKERS_MAX    64
+#define SHM_NAME_MAX       255
+#define SHM_ENTRY_MAX      16384 /* largest entry block, bytes */
+#define SHM_NS_MAX         16    /* NS names per zone apex */
+#define SHM_GET_RETRIES    64    /* reader retries before giving up */
+
+/* Private rrset types (never on the wire). */
+#define SHM_TYPE_PRIVATE 0xff00
+#define SHM_TYPE_POOL    0xff01
+
+/* shm_entry.flags */
+#define SHM_ENTRY_WILDCARD 0x0001 /* owner's first label is '*' */
+
+struct shm_entry {
+	uint16_t size;     /* whole block, bytes */
+	uint8_t name_len;  /* wire length of name, 1..255 */
+	uint8_t nrrsets;   /* 0 = empty non-terminal */
+	uint16_t zone;     /* zone slot index */
+	uint16_t flags;    /* SHM_ENTRY_* */
+	uint32_t nchild;   /* names directly below this one */
+};
+
+struct shm_rrset {
+	uint16_t type;     /* DNS type, or SHM_TYPE_* */
+	uint16_t count;    /* RRs */
+	uint32_t ttl;
+	uint16_t data_len; /* bytes following this struct (without padding) */
+	uint16_t reserved;
+};
+
+/* What a writer hands to shm_table_put() for one RRset. */
+struct shm_rrset_in {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	const uint8_t *data; /* count x { u16 rdlen (host order); rdata } */
+	size_t data_len;
+};
+
+/* SOA fields of a zone; names are lower-case uncompressed wire names. */
+struct shm_soa {
+	uint32_t ttl;
+	uint32_t serial, refresh, retry, expire, minimum;
+	uint8_t mname_len, rname_len;
+	uint8_t mname[SHM_NAME_MAX];
+	uint8_t rname[SHM_NAME_MAX];
+};
+
+/* A reader's consistent copy of a zone slot (see shm_zone_get). */
+struct shm_zone_copy {
+	uint8_t apex_len;
+	uint8_t apex[SHM_NAME_MAX];
+	uint8_t nlabels; /* labels of apex, root excluded */
+	struct shm_soa soa;
+	uint32_t ns_ttl;
+	uint8_t ns_count;
+	uint8_t ns_len[SHM_NS_MAX];
+	uint8_t ns[SHM_NS_MAX][SHM_NAME_MAX];
+};
+
+/* Per-worker counters; each worker writes only its own slot (relaxed). */
+struct shm_worker_stats {
+	uint64_t queries_udp, queries_tcp;
+	uint64_t rcode[16];       /* by response rcode (low 4 bits) */
+	uint64_t badvers;         /* EDNS BADVERS answers */
+	uint64_t dropped;         /* not answered (QR set, too short) */
+	uint64_t truncated;       /* TC answers */
+	uint64_t qtype[8];        /* A AAAA TXT CNAME SOA NS ANY other */
+	uint64_t retries;         /* seqlock reader retries */
+	uint64_t tcp_conns, tcp_refused;
+	uint32_t pid;
+	uint32_t restarts;
+	uint64_t started_at;      /* unix seconds */
+	uint64_t pad[2];
+} __attribute__((aligned(64)));
+
+struct shm_table; /* process-local handle: base address and sizes */
+
+struct shm_table_params {
+	uint32_t capacity;   /* names (incl. empty non-terminals); buckets = 2x rounded up */
+	uint64_t data_bytes; /* heap size; 0 = capacity * 192 */
+	uint64_t seed;       /* hash seed; 0 = random from libsodium */
+};
+
+/*
+ * Creates a zeroed table in a new MAP_SHARED|MAP_ANONYMOUS mapping that
+ * children inherit across fork().  Returns 0, DD_EINVAL (bad params) or
+ * DD_ENOMEM (mmap failed).  The caller owns *out; shm_table_destroy unmaps.
+ */
+int shm_table_create(struct shm_table **out, const struct shm_table_params *p);
+void shm_table_destroy(struct shm_table *t);
+
+/* Bytes of the whole mapping; names stored; heap bytes in use. */
+size_t shm_table_mapping_size(const struct shm_table *t);
+uint32_t shm_table_count(const struct shm_table *t);
+uint64_t shm_table_heap_used(const struct shm_table *t);
+uint32_t shm_table_capacity(const struct shm_table *t);
+
+/* --- writer side (one writer process at a time) ------------------------ */
+
+/*
+ * Defines zone slot idx (< SHM_ZONES_MAX).  apex is a lower-case wire name.
+ * ns holds ns_count wire names back to back.  Call before readers start or
+ * for a new slot; the apex of a slot never changes in a live table.
+ */
+int shm_zone_define(struct shm_table *t, unsigned idx, const uint8_t *apex, size_t apex_len,
+		    const struct shm_soa *soa, const uint8_t *ns, size_t ns_len, unsigned ns_count,
+		    uint32_t ns_ttl);
+/* Changes a zone's SOA serial under the zone seqlock. */
+int shm_zone_set_serial(struct shm_table *t, unsigned idx, uint32_t serial);
+/* Number of defined zones (slots 0..n-1). */
+unsigned shm_zone_count(const struct shm_table *t);
+
+/*
+ * Replaces the whole entry of name (lower-case wire) in zone slot zone with
+ * these rrsets (n may be 0: same as shm_table_del).  Creates/updates the
+ * empty non-terminals between name and its zone apex.  Returns 0,
+ * DD_EINVAL (name not in zone, bad rrset), DD_ETOOBIG (entry over
+ * SHM_ENTRY_MAX) or DD_ENOSPC (no free bucket or heap space: the table is
+ * left exactly as before the call).
+ */
+int shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_len,
+		  const struct shm_rrset_in *rrsets, size_t n);
+/* Removes name's rrsets (an entry with children stays as an empty
+ * non-terminal).  Returns 0 or DD_ENOENT. */
+int shm_table_del(struct shm_table *t, const uint8_t *name, size_t name_len);
+
+/* --- reader side (any process, lock-free) ------------------------------ */
+
+/*
+ * Copies the entry of name (lower-case wire, name_len bytes) into buf
+ * (bufsz >= SHM_ENTRY_MAX is always enough).  Returns the entry size (> 0),
+ * 0 when the name is absent, or DD_EAGAIN when SHM_GET_RETRIES consecutive
+ * reads raced a writer.  The copy is private and consistent; *retries (may
+ * be NULL) is increased by the number of retries taken.
+ */
+int shm_table_get(const struct shm_table *t, const uint8_t *name, size_t name_len, void *buf,
+		  size_t bufsz, uint64_t *retries);
+
+/*
+ * Finds the zone whose apex is the longest suffix of name (lower-case wire)
+ * that starts at a label boundary.  Returns the slot index or -1.  Reads only
+ * immutable apex data: no seqlock needed.
+ */
+int shm_zone_find(const struct shm_table *t, const uint8_t *name, size_t name_len);
+/* Consistent copy of zone slot idx.  Returns 0 or DD_EAGAIN / DD_EINVAL. */
+int shm_zone_get(const struct shm_table *t, unsigned idx, struct shm_zone_copy *out);
+
+/* Per-worker stats slot i (< SHM_WORKERS_MAX). */
+struct shm_worker_stats *shm_table_stats(const struct shm_table *t, unsigned i);
+
+/* --- accessors over a copied entry (bounds were checked by the table) -- */
+
+static inline const uint8_t *
+shm_entry_name(const struct shm_entry *e)
+{
+	return (const uint8_t *)(e + 1);
+}
+
+static inline const struct shm_rrset *
+shm_entry_first(const struct shm_entry *e)
+{
+	size_t off = sizeof(*e) + e->name_len;
+	off = (off + 3u) & ~(size_t)3u;
+	return e->nrrsets ? (const struct shm_rrset *)((const uint8_t *)e + off) : NULL;
+}
+
+static inline const uint8_t *
+shm_rrset_data(const struct shm_rrset *r)
+{
+	return (const uint8_t *)(r + 1);
+}
+
+static inline const struct shm_rrset *
+shm_rrset_next(const struct shm_entry *e, const struct shm_rrset *r)
+{
+	size_t off = (size_t)((const uint8_t *)r - (const uint8_t *)e) + sizeof(*r) + r->data_len;
+	off = (off + 3u) & ~(size_t)3u;
+	return off + sizeof(*r) <= e->size ? (const struct shm_rrset *)((const uint8_t *)e + off)
+					   : NULL;
+}
+
+/* First rrset of type in e, or NULL. */
+const struct shm_rrset *shm_entry_find(const struct shm_entry *e, uint16_t type);
+
+#endif

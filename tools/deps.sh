@@ -1,0 +1,37 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages that ddnsd's build, `make run` and
+# `make test` need are installed.  As root, installs what is missing (apt-get);
+# otherwise names the missing packages and exits 1.  `--check` only checks the
+# build dependencies and says how to get them (used by plain `make`).
+set -u
+BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
+       libjansson-dev liburing-dev"
+RUN="sqlite3 bind9-dnsutils"
+TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev curl"
+mode=${1:-all}
+
+missing() {
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' "$p"
+	done
+}
+
+if [ "$mode" = "--check" ]; then
+	m=$(missing $BUILD)
+	[ -z "$m" ] && exit 0
+	echo "deps: missing build packages: $m" >&2
+	echo "deps: run 'make deps' as root, or: apt-get install $m" >&2
+	exit 1
+fi
+
+m=$(missing $BUILD $RUN $TEST)
+[ -z "$m" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: $m" >&2
+	echo "deps: run as root: apt-get install $m" >&2
+	exit 1
+fi
+echo "deps: installing $m"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q $m >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 &&
+	apt-get install -y -q $m >/dev/null; } || { echo "deps: apt-get install failed" >&2; exit 1; }
