@@ -45,6 +45,7 @@ struct cfg_tsig {
 	char *algorithm;              /* hmac-sha256 | hmac-sha512 */
 	uint8_t secret[128];          /* decoded base64 */
 	size_t secret_len;
+	int line;                     /* where the entry starts in the file */
 };
 
 struct cfg_notify {
@@ -55,6 +56,7 @@ struct cfg_notify {
 	char *command;
 	char **events;                /* default: all */
 	size_t nevents;
+	int line;                     /* where the entry starts in the file */
 };
 
 struct cfg {

@@ -1,7 +1,12 @@
 /* util.c - small helpers shared by every part of the daemon. */
-#include "daemon/dd.h"
+#include "daemon/util.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "daemon/dd.h"
 
 const char *
 dd_strerror(int err)
@@ -24,4 +29,34 @@ dd_strerror(int err)
 	default:
 		return err < 0 ? strerror(-err) : "unknown error";
 	}
+}
+
+int
+util_mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+uint64_t
+util_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

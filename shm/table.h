@@ -178,10 +178,13 @@ int shm_table_del(struct shm_table *t, const uint8_t *name, size_t name_len);
 
 /*
  * Copies the entry of name (lower-case wire, name_len bytes) into buf
- * (bufsz >= SHM_ENTRY_MAX is always enough).  Returns the entry size (> 0),
- * 0 when the name is absent, or DD_EAGAIN when SHM_GET_RETRIES consecutive
- * reads raced a writer.  The copy is private and consistent; *retries (may
- * be NULL) is increased by the number of retries taken.
+ * (bufsz >= SHM_ENTRY_MAX is always enough; align buf to 8 bytes to use the
+ * accessors below on it).  Returns the entry size (> 0), 0 when the name is
+ * absent, or DD_EAGAIN when SHM_GET_RETRIES consecutive reads raced a writer
+ * (or a writer died mid-write: see shm_table_write_in_progress).  Also
+ * DD_EINVAL (buf NULL) and DD_ETOOBIG (the entry is larger than bufsz).  The
+ * copy is private and consistent; *retries (may be NULL) is increased by the
+ * number of retries taken.
  */
 int shm_table_get(const struct shm_table *t, const uint8_t *name, size_t name_len, void *buf,
 		  size_t bufsz, uint64_t *retries);
@@ -195,8 +198,33 @@ int shm_zone_find(const struct shm_table *t, const uint8_t *name, size_t name_le
 /* Consistent copy of zone slot idx.  Returns 0 or DD_EAGAIN / DD_EINVAL. */
 int shm_zone_get(const struct shm_table *t, unsigned idx, struct shm_zone_copy *out);
 
-/* Per-worker stats slot i (< SHM_WORKERS_MAX). */
+/* Per-worker stats slot i (< SHM_WORKERS_MAX), or NULL. */
 struct shm_worker_stats *shm_table_stats(const struct shm_table *t, unsigned i);
+
+/* --- writer health (read by the master) -------------------------------- */
+
+/*
+ * True while a write (put, del, zone change) is in progress; when no writer
+ * is running, true means a writer died mid-write: some bucket or zone slot
+ * may be left odd (readers get DD_EAGAIN) or a put may be half done, and the
+ * master should rebuild the table from SQLite.
+ */
+bool shm_table_write_in_progress(const struct shm_table *t);
+/* Pid of the process writing now (0 when no write is in progress). */
+uint32_t shm_table_writer_pid(const struct shm_table *t);
+/* Write generation: increases by 2 with every completed write. */
+uint64_t shm_table_generation(const struct shm_table *t);
+/* Heap bytes in total, and bytes ever taken from the bump pointer (the
+ * high-water mark: freed blocks are reused before fresh space is taken). */
+uint64_t shm_table_heap_size(const struct shm_table *t);
+uint64_t shm_table_heap_high(const struct shm_table *t);
+
+/*
+ * Test hook: fn(arg) runs in the writer while each publish holds its
+ * sequence odd (tests use it to kill a writer mid-write).  NULL clears it.
+ * Only this process's handle is affected.
+ */
+void shm_table_hook_set(struct shm_table *t, void (*fn)(void *), void *arg);
 
 /* --- accessors over a copied entry (bounds were checked by the table) -- */
 

@@ -1,0 +1,45 @@
+#!/bin/sh
+# bench-config.sh - PROJECT_SETUP for ../shared/bench/peers.sh and updates.sh:
+# writes $BENCH_DIR/ddnsd.yaml and loads $ZONE_CSV into its SQLite database.
+set -eu
+: "${BENCH_DIR:?}" "${ZONE_NAME:?}" "${ZONE_CSV:?}"
+here=$(cd "$(dirname "$0")/.." && pwd)
+dns_port=${PROJECT_PORT:-${PROJECT_DNS_PORT:-15350}}
+http_port=${PROJECT_HTTP_PORT:-$((dns_port + 1))}
+names=$(($(wc -l < "$ZONE_CSV") + 1000))
+cat > "$BENCH_DIR/ddnsd.yaml" <<YAML
+database: ddnsd.db
+log_level: warn
+zones:
+  - name: $ZONE_NAME
+    ttl: 300
+    ns: [ns1.$ZONE_NAME]
+    soa: { mname: ns1.$ZONE_NAME, rname: hostmaster.$ZONE_NAME,
+           refresh: 3600, retry: 600, expire: 604800, minimum: 60 }
+dns:
+  listen: ["${BENCH_ADDR:-127.0.0.1}:$dns_port"]
+  workers: ${BENCH_WORKERS:-1}
+http:
+  listen: "127.0.0.1:$http_port"
+  rate_limit: { per_ip_per_minute: 100000000, burst: 100000000 }
+control:
+  socket: ddnsd.sock
+auth:
+  master_token: "${DDNSD_MASTER_TOKEN:-bench-token}"
+table:
+  capacity: $((names * 2))
+YAML
+if [ -n "${TSIG_SECRET:-}" ]; then
+	cat >> "$BENCH_DIR/ddnsd.yaml" <<YAML
+tsig:
+  - { name: update-key, algorithm: hmac-sha256, secret: "$TSIG_SECRET" }
+YAML
+fi
+rm -f "$BENCH_DIR/ddnsd.db"
+"$here/bin/ddnsd" -c "$BENCH_DIR/ddnsd.yaml" --init-db >/dev/null
+sqlite3 "$BENCH_DIR/ddnsd.db" <<SQL
+CREATE TEMP TABLE csv (name TEXT, type TEXT, value TEXT, ttl INTEGER);
+.mode csv
+.import --skip 1 $ZONE_CSV csv
+INSERT INTO records (name, type, value, ttl) SELECT lower(name), type, value, ttl FROM csv;
+SQL

@@ -1,0 +1,255 @@
+/* db.c - SQLite schema, migration and the queries the master needs. */
+#include "daemon/db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "daemon/dd.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+struct db {
+	sqlite3 *h;
+	char *path;
+};
+
+/*
+ * Schema version 1.  records is keyed by (name, type): one row per RR, an
+ * RRset being the rows that share name and type.  users, tokens and audit
+ * are filled by the HTTP API; they exist from the start so that every
+ * writer logs through the same tables.
+ */
+static const char *const db_schema_v1 =
+	"CREATE TABLE zones ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  serial INTEGER NOT NULL DEFAULT 1,"
+	"  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  username TEXT NOT NULL UNIQUE,"
+	"  admin INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  ttl INTEGER,"
+	"  owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  UNIQUE (name, type, value));"
+	"CREATE INDEX records_name_type ON records (name, type);"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,"
+	"  subdomain TEXT,"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  last_used_at INTEGER);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ts INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  actor TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  name TEXT, type TEXT, old_value TEXT, new_value TEXT, client TEXT);";
+
+static int
+db_exec(struct db *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s", db->path, err ? err : sqlite3_errmsg(db->h));
+		sqlite3_free(err);
+		return DD_EDB;
+	}
+	return 0;
+}
+
+static int
+db_user_version(struct db *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*version = 0;
+	rc = sqlite3_prepare_v2(db->h,
+				"SELECT version FROM schema_version UNION ALL SELECT 0 "
+				"WHERE NOT EXISTS (SELECT 1 FROM sqlite_master WHERE "
+				"name = 'schema_version')",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		/* no schema_version table yet: a new database */
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Brings the schema to DB_SCHEMA_VERSION in one transaction. */
+static int
+db_migrate(struct db *db)
+{
+	int version, rc;
+
+	if (db_exec(db, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	db_user_version(db, &version);
+	if (version > DB_SCHEMA_VERSION) {
+		log_warnx("%s: schema version %d is newer than this ddnsd (%d)", db->path, version,
+			  DB_SCHEMA_VERSION);
+		db_exec(db, "ROLLBACK");
+		return DD_EDB;
+	}
+	rc = 0;
+	if (version < 1) {
+		rc = db_exec(db, "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+				 "INSERT INTO schema_version VALUES (0);");
+		if (rc == 0)
+			rc = db_exec(db, db_schema_v1);
+	}
+	/* future versions: if (version < 2) { ... } */
+	if (rc == 0 && version != DB_SCHEMA_VERSION) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
+			 DB_SCHEMA_VERSION);
+		rc = db_exec(db, sql);
+		if (rc == 0)
+			log_info("%s: schema migrated from version %d to %d", db->path, version,
+				 DB_SCHEMA_VERSION);
+	}
+	if (rc < 0) {
+		db_exec(db, "ROLLBACK");
+		return rc;
+	}
+	return db_exec(db, "COMMIT");
+}
+
+int
+db_open(const char *path, struct db **out)
+{
+	struct db *db;
+	int rc;
+
+	*out = NULL;
+	if (util_mkdir_parents(path, 0750) < 0) {
+		log_warn("mkdir for %s", path);
+		return DD_EIO;
+	}
+	db = calloc(1, sizeof(*db));
+	if (db == NULL || (db->path = strdup(path)) == NULL) {
+		free(db);
+		return DD_ENOMEM;
+	}
+	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: %s", path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto failed;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			"PRAGMA foreign_keys = ON;") < 0)
+		goto failed;
+	if (db_migrate(db) < 0)
+		goto failed;
+	*out = db;
+	return 0;
+failed:
+	db_close(db);
+	return DD_EDB;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+int
+db_zone_sync(struct db *db, const char *name, uint32_t *serial)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	*serial = 1;
+	if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO zones (name) VALUES (?1)", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db->h, "SELECT serial FROM zones WHERE name = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto done;
+	*serial = (uint32_t)sqlite3_column_int64(st, 0);
+	rc = 0;
+done:
+	if (rc < 0)
+		log_warnx("%s: zone %s: %s", db->path, name, sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+db_records_foreach(struct db *db, db_record_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
+		return DD_EDB;
+	}
+	rc = 0;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 1);
+		const char *value = (const char *)sqlite3_column_text(st, 2);
+		int64_t ttl = sqlite3_column_type(st, 3) == SQLITE_NULL
+				      ? -1
+				      : sqlite3_column_int64(st, 3);
+		rc = cb(arg, name ? name : "", type ? type : "", value ? value : "", ttl);
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		log_warnx("%s: reading records: %s", db->path, sqlite3_errmsg(db->h));
+		rc = DD_EDB;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int64_t
+db_records_count(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM records", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}

@@ -1,0 +1,42 @@
+/*
+ * db.h - the SQLite store: the source of truth for records.
+ *
+ * One connection per process that uses it (never shared across fork).  The
+ * schema is created and migrated on open (table schema_version); the journal
+ * is WAL so that readers never block the one writer.
+ */
+#ifndef DD_DB_H
+#define DD_DB_H
+
+#include <stdint.h>
+
+struct db;
+
+#define DB_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating the file, its parent directories and the schema when
+ * missing) the database at path.  Returns 0 and *out, or DD_EDB / DD_EIO
+ * with the reason logged.  Refuses a database whose schema is newer than
+ * this binary knows.
+ */
+int db_open(const char *path, struct db **out);
+void db_close(struct db *db);
+
+/* Inserts zone name if missing; returns its stored SOA serial in *serial. */
+int db_zone_sync(struct db *db, const char *name, uint32_t *serial);
+
+/*
+ * Calls cb for every record ordered by name, type: name is a lower-case FQDN
+ * without trailing dot, type e.g. "A", value in presentation form, ttl -1
+ * for "zone default".  Strings live until cb returns.  A non-zero return of
+ * cb stops the walk and is returned.
+ */
+typedef int (*db_record_cb)(void *arg, const char *name, const char *type, const char *value,
+			    int64_t ttl);
+int db_records_foreach(struct db *db, db_record_cb cb, void *arg);
+
+/* Number of rows in records (for logs and status). */
+int64_t db_records_count(struct db *db);
+
+#endif

@@ -1,0 +1,224 @@
+/* proc.c - sockets bound before the privilege drop, and the drop itself. */
+#include "daemon/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "workers/workers.h"
+
+static bool
+proc_addr_is_wildcard(const struct cfg_addr *a)
+{
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+		return in->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+		return IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+	}
+	return false;
+}
+
+/* One socket of type on a, with SO_REUSEPORT when reuseport. */
+static int
+proc_socket(const struct cfg_addr *a, int type, bool reuseport)
+{
+	int fd, on = 1;
+
+	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("socket for %s", a->text);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
+		log_warn("SO_REUSEPORT on %s", a->text);
+		goto failed;
+	}
+	if (a->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (type == SOCK_DGRAM && proc_addr_is_wildcard(a)) {
+		if (a->ss.ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	}
+	if (type == SOCK_DGRAM) {
+		int sz = 4 << 20;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
+		log_warn("bind %s/%s", a->text, type == SOCK_DGRAM ? "udp" : "tcp");
+		goto failed;
+	}
+	if (type == SOCK_STREAM && listen(fd, 1024) < 0) {
+		log_warn("listen %s", a->text);
+		goto failed;
+	}
+	return fd;
+failed:
+	close(fd);
+	return -1;
+}
+
+int
+proc_listen_open(struct listen_set *ls, const struct cfg *cfg)
+{
+	size_t n = cfg->dns.nlisten * cfg->dns.workers;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->http = -1;
+	if (cfg->dns.nlisten > WORKER_LISTEN_MAX) {
+		log_warnx("%zu dns.listen addresses; at most %d are supported", cfg->dns.nlisten,
+			  WORKER_LISTEN_MAX);
+		return -1;
+	}
+	ls->naddr = cfg->dns.nlisten;
+	ls->nworkers = cfg->dns.workers;
+	ls->udp = malloc(n * sizeof(int));
+	ls->tcp = malloc(n * sizeof(int));
+	ls->wildcard = calloc(ls->naddr, sizeof(bool));
+	ls->text = calloc(ls->naddr, sizeof(char *));
+	if (!ls->udp || !ls->tcp || !ls->wildcard || !ls->text) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		ls->udp[i] = ls->tcp[i] = -1;
+	for (size_t a = 0; a < ls->naddr; a++) {
+		const struct cfg_addr *ad = &cfg->dns.listen[a];
+		ls->wildcard[a] = proc_addr_is_wildcard(ad);
+		ls->text[a] = strdup(ad->text);
+		for (size_t w = 0; w < ls->nworkers; w++) {
+			size_t k = w * ls->naddr + a;
+			if ((ls->udp[k] = proc_socket(ad, SOCK_DGRAM, true)) < 0 ||
+			    (ls->tcp[k] = proc_socket(ad, SOCK_STREAM, true)) < 0)
+				return -1;
+		}
+	}
+	ls->http = proc_socket(&cfg->http.listen, SOCK_STREAM, false);
+	return ls->http < 0 ? -1 : 0;
+}
+
+void
+proc_listen_close(struct listen_set *ls)
+{
+	size_t n = ls->naddr * ls->nworkers;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ls->udp && ls->udp[i] >= 0)
+			close(ls->udp[i]);
+		if (ls->tcp && ls->tcp[i] >= 0)
+			close(ls->tcp[i]);
+	}
+	if (ls->http >= 0)
+		close(ls->http);
+	for (size_t a = 0; ls->text && a < ls->naddr; a++)
+		free(ls->text[a]);
+	free(ls->udp);
+	free(ls->tcp);
+	free(ls->wildcard);
+	free(ls->text);
+	memset(ls, 0, sizeof(*ls));
+	ls->http = -1;
+
+}
+
+bool
+proc_listen_same(const struct listen_set *ls, const struct cfg *cfg)
+{
+	if (cfg->dns.nlisten != ls->naddr || cfg->dns.workers != ls->nworkers)
+		return false;
+	for (size_t a = 0; a < ls->naddr; a++)
+		if (strcmp(cfg->dns.listen[a].text, ls->text[a]) != 0)
+			return false;
+	return true;
+}
+
+static void
+proc_chown(const char *path, uid_t uid, gid_t gid)
+{
+	if (chown(path, uid, gid) < 0 && errno != ENOENT)
+		log_warn("chown %s", path);
+}
+
+/* The database's directory and files, and the control socket's directory. */
+static void
+proc_chown_paths(const struct cfg *cfg, uid_t uid, gid_t gid)
+{
+	static const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	char buf[4096];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", cfg->database, suffix[i]);
+		proc_chown(buf, uid, gid);
+	}
+	snprintf(buf, sizeof(buf), "%s", cfg->database);
+	proc_chown(dirname(buf), uid, gid);
+	snprintf(buf, sizeof(buf), "%s", cfg->control_socket);
+	proc_chown(dirname(buf), uid, gid);
+}
+
+int
+proc_drop_privileges(const struct cfg *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (cfg->user != NULL)
+			log_info("not root: ignoring user '%s'", cfg->user);
+		return 0;
+	}
+	if (cfg->user == NULL) {
+		log_warnx("running as root: set 'user:' to drop privileges after binding");
+		return 0;
+	}
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		log_warnx("user '%s' does not exist", cfg->user);
+		return -1;
+	}
+	proc_chown_paths(cfg, pw->pw_uid, pw->pw_gid);
+	if (setgroups(1, &pw->pw_gid) < 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+		log_warn("dropping privileges to %s", cfg->user);
+		return -1;
+	}
+	log_info("running as user %s (uid %ld)", cfg->user, (long)pw->pw_uid);
+	return 0;
+}
+
+void
+proc_child_init(pid_t master, const char *role)
+{
+	sigset_t all;
+
+	log_set_role(role);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* the master may have died between fork() and prctl() */
+	if (getppid() != master)
+		_exit(0);
+	{
+		char comm[16];
+		snprintf(comm, sizeof(comm), "ddnsd-%s", role);
+		prctl(PR_SET_NAME, comm);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&all);
+	sigaddset(&all, SIGCHLD);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+}

@@ -1,0 +1,46 @@
+/*
+ * proc.h - listening sockets, privilege drop, worker process plumbing.
+ */
+#ifndef DD_PROC_H
+#define DD_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct cfg;
+struct cfg_addr;
+
+/*
+ * Every socket the daemon serves on, bound by the master before it drops
+ * privileges.  DNS worker w owns udp[w * naddr + a] and tcp[w * naddr + a]
+ * for listen address a: one SO_REUSEPORT socket per worker and address, so
+ * the kernel spreads packets and connections over the workers.
+ */
+struct listen_set {
+	size_t naddr;
+	size_t nworkers;
+	int *udp;
+	int *tcp;
+	bool *wildcard; /* per address: bound to 0.0.0.0 / :: (needs pktinfo) */
+	int http;
+	char **text;    /* per address, as configured */
+};
+
+/* Binds everything cfg asks for.  Returns 0 or -1 with the reason logged. */
+int proc_listen_open(struct listen_set *ls, const struct cfg *cfg);
+void proc_listen_close(struct listen_set *ls);
+/* True when cfg asks for exactly the sockets ls has (reload check). */
+bool proc_listen_same(const struct listen_set *ls, const struct cfg *cfg);
+
+/*
+ * When running as root and user is set: chowns the paths that must stay
+ * writable (database, its -wal/-shm, their directory, control socket
+ * directory), then drops group and user ids.  Returns 0 or -1 (logged).
+ */
+int proc_drop_privileges(const struct cfg *cfg);
+
+/* In a freshly forked child: die with the parent, restore signals. */
+void proc_child_init(pid_t master, const char *role);
+
+#endif

@@ -1,0 +1,625 @@
+/*
+ * answer.c - build the response to one DNS query from the shared table.
+ *
+ * The hot path: no allocation, no locks, no system calls.  The reply is
+ * written once, front to back, through a bounded cursor; when it does not
+ * fit the UDP limit it is cut back to the question and TC is set.
+ */
+#include "dns/answer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/dd.h"
+#include "dns/dname.h"
+#include "dns/pkt.h"
+#include "dns/rdata.h"
+#include "dns/wire.h"
+#include "shm/table.h"
+
+#define CNAME_CHAIN_MAX 8  /* CNAME links followed inside our zones */
+#define COMP_MAX        64 /* remembered name suffixes for compression */
+#define COMP_PTR_MAX    0x3fff
+
+/* A name suffix already in the reply: where it starts and its full wire length. */
+struct comp_ent {
+	uint16_t off;
+	uint8_t len;
+};
+
+struct resp {
+	struct dns_wire_wr w;
+	struct comp_ent comp[COMP_MAX];
+	unsigned ncomp;
+	uint16_t count[3]; /* answer, authority, additional */
+	int sec;           /* section being written */
+};
+
+enum { SEC_AN, SEC_NS, SEC_AR };
+
+/* Who owns the records being written: a pointer into the reply, or a name to write. */
+struct owner {
+	uint16_t ptr; /* 0 = write name (compressed) */
+	const uint8_t *name;
+	uint8_t len;
+};
+
+/* The zone of the name being answered, copied from shm only when needed. */
+struct zone_ref {
+	int idx;
+	bool loaded;
+	struct shm_zone_copy *zc;
+};
+
+int
+dns_answer_ctx_init(struct dns_answer_ctx *ctx, const struct shm_table *table,
+		    uint16_t edns_udp_max, struct shm_worker_stats *stats)
+{
+	ctx->table = table;
+	ctx->edns_udp_max = edns_udp_max;
+	ctx->stats = stats;
+	ctx->entry_buf = malloc(SHM_ENTRY_MAX);
+	ctx->entry_buf2 = malloc(SHM_ENTRY_MAX);
+	ctx->zone_copy = malloc(sizeof(struct shm_zone_copy));
+	if (!ctx->entry_buf || !ctx->entry_buf2 || !ctx->zone_copy) {
+		dns_answer_ctx_fini(ctx);
+		return DD_ENOMEM;
+	}
+	return 0;
+}
+
+void
+dns_answer_ctx_fini(struct dns_answer_ctx *ctx)
+{
+	free(ctx->entry_buf);
+	free(ctx->entry_buf2);
+	free(ctx->zone_copy);
+	ctx->entry_buf = ctx->entry_buf2 = NULL;
+	ctx->zone_copy = NULL;
+}
+
+/* --- name compression (RFC 1035 4.1.4) -------------------------------- */
+
+/*
+ * Compares the name at off in the reply (our own output: every pointer in
+ * it goes backwards) with the lower-case wire name lname.  Both are known
+ * to have the same uncompressed length.
+ */
+static bool
+reply_name_eq(const uint8_t *msg, size_t off, const uint8_t *lname)
+{
+	size_t i = 0;
+	for (unsigned guard = 0; guard < 256; guard++) {
+		uint8_t c = msg[off];
+		if ((c & 0xc0) == 0xc0) {
+			off = (size_t)(c & 0x3f) << 8 | msg[off + 1];
+			continue;
+		}
+		if (c != lname[i])
+			return false;
+		if (c == 0)
+			return true;
+		for (uint8_t k = 1; k <= c; k++) {
+			uint8_t m = msg[off + k];
+			if (m >= 'A' && m <= 'Z')
+				m += 32;
+			if (m != lname[i + k])
+				return false;
+		}
+		off += 1u + c;
+		i += 1u + c;
+	}
+	return false;
+}
+
+static void
+comp_add(struct resp *r, size_t off, size_t len)
+{
+	if (r->ncomp < COMP_MAX && off <= COMP_PTR_MAX) {
+		r->comp[r->ncomp].off = (uint16_t)off;
+		r->comp[r->ncomp].len = (uint8_t)len;
+		r->ncomp++;
+	}
+}
+
+static int
+comp_find(const struct resp *r, const uint8_t *suffix, size_t len)
+{
+	for (unsigned i = 0; i < r->ncomp; i++)
+		if (r->comp[i].len == len && reply_name_eq(r->w.base, r->comp[i].off, suffix))
+			return r->comp[i].off;
+	return -1;
+}
+
+/* Writes lower-case wire name lname, pointing at the longest suffix already written. */
+static void
+put_name(struct resp *r, const uint8_t *lname, size_t len)
+{
+	size_t p = 0;
+	while (p < len && lname[p] != 0) {
+		int at = comp_find(r, lname + p, len - p);
+		if (at >= 0) {
+			dns_wire_write_bytes(&r->w, lname, p);
+			dns_wire_write_u16(&r->w, (uint16_t)(0xc000 | at));
+			goto done;
+		}
+		p += 1u + lname[p];
+	}
+	dns_wire_write_bytes(&r->w, lname, len);
+	p = len;
+done:
+	if (r->w.err)
+		return;
+	/* remember the labels written in full */
+	size_t start = r->w.pos - p - (p < len ? 2 : 0);
+	for (size_t q = 0; q < p && lname[q] != 0; q += 1u + lname[q])
+		comp_add(r, start + q, len - q);
+}
+
+static void
+put_owner(struct resp *r, const struct owner *o)
+{
+	if (o->ptr)
+		dns_wire_write_u16(&r->w, (uint16_t)(0xc000 | o->ptr));
+	else
+		put_name(r, o->name, o->len);
+}
+
+/* Owner, type, class IN, TTL; returns the RDLENGTH offset. */
+static size_t
+put_rr_head(struct resp *r, const struct owner *o, uint16_t type, uint32_t ttl)
+{
+	put_owner(r, o);
+	dns_wire_write_u16(&r->w, type);
+	dns_wire_write_u16(&r->w, DNS_CLASS_IN);
+	dns_wire_write_u32(&r->w, ttl);
+	size_t at = r->w.pos;
+	dns_wire_write_u16(&r->w, 0);
+	return at;
+}
+
+static void
+put_rr_end(struct resp *r, size_t rdlen_at)
+{
+	if (r->w.err)
+		return;
+	dns_wire_patch_u16(&r->w, rdlen_at, (uint16_t)(r->w.pos - rdlen_at - 2));
+	r->count[r->sec]++;
+}
+
+/* --- records from the table and the zone slot -------------------------- */
+
+static bool
+type_has_name_rdata(uint16_t type)
+{
+	/* RFC 3597 4: compression only inside the RFC 1035 types */
+	return type == DNS_TYPE_CNAME || type == DNS_TYPE_NS;
+}
+
+/*
+ * Writes every RR of rs; returns the first RR's rdata (a name for CNAME)
+ * and its length through first/first_len when non-NULL.
+ */
+static void
+put_rrset(struct resp *r, const struct owner *o, const struct shm_rrset *rs,
+	  const uint8_t **first, size_t *first_len)
+{
+	const uint8_t *d = shm_rrset_data(rs);
+	size_t p = 0, dlen = rs->data_len;
+
+	for (unsigned i = 0; i < rs->count; i++) {
+		uint16_t rdlen;
+		if (dlen - p < 2)
+			return;
+		memcpy(&rdlen, d + p, 2);
+		p += 2;
+		if (dlen - p < rdlen)
+			return;
+		const uint8_t *rd = d + p;
+		p += rdlen;
+		if (first && i == 0) {
+			*first = rd;
+			*first_len = rdlen;
+		}
+		size_t at = put_rr_head(r, o, rs->type, rs->ttl);
+		if (type_has_name_rdata(rs->type) && dns_dname_wire_len(rd, rdlen) == (int)rdlen)
+			put_name(r, rd, rdlen);
+		else
+			dns_wire_write_bytes(&r->w, rd, rdlen);
+		put_rr_end(r, at);
+	}
+}
+
+static void
+put_soa(struct resp *r, const struct shm_zone_copy *zc, const struct owner *o, bool negative)
+{
+	const struct shm_soa *s = &zc->soa;
+	/* RFC 2308 3: negative answers carry min(SOA TTL, SOA MINIMUM) */
+	uint32_t ttl = negative && s->minimum < s->ttl ? s->minimum : s->ttl;
+	struct owner apex = {0, zc->apex, zc->apex_len};
+	size_t at = put_rr_head(r, o ? o : &apex, DNS_TYPE_SOA, ttl);
+
+	put_name(r, s->mname, s->mname_len);
+	put_name(r, s->rname, s->rname_len);
+	dns_wire_write_u32(&r->w, s->serial);
+	dns_wire_write_u32(&r->w, s->refresh);
+	dns_wire_write_u32(&r->w, s->retry);
+	dns_wire_write_u32(&r->w, s->expire);
+	dns_wire_write_u32(&r->w, s->minimum);
+	put_rr_end(r, at);
+}
+
+static int
+zone_load(struct dns_answer_ctx *ctx, struct zone_ref *z)
+{
+	if (z->loaded)
+		return 0;
+	if (shm_zone_get(ctx->table, (unsigned)z->idx, z->zc) < 0)
+		return DD_EAGAIN;
+	z->loaded = true;
+	return 0;
+}
+
+/* Glue for in-zone NS names (RFC 1034 4.3.2 step 3a); dropped if it does not fit. */
+static void
+put_glue(struct dns_answer_ctx *ctx, struct resp *r, const struct shm_zone_copy *zc)
+{
+	static const uint16_t types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+	size_t pos = r->w.pos;
+	unsigned ncomp = r->ncomp;
+	uint16_t n = r->count[SEC_AR];
+
+	r->sec = SEC_AR;
+	for (unsigned i = 0; i < zc->ns_count && i < SHM_NS_MAX; i++) {
+		const uint8_t *ns = zc->ns[i];
+		if (shm_zone_find(ctx->table, ns, zc->ns_len[i]) < 0)
+			continue;
+		if (shm_table_get(ctx->table, ns, zc->ns_len[i], ctx->entry_buf2, SHM_ENTRY_MAX,
+				  NULL) <= 0)
+			continue;
+		const struct shm_entry *e = (const struct shm_entry *)ctx->entry_buf2;
+		struct owner o = {0, ns, zc->ns_len[i]};
+		for (unsigned t = 0; t < 2; t++) {
+			const struct shm_rrset *rs = shm_entry_find(e, types[t]);
+			if (rs)
+				put_rrset(r, &o, rs, NULL, NULL);
+		}
+	}
+	if (r->w.err) {
+		r->w.err = 0;
+		r->w.pos = pos;
+		r->ncomp = ncomp;
+		r->count[SEC_AR] = n;
+	}
+}
+
+static void
+put_ns(struct dns_answer_ctx *ctx, struct resp *r, const struct shm_zone_copy *zc,
+       const struct owner *o)
+{
+	for (unsigned i = 0; i < zc->ns_count && i < SHM_NS_MAX; i++) {
+		size_t at = put_rr_head(r, o, DNS_TYPE_NS, zc->ns_ttl);
+		put_name(r, zc->ns[i], zc->ns_len[i]);
+		put_rr_end(r, at);
+	}
+	if (!r->w.err)
+		put_glue(ctx, r, zc);
+}
+
+/* --- lookup ------------------------------------------------------------- */
+
+/* Offset in name of the suffix with keep labels (name has nlab labels). */
+static size_t
+suffix_off(const uint8_t *name, unsigned nlab, unsigned keep)
+{
+	size_t p = 0;
+	for (unsigned i = 0; i + keep < nlab; i++)
+		p += 1u + name[p];
+	return p;
+}
+
+/*
+ * RFC 4592 3.3.1: name does not exist; find its closest encloser (empty
+ * non-terminals exist) and the wildcard "*.<closest encloser>".  Returns
+ * the wildcard's entry copied into ctx->entry_buf, NULL if there is none,
+ * and sets *err to DD_EAGAIN when the table kept racing.
+ */
+static const struct shm_entry *
+wildcard_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
+	      const struct shm_zone_copy *zc, uint64_t *retries, int *err)
+{
+	unsigned nlab = dns_dname_count_labels(name);
+	size_t ce = len;
+	uint8_t wild[DNS_DNAME_MAX];
+
+	for (unsigned keep = nlab - 1; keep >= zc->nlabels && keep < nlab; keep--) {
+		size_t off = suffix_off(name, nlab, keep);
+		if (keep == zc->nlabels) {
+			ce = off; /* the apex always exists */
+			break;
+		}
+		int n = shm_table_get(ctx->table, name + off, len - off, ctx->entry_buf2,
+				      SHM_ENTRY_MAX, retries);
+		if (n < 0) {
+			*err = n;
+			return NULL;
+		}
+		if (n > 0) {
+			ce = off;
+			break;
+		}
+	}
+	if (ce >= len || len - ce + 2 > DNS_DNAME_MAX)
+		return NULL;
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, name + ce, len - ce);
+	int n = shm_table_get(ctx->table, wild, len - ce + 2, ctx->entry_buf, SHM_ENTRY_MAX,
+			      retries);
+	if (n < 0)
+		*err = n;
+	return n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
+}
+
+static const struct shm_rrset *
+first_public_rrset(const struct shm_entry *e)
+{
+	for (const struct shm_rrset *rs = shm_entry_first(e); rs; rs = shm_rrset_next(e, rs))
+		if (rs->type < SHM_TYPE_PRIVATE)
+			return rs;
+	return NULL;
+}
+
+static bool
+chain_seen(uint8_t (*names)[DNS_DNAME_MAX + 1], unsigned n, const uint8_t *qname, size_t qlen,
+	   const uint8_t *t, size_t tlen)
+{
+	if (tlen == qlen && memcmp(t, qname, tlen) == 0)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (names[i][0] == tlen && memcmp(names[i] + 1, t, tlen) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Fills the answer (and authority) sections for the question; returns the
+ * rcode.  The final rcode is that of the last name looked up (RFC 6604 3).
+ */
+static int
+resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int zidx)
+{
+	uint64_t retries = 0, *rp = ctx->stats ? &ctx->stats->retries : &retries;
+	uint16_t qtype = p->qtype;
+	struct zone_ref z = {zidx, false, ctx->zone_copy};
+	struct owner o = {DNS_HDR_LEN, NULL, 0};
+	const uint8_t *name = p->lname;
+	size_t len = p->qname_len;
+	/* names[i]: length byte, then the i-th CNAME target */
+	uint8_t names[CNAME_CHAIN_MAX][DNS_DNAME_MAX + 1];
+
+	for (unsigned link = 0;; link++) {
+		int n = shm_table_get(ctx->table, name, len, ctx->entry_buf, SHM_ENTRY_MAX, rp);
+		if (n < 0)
+			return DNS_RCODE_SERVFAIL;
+		const struct shm_entry *e = n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
+		bool need_zone = !e || qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_NS ||
+				 qtype == DNS_TYPE_ANY;
+		if (need_zone && zone_load(ctx, &z) < 0)
+			return DNS_RCODE_SERVFAIL;
+		bool apex = need_zone && len == z.zc->apex_len && memcmp(name, z.zc->apex, len) == 0;
+
+		if (!e && !apex) {
+			int err = 0;
+			e = wildcard_find(ctx, name, len, z.zc, rp, &err);
+			if (err)
+				return DNS_RCODE_SERVFAIL;
+			if (!e) {
+				r->sec = SEC_NS;
+				put_soa(r, z.zc, NULL, true);
+				return DNS_RCODE_NXDOMAIN;
+			}
+		}
+		if (apex && (qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_ANY)) {
+			/* RFC 8482 4.2: one RRset is enough for ANY; the SOA at the apex */
+			put_soa(r, z.zc, &o, false);
+			return DNS_RCODE_NOERROR;
+		}
+		if (apex && qtype == DNS_TYPE_NS) {
+			put_ns(ctx, r, z.zc, &o);
+			return DNS_RCODE_NOERROR;
+		}
+		const struct shm_rrset *rs = NULL;
+		if (e && qtype == DNS_TYPE_ANY)
+			rs = first_public_rrset(e);
+		else if (e && qtype < SHM_TYPE_PRIVATE)
+			rs = shm_entry_find(e, qtype);
+		if (rs) {
+			put_rrset(r, &o, rs, NULL, NULL);
+			return DNS_RCODE_NOERROR;
+		}
+		const struct shm_rrset *cn = e && qtype != DNS_TYPE_CNAME
+						     ? shm_entry_find(e, DNS_TYPE_CNAME)
+						     : NULL;
+		if (!cn) {
+			/* NODATA (RFC 2308 2.2): the name exists, the type does not */
+			if (zone_load(ctx, &z) < 0)
+				return DNS_RCODE_SERVFAIL;
+			r->sec = SEC_NS;
+			put_soa(r, z.zc, NULL, true);
+			return DNS_RCODE_NOERROR;
+		}
+		const uint8_t *t = NULL;
+		size_t tlen = 0;
+		put_rrset(r, &o, cn, &t, &tlen);
+		/* RFC 1034 3.6.2: restart at the target while it is ours */
+		if (!t || dns_dname_wire_len(t, tlen) != (int)tlen || link + 1 >= CNAME_CHAIN_MAX ||
+		    chain_seen(names, link, p->lname, p->qname_len, t, tlen))
+			return DNS_RCODE_NOERROR;
+		int tz = shm_zone_find(ctx->table, t, tlen);
+		if (tz < 0)
+			return DNS_RCODE_NOERROR;
+		names[link][0] = (uint8_t)tlen;
+		memcpy(names[link] + 1, t, tlen);
+		if (tz != z.idx) {
+			z.idx = tz;
+			z.loaded = false;
+		}
+		name = names[link] + 1;
+		len = tlen;
+		o.ptr = 0;
+		o.name = name;
+		o.len = (uint8_t)len;
+	}
+}
+
+/* --- the reply ---------------------------------------------------------- */
+
+static unsigned
+qtype_slot(uint16_t qtype)
+{
+	switch (qtype) {
+	case DNS_TYPE_A:
+		return 0;
+	case DNS_TYPE_AAAA:
+		return 1;
+	case DNS_TYPE_TXT:
+		return 2;
+	case DNS_TYPE_CNAME:
+		return 3;
+	case DNS_TYPE_SOA:
+		return 4;
+	case DNS_TYPE_NS:
+		return 5;
+	case DNS_TYPE_ANY:
+		return 6;
+	default:
+		return 7;
+	}
+}
+
+/* Writes the question as sent (letter case kept, RFC 1035 7.1 / 0x20). */
+static void
+put_question(struct resp *r, const struct dns_pkt *p)
+{
+	dns_wire_write_bytes(&r->w, p->qname, p->qname_len);
+	dns_wire_write_u16(&r->w, p->qtype);
+	dns_wire_write_u16(&r->w, p->qclass);
+	if (r->w.err)
+		return;
+	for (unsigned i = 0; i < p->qlabels; i++)
+		comp_add(r, DNS_HDR_LEN + p->label_off[i], p->qname_len - p->label_off[i]);
+}
+
+static uint16_t
+udp_limit(const struct dns_answer_ctx *ctx, const struct dns_pkt *p)
+{
+	/* RFC 6891 6.2.3 / 6.2.5: below 512 means 512 */
+	if (!p->has_edns)
+		return DNS_UDP_MIN;
+	uint16_t lim = p->edns.udp_size < ctx->edns_udp_max ? p->edns.udp_size : ctx->edns_udp_max;
+	return lim < DNS_UDP_MIN ? DNS_UDP_MIN : lim;
+}
+
+static void
+put_header(uint8_t *out, const struct dns_pkt *p, uint16_t flags, const uint16_t counts[4])
+{
+	dns_wire_put_u16(out, p->id);
+	dns_wire_put_u16(out + 2, flags);
+	for (unsigned i = 0; i < 4; i++)
+		dns_wire_put_u16(out + 4 + 2 * i, counts[i]);
+}
+
+static void
+count_stats(struct shm_worker_stats *st, const struct dns_pkt *p, int rcode, bool tc)
+{
+	if (!st)
+		return;
+	if (p->has_question)
+		st->qtype[qtype_slot(p->qtype)]++;
+	if (rcode == DNS_RCODE_BADVERS)
+		st->badvers++;
+	else
+		st->rcode[rcode & 0xf]++;
+	if (tc)
+		st->truncated++;
+}
+
+size_t
+dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out, size_t outsz,
+	   bool tcp)
+{
+	struct dns_pkt p;
+	struct resp r;
+	int rc = dns_pkt_parse(&p, q, qlen);
+
+	if (rc == DD_EINVAL || outsz < DNS_HDR_LEN) {
+		if (ctx->stats)
+			ctx->stats->dropped++;
+		return 0;
+	}
+	size_t limit = tcp ? DNS_MSG_MAX : udp_limit(ctx, &p);
+	if (limit > outsz)
+		limit = outsz;
+	/* room for our OPT is kept back so that it always fits after a cut */
+	bool edns = rc == 0 && p.has_edns;
+	size_t optlen = edns && limit >= DNS_HDR_LEN + DNS_EDNS_OPT_LEN ? DNS_EDNS_OPT_LEN : 0;
+	edns = optlen != 0;
+
+	dns_wire_wr_init(&r.w, out, limit - optlen);
+	r.ncomp = 0;
+	r.count[0] = r.count[1] = r.count[2] = 0;
+	r.sec = SEC_AN;
+	r.w.pos = DNS_HDR_LEN;
+
+	int rcode;
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p.flags & (0xf << 11)) | (p.flags & DNS_FLAG_RD));
+	bool question = p.has_question;
+	if (question)
+		put_question(&r, &p);
+	if (r.w.err) { /* outsz too small even for the question */
+		question = false;
+		r.w.err = 0;
+		r.w.pos = DNS_HDR_LEN;
+		flags |= DNS_FLAG_TC;
+	}
+	size_t qend = r.w.pos;
+
+	if (rc == DD_EFORMERR)
+		rcode = DNS_RCODE_FORMERR;
+	else if (DNS_OPCODE(p.flags) != DNS_OPCODE_QUERY)
+		rcode = DNS_RCODE_NOTIMP;
+	else if (p.has_edns && p.edns.version > 0)
+		rcode = DNS_RCODE_BADVERS; /* RFC 6891 6.1.3 */
+	else if (p.qclass != DNS_CLASS_IN && p.qclass != DNS_CLASS_ANY)
+		rcode = DNS_RCODE_REFUSED;
+	else if (p.qtype == DNS_TYPE_MAILA || p.qtype == DNS_TYPE_MAILB)
+		rcode = DNS_RCODE_NOTIMP;
+	else {
+		int zidx = shm_zone_find(ctx->table, p.lname, p.qname_len);
+		if (zidx < 0 || p.qtype == DNS_TYPE_AXFR || p.qtype == DNS_TYPE_IXFR) {
+			rcode = DNS_RCODE_REFUSED;
+		} else {
+			rcode = resolve(ctx, &r, &p, zidx);
+			if (rcode != DNS_RCODE_SERVFAIL)
+				flags |= DNS_FLAG_AA;
+		}
+	}
+	if (r.w.err || rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_BADVERS) {
+		/* RFC 2181 9: what does not fit is cut back to the question, with TC */
+		if (r.w.err)
+			flags |= DNS_FLAG_TC;
+		r.w.pos = qend;
+		r.count[0] = r.count[1] = r.count[2] = 0;
+	}
+	if (edns) {
+		uint8_t ext = (uint8_t)(rcode >> 4);
+		r.w.pos += dns_edns_build(out + r.w.pos, ctx->edns_udp_max, ext, p.edns.do_bit);
+		r.count[SEC_AR]++;
+	}
+	flags |= (uint16_t)(rcode & 0xf);
+	uint16_t counts[4] = {question ? 1 : 0, r.count[0], r.count[1], r.count[2]};
+	put_header(out, &p, flags, counts);
+	count_stats(ctx->stats, &p, rcode, (flags & DNS_FLAG_TC) != 0);
+	return r.w.pos;
+}

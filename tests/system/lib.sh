@@ -1,0 +1,525 @@
+# lib.sh - helpers for the ddnsd system tests; sourced by every t_*.sh.
+#
+# Runs the real daemon in a temporary directory on random unprivileged ports
+# of 127.0.0.1, queries it with dig and small Python clients, and prints
+# TAP ("ok N - ...", "not ok N - ...", "1..N").  Every wait is bounded.  The
+# EXIT trap stops only the processes this file started (by pid) and fails
+# the test if a daemon log holds a sanitizer report or a "fatal" line.
+#
+# Environment: DDNSD_BIN (default bin/ddnsd), DDNSD_SAN=1 (sanitizer build:
+# longer timeouts), T_DIR (work directory; created and removed when unset).
+
+set -u
+export LC_ALL=C
+
+SYS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SYS_DIR/../.." && pwd)
+PY=/usr/bin/python3
+DDNSD_BIN=${DDNSD_BIN:-bin/ddnsd}
+case $DDNSD_BIN in /*) ;; *) DDNSD_BIN=$ROOT/$DDNSD_BIN ;; esac
+export DDNSD_BIN
+
+# Sanitizer builds start and answer more slowly: scale every timeout.
+if [ "${DDNSD_SAN:-0}" = 1 ]; then SLOW=3; else SLOW=1; fi
+
+T_OWN_DIR=0
+if [ -z "${T_DIR:-}" ]; then
+	T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ddnsd-test.XXXXXX")
+	T_OWN_DIR=1
+fi
+mkdir -p "$T_DIR"
+
+T_N=0          # checks run
+T_FAILED=0     # checks failed
+DAEMON_PID=    # master of the daemon started last (empty when stopped)
+DAEMON_LOG=    # its log file
+DAEMON_N=0     # daemons started so far (one log file each)
+BG_PIDS=()     # other background processes started by the test
+
+ZONE=example.test
+ZONE2=other.test
+CONF=$T_DIR/ddnsd.yaml
+DB=$T_DIR/data/ddnsd.db
+WORKERS=2
+TCP_MAX=64
+TCP_IDLE=10000
+LOG_LEVEL=info
+DNS_PORT=
+HTTP_PORT=
+
+# ---------------------------------------------------------------- TAP output
+
+pass()
+{
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $1"
+}
+
+# fail DESC [DETAIL...]: a failed check; DETAIL lines are printed as comments.
+fail()
+{
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'
+	done
+}
+
+note()
+{
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+assert_eq()
+{
+	local desc=$1 want=$2 got=$3
+	if [ "$want" = "$got" ]; then
+		pass "$desc"
+	else
+		fail "$desc" "expected: $want" "got:      $got"
+	fi
+}
+
+# assert_match DESC ERE TEXT: some line of TEXT matches the extended regex.
+assert_match()
+{
+	local desc=$1 re=$2 text=$3
+	if printf '%s\n' "$text" | grep -Eq -- "$re"; then
+		pass "$desc"
+	else
+		fail "$desc" "expected a line matching: $re" "got:" "$text"
+	fi
+}
+
+# assert_nomatch DESC ERE TEXT: no line of TEXT matches.
+assert_nomatch()
+{
+	local desc=$1 re=$2 text=$3
+	if printf '%s\n' "$text" | grep -Eq -- "$re"; then
+		fail "$desc" "expected no line matching: $re" "got:" "$text"
+	else
+		pass "$desc"
+	fi
+}
+
+# assert_rc DESC WANT CMD...: CMD exits with status WANT.
+assert_rc()
+{
+	local desc=$1 want=$2 out rc
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc" "command: $*" "expected exit status $want, got $rc" "output:" "$out"
+	fi
+}
+
+# py_checks SCRIPT ARGS...: runs a Python helper (Debian's python3 with
+# dnspython) that prints "PASS desc" / "FAIL desc" and "  detail" lines;
+# each becomes one TAP check.  A helper that prints nothing fails.
+py_checks()
+{
+	local script=$1 out rc line n=0 desc= detail=() state=
+	shift
+	out=$(timeout $((60 * SLOW)) "$PY" "$SYS_DIR/$script" "$@" 2>&1)
+	rc=$?
+	flush_py()
+	{
+		[ -n "$state" ] || return 0
+		if [ "$state" = PASS ]; then pass "$desc"; else fail "$desc" "${detail[@]}"; fi
+		state=
+		detail=()
+	}
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) flush_py; state=PASS; desc=${line#PASS }; n=$((n + 1)) ;;
+		"FAIL "*) flush_py; state=FAIL; desc=${line#FAIL }; n=$((n + 1)) ;;
+		"NOTE "*) note "${line#NOTE }" ;;
+		*) if [ -n "$state" ]; then detail+=("$line"); else note "$line"; fi ;;
+		esac
+	done <<<"$out"
+	flush_py
+	if [ $n -eq 0 ] || { [ $rc -ne 0 ] && [ $rc -ne 1 ]; }; then
+		fail "$script $* ran (exit $rc)" "$out"
+	fi
+}
+
+# ---------------------------------------------------------------- time
+
+now_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# tmo SECONDS: the timeout to use, scaled for sanitizer builds.
+tmo()
+{
+	echo $(($1 * SLOW))
+}
+
+# wait_until TIMEOUT_MS CMD...: polls CMD every 50 ms; 0 when it succeeded.
+wait_until()
+{
+	local limit=$1 end
+	shift
+	end=$(($(now_ms) + limit))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# ---------------------------------------------------------------- processes
+
+# proc_alive PID: the process exists and is not a zombie.
+proc_alive()
+{
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+proc_dead()
+{
+	! proc_alive "$1"
+}
+
+# children PID: pids of the live children of PID, one a line, sorted.
+children()
+{
+	local p
+	for p in $(pgrep -P "$1" 2>/dev/null); do
+		proc_alive "$p" && echo "$p"
+	done | sort -n
+}
+
+# all_dead PID...: none of them is alive.
+all_dead()
+{
+	local p
+	for p in "$@"; do
+		proc_alive "$p" && return 1
+	done
+	return 0
+}
+
+# dns_worker_pids: live children of the master that log as "dns[N][PID]",
+# or, when none has logged yet, the children holding a UDP socket on the
+# DNS port.
+dns_worker_pids()
+{
+	local kids p found=
+	kids=$(children "$DAEMON_PID")
+	for p in $kids; do
+		if grep -q "dns\[[0-9]*\]\[$p\]" "$DAEMON_LOG" 2>/dev/null; then
+			echo "$p"
+			found=1
+		fi
+	done
+	[ -n "$found" ] && return 0
+	for p in $kids; do
+		if ss -lunpH "sport = :$DNS_PORT" 2>/dev/null | grep -q "pid=$p,"; then
+			echo "$p"
+		fi
+	done
+}
+
+# http_worker_pid: the live child of the master that is not a DNS worker.
+http_worker_pid()
+{
+	local kids dns p
+	kids=$(children "$DAEMON_PID")
+	dns=" $(dns_worker_pids | tr '\n' ' ') "
+	for p in $kids; do
+		case $dns in *" $p "*) ;; *) echo "$p"; return 0 ;; esac
+	done
+}
+
+# ---------------------------------------------------------------- ports, config, database
+
+# pick_ports: sets DNS_PORT and HTTP_PORT to distinct unprivileged ports that
+# are free for TCP and UDP on 127.0.0.1 (below the ephemeral range).
+pick_ports()
+{
+	local p
+	p=$("$PY" "$SYS_DIR/ports.py" 2) || { echo "cannot find free ports" >&2; exit 1; }
+	DNS_PORT=${p%% *}
+	HTTP_PORT=${p##* }
+}
+
+# write_config [FILE]: the standard two-zone config, from WORKERS, TCP_MAX,
+# TCP_IDLE, LOG_LEVEL, DNS_PORT, HTTP_PORT.
+write_config()
+{
+	local f=${1:-$CONF}
+	[ -n "$DNS_PORT" ] || pick_ports
+	cat >"$f" <<EOF
+# ddnsd system test config
+database: data/ddnsd.db
+log_level: $LOG_LEVEL
+zones:
+  - name: $ZONE
+    ttl: 300
+    ns: [ns1.$ZONE, ns2.$ZONE]
+    soa: { mname: ns1.$ZONE, rname: hostmaster.$ZONE,
+           refresh: 3600, retry: 600, expire: 604800, minimum: 60 }
+  - name: $ZONE2
+    ttl: 120
+    ns: [ns1.$ZONE2]
+    soa: { mname: ns1.$ZONE2, rname: hostmaster.$ZONE2,
+           refresh: 7200, retry: 900, expire: 1209600, minimum: 30 }
+dns:
+  listen: ["127.0.0.1:$DNS_PORT"]
+  workers: $WORKERS
+  tcp_max_connections: $TCP_MAX
+  tcp_idle_timeout: $TCP_IDLE
+  udp_payload: 1232
+http:
+  listen: "127.0.0.1:$HTTP_PORT"
+control:
+  socket: run/ddnsd.sock
+auth:
+  master_token: system-test-master-token
+table:
+  capacity: 1000
+EOF
+}
+
+# init_db: creates the schema with --init-db (fails the test if that fails).
+init_db()
+{
+	local out rc
+	out=$("$DDNSD_BIN" -c "$CONF" --init-db 2>&1)
+	rc=$?
+	echo "$out" >>"$T_DIR/init-db.log"
+	if [ $rc -ne 0 ] || [ ! -f "$DB" ]; then
+		fail "--init-db creates $DB" "exit status $rc" "$out"
+		return 1
+	fi
+}
+
+sql_quote()
+{
+	printf "'%s'" "${1//\'/\'\'}"
+}
+
+# add_record NAME TYPE VALUE [TTL]: inserts one row with the sqlite3 CLI.
+add_record()
+{
+	local ttl=${4:-NULL} now
+	now=$(date +%s)
+	sqlite3 "$DB" "INSERT INTO records(name, type, value, ttl, owner_id, created_at, updated_at)
+		VALUES($(sql_quote "$1"), $(sql_quote "$2"), $(sql_quote "$3"), $ttl, NULL, $now, $now);" ||
+		fail "insert record $1 $2 $3"
+}
+
+# zone_serial ZONE: the serial stored in the database.
+zone_serial()
+{
+	sqlite3 "$DB" "SELECT serial FROM zones WHERE name = $(sql_quote "$1");"
+}
+
+# ---------------------------------------------------------------- daemon
+
+# start_daemon [CONFIG]: starts the daemon in the background (log in
+# $T_DIR/daemon.N.log) and waits until the first zone's SOA is served.
+# Returns 1 (after a failed check) if it died or did not answer in time.
+start_daemon()
+{
+	local conf=${1:-$CONF} limit
+	DAEMON_N=$((DAEMON_N + 1))
+	DAEMON_LOG=$T_DIR/daemon.$DAEMON_N.log
+	"$DDNSD_BIN" -c "$conf" >"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	limit=$((10000 * SLOW))
+	if ! wait_until "$limit" daemon_answers; then
+		if proc_alive "$DAEMON_PID"; then
+			fail "daemon answers the SOA query within $((limit / 1000)) s" "log:" \
+				"$(tail -n 30 "$DAEMON_LOG")"
+		else
+			wait "$DAEMON_PID" 2>/dev/null
+			fail "daemon starts (it exited with status $?)" "log:" \
+				"$(tail -n 30 "$DAEMON_LOG")"
+			DAEMON_PID=
+		fi
+		return 1
+	fi
+	# All workers up: the master logs "ready" once they are.
+	wait_until $((3000 * SLOW)) grep -q 'ready' "$DAEMON_LOG"
+	return 0
+}
+
+daemon_answers()
+{
+	local out
+	proc_alive "$DAEMON_PID" || return 1
+	out=$(dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=1 +norec +nocookie "$ZONE" SOA 2>&1)
+	case $out in *"status: NOERROR"*"ANSWER: 1,"*) return 0 ;; esac
+	return 1
+}
+
+# stop_daemon [SIGNAL]: signals the master (default TERM), checks it exits
+# within 5 s with status 0 and that its children are gone.
+stop_daemon()
+{
+	local sig=${1:-TERM} pid=$DAEMON_PID kids rc limit
+	[ -n "$pid" ] || return 0
+	kids=$(children "$pid")
+	kill -"$sig" "$pid" 2>/dev/null
+	limit=$((5000 * SLOW))
+	if ! wait_until "$limit" proc_dead "$pid"; then
+		fail "daemon exits within $((limit / 1000)) s of SIG$sig" "log:" \
+			"$(tail -n 20 "$DAEMON_LOG")"
+		kill -KILL "$pid" $kids 2>/dev/null
+		wait "$pid" 2>/dev/null
+		DAEMON_PID=
+		return 1
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	DAEMON_PID=
+	assert_eq "daemon exit status after SIG$sig" 0 "$rc"
+	if ! wait_until $((2000 * SLOW)) all_dead $kids; then
+		fail "workers exit with the master" "still alive: $(for p in $kids; do
+			proc_alive "$p" && echo -n "$p "; done)"
+		kill -KILL $kids 2>/dev/null
+	fi
+	[ "$rc" = 0 ]
+}
+
+# ---------------------------------------------------------------- queries
+
+# q ARGS...: one dig query to the daemon; the output is left in $Q.
+q()
+{
+	Q=$(dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=$((2 * SLOW)) +nocookie "$@" 2>&1)
+}
+
+# dnsq ARGS...: prints the dig output.
+dnsq()
+{
+	dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=$((2 * SLOW)) +nocookie "$@" 2>&1
+}
+
+q_status()
+{
+	printf '%s\n' "$Q" | sed -n 's/.*status: \([A-Z0-9]*\),.*/\1/p' | head -n 1
+}
+
+q_flags()
+{
+	printf '%s\n' "$Q" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p' | head -n 1
+}
+
+# q_count SECTION: the header count (QUERY, ANSWER, AUTHORITY, ADDITIONAL).
+q_count()
+{
+	printf '%s\n' "$Q" | sed -n "s/.* $1: \([0-9]*\).*/\1/p" | head -n 1
+}
+
+# q_section NAME: the records of ";; NAME SECTION:", blanks squeezed, sorted.
+q_section()
+{
+	printf '%s\n' "$Q" | awk -v s=";; $1 SECTION:" '
+		$0 == s { on = 1; next }
+		on && /^$/ { exit }
+		on { $1 = $1; print }' | sort
+}
+
+# q_section_nottl NAME: the same without the TTL column.
+q_section_nottl()
+{
+	q_section "$1" | awk '{ $2 = ""; $0 = $0; $1 = $1; print }'
+}
+
+q_edns()
+{
+	printf '%s\n' "$Q" | grep '^; EDNS:' | head -n 1
+}
+
+q_size()
+{
+	printf '%s\n' "$Q" | sed -n 's/^;; MSG SIZE  rcvd: \([0-9]*\).*/\1/p' | head -n 1
+}
+
+# check_answer DESC STATUS FLAGS ANSWER [AUTHORITY]: checks the last query.
+# ANSWER and AUTHORITY are newline-separated normalised records, sorted;
+# "-" skips the section; AUTHORITY may be "SOA" for "the zone's SOA only".
+check_answer()
+{
+	local desc=$1 st=$2 fl=$3 an=$4 au=${5:--}
+	assert_eq "$desc: rcode" "$st" "$(q_status)" || { note "$Q"; return 1; }
+	assert_eq "$desc: flags" "$fl" "$(q_flags)"
+	if [ "$an" != - ]; then
+		assert_eq "$desc: answer section" "$(printf '%s\n' "$an" | sed '/^$/d' | sort)" \
+			"$(q_section ANSWER)"
+	fi
+	if [ "$au" != - ]; then
+		assert_eq "$desc: authority section" "$(printf '%s\n' "$au" | sed '/^$/d' | sort)" \
+			"$(q_section AUTHORITY)"
+	fi
+}
+
+# ---------------------------------------------------------------- teardown
+
+# scan_logs: fails on sanitizer reports and fatal lines in the daemon logs.
+scan_logs()
+{
+	local f bad
+	for f in "$T_DIR"/daemon.*.log; do
+		[ -f "$f" ] || continue
+		bad=$(grep -nE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error|(^|[^a-z_])fatal' "$f" |
+			grep -v "${LOG_ALLOW:-^\$}" | head -n 20)
+		if [ -n "$bad" ]; then
+			fail "no sanitizer report or fatal line in $(basename "$f")" "$bad"
+		fi
+	done
+}
+
+teardown()
+{
+	local rc=$? p
+	trap - EXIT
+	for p in "${BG_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	if [ -n "$DAEMON_PID" ] && proc_alive "$DAEMON_PID"; then
+		local kids
+		kids=$(children "$DAEMON_PID")
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		if ! wait_until $((5000 * SLOW)) proc_dead "$DAEMON_PID"; then
+			fail "daemon exits on SIGTERM at teardown"
+			kill -KILL "$DAEMON_PID" $kids 2>/dev/null
+		fi
+		wait "$DAEMON_PID" 2>/dev/null
+		wait_until 2000 all_dead $kids || kill -KILL $kids 2>/dev/null
+	fi
+	scan_logs
+	echo "1..$T_N"
+	if [ $T_FAILED -ne 0 ] || [ $T_N -eq 0 ] || [ $rc -ne 0 ]; then
+		echo "# $T_FAILED of $T_N checks failed (exit $rc); work dir $T_DIR"
+		exit 1
+	fi
+	[ $T_OWN_DIR = 1 ] && rm -rf "$T_DIR"
+	exit 0
+}
+trap teardown EXIT
+trap 'exit 143' TERM INT
+
+# binary_present: fails the test at once when the daemon was not built.
+binary_present()
+{
+	if [ ! -x "$DDNSD_BIN" ]; then
+		fail "$DDNSD_BIN exists (run make)"
+		exit 1
+	fi
+}
+binary_present

@@ -1,0 +1,555 @@
+/*
+ * dns_worker.c - one DNS worker process: its own SO_REUSEPORT UDP and TCP
+ * sockets, answered from the shared table.
+ *
+ * UDP is read and written in batches (recvmmsg/sendmmsg) into buffers
+ * allocated once at start; the per-query work is dns_answer(), which neither
+ * allocates nor locks.  TCP connections come from a fixed pool sized by
+ * dns.tcp_max_connections; each is length-framed (RFC 1035 4.2.2), may
+ * pipeline queries (RFC 7766 6.2.1.1) and is closed after dns.tcp_idle_timeout.
+ */
+#include "workers/workers.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/dd.h"
+#include "daemon/log.h"
+#include "daemon/proc.h"
+#include "daemon/util.h"
+#include "dns/answer.h"
+#include "shm/table.h"
+
+#define UDP_BATCH     64
+#define UDP_BUF       4096         /* largest UDP query we read, largest reply we send */
+#define UDP_CTRL      64           /* room for one IP_PKTINFO / IPV6_PKTINFO cmsg */
+#define TCP_IN_CAP    (2 + 65535)  /* one whole message plus its length prefix */
+#define TCP_OUT_CAP   (4 * TCP_IN_CAP)
+#define SWEEP_MS      100
+#define DRAIN_MS      1000
+#define EPOLL_EVENTS  64
+
+enum ev_kind { EV_UDP = 1, EV_LISTEN, EV_CONN, EV_SIGNAL };
+
+#define EV_KEY(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
+
+struct tcp_conn {
+	int fd;                /* -1 when free */
+	uint32_t inlen;
+	uint64_t last_ms;
+	uint8_t *in;           /* TCP_IN_CAP bytes, part of one pool allocation */
+	uint8_t *pend;         /* unsent reply bytes (slow reader), or NULL */
+	uint32_t pend_len, pend_off;
+};
+
+struct dns_worker {
+	const struct worker_args *args;
+	struct dns_answer_ctx ctx;
+	struct shm_worker_stats *stats;
+	int ep;
+	int sigfd;
+	size_t nudp;
+	int udp[WORKER_LISTEN_MAX];
+	bool udp_pktinfo[WORKER_LISTEN_MAX];
+	int tcp_listen[WORKER_LISTEN_MAX];
+	/* UDP batch state */
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	uint8_t ctrl[UDP_BATCH][UDP_CTRL];
+	uint8_t *inbuf, *outbuf;
+	/* TCP */
+	struct tcp_conn *conns;
+	uint32_t nconns, maxconns, idle_ms;
+	uint8_t *tcp_in_pool;
+	uint8_t *tcp_out;
+	bool draining;
+	uint64_t drain_deadline;
+};
+
+/* ------------------------------------------------------------------ UDP */
+
+/* Sets the reply's source address to the query's destination address, for
+ * sockets bound to a wildcard address. */
+static size_t
+udp_reply_ctrl(struct msghdr *in, uint8_t *ctrl)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			struct cmsghdr *o = (struct cmsghdr *)(void *)ctrl;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct cmsghdr *o = (struct cmsghdr *)(void *)ctrl;
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+			memcpy(CMSG_DATA(o), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			return CMSG_SPACE(sizeof(struct in6_pktinfo));
+		}
+	}
+	return 0;
+}
+
+static void
+udp_send_all(struct dns_worker *w, int fd, unsigned n)
+{
+	unsigned sent = 0;
+
+	while (sent < n) {
+		int r = sendmmsg(fd, w->out + sent, n - sent, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN or a bad peer address: the rest of this batch is lost, as a
+			 * router would lose it; the client retries */
+			w->stats->dropped += n - sent;
+			return;
+		}
+		sent += (unsigned)r;
+	}
+}
+
+/* Drains one UDP socket in batches until it would block. */
+static void
+udp_serve(struct dns_worker *w, size_t idx)
+{
+	int fd = w->udp[idx];
+	bool pktinfo = w->udp_pktinfo[idx];
+
+	for (;;) {
+		int n;
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < UDP_BATCH; i++) {
+			w->in[i].msg_hdr.msg_namelen = sizeof(w->peer[i]);
+			w->in[i].msg_hdr.msg_controllen = pktinfo ? UDP_CTRL : 0;
+		}
+		n = recvmmsg(fd, w->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		w->stats->queries_udp += (uint64_t)n;
+		for (int i = 0; i < n; i++) {
+			struct msghdr *ih = &w->in[i].msg_hdr;
+			struct msghdr *oh = &w->out[k].msg_hdr;
+			size_t len;
+
+			if (ih->msg_flags & MSG_TRUNC) {
+				w->stats->dropped++;
+				continue;
+			}
+			len = dns_answer(&w->ctx, w->inbuf + (size_t)i * UDP_BUF, w->in[i].msg_len,
+					 w->outbuf + (size_t)k * UDP_BUF, UDP_BUF, false);
+			if (len == 0)
+				continue;
+			w->iov_out[k].iov_base = w->outbuf + (size_t)k * UDP_BUF;
+			w->iov_out[k].iov_len = len;
+			oh->msg_name = &w->peer[i];
+			oh->msg_namelen = ih->msg_namelen;
+			oh->msg_iov = &w->iov_out[k];
+			oh->msg_iovlen = 1;
+			oh->msg_control = NULL;
+			oh->msg_controllen = 0;
+			oh->msg_flags = 0;
+			if (pktinfo) {
+				/* the reply's cmsg goes into the query's own ctrl slot, which
+				 * this query no longer needs once it is parsed */
+				uint8_t tmp[UDP_CTRL];
+				size_t cl = udp_reply_ctrl(ih, tmp);
+				if (cl) {
+					memcpy(w->ctrl[i], tmp, cl);
+					oh->msg_control = w->ctrl[i];
+					oh->msg_controllen = cl;
+				}
+			}
+			k++;
+		}
+		if (k)
+			udp_send_all(w, fd, k);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static void
+tcp_close(struct dns_worker *w, struct tcp_conn *c)
+{
+	epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	c->inlen = 0;
+	free(c->pend);
+	c->pend = NULL;
+	c->pend_len = c->pend_off = 0;
+	w->nconns--;
+}
+
+static void
+tcp_accept(struct dns_worker *w, int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct tcp_conn *c = NULL;
+		struct epoll_event ev;
+		uint32_t i;
+
+		if (fd < 0)
+			return;
+		if (w->nconns < w->maxconns) {
+			for (i = 0; i < w->maxconns; i++) {
+				if (w->conns[i].fd < 0) {
+					c = &w->conns[i];
+					break;
+				}
+			}
+		}
+		if (c == NULL) {
+			/* over dns.tcp_max_connections: refuse rather than queue */
+			w->stats->tcp_refused++;
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->inlen = 0;
+		c->last_ms = util_now_ms();
+		ev.events = EPOLLIN | EPOLLRDHUP;
+		ev.data.u64 = EV_KEY(EV_CONN, i);
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			c->fd = -1;
+			continue;
+		}
+		w->nconns++;
+		w->stats->tcp_conns++;
+	}
+}
+
+static int
+tcp_want(struct dns_worker *w, struct tcp_conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events | EPOLLRDHUP,
+				 .data.u64 = EV_KEY(EV_CONN, (uint32_t)(c - w->conns))};
+	return epoll_ctl(w->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Writes buf; keeps what the socket did not take.  Returns 0 or -1 (closed). */
+static int
+tcp_write(struct dns_worker *w, struct tcp_conn *c, const uint8_t *buf, size_t len)
+{
+	ssize_t r = write(c->fd, buf, len);
+
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EINTR) {
+			tcp_close(w, c);
+			return -1;
+		}
+		r = 0;
+	}
+	if ((size_t)r == len)
+		return 0;
+	c->pend = malloc(len - (size_t)r);
+	if (c->pend == NULL) {
+		tcp_close(w, c);
+		return -1;
+	}
+	memcpy(c->pend, buf + r, len - (size_t)r);
+	c->pend_len = (uint32_t)(len - (size_t)r);
+	c->pend_off = 0;
+	return tcp_want(w, c, EPOLLOUT);
+}
+
+/* Answers every complete message in c->in, batching the replies into one
+ * write.  Stops early when a reply could not be sent whole. */
+static void
+tcp_process(struct dns_worker *w, struct tcp_conn *c)
+{
+	size_t off = 0, out = 0;
+
+	while (c->pend == NULL && c->inlen - off >= 2) {
+		size_t mlen = ((size_t)c->in[off] << 8) | c->in[off + 1];
+		size_t r;
+
+		if (c->inlen - off - 2 < mlen)
+			break;
+		if (TCP_OUT_CAP - out < TCP_IN_CAP) {
+			if (tcp_write(w, c, w->tcp_out, out) < 0)
+				return;
+			out = 0;
+			continue;
+		}
+		w->stats->queries_tcp++;
+		r = dns_answer(&w->ctx, c->in + off + 2, mlen, w->tcp_out + out + 2, DNS_MSG_MAX,
+			       true);
+		off += 2 + mlen;
+		if (r == 0)
+			continue;
+		w->tcp_out[out] = (uint8_t)(r >> 8);
+		w->tcp_out[out + 1] = (uint8_t)r;
+		out += 2 + r;
+	}
+	if (out && tcp_write(w, c, w->tcp_out, out) < 0)
+		return;
+	if (off) {
+		memmove(c->in, c->in + off, c->inlen - off);
+		c->inlen -= (uint32_t)off;
+	}
+}
+
+static void
+tcp_readable(struct dns_worker *w, struct tcp_conn *c)
+{
+	for (;;) {
+		ssize_t r;
+
+		if (c->inlen == TCP_IN_CAP) {
+			/* a whole message is buffered but its reply is still pending */
+			return;
+		}
+		r = read(c->fd, c->in + c->inlen, TCP_IN_CAP - c->inlen);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+			tcp_close(w, c);
+			return;
+		}
+		if (r < 0)
+			return;
+		c->inlen += (uint32_t)r;
+		c->last_ms = util_now_ms();
+		tcp_process(w, c);
+		if (c->fd < 0 || c->pend != NULL)
+			return;
+	}
+}
+
+static void
+tcp_writable(struct dns_worker *w, struct tcp_conn *c)
+{
+	ssize_t r = write(c->fd, c->pend + c->pend_off, c->pend_len - c->pend_off);
+
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			tcp_close(w, c);
+		return;
+	}
+	c->last_ms = util_now_ms();
+	c->pend_off += (uint32_t)r;
+	if (c->pend_off < c->pend_len)
+		return;
+	free(c->pend);
+	c->pend = NULL;
+	c->pend_len = c->pend_off = 0;
+	if (tcp_want(w, c, EPOLLIN) < 0) {
+		tcp_close(w, c);
+		return;
+	}
+	tcp_process(w, c); /* queries that arrived while we were blocked */
+}
+
+static void
+tcp_conn_event(struct dns_worker *w, uint32_t idx, uint32_t events)
+{
+	struct tcp_conn *c = &w->conns[idx];
+
+	if (idx >= w->maxconns || c->fd < 0)
+		return;
+	if (events & EPOLLOUT)
+		tcp_writable(w, c);
+	if (c->fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		tcp_readable(w, c);
+}
+
+/* Closes connections idle for longer than dns.tcp_idle_timeout. */
+static void
+tcp_sweep(struct dns_worker *w, uint64_t now)
+{
+	for (uint32_t i = 0; i < w->maxconns && w->nconns > 0; i++) {
+		struct tcp_conn *c = &w->conns[i];
+		if (c->fd >= 0 && now - c->last_ms >= w->idle_ms)
+			tcp_close(w, c);
+	}
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static int
+worker_epoll_add(struct dns_worker *w, int fd, enum ev_kind kind, uint32_t idx)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_KEY(kind, idx)};
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_warn("epoll_ctl add");
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes this worker's sockets from the listen set and closes the others. */
+static int
+worker_sockets(struct dns_worker *w)
+{
+	const struct listen_set *ls = w->args->ls;
+	size_t id = w->args->id;
+
+	w->nudp = ls->naddr;
+	if (w->nudp > WORKER_LISTEN_MAX)
+		return -1;
+	for (size_t wk = 0; wk < ls->nworkers; wk++) {
+		for (size_t a = 0; a < ls->naddr; a++) {
+			size_t k = wk * ls->naddr + a;
+			if (wk != id) {
+				close(ls->udp[k]);
+				close(ls->tcp[k]);
+				continue;
+			}
+			w->udp[a] = ls->udp[k];
+			w->udp_pktinfo[a] = ls->wildcard[a];
+			w->tcp_listen[a] = ls->tcp[k];
+		}
+	}
+	if (ls->http >= 0)
+		close(ls->http);
+	for (size_t a = 0; a < w->nudp; a++) {
+		if (worker_epoll_add(w, w->udp[a], EV_UDP, (uint32_t)a) < 0 ||
+		    worker_epoll_add(w, w->tcp_listen[a], EV_LISTEN, (uint32_t)a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+worker_init(struct dns_worker *w, const struct worker_args *a)
+{
+	sigset_t sigs;
+
+	memset(w, 0, sizeof(*w));
+	w->args = a;
+	w->stats = shm_table_stats(a->table, a->id);
+	w->maxconns = a->cfg->dns.tcp_max_connections;
+	w->idle_ms = a->cfg->dns.tcp_idle_timeout;
+	if (dns_answer_ctx_init(&w->ctx, a->table, a->cfg->dns.udp_payload, w->stats) < 0)
+		return -1;
+	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
+	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
+	w->tcp_out = malloc(TCP_OUT_CAP);
+	w->conns = calloc(w->maxconns, sizeof(*w->conns));
+	/* virtual until touched: a connection's buffer costs memory only once used */
+	w->tcp_in_pool = malloc((size_t)w->maxconns * TCP_IN_CAP);
+	if (!w->inbuf || !w->outbuf || !w->tcp_out || !w->conns || !w->tcp_in_pool)
+		return -1;
+	for (uint32_t i = 0; i < w->maxconns; i++) {
+		w->conns[i].fd = -1;
+		w->conns[i].in = w->tcp_in_pool + (size_t)i * TCP_IN_CAP;
+	}
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		w->iov_in[i].iov_base = w->inbuf + (size_t)i * UDP_BUF;
+		w->iov_in[i].iov_len = UDP_BUF;
+		w->in[i].msg_hdr.msg_name = &w->peer[i];
+		w->in[i].msg_hdr.msg_iov = &w->iov_in[i];
+		w->in[i].msg_hdr.msg_iovlen = 1;
+		w->in[i].msg_hdr.msg_control = w->ctrl[i];
+	}
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (w->ep < 0)
+		return -1;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	w->sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sigfd < 0 || worker_epoll_add(w, w->sigfd, EV_SIGNAL, 0) < 0)
+		return -1;
+	return worker_sockets(w);
+}
+
+/* Stop reading new queries; keep serving open TCP connections briefly. */
+static void
+worker_drain(struct dns_worker *w)
+{
+	if (w->draining)
+		return;
+	w->draining = true;
+	w->drain_deadline = util_now_ms() + DRAIN_MS;
+	for (size_t a = 0; a < w->nudp; a++) {
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, w->udp[a], NULL);
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, w->tcp_listen[a], NULL);
+	}
+}
+
+static void
+worker_signal(struct dns_worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			worker_drain(w);
+	}
+}
+
+int
+dns_worker_main(const struct worker_args *a)
+{
+	static struct dns_worker w; /* large; lives for the whole process */
+	struct epoll_event evs[EPOLL_EVENTS];
+	uint64_t last_sweep = 0;
+
+	if (worker_init(&w, a) < 0) {
+		log_warn("worker start-up");
+		return 1;
+	}
+	log_debug("serving");
+	for (;;) {
+		int timeout = (w.nconns > 0 || w.draining) ? SWEEP_MS : -1;
+		int n = epoll_wait(w.ep, evs, EPOLL_EVENTS, timeout);
+		uint64_t now;
+
+		for (int i = 0; i < n; i++) {
+			uint32_t kind = (uint32_t)(evs[i].data.u64 >> 32);
+			uint32_t idx = (uint32_t)evs[i].data.u64;
+			switch (kind) {
+			case EV_UDP:
+				udp_serve(&w, idx);
+				break;
+			case EV_LISTEN:
+				tcp_accept(&w, w.tcp_listen[idx]);
+				break;
+			case EV_CONN:
+				tcp_conn_event(&w, idx, evs[i].events);
+				break;
+			case EV_SIGNAL:
+				worker_signal(&w);
+				break;
+			default:
+				break;
+			}
+		}
+		if (w.nconns == 0 && !w.draining)
+			continue;
+		now = util_now_ms();
+		if (w.draining && (w.nconns == 0 || now >= w.drain_deadline))
+			break;
+		if (now - last_sweep >= SWEEP_MS) {
+			tcp_sweep(&w, now);
+			last_sweep = now;
+		}
+	}
+	log_debug("drained, exiting");
+	return 0;
+}
