@@ -1043,7 +1043,7 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 {
 	yaml_node_item_t *ids = NULL;
 	size_t n = 1, i, j, got = 0;
-	char **strs = NULL, key[CFG_PATH_MAX + 16];
+	char **strs = NULL, key[CFG_PATH_MAX + 32];
 	struct cfg_addr *addrs = NULL;
 	int *lines = NULL;
 	char (*norm)[80] = NULL;
@@ -1086,7 +1086,7 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 		if (e == NULL)
 			continue;
 		if (ids)
-			snprintf(key, sizeof(key), "%s[%zu]", dk, i);
+			snprintf(key, sizeof(key), "%.200s[%zu]", dk, i);
 		else
 			snprintf(key, sizeof(key), "%s", dk);
 		if (e->type != YAML_SCALAR_NODE) {
@@ -1131,7 +1131,7 @@ static void walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char
 static void
 store_maps(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char *dk, void *base)
 {
-	char sp[CFG_PATH_MAX], dp[CFG_PATH_MAX + 16];
+	char sp[CFG_PATH_MAX], dp[CFG_PATH_MAX + 32];
 	size_t n, i;
 	char *arr;
 
@@ -1160,7 +1160,7 @@ store_maps(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 	for (i = 0; i < n; i++) {
 		yaml_node_t *e = node(x, v->data.sequence.items.start[i]);
 		void *elem = arr + i * it->size;
-		snprintf(dp, sizeof(dp), "%s[%zu]", dk, i);
+		snprintf(dp, sizeof(dp), "%.200s[%zu]", dk, i);
 		apply_defaults(x, sp, elem);
 		if (e == NULL)
 			continue;
@@ -1240,7 +1240,7 @@ walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp, void *
 		return;
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
-		char sk[CFG_PATH_MAX], dk[CFG_PATH_MAX + 16];
+		char sk[CFG_PATH_MAX], dk[CFG_PATH_MAX + 32];
 		const struct cfg_item *it = NULL;
 		const char *key;
 		if (k == NULL || v == NULL)
@@ -1252,7 +1252,7 @@ walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp, void *
 		}
 		key = scalar(k);
 		snprintf(sk, sizeof(sk), "%s%s%s", sp, *sp ? "." : "", key);
-		snprintf(dk, sizeof(dk), "%s%s%.100s", dp, *dp ? "." : "", key);
+		snprintf(dk, sizeof(dk), "%.150s%s%.100s", dp, *dp ? "." : "", key);
 		if (strpbrk(key, ".[]") == NULL && strlen(key) == k->data.scalar.length)
 			it = item_find(sk);
 		if (it == NULL) {

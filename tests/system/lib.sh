@@ -53,6 +53,7 @@ pass()
 {
 	T_N=$((T_N + 1))
 	echo "ok $T_N - $1"
+	return 0
 }
 
 # fail DESC [DETAIL...]: a failed check; DETAIL lines are printed as comments.
@@ -66,6 +67,7 @@ fail()
 	for l in "$@"; do
 		printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'
 	done
+	return 1
 }
 
 note()
@@ -120,33 +122,51 @@ assert_rc()
 }
 
 # py_checks SCRIPT ARGS...: runs a Python helper (Debian's python3 with
-# dnspython) that prints "PASS desc" / "FAIL desc" and "  detail" lines;
-# each becomes one TAP check.  A helper that prints nothing fails.
+# dnspython) that prints "PASS desc" / "FAIL desc" and indented detail lines;
+# each becomes one TAP check.  A helper that prints no check fails.
 py_checks()
 {
-	local script=$1 out rc line n=0 desc= detail=() state=
+	local script=$1 out rc
 	shift
-	out=$(timeout $((60 * SLOW)) "$PY" "$SYS_DIR/$script" "$@" 2>&1)
+	out=$(timeout $((90 * SLOW)) "$PY" "$SYS_DIR/$script" "$@" 2>&1)
 	rc=$?
-	flush_py()
-	{
-		[ -n "$state" ] || return 0
-		if [ "$state" = PASS ]; then pass "$desc"; else fail "$desc" "${detail[@]}"; fi
-		state=
-		detail=()
-	}
+	py_report "$script $*" "$rc" "$out"
+}
+
+# py_report WHAT EXIT OUTPUT: turns a helper's output into TAP checks.
+py_report()
+{
+	local what=$1 rc=$2 out=$3 line n=0 desc= state=
+	local -a detail=()
 	while IFS= read -r line; do
 		case $line in
-		"PASS "*) flush_py; state=PASS; desc=${line#PASS }; n=$((n + 1)) ;;
-		"FAIL "*) flush_py; state=FAIL; desc=${line#FAIL }; n=$((n + 1)) ;;
+		"PASS "* | "FAIL "*)
+			py_flush
+			state=${line%% *}
+			desc=${line#* }
+			n=$((n + 1))
+			;;
 		"NOTE "*) note "${line#NOTE }" ;;
 		*) if [ -n "$state" ]; then detail+=("$line"); else note "$line"; fi ;;
 		esac
 	done <<<"$out"
-	flush_py
-	if [ $n -eq 0 ] || { [ $rc -ne 0 ] && [ $rc -ne 1 ]; }; then
-		fail "$script $* ran (exit $rc)" "$out"
+	py_flush
+	if [ $n -eq 0 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; }; then
+		fail "$what ran (exit $rc)" "$out"
 	fi
+}
+
+# py_flush: emits the check py_report collected (uses its locals).
+py_flush()
+{
+	[ -n "$state" ] || return 0
+	if [ "$state" = PASS ]; then
+		pass "$desc"
+	else
+		fail "$desc" "${detail[@]}"
+	fi
+	state=
+	detail=()
 }
 
 # ---------------------------------------------------------------- time
