@@ -125,7 +125,9 @@ build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dn
 BENCH_N ?= 100000
 BENCH_T ?= 10
 BENCH_R ?= 5
-bench: all
+bench:
+	@tools/deps.sh --bench
+	@$(MAKE) --no-print-directory all
 	flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \

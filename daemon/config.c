@@ -76,114 +76,117 @@ struct cfg_item {
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
-static const char *const notify_events[] = {"record_changed", "member_down",      "member_up",
-                                            "worker_restarted", "backup_ok", "backup_failed",
-                                            "auth_abuse",      NULL};
+static const char *const notify_events[] = {"record_changed",   "member_down", "member_up",
+                                            "worker_restarted", "backup_ok",   "backup_failed",
+                                            "auth_abuse",       NULL};
 
 #define FLD(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
 #define R(m)      FLD(struct cfg, m)
 #define Z(m)      FLD(struct cfg_zone, m)
 #define K(m)      FLD(struct cfg_tsig, m)
 #define N(m)      FLD(struct cfg_notify, m)
-#define MAP(p)    {.path = p, .type = CT_MAP}
+#define MAP(p)                                                                                     \
+	{                                                                                          \
+		.path = p, .type = CT_MAP                                                          \
+	}
 #define U32       .min = 0, .max = UINT32_MAX
 #define AT_LEAST1 .min = 1, .max = UINT32_MAX
 
 /* The whole config surface.  A new key: add it here, to struct cfg, to
  * config.yaml.sample, to docs/config.md and to tests/unit/test_config.c. */
 static const struct cfg_item schema[] = {
-	{"database", CT_STR, CK_PATH, .def = "data/ddnsd.db", R(database)},
-	{"user", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(user)},
-	{"log_level", CT_STR, CK_ENUM, .def = "info", .choices = levels, R(log_level)},
+        {"database", CT_STR, CK_PATH, .def = "data/ddnsd.db", R(database)},
+        {"user", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(user)},
+        {"log_level", CT_STR, CK_ENUM, .def = "info", .choices = levels, R(log_level)},
 
-	{"zones", CT_MAPS, CK_NONE, .min = 1, .max = 100000, .flags = F_REQUIRED,
-	 .off = offsetof(struct cfg, zones), .size = sizeof(struct cfg_zone), .cnt_off = offsetof(struct cfg, nzones),
-	 .line_off = offsetof(struct cfg_zone, line)},
-	{"zones[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, Z(name)},
-	{"zones[].ttl", CT_INT, CK_NONE, .min = 0, .max = 2147483647, .def = "300", Z(ttl)},
-	{"zones[].ns", CT_STRS, CK_DNAME, .min = 1, .max = 64, Z(ns),
-	 .cnt_off = offsetof(struct cfg_zone, nns)},
-	MAP("zones[].soa"),
-	{"zones[].soa.mname", CT_STR, CK_DNAME, Z(soa.mname)},
-	{"zones[].soa.rname", CT_STR, CK_DNAME, Z(soa.rname)},
-	{"zones[].soa.refresh", CT_INT, CK_NONE, U32, .def = "3600", Z(soa.refresh)},
-	{"zones[].soa.retry", CT_INT, CK_NONE, U32, .def = "600", Z(soa.retry)},
-	{"zones[].soa.expire", CT_INT, CK_NONE, U32, .def = "604800", Z(soa.expire)},
-	{"zones[].soa.minimum", CT_INT, CK_NONE, U32, .def = "60", Z(soa.minimum)},
-	MAP("zones[].transfer"),
-	{"zones[].transfer.allow", CT_STRS, CK_NET, .min = 0, .max = 1024, Z(transfer_allow),
-	 .cnt_off = offsetof(struct cfg_zone, ntransfer_allow)},
-	{"zones[].transfer.notify", CT_STRS, CK_PEER, .min = 0, .max = 1024, Z(transfer_notify),
-	 .cnt_off = offsetof(struct cfg_zone, ntransfer_notify)},
-	{"zones[].transfer.tsig", CT_STR, CK_DNAME, Z(transfer_tsig)},
+        {"zones", CT_MAPS, CK_NONE, .min = 1, .max = 100000, .flags = F_REQUIRED,
+         .off = offsetof(struct cfg, zones), .size = sizeof(struct cfg_zone),
+         .cnt_off = offsetof(struct cfg, nzones), .line_off = offsetof(struct cfg_zone, line)},
+        {"zones[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, Z(name)},
+        {"zones[].ttl", CT_INT, CK_NONE, .min = 0, .max = 2147483647, .def = "300", Z(ttl)},
+        {"zones[].ns", CT_STRS, CK_DNAME, .min = 1, .max = 64, Z(ns),
+         .cnt_off = offsetof(struct cfg_zone, nns)},
+        MAP("zones[].soa"),
+        {"zones[].soa.mname", CT_STR, CK_DNAME, Z(soa.mname)},
+        {"zones[].soa.rname", CT_STR, CK_DNAME, Z(soa.rname)},
+        {"zones[].soa.refresh", CT_INT, CK_NONE, U32, .def = "3600", Z(soa.refresh)},
+        {"zones[].soa.retry", CT_INT, CK_NONE, U32, .def = "600", Z(soa.retry)},
+        {"zones[].soa.expire", CT_INT, CK_NONE, U32, .def = "604800", Z(soa.expire)},
+        {"zones[].soa.minimum", CT_INT, CK_NONE, U32, .def = "60", Z(soa.minimum)},
+        MAP("zones[].transfer"),
+        {"zones[].transfer.allow", CT_STRS, CK_NET, .min = 0, .max = 1024, Z(transfer_allow),
+         .cnt_off = offsetof(struct cfg_zone, ntransfer_allow)},
+        {"zones[].transfer.notify", CT_STRS, CK_PEER, .min = 0, .max = 1024, Z(transfer_notify),
+         .cnt_off = offsetof(struct cfg_zone, ntransfer_notify)},
+        {"zones[].transfer.tsig", CT_STR, CK_DNAME, Z(transfer_tsig)},
 
-	MAP("dns"),
-	{"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",
-	 R(dns.listen), .cnt_off = offsetof(struct cfg, dns.nlisten)},
-	{"dns.workers", CT_INT, CK_NONE, .min = 1, .max = 64, .def = "2", R(dns.workers)},
-	{"dns.tcp_max_connections", CT_INT, CK_NONE, .min = 1, .max = 1000000, .def = "256",
-	 R(dns.tcp_max_connections)},
-	{"dns.tcp_idle_timeout", CT_INT, CK_NONE, .min = 1, .max = 3600000, .def = "10000",
-	 R(dns.tcp_idle_timeout)},
-	{"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",
-	 R(dns.udp_payload)},
+        MAP("dns"),
+        {"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",
+         R(dns.listen), .cnt_off = offsetof(struct cfg, dns.nlisten)},
+        {"dns.workers", CT_INT, CK_NONE, .min = 1, .max = 64, .def = "2", R(dns.workers)},
+        {"dns.tcp_max_connections", CT_INT, CK_NONE, .min = 1, .max = 1000000, .def = "256",
+         R(dns.tcp_max_connections)},
+        {"dns.tcp_idle_timeout", CT_INT, CK_NONE, .min = 1, .max = 3600000, .def = "10000",
+         R(dns.tcp_idle_timeout)},
+        {"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",
+         R(dns.udp_payload)},
 
-	MAP("http"),
-	{"http.listen", CT_STR, CK_ADDR, .def = "127.0.0.1:8080", R(http.listen)},
-	{"http.trusted_proxies", CT_STRS, CK_NET, .min = 0, .max = 1024, R(http.trusted_proxies),
-	 .cnt_off = offsetof(struct cfg, http.ntrusted_proxies)},
-	{"http.max_body", CT_SIZE, CK_NONE, .min = 1, .max = 16777216, .def = "65536",
-	 R(http.max_body)},
-	MAP("http.rate_limit"),
-	{"http.rate_limit.per_ip_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
-	 R(http.rate_per_ip_per_minute)},
-	{"http.rate_limit.burst", CT_INT, CK_NONE, AT_LEAST1, .def = "100", R(http.rate_burst)},
-	{"http.metrics_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(http.metrics_token)},
+        MAP("http"),
+        {"http.listen", CT_STR, CK_ADDR, .def = "127.0.0.1:8080", R(http.listen)},
+        {"http.trusted_proxies", CT_STRS, CK_NET, .min = 0, .max = 1024, R(http.trusted_proxies),
+         .cnt_off = offsetof(struct cfg, http.ntrusted_proxies)},
+        {"http.max_body", CT_SIZE, CK_NONE, .min = 1, .max = 16777216, .def = "65536",
+         R(http.max_body)},
+        MAP("http.rate_limit"),
+        {"http.rate_limit.per_ip_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
+         R(http.rate_per_ip_per_minute)},
+        {"http.rate_limit.burst", CT_INT, CK_NONE, AT_LEAST1, .def = "100", R(http.rate_burst)},
+        {"http.metrics_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(http.metrics_token)},
 
-	MAP("acme"),
-	{"acme.zone", CT_STR, CK_DNAME, R(acme_zone)},
-	MAP("control"),
-	{"control.socket", CT_STR, CK_PATH, .def = "run/ddnsd.sock", R(control_socket)},
-	MAP("auth"),
-	{"auth.master_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(master_token)},
+        MAP("acme"),
+        {"acme.zone", CT_STR, CK_DNAME, R(acme_zone)},
+        MAP("control"),
+        {"control.socket", CT_STR, CK_PATH, .def = "run/ddnsd.sock", R(control_socket)},
+        MAP("auth"),
+        {"auth.master_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(master_token)},
 
-	{"tsig", CT_MAPS, CK_NONE, .min = 0, .max = 10000,
-	 .off = offsetof(struct cfg, tsig), .size = sizeof(struct cfg_tsig),
-	 .cnt_off = offsetof(struct cfg, ntsig), .line_off = offsetof(struct cfg_tsig, line)},
-	{"tsig[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, K(name)},
-	{"tsig[].algorithm", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = tsig_algs,
-	 K(algorithm)},
-	{"tsig[].secret", CT_STR, CK_BASE64, .flags = F_REQUIRED, K(secret),
-	 .cnt_off = offsetof(struct cfg_tsig, secret_len)},
+        {"tsig", CT_MAPS, CK_NONE, .min = 0, .max = 10000, .off = offsetof(struct cfg, tsig),
+         .size = sizeof(struct cfg_tsig), .cnt_off = offsetof(struct cfg, ntsig),
+         .line_off = offsetof(struct cfg_tsig, line)},
+        {"tsig[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, K(name)},
+        {"tsig[].algorithm", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = tsig_algs,
+         K(algorithm)},
+        {"tsig[].secret", CT_STR, CK_BASE64, .flags = F_REQUIRED, K(secret),
+         .cnt_off = offsetof(struct cfg_tsig, secret_len)},
 
-	{"notify", CT_MAPS, CK_NONE, .min = 0, .max = 10000,
-	 .off = offsetof(struct cfg, notify), .size = sizeof(struct cfg_notify), .cnt_off = offsetof(struct cfg, nnotify),
-	 .line_off = offsetof(struct cfg_notify, line)},
-	{"notify[].name", CT_STR, CK_NONE, .flags = F_REQUIRED, N(name)},
-	{"notify[].type", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = notify_types, N(type)},
-	{"notify[].url", CT_STR, CK_URL, N(url)},
-	{"notify[].secret", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, N(secret)},
-	{"notify[].command", CT_STR, CK_NONE, N(command)},
-	{"notify[].events", CT_STRS, CK_ENUM, .min = 1, .max = 64, .choices = notify_events,
-	 N(events), .cnt_off = offsetof(struct cfg_notify, nevents)},
+        {"notify", CT_MAPS, CK_NONE, .min = 0, .max = 10000, .off = offsetof(struct cfg, notify),
+         .size = sizeof(struct cfg_notify), .cnt_off = offsetof(struct cfg, nnotify),
+         .line_off = offsetof(struct cfg_notify, line)},
+        {"notify[].name", CT_STR, CK_NONE, .flags = F_REQUIRED, N(name)},
+        {"notify[].type", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = notify_types, N(type)},
+        {"notify[].url", CT_STR, CK_URL, N(url)},
+        {"notify[].secret", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, N(secret)},
+        {"notify[].command", CT_STR, CK_NONE, N(command)},
+        {"notify[].events", CT_STRS, CK_ENUM, .min = 1, .max = 64, .choices = notify_events,
+         N(events), .cnt_off = offsetof(struct cfg_notify, nevents)},
 
-	MAP("backup"),
-	{"backup.interval", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400,
-	 R(backup.interval)},
-	{"backup.schedule", CT_STR, CK_CRON, R(backup.schedule)},
-	{"backup.dir", CT_STR, CK_PATH, .def = "backups", R(backup.dir)},
-	{"backup.keep", CT_INT, CK_NONE, .min = 1, .max = 100000, .def = "7", R(backup.keep)},
-	MAP("backup.s3"),
-	{"backup.s3.endpoint", CT_STR, CK_URL, .flags = F_REQUIRED, R(backup.s3_endpoint)},
-	{"backup.s3.bucket", CT_STR, CK_NONE, .flags = F_REQUIRED, R(backup.s3_bucket)},
-	{"backup.s3.prefix", CT_STR, CK_NONE, .flags = F_EMPTY_OK, .def = "", R(backup.s3_prefix)},
-	{"backup.s3.region", CT_STR, CK_NONE, .def = "us-east-1", R(backup.s3_region)},
+        MAP("backup"),
+        {"backup.interval", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400,
+         R(backup.interval)},
+        {"backup.schedule", CT_STR, CK_CRON, R(backup.schedule)},
+        {"backup.dir", CT_STR, CK_PATH, .def = "backups", R(backup.dir)},
+        {"backup.keep", CT_INT, CK_NONE, .min = 1, .max = 100000, .def = "7", R(backup.keep)},
+        MAP("backup.s3"),
+        {"backup.s3.endpoint", CT_STR, CK_URL, .flags = F_REQUIRED, R(backup.s3_endpoint)},
+        {"backup.s3.bucket", CT_STR, CK_NONE, .flags = F_REQUIRED, R(backup.s3_bucket)},
+        {"backup.s3.prefix", CT_STR, CK_NONE, .flags = F_EMPTY_OK, .def = "", R(backup.s3_prefix)},
+        {"backup.s3.region", CT_STR, CK_NONE, .def = "us-east-1", R(backup.s3_region)},
 
-	MAP("table"),
-	{"table.capacity", CT_INT, CK_NONE, .min = 16, .max = 100000000, .def = "65536",
-	 R(table.capacity)},
-	{"table.data_bytes", CT_SIZE, CK_NONE, .min = 0, .max = 1LL << 40, .def = "0",
-	 R(table.data_bytes)},
+        MAP("table"),
+        {"table.capacity", CT_INT, CK_NONE, .min = 16, .max = 100000000, .def = "65536",
+         R(table.capacity)},
+        {"table.data_bytes", CT_SIZE, CK_NONE, .min = 0, .max = 1LL << 40, .def = "0",
+         R(table.data_bytes)},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
@@ -193,18 +196,20 @@ struct ctx {
 	const char *file; /* as given by the caller: that is what users recognise */
 	struct cfg *c;
 	struct cfg_errors *errs;
-	int *lines;      /* line of each error, for sorting */
+	int *lines; /* line of each error, for sorting */
 	bool nomem;
 	bool too_many;
 	yaml_document_t doc;
 	yaml_node_t *root;
 	unsigned char *seen; /* per collection node: visited (aliases would revisit) */
+	int key_line;        /* line of the key being stored: an alias has no line of its own */
 	size_t nnodes;
 };
 
 /* ------------------------------------------------------------------ errors */
 
-static void err(struct ctx *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void err(struct ctx *x, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 static void
 err(struct ctx *x, int line, const char *fmt, ...)
@@ -322,7 +327,8 @@ dname_norm(const char *in, char *out)
 		if (ch == '*')
 			return "'*' is not allowed here";
 		if (ch == '@')
-			return "'@' is not allowed; write a mailbox as a name (hostmaster.example.com)";
+			return "'@' is not allowed; write a mailbox as a name "
+			       "(hostmaster.example.com)";
 		if (!is_label_char(ch))
 			return "labels may hold only letters, digits, '-' and '_'";
 		if (++label > 63)
@@ -435,27 +441,24 @@ net_check(const char *s)
 	unsigned char buf[sizeof(struct in6_addr)];
 	const char *slash = strchr(s, '/');
 	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
-	int af, max;
+	int max;
 
 	if (hlen == 0 || hlen >= sizeof(host))
 		return "not an IP address or CIDR";
 	memcpy(host, s, hlen);
 	host[hlen] = '\0';
 	if (inet_pton(AF_INET, host, buf) == 1) {
-		af = AF_INET;
 		max = 32;
 	} else if (inet_pton(AF_INET6, host, buf) == 1) {
-		af = AF_INET6;
 		max = 128;
 	} else {
 		return "not an IP address or CIDR";
 	}
-	(void)af;
 	if (slash == NULL)
 		return NULL;
 	if (!is_digits(slash + 1) || strlen(slash + 1) > 3 || atoi(slash + 1) > max)
-		return max == 32 ? "IPv4 prefix length must be 0..32" :
-		                   "IPv6 prefix length must be 0..128";
+		return max == 32 ? "IPv4 prefix length must be 0..32"
+		                 : "IPv6 prefix length must be 0..128";
 	return NULL;
 }
 
@@ -509,14 +512,17 @@ cron_check(const char *s)
 	static const struct {
 		const char *name;
 		int lo, hi;
-	} f[5] = {{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31},
-	          {"month", 1, 12},  {"day of week", 0, 7}};
+	} f[5] = {{"minute", 0, 59},
+	          {"hour", 0, 23},
+	          {"day of month", 1, 31},
+	          {"month", 1, 12},
+	          {"day of week", 0, 7}};
 	static const char *const bad[5] = {
-		"bad minute field (0-59; *, */N, N, N-M, lists)",
-		"bad hour field (0-23; *, */N, N, N-M, lists)",
-		"bad day-of-month field (1-31; *, */N, N, N-M, lists)",
-		"bad month field (1-12; *, */N, N, N-M, lists)",
-		"bad day-of-week field (0-7; *, */N, N, N-M, lists)",
+	        "bad minute field (0-59; *, */N, N, N-M, lists)",
+	        "bad hour field (0-23; *, */N, N, N-M, lists)",
+	        "bad day-of-month field (1-31; *, */N, N, N-M, lists)",
+	        "bad month field (1-12; *, */N, N, N-M, lists)",
+	        "bad day-of-week field (0-7; *, */N, N, N-M, lists)",
 	};
 	const char *p = s;
 	int i;
@@ -720,8 +726,9 @@ type_name(enum cfg_type t)
 static const char *
 node_kind(const yaml_node_t *n)
 {
-	return n->type == YAML_MAPPING_NODE ? "a mapping" :
-	       n->type == YAML_SEQUENCE_NODE ? "a list" : "a scalar";
+	return n->type == YAML_MAPPING_NODE    ? "a mapping"
+	       : n->type == YAML_SEQUENCE_NODE ? "a list"
+	                                       : "a scalar";
 }
 
 /* -------------------------------------------------------- document helpers */
@@ -816,7 +823,7 @@ first_visit(struct ctx *x, yaml_node_t *n, const char *dk)
 	size_t i = (size_t)(n - x->doc.nodes.start);
 
 	if (i < x->nnodes && x->seen[i]) {
-		err(x, line(n), "'%s': aliases of mappings or lists are not supported", dk);
+		err(x, x->key_line, "'%s': aliases of mappings or lists are not supported", dk);
 		return false;
 	}
 	if (i < x->nnodes)
@@ -829,8 +836,7 @@ first_visit(struct ctx *x, yaml_node_t *n, const char *dk)
 /* Converts a string-like value; *out is malloc'd (NULL for an accepted empty
  * value with F_EMPTY_NULL).  Reports and returns -1 when invalid. */
 static int
-str_conv(struct ctx *x, const struct cfg_item *it, const char *s, int l, const char *dk,
-         char **out)
+str_conv(struct ctx *x, const struct cfg_item *it, const char *s, int l, const char *dk, char **out)
 {
 	char buf[CFG_PATH_MAX + 64];
 	const char *why = NULL;
@@ -946,9 +952,10 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 		break;
 	}
 	if (it->type == CT_INT || it->type == CT_DURATION || it->type == CT_SIZE) {
-		if (why)
-			err(x, l, "'%s' must be %s: '%.100s' is %s", dk, type_name(it->type), s,
-			    strcmp(why, "integer out of range") == 0 ? "out of range" : "not");
+		if (why && strcmp(why, "integer out of range") == 0)
+			err(x, l, "'%s': %.100s is out of range", dk, s);
+		else if (why)
+			err(x, l, "'%s' must be %s, not '%.100s'", dk, type_name(it->type), s);
 		else if (v < it->min || v > it->max)
 			err(x, l, "'%s' must be between %lld and %lld, not %.100s", dk,
 			    (long long)it->min, (long long)it->max, s);
@@ -977,7 +984,8 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 		    sodium_base642bin(f, it->size, s, strlen(s), " \t\r\n", &len, NULL,
 		                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    len == 0) {
-			err(x, l, "'%s' must be non-empty base64 of at most %zu bytes", dk, it->size);
+			err(x, l, "'%s' must be non-empty base64 of at most %zu bytes", dk,
+			    it->size);
 			return;
 		}
 		*count_field(base, it) = len;
@@ -1046,7 +1054,7 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 	char **strs = NULL, key[CFG_PATH_MAX + 32];
 	struct cfg_addr *addrs = NULL;
 	int *lines = NULL;
-	char (*norm)[80] = NULL;
+	char(*norm)[80] = NULL;
 
 	if (v->type == YAML_SEQUENCE_NODE) {
 		if (!first_visit(x, v, dk))
@@ -1275,6 +1283,7 @@ walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp, void *
 			err(x, line(v), "'%s' contains a NUL character", dk);
 			continue;
 		}
+		x->key_line = line(k);
 		store(x, it, v, dk, base);
 	}
 	check_required(x, map, sp, dp);
@@ -1327,6 +1336,7 @@ finalize_zones(struct ctx *x)
 			    line_of(x, "zones[%zu].name", j));
 		if (z->nns == 0) {
 			snprintf(what, sizeof(what), "zones[%zu].ns", i);
+			free(z->ns);
 			z->ns = calloc(1, sizeof(*z->ns));
 			if (z->ns == NULL) {
 				x->nomem = true;
@@ -1549,14 +1559,15 @@ parse_document(struct ctx *x, const char *buf, size_t len)
 		return DD_ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &x->doc)) {
-		int l = parser.error == YAML_READER_ERROR ?
-		                offset_line(buf, len, parser.problem_offset) :
-		                (int)parser.problem_mark.line + 1;
+		int l = parser.error == YAML_READER_ERROR
+		                ? offset_line(buf, len, parser.problem_offset)
+		                : (int)parser.problem_mark.line + 1;
 		if (parser.error == YAML_MEMORY_ERROR) {
 			rc = DD_ENOMEM;
 		} else {
-			err(x, l, "YAML syntax error: %s%s%s", parser.problem ? parser.problem : "?",
-			    parser.context ? " " : "", parser.context ? parser.context : "");
+			err(x, l, "YAML syntax error: %s%s%s",
+			    parser.problem ? parser.problem : "?", parser.context ? " " : "",
+			    parser.context ? parser.context : "");
 			rc = DD_ECONFIG;
 		}
 		yaml_parser_delete(&parser);

@@ -38,6 +38,9 @@ log_level_parse(const char *s, enum log_level *out)
 	return DD_EINVAL;
 }
 
+static void log_vemit(enum log_level lvl, const char *tag, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 /* One write(2) per line so lines of different processes do not interleave. */
 static void
 log_vemit(enum log_level lvl, const char *tag, int err, const char *fmt, va_list ap)

@@ -453,7 +453,7 @@ resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int
 		size_t tlen = 0;
 		put_rrset(r, &o, cn, &t, &tlen);
 		/* RFC 1034 3.6.2: restart at the target while it is ours */
-		if (!t || dns_dname_wire_len(t, tlen) != (int)tlen || link + 1 >= CNAME_CHAIN_MAX ||
+		if (!t || dns_dname_wire_len(t, tlen) != (int)tlen || link >= CNAME_CHAIN_MAX ||
 		    chain_seen(names, link, p->lname, p->qname_len, t, tlen))
 			return DNS_RCODE_NOERROR;
 		int tz = shm_zone_find(ctx->table, t, tlen);

@@ -1,13 +1,15 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages that ddnsd's build, `make run` and
 # `make test` need are installed.  As root, installs what is missing (apt-get);
-# otherwise names the missing packages and exits 1.  `--check` only checks the
+# otherwise names the missing packages and exits 1.  `--bench` is for `make
+# bench` (NSD, Knot, dnsperf).  `--check` only checks the
 # build dependencies and says how to get them (used by plain `make`).
 set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
        libjansson-dev liburing-dev"
 RUN="sqlite3 bind9-dnsutils"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev curl"
+BENCH="nsd knot dnsperf valgrind"
 mode=${1:-all}
 
 missing() {
@@ -24,7 +26,11 @@ if [ "$mode" = "--check" ]; then
 	exit 1
 fi
 
-m=$(missing $BUILD $RUN $TEST)
+if [ "$mode" = "--bench" ]; then
+	m=$(missing $BUILD $RUN $BENCH)
+else
+	m=$(missing $BUILD $RUN $TEST)
+fi
 [ -z "$m" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: $m" >&2

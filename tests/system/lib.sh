@@ -21,6 +21,7 @@ export DDNSD_BIN
 
 # Sanitizer builds start and answer more slowly: scale every timeout.
 if [ "${DDNSD_SAN:-0}" = 1 ]; then SLOW=3; else SLOW=1; fi
+export SLOW
 
 T_OWN_DIR=0
 if [ -z "${T_DIR:-}" ]; then

@@ -8,6 +8,9 @@
 
 static int tap_n, tap_failed;
 
+static inline void tap_okv(int cond, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 static inline void
 tap_okv(int cond, const char *file, int line, const char *fmt, ...)
 {

@@ -1,0 +1,135 @@
+/* test_load.c - SQLite rows become shared-table entries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/config.h"
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "daemon/load.h"
+#include "shm/table.h"
+#include "tests/unit/tap.h"
+
+static char dir[] = "/tmp/ddnsd-test-load.XXXXXX";
+
+static int
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	int rc;
+	if (sqlite3_open(path, &h) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	sqlite3_close(h);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Wire form of a dotted name (test helper: labels only, lower case). */
+static size_t
+wire(const char *s, uint8_t *out)
+{
+	size_t n = 0;
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t l = dot ? (size_t)(dot - s) : strlen(s);
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, s, l);
+		n += l;
+		s += l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	return n;
+}
+
+static int
+get(struct shm_table *t, const char *name, uint8_t *buf)
+{
+	uint8_t w[256];
+	size_t n = wire(name, w);
+	return shm_table_get(t, w, n, buf, SHM_ENTRY_MAX, NULL);
+}
+
+int
+main(void)
+{
+	static uint8_t buf[SHM_ENTRY_MAX];
+	char *ns[] = {"ns1.example.test"};
+	struct cfg_zone zone = {.name = "example.test", .ttl = 300, .ns = ns, .nns = 1,
+				.soa = {.mname = "ns1.example.test", .rname = "hostmaster.example.test",
+					.refresh = 3600, .retry = 600, .expire = 604800, .minimum = 60}};
+	struct cfg cfg = {.zones = &zone, .nzones = 1, .table = {.capacity = 64}};
+	char path[256];
+	struct db *db = NULL;
+	struct shm_table *t = NULL;
+	struct load_stats st;
+	const struct shm_entry *e = (const struct shm_entry *)buf;
+	const struct shm_rrset *r;
+	struct shm_zone_copy zc;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/ddnsd.db", dir);
+	is_int(db_open(path, &db), 0, "open database");
+	ok(exec_sql(path, "INSERT INTO records (name, type, value, ttl) VALUES"
+			  " ('home.example.test', 'A', '192.0.2.1', 60),"
+			  " ('home.example.test', 'A', '192.0.2.2', 30),"
+			  " ('home.example.test', 'AAAA', '2001:db8::1', NULL),"
+			  " ('a.b.example.test', 'TXT', 'hello world', NULL),"
+			  " ('*.wild.example.test', 'A', '192.0.2.9', NULL),"
+			  " ('other.invalid', 'A', '192.0.2.3', NULL),"
+			  " ('bad.example.test', 'A', 'not-an-ip', NULL),"
+			  " ('mx.example.test', 'MX', '10 mail', NULL);") == 0,
+	   "seed rows");
+	exec_sql(path, "UPDATE zones SET serial = 7");
+	is_int(load_table(&cfg, db, &t, &st), 0, "load the table");
+	is_int(st.zones, 1, "one zone");
+	is_int(st.records, 5, "five valid records loaded");
+	is_int(st.skipped, 3, "out-of-zone, invalid value and unsupported type skipped");
+	is_int(st.names, 3, "three owner names");
+
+	ok(get(t, "home.example.test", buf) > 0, "home found");
+	is_int(e->nrrsets, 2, "A and AAAA rrsets");
+	r = shm_entry_find(e, 1);
+	ok(r != NULL && r->count == 2, "two A records in one rrset");
+	ok(r != NULL && r->ttl == 30, "the rrset takes the smallest TTL (RFC 2181 5.2)");
+	r = shm_entry_find(e, 28);
+	ok(r != NULL && r->ttl == 300 && r->count == 1, "AAAA with the zone default TTL");
+	ok(get(t, "b.example.test", buf) > 0 && e->nrrsets == 0,
+	   "b.example.test is an empty non-terminal");
+	ok(get(t, "a.b.example.test", buf) > 0 && shm_entry_find(e, 16) != NULL, "TXT loaded");
+	ok(get(t, "*.wild.example.test", buf) > 0 && (e->flags & SHM_ENTRY_WILDCARD),
+	   "wildcard entry flagged");
+	is_int(get(t, "bad.example.test", buf), 0, "invalid value not loaded");
+	is_int(get(t, "other.invalid", buf), 0, "out-of-zone name not loaded");
+	is_int(shm_zone_get(t, 0, &zc), 0, "zone slot readable");
+	is_int(zc.soa.serial, 7, "SOA serial from the zones table");
+	is_int(zc.ns_count, 1, "one NS");
+	shm_table_destroy(t);
+
+	/* a capacity too small is a clear error, not a partial table */
+	{
+		char sql[128];
+		exec_sql(path, "BEGIN");
+		for (int i = 0; i < 200; i++) {
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO records (name, type, value) VALUES ('h%d.example.test', "
+				 "'A', '192.0.2.1')",
+				 i);
+			exec_sql(path, sql);
+		}
+		exec_sql(path, "COMMIT");
+	}
+	t = NULL;
+	is_int(load_table(&cfg, db, &t, &st), DD_ENOSPC, "too many names for table.capacity");
+	ok(t == NULL, "no table handed out");
+	cfg.table.capacity = 1024;
+	is_int(load_table(&cfg, db, &t, &st), 0, "a larger capacity loads");
+	shm_table_destroy(t);
+	db_close(db);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		diag("cleanup failed");
+	return tap_done();
+}
