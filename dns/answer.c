@@ -370,6 +370,90 @@ first_public_rrset(const struct shm_entry *e)
 	return NULL;
 }
 
+/* One step of the walk along a CNAME chain: the name and its owner in the reply. */
+struct walk {
+	struct zone_ref z;
+	struct owner o;
+	const uint8_t *name;
+	size_t len;
+	uint64_t *retries;
+};
+
+#define WALK_FOLLOW (-1) /* a CNAME was written; its target comes next */
+
+/*
+ * Writes what the entry e (NULL: the apex has no entry) holds for qtype at
+ * w->name.  Returns the rcode, or WALK_FOLLOW with *cname set when the name
+ * is an alias (RFC 1034 3.6.2).
+ */
+static int
+answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t qtype,
+	     const struct shm_entry *e, bool apex, const struct shm_rrset **cname)
+{
+	if (apex && (qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_ANY)) {
+		/* RFC 8482 4.2: one RRset is enough for ANY; the SOA at the apex */
+		put_soa(r, w->z.zc, &w->o, false);
+		return DNS_RCODE_NOERROR;
+	}
+	if (apex && qtype == DNS_TYPE_NS) {
+		put_ns(ctx, r, w->z.zc, &w->o);
+		return DNS_RCODE_NOERROR;
+	}
+	const struct shm_rrset *rs = NULL;
+	if (e && qtype == DNS_TYPE_ANY)
+		rs = first_public_rrset(e);
+	else if (e && qtype < SHM_TYPE_PRIVATE)
+		rs = shm_entry_find(e, qtype);
+	if (rs) {
+		put_rrset(r, &w->o, rs, NULL, NULL);
+		return DNS_RCODE_NOERROR;
+	}
+	*cname = e && qtype != DNS_TYPE_CNAME ? shm_entry_find(e, DNS_TYPE_CNAME) : NULL;
+	if (*cname)
+		return WALK_FOLLOW;
+	/* NODATA (RFC 2308 2.2): the name exists, the type does not */
+	if (zone_load(ctx, &w->z) < 0)
+		return DNS_RCODE_SERVFAIL;
+	r->sec = SEC_NS;
+	put_soa(r, w->z.zc, NULL, true);
+	return DNS_RCODE_NOERROR;
+}
+
+/*
+ * Looks up w->name and writes its records; returns the rcode or WALK_FOLLOW
+ * (see answer_entry).
+ */
+static int
+answer_name(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t qtype,
+	    const struct shm_rrset **cname)
+{
+	int n = shm_table_get(ctx->table, w->name, w->len, ctx->entry_buf, SHM_ENTRY_MAX,
+			      w->retries);
+	if (n < 0)
+		return DNS_RCODE_SERVFAIL;
+	const struct shm_entry *e = n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
+	/* the common positive answer needs nothing from the zone slot */
+	bool need_zone = !e || qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_NS ||
+			 qtype == DNS_TYPE_ANY;
+	if (need_zone && zone_load(ctx, &w->z) < 0)
+		return DNS_RCODE_SERVFAIL;
+	const struct shm_zone_copy *zc = w->z.zc;
+	bool apex = need_zone && w->len == zc->apex_len && memcmp(w->name, zc->apex, w->len) == 0;
+
+	if (!e && !apex) {
+		int err = 0;
+		e = wildcard_find(ctx, w->name, w->len, zc, w->retries, &err);
+		if (err)
+			return DNS_RCODE_SERVFAIL;
+		if (!e) {
+			r->sec = SEC_NS;
+			put_soa(r, zc, NULL, true);
+			return DNS_RCODE_NXDOMAIN;
+		}
+	}
+	return answer_entry(ctx, r, w, qtype, e, apex, cname);
+}
+
 static bool
 chain_seen(uint8_t (*names)[DNS_DNAME_MAX + 1], unsigned n, const uint8_t *qname, size_t qlen,
 	   const uint8_t *t, size_t tlen)
@@ -384,92 +468,48 @@ chain_seen(uint8_t (*names)[DNS_DNAME_MAX + 1], unsigned n, const uint8_t *qname
 
 /*
  * Fills the answer (and authority) sections for the question; returns the
- * rcode.  The final rcode is that of the last name looked up (RFC 6604 3).
+ * rcode.  CNAMEs are followed while their targets are in our zones, at most
+ * CNAME_CHAIN_MAX links and never to a name already on the chain; the final
+ * rcode is that of the last name looked up (RFC 6604 3).
  */
 static int
 resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int zidx)
 {
-	uint64_t retries = 0, *rp = ctx->stats ? &ctx->stats->retries : &retries;
-	uint16_t qtype = p->qtype;
-	struct zone_ref z = {zidx, false, ctx->zone_copy};
-	struct owner o = {DNS_HDR_LEN, NULL, 0};
-	const uint8_t *name = p->lname;
-	size_t len = p->qname_len;
+	uint64_t retries = 0;
+	struct walk w = {{zidx, false, ctx->zone_copy},
+			 {DNS_HDR_LEN, NULL, 0},
+			 p->lname,
+			 p->qname_len,
+			 ctx->stats ? &ctx->stats->retries : &retries};
 	/* names[i]: length byte, then the i-th CNAME target */
 	uint8_t names[CNAME_CHAIN_MAX][DNS_DNAME_MAX + 1];
 
 	for (unsigned link = 0;; link++) {
-		int n = shm_table_get(ctx->table, name, len, ctx->entry_buf, SHM_ENTRY_MAX, rp);
-		if (n < 0)
-			return DNS_RCODE_SERVFAIL;
-		const struct shm_entry *e = n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
-		bool need_zone = !e || qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_NS ||
-				 qtype == DNS_TYPE_ANY;
-		if (need_zone && zone_load(ctx, &z) < 0)
-			return DNS_RCODE_SERVFAIL;
-		bool apex = need_zone && len == z.zc->apex_len && memcmp(name, z.zc->apex, len) == 0;
-
-		if (!e && !apex) {
-			int err = 0;
-			e = wildcard_find(ctx, name, len, z.zc, rp, &err);
-			if (err)
-				return DNS_RCODE_SERVFAIL;
-			if (!e) {
-				r->sec = SEC_NS;
-				put_soa(r, z.zc, NULL, true);
-				return DNS_RCODE_NXDOMAIN;
-			}
-		}
-		if (apex && (qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_ANY)) {
-			/* RFC 8482 4.2: one RRset is enough for ANY; the SOA at the apex */
-			put_soa(r, z.zc, &o, false);
-			return DNS_RCODE_NOERROR;
-		}
-		if (apex && qtype == DNS_TYPE_NS) {
-			put_ns(ctx, r, z.zc, &o);
-			return DNS_RCODE_NOERROR;
-		}
-		const struct shm_rrset *rs = NULL;
-		if (e && qtype == DNS_TYPE_ANY)
-			rs = first_public_rrset(e);
-		else if (e && qtype < SHM_TYPE_PRIVATE)
-			rs = shm_entry_find(e, qtype);
-		if (rs) {
-			put_rrset(r, &o, rs, NULL, NULL);
-			return DNS_RCODE_NOERROR;
-		}
-		const struct shm_rrset *cn = e && qtype != DNS_TYPE_CNAME
-						     ? shm_entry_find(e, DNS_TYPE_CNAME)
-						     : NULL;
-		if (!cn) {
-			/* NODATA (RFC 2308 2.2): the name exists, the type does not */
-			if (zone_load(ctx, &z) < 0)
-				return DNS_RCODE_SERVFAIL;
-			r->sec = SEC_NS;
-			put_soa(r, z.zc, NULL, true);
-			return DNS_RCODE_NOERROR;
-		}
+		const struct shm_rrset *cn = NULL;
+		int rcode = answer_name(ctx, r, &w, p->qtype, &cn);
+		if (rcode != WALK_FOLLOW)
+			return rcode;
 		const uint8_t *t = NULL;
 		size_t tlen = 0;
-		put_rrset(r, &o, cn, &t, &tlen);
-		/* RFC 1034 3.6.2: restart at the target while it is ours */
+		put_rrset(r, &w.o, cn, &t, &tlen);
 		if (!t || dns_dname_wire_len(t, tlen) != (int)tlen || link >= CNAME_CHAIN_MAX ||
 		    chain_seen(names, link, p->lname, p->qname_len, t, tlen))
 			return DNS_RCODE_NOERROR;
 		int tz = shm_zone_find(ctx->table, t, tlen);
 		if (tz < 0)
 			return DNS_RCODE_NOERROR;
+		/* t lives in entry_buf, which the next lookup overwrites */
 		names[link][0] = (uint8_t)tlen;
 		memcpy(names[link] + 1, t, tlen);
-		if (tz != z.idx) {
-			z.idx = tz;
-			z.loaded = false;
+		if (tz != w.z.idx) {
+			w.z.idx = tz;
+			w.z.loaded = false;
 		}
-		name = names[link] + 1;
-		len = tlen;
-		o.ptr = 0;
-		o.name = name;
-		o.len = (uint8_t)len;
+		w.name = names[link] + 1;
+		w.len = tlen;
+		w.o.ptr = 0;
+		w.o.name = w.name;
+		w.o.len = (uint8_t)tlen;
 	}
 }
 

@@ -41,6 +41,42 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__SANITIZE_THREAD__)
+#define SEQLOCK_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SEQLOCK_TSAN 1
+#endif
+#endif
+
+/*
+ * Fences.  ThreadSanitizer does not model atomic_thread_fence (gcc refuses it
+ * under -fsanitize=thread), so TSan builds use a compiler barrier instead:
+ * on x86-64, where they run, the hardware keeps loads in order and stores in
+ * order (TSO), and the barrier keeps the compiler from moving the relaxed
+ * atomics across it.  All protected words are atomics, so TSan still sees
+ * every plain access that could race.
+ */
+static inline void
+seqlock_fence_acquire(void)
+{
+#ifdef SEQLOCK_TSAN
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_acquire);
+#endif
+}
+
+static inline void
+seqlock_fence_release(void)
+{
+#ifdef SEQLOCK_TSAN
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_release);
+#endif
+}
+
 /* A hint to the CPU that we are spinning on a value another core changes. */
 static inline void
 seqlock_cpu_relax(void)
@@ -78,7 +114,7 @@ seqlock_read_begin(const _Atomic uint32_t *seq)
 static inline bool
 seqlock_read_retry(const _Atomic uint32_t *seq, uint32_t start)
 {
-	atomic_thread_fence(memory_order_acquire);
+	seqlock_fence_acquire();
 	return seqlock_is_odd(start) || atomic_load_explicit(seq, memory_order_relaxed) != start;
 }
 
@@ -89,7 +125,7 @@ seqlock_write_begin(_Atomic uint32_t *seq)
 	uint32_t s = atomic_load_explicit(seq, memory_order_relaxed);
 
 	atomic_store_explicit(seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	seqlock_fence_release();
 }
 
 /* Ends a write section (counter becomes even again). */

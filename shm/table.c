@@ -22,17 +22,17 @@
 #include "daemon/dd.h"
 #include "shm/seqlock.h"
 
-#define GRANULE     8u
-#define CLASS_EXACT 64u /* exact size classes up to 64 granules (512 bytes) */
-#define NCLASS      70u /* 0..64 exact (0, 1 unused), 65..69: 128..2048 granules */
-#define OFF_EMPTY   0u  /* bucket off: never used */
-#define OFF_TOMB    1u  /* bucket off: deleted */
-#define HEAP_FIRST  2u  /* granules 0 and 1 would alias the markers */
+#define GRANULE      8u
+#define CLASS_EXACT  64u /* exact size classes up to 64 granules (512 bytes) */
+#define NCLASS       70u /* 0..64 exact (0, 1 unused), 65..69: 128..2048 granules */
+#define OFF_EMPTY    0u  /* bucket off: never used */
+#define OFF_TOMB     1u  /* bucket off: deleted */
+#define HEAP_FIRST   2u  /* granules 0 and 1 would alias the markers */
 #define CAPACITY_MAX (1u << 28)
-#define ENTRY_HDR   sizeof(struct shm_entry)
-#define RRSET_HDR   sizeof(struct shm_rrset)
-#define YIELD_AFTER 8 /* reader retries spun before sched_yield() */
-#define PURGE_MAX   1024 /* longest cluster cluster_purge() scans */
+#define ENTRY_HDR    sizeof(struct shm_entry)
+#define RRSET_HDR    sizeof(struct shm_rrset)
+#define YIELD_AFTER  8    /* reader retries spun before sched_yield() */
+#define PURGE_MAX    1024 /* longest cluster cluster_purge() scans */
 
 /* Mapping header.  Sizes and offsets are fixed at create time. */
 struct shm_hdr {
@@ -112,7 +112,7 @@ struct shm_table {
 /* Writer's view of one name's bucket. */
 struct slot {
 	bool found;
-	uint32_t idx; /* bucket of the name, or where it would be inserted */
+	uint32_t idx;   /* bucket of the name, or where it would be inserted */
 	bool idx_empty; /* !found: idx is an empty bucket (not a tombstone) */
 	uint32_t off, size;
 	struct shm_entry e;
@@ -251,7 +251,7 @@ block_alloc(struct shm_table *t, size_t bytes, uint32_t *off)
 	if (head != 0) {
 		*off = head;
 		t->hdr->free_head[c] =
-			(uint32_t)atomic_load_explicit(&t->heap[head], memory_order_relaxed);
+		        (uint32_t)atomic_load_explicit(&t->heap[head], memory_order_relaxed);
 	} else {
 		top = atomic_load_explicit(&t->hdr->heap_top, memory_order_relaxed);
 		if (top + g > t->heap_granules)
@@ -259,8 +259,7 @@ block_alloc(struct shm_table *t, size_t bytes, uint32_t *off)
 		*off = (uint32_t)top;
 		atomic_store_explicit(&t->hdr->heap_top, top + g, memory_order_relaxed);
 	}
-	atomic_fetch_add_explicit(&t->hdr->heap_used, (uint64_t)g * GRANULE,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->hdr->heap_used, (uint64_t)g * GRANULE, memory_order_relaxed);
 	return 0;
 }
 
@@ -276,11 +275,11 @@ block_free(struct shm_table *t, uint32_t off, size_t bytes)
 {
 	unsigned c = class_of((uint32_t)((bytes + GRANULE - 1) / GRANULE));
 
-	atomic_thread_fence(memory_order_release);
+	seqlock_fence_release();
 	atomic_store_explicit(&t->heap[off], t->hdr->free_head[c], memory_order_relaxed);
 	t->hdr->free_head[c] = off;
 	atomic_fetch_sub_explicit(&t->hdr->heap_used, (uint64_t)class_granules(c) * GRANULE,
-				  memory_order_relaxed);
+	                          memory_order_relaxed);
 }
 
 /* Stores len bytes at granule off, word by word (the tail word zero-padded). */
@@ -290,7 +289,7 @@ heap_write(struct shm_table *t, uint32_t off, const uint8_t *src, size_t len)
 	_Atomic uint64_t *w = &t->heap[off];
 	uint64_t v;
 
-	atomic_thread_fence(memory_order_release); /* same reason as block_free */
+	seqlock_fence_release(); /* same reason as block_free */
 	for (size_t i = 0; i < len; i += 8) {
 		v = 0;
 		memcpy(&v, src + i, len - i < 8 ? len - i : 8);
@@ -324,7 +323,7 @@ write_begin(struct shm_table *t)
 		atomic_store_explicit(&t->hdr->broken, 1, memory_order_relaxed);
 	atomic_store_explicit(&t->hdr->writer_pid, (uint32_t)getpid(), memory_order_relaxed);
 	atomic_store_explicit(&t->hdr->write_gen, g | 1u, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
+	seqlock_fence_release();
 }
 
 static void
@@ -362,8 +361,7 @@ bucket_publish(struct shm_table *t, uint32_t idx, uint32_t tag, uint32_t off, ui
  * seqlock of its bucket idx: readers copying it meanwhile retry.
  */
 static void
-block_patch(struct shm_table *t, uint32_t idx, uint32_t off, size_t at, const void *src,
-	    size_t len)
+block_patch(struct shm_table *t, uint32_t idx, uint32_t off, size_t at, const void *src, size_t len)
 {
 	struct shm_bucket *b = &t->buckets[idx];
 	size_t first = at / 8, last = (at + len - 1) / 8;
@@ -386,7 +384,7 @@ block_patch(struct shm_table *t, uint32_t idx, uint32_t off, size_t at, const vo
 /* Writer-side probe (the writer's own data cannot change under it). */
 static void
 table_find(const struct shm_table *t, uint64_t h, const uint8_t *name, size_t name_len,
-	   struct slot *s)
+           struct slot *s)
 {
 	uint32_t i = (uint32_t)h & t->mask, tag = (uint32_t)(h >> 32), ins = UINT32_MAX;
 	uint8_t buf[ENTRY_HDR + SHM_NAME_MAX];
@@ -408,12 +406,12 @@ table_find(const struct shm_table *t, uint64_t h, const uint8_t *name, size_t na
 		if (atomic_load_explicit(&b->tag, memory_order_relaxed) != tag)
 			continue;
 		heap_read(t, off, buf, ENTRY_HDR);
-		memcpy(&s->e, buf, ENTRY_HDR);
-		if (s->e.name_len != name_len)
+		if (buf[offsetof(struct shm_entry, name_len)] != name_len)
 			continue;
 		heap_read(t, off, buf, ENTRY_HDR + name_len);
 		if (memcmp(buf + ENTRY_HDR, name, name_len) != 0)
 			continue;
+		memcpy(&s->e, buf, ENTRY_HDR);
 		s->found = true;
 		s->idx = i;
 		s->off = off;
@@ -469,18 +467,19 @@ cluster_purge(struct shm_table *t, uint32_t idx)
 	uint32_t s = idx, len = 1, i, off;
 
 	while (len < PURGE_MAX && atomic_load_explicit(&t->buckets[(s - 1) & t->mask].off,
-						       memory_order_relaxed) != OFF_EMPTY) {
+	                                               memory_order_relaxed) != OFF_EMPTY) {
 		s = (s - 1) & t->mask;
 		len++;
 	}
 	while (len < PURGE_MAX && atomic_load_explicit(&t->buckets[(s + len) & t->mask].off,
-						       memory_order_relaxed) != OFF_EMPTY)
+	                                               memory_order_relaxed) != OFF_EMPTY)
 		len++;
 	if (len >= PURGE_MAX)
 		return; /* pathological cluster: leave it to a rebuild */
 	memset(needed, 0, len);
 	for (i = 0; i < len; i++) {
-		off = atomic_load_explicit(&t->buckets[(s + i) & t->mask].off, memory_order_relaxed);
+		off = atomic_load_explicit(&t->buckets[(s + i) & t->mask].off,
+		                           memory_order_relaxed);
 		if (off == OFF_TOMB)
 			continue;
 		for (uint32_t k = (bucket_home(t, off) - s) & t->mask; k < i; k++)
@@ -691,8 +690,8 @@ zone_ns_check(const uint8_t *ns, size_t ns_len, unsigned ns_count, uint8_t *lens
 
 int
 shm_zone_define(struct shm_table *t, unsigned idx, const uint8_t *apex, size_t apex_len,
-		const struct shm_soa *soa, const uint8_t *ns, size_t ns_len, unsigned ns_count,
-		uint32_t ns_ttl)
+                const struct shm_soa *soa, const uint8_t *ns, size_t ns_len, unsigned ns_count,
+                uint32_t ns_ttl)
 {
 	struct shm_zone_slot *z;
 	union zone_buf b;
@@ -897,14 +896,14 @@ entry_size(size_t name_len, const struct shm_rrset_in *rr, size_t n)
 /* Builds an entry block of size bytes into buf (zeroed padding). */
 static void
 entry_build(uint8_t *buf, size_t size, unsigned zone, const uint8_t *name, size_t name_len,
-	    const struct shm_rrset_in *rr, size_t n, uint32_t nchild)
+            const struct shm_rrset_in *rr, size_t n, uint32_t nchild)
 {
 	struct shm_entry e = {.size = (uint16_t)size,
-			      .name_len = (uint8_t)name_len,
-			      .nrrsets = (uint8_t)n,
-			      .zone = (uint16_t)zone,
-			      .flags = name_is_wildcard(name) ? SHM_ENTRY_WILDCARD : 0,
-			      .nchild = nchild};
+	                      .name_len = (uint8_t)name_len,
+	                      .nrrsets = (uint8_t)n,
+	                      .zone = (uint16_t)zone,
+	                      .flags = name_is_wildcard(name) ? SHM_ENTRY_WILDCARD : 0,
+	                      .nchild = nchild};
 	size_t pos = align_up(ENTRY_HDR + name_len, 4);
 
 	memset(buf, 0, size);
@@ -912,9 +911,9 @@ entry_build(uint8_t *buf, size_t size, unsigned zone, const uint8_t *name, size_
 	memcpy(buf + ENTRY_HDR, name, name_len);
 	for (size_t i = 0; i < n; i++) {
 		struct shm_rrset r = {.type = rr[i].type,
-				      .count = rr[i].count,
-				      .ttl = rr[i].ttl,
-				      .data_len = (uint16_t)rr[i].data_len};
+		                      .count = rr[i].count,
+		                      .ttl = rr[i].ttl,
+		                      .data_len = (uint16_t)rr[i].data_len};
 		memcpy(buf + pos, &r, RRSET_HDR);
 		if (rr[i].data_len > 0)
 			memcpy(buf + pos + RRSET_HDR, rr[i].data, rr[i].data_len);
@@ -948,7 +947,7 @@ struct put_plan {
 
 static void
 plan_ancestors(const struct shm_table *t, const uint8_t *name, size_t name_len, size_t apex_off,
-	       struct put_plan *pl)
+               struct put_plan *pl)
 {
 	uint32_t taken[SHM_NAME_MAX / 2 + 1];
 	size_t ntaken = 0;
@@ -1014,14 +1013,13 @@ entry_nchild_add(struct shm_table *t, const struct slot *s, int delta)
 {
 	uint32_t nchild = (uint32_t)((int64_t)s->e.nchild + delta);
 
-	block_patch(t, s->idx, s->off, offsetof(struct shm_entry, nchild), &nchild,
-		    sizeof(nchild));
+	block_patch(t, s->idx, s->off, offsetof(struct shm_entry, nchild), &nchild, sizeof(nchild));
 }
 
 /* Publishes the planned ancestors (top down) and the new name. */
 static void
 plan_apply(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_len,
-	   const uint8_t *blk, size_t size, uint32_t off, struct put_plan *pl)
+           const uint8_t *blk, size_t size, uint32_t off, struct put_plan *pl)
 {
 	uint8_t ent[ENTRY_HDR + SHM_NAME_MAX + 4];
 
@@ -1036,7 +1034,7 @@ plan_apply(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_
 	for (size_t k = pl->nmiss; k-- > 0;) {
 		size_t l = name_len - pl->miss[k];
 		bucket_insert(t, pl->miss_h[k], pl->miss_off[k],
-			      (uint32_t)align_up(ENTRY_HDR + l, 4));
+		              (uint32_t)align_up(ENTRY_HDR + l, 4));
 	}
 	bucket_insert(t, pl->h, off, (uint32_t)size);
 }
@@ -1048,7 +1046,7 @@ plan_apply(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_
  */
 static void
 remove_leaf(struct shm_table *t, const uint8_t *name, size_t name_len, size_t apex_off,
-	    const struct slot *s)
+            const struct slot *s)
 {
 	struct slot p = *s;
 
@@ -1058,8 +1056,8 @@ remove_leaf(struct shm_table *t, const uint8_t *name, size_t name_len, size_t ap
 		if (a >= apex_off)
 			return;
 		a = name_parent(name, a);
-		table_find(t, name_hash(t->seed, name + a, name_len - a), name + a,
-			   name_len - a, &p);
+		table_find(t, name_hash(t->seed, name + a, name_len - a), name + a, name_len - a,
+		           &p);
 		if (!p.found || p.e.nchild == 0)
 			return; /* cannot happen while the tree is consistent */
 		if (p.e.nchild > 1 || p.e.nrrsets > 0) {
@@ -1105,7 +1103,7 @@ shm_table_del(struct shm_table *t, const uint8_t *name, size_t name_len)
 
 int
 shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_len,
-	      const struct shm_rrset_in *rrsets, size_t n)
+              const struct shm_rrset_in *rrsets, size_t n)
 {
 	uint64_t blk[SHM_ENTRY_MAX / 8];
 	struct put_plan pl;
@@ -1127,7 +1125,7 @@ shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t na
 	pl.h = name_hash(t->seed, name, name_len);
 	table_find(t, pl.h, name, name_len, &pl.self);
 	entry_build((uint8_t *)blk, size, zone, name, name_len, rrsets, n,
-		    pl.self.found ? pl.self.e.nchild : 0);
+	            pl.self.found ? pl.self.e.nchild : 0);
 	if (pl.self.found) {
 		/* Replace: the new block is complete before the bucket points
 		 * at it; the old block is freed only after. */
@@ -1200,7 +1198,7 @@ entry_check(const uint8_t *b, size_t size, const uint8_t *name, size_t name_len)
  */
 static int
 entry_too_big(const struct shm_table *t, const struct shm_bucket *b, uint32_t s, uint32_t off,
-	      uint32_t size, const uint8_t *name, size_t name_len)
+              uint32_t size, const uint8_t *name, size_t name_len)
 {
 	uint8_t hdr[ENTRY_HDR + SHM_NAME_MAX];
 	struct shm_entry e;
@@ -1233,7 +1231,7 @@ reader_backoff(unsigned tries)
  */
 int
 shm_table_get(const struct shm_table *t, const uint8_t *name, size_t name_len, void *buf,
-	      size_t bufsz, uint64_t *retries)
+              size_t bufsz, uint64_t *retries)
 {
 	uint64_t h;
 	uint32_t i, tag, probes = 0;
@@ -1280,7 +1278,7 @@ shm_table_get(const struct shm_table *t, const uint8_t *name, size_t name_len, v
 					c = -2;
 			}
 		} else if (!seqlock_is_odd(s) && off <= OFF_TOMB &&
-			   !seqlock_read_retry(&b->seq, s)) {
+		           !seqlock_read_retry(&b->seq, s)) {
 			c = 0; /* the name went away meanwhile */
 		}
 		if (c == 1) {

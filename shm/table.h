@@ -166,12 +166,16 @@ unsigned shm_zone_count(const struct shm_table *t);
  * empty non-terminals between name and its zone apex.  Returns 0,
  * DD_EINVAL (name not in zone, bad rrset), DD_ETOOBIG (entry over
  * SHM_ENTRY_MAX) or DD_ENOSPC (no free bucket or heap space: the table is
- * left exactly as before the call).
+ * left exactly as before the call).  zone must be the slot shm_zone_find()
+ * gives for name; rrset types must be distinct, each with count >= 1.
+ * Live names never exceed the capacity; buckets in use (names plus the
+ * tombstones probe chains still need) never exceed 1.25 x capacity.
  */
 int shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_len,
 		  const struct shm_rrset_in *rrsets, size_t n);
 /* Removes name's rrsets (an entry with children stays as an empty
- * non-terminal).  Returns 0 or DD_ENOENT. */
+ * non-terminal).  Returns 0, DD_ENOENT (absent, or already an empty
+ * non-terminal) or DD_EINVAL (malformed name). */
 int shm_table_del(struct shm_table *t, const uint8_t *name, size_t name_len);
 
 /* --- reader side (any process, lock-free) ------------------------------ */

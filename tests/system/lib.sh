@@ -232,35 +232,44 @@ all_dead()
 	return 0
 }
 
-# dns_worker_pids: live children of the master that log as "dns[N][PID]",
-# or, when none has logged yet, the children holding a UDP socket on the
-# DNS port.
+# worker_kind PID: "dns", "http" or "" from the process name the worker set
+# (e.g. "ddnsd-dns[0]"), or its log lines ("dns[0][PID]:", "http[PID]:").
+worker_kind()
+{
+	local comm
+	comm=$(cat "/proc/$1/comm" 2>/dev/null)
+	case $comm in
+	*http*) echo http; return 0 ;;
+	*-dns* | *dns\[*) echo dns; return 0 ;;
+	esac
+	if grep -q "dns\[[0-9]*\]\[$1\]" "$DAEMON_LOG" 2>/dev/null; then
+		echo dns
+	elif grep -q "http[a-z]*\[$1\]" "$DAEMON_LOG" 2>/dev/null; then
+		echo http
+	elif ss -lunpH "sport = :$DNS_PORT" 2>/dev/null | grep -q "pid=$1,"; then
+		echo dns
+	fi
+}
+
+# dns_worker_pids: the live DNS worker children of the master.
 dns_worker_pids()
 {
-	local kids p found=
-	kids=$(children "$DAEMON_PID")
-	for p in $kids; do
-		if grep -q "dns\[[0-9]*\]\[$p\]" "$DAEMON_LOG" 2>/dev/null; then
-			echo "$p"
-			found=1
-		fi
-	done
-	[ -n "$found" ] && return 0
-	for p in $kids; do
-		if ss -lunpH "sport = :$DNS_PORT" 2>/dev/null | grep -q "pid=$p,"; then
-			echo "$p"
-		fi
+	local p
+	for p in $(children "$DAEMON_PID"); do
+		[ "$(worker_kind "$p")" = dns ] && echo "$p"
 	done
 }
 
-# http_worker_pid: the live child of the master that is not a DNS worker.
+# http_worker_pid: the live HTTP worker child of the master.
 http_worker_pid()
 {
-	local kids dns p
-	kids=$(children "$DAEMON_PID")
-	dns=" $(dns_worker_pids | tr '\n' ' ') "
-	for p in $kids; do
-		case $dns in *" $p "*) ;; *) echo "$p"; return 0 ;; esac
+	local p k
+	for p in $(children "$DAEMON_PID"); do
+		k=$(worker_kind "$p")
+		if [ "$k" = http ] || [ -z "$k" ]; then
+			echo "$p"
+			return 0
+		fi
 	done
 }
 
@@ -317,12 +326,9 @@ EOF
 # init_db: creates the schema with --init-db (fails the test if that fails).
 init_db()
 {
-	local out rc
-	out=$("$DDNSD_BIN" -c "$CONF" --init-db 2>&1)
-	rc=$?
-	echo "$out" >>"$T_DIR/init-db.log"
-	if [ $rc -ne 0 ] || [ ! -f "$DB" ]; then
-		fail "--init-db creates $DB" "exit status $rc" "$out"
+	run_ddnsd -c "$CONF" --init-db
+	if [ $RC -ne 0 ] || [ ! -f "$DB" ]; then
+		fail "--init-db creates $DB" "exit status $RC" "$OUT"
 		return 1
 	fi
 }
@@ -350,6 +356,16 @@ zone_serial()
 
 # ---------------------------------------------------------------- daemon
 
+# run_ddnsd ARGS...: runs the daemon binary in the foreground (bounded);
+# output in $OUT, exit status in $RC.  The output is kept in cli.log and
+# scanned for sanitizer reports at teardown.
+run_ddnsd()
+{
+	OUT=$(timeout $((10 * SLOW)) "$DDNSD_BIN" "$@" 2>&1)
+	RC=$?
+	printf '$ ddnsd %s\n%s\n' "$*" "$OUT" >>"$T_DIR/cli.log"
+}
+
 # start_daemon [CONFIG]: starts the daemon in the background (log in
 # $T_DIR/daemon.N.log) and waits until the first zone's SOA is served.
 # Returns 1 (after a failed check) if it died or did not answer in time.
@@ -366,7 +382,7 @@ start_daemon()
 			fail "daemon answers the SOA query within $((limit / 1000)) s" "log:" \
 				"$(tail -n 30 "$DAEMON_LOG")"
 		else
-			wait "$DAEMON_PID" 2>/dev/null
+			{ wait "$DAEMON_PID"; } 2>/dev/null
 			fail "daemon starts (it exited with status $?)" "log:" \
 				"$(tail -n 30 "$DAEMON_LOG")"
 			DAEMON_PID=
@@ -400,11 +416,11 @@ stop_daemon()
 		fail "daemon exits within $((limit / 1000)) s of SIG$sig" "log:" \
 			"$(tail -n 20 "$DAEMON_LOG")"
 		kill -KILL "$pid" $kids 2>/dev/null
-		wait "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
 		DAEMON_PID=
 		return 1
 	fi
-	wait "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null
 	rc=$?
 	DAEMON_PID=
 	assert_eq "daemon exit status after SIG$sig" 0 "$rc"
@@ -495,10 +511,14 @@ check_answer()
 scan_logs()
 {
 	local f bad
+	if [ -f "$T_DIR/cli.log" ]; then
+		bad=$(grep -nE 'AddressSanitizer|LeakSanitizer|runtime error' "$T_DIR/cli.log" | head -n 20)
+		[ -z "$bad" ] || fail "no sanitizer report from command-line runs" "$bad"
+	fi
 	for f in "$T_DIR"/daemon.*.log; do
 		[ -f "$f" ] || continue
 		bad=$(grep -nE 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error|(^|[^a-z_])fatal' "$f" |
-			grep -v "${LOG_ALLOW:-^\$}" | head -n 20)
+			head -n 20)
 		if [ -n "$bad" ]; then
 			fail "no sanitizer report or fatal line in $(basename "$f")" "$bad"
 		fi
@@ -520,7 +540,7 @@ teardown()
 			fail "daemon exits on SIGTERM at teardown"
 			kill -KILL "$DAEMON_PID" $kids 2>/dev/null
 		fi
-		wait "$DAEMON_PID" 2>/dev/null
+		{ wait "$DAEMON_PID"; } 2>/dev/null
 		wait_until 2000 all_dead $kids || kill -KILL $kids 2>/dev/null
 	fi
 	scan_logs

@@ -4,17 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 
 # ---- --version
-out=$("$DDNSD_BIN" --version 2>&1)
-rc=$?
-assert_eq "--version exits 0" 0 "$rc"
-assert_eq "--version prints the version" "ddnsd 0.1.0" "$(printf '%s\n' "$out" | head -n 1)"
+run_ddnsd --version
+assert_eq "--version exits 0" 0 "$RC"
+assert_eq "--version prints the version" "ddnsd 0.1.0" "$(printf '%s\n' "$OUT" | head -n 1)"
 
 # ---- --check-config on a good config
 write_config
-out=$(timeout 10 "$DDNSD_BIN" -c "$CONF" --check-config 2>&1)
-rc=$?
-assert_eq "--check-config accepts the test config" 0 "$rc"
-[ "$rc" = 0 ] || note "$out"
+run_ddnsd -c "$CONF" --check-config
+assert_eq "--check-config accepts the test config" 0 "$RC"
+[ "$RC" = 0 ] || note "$OUT"
 [ ! -e "$T_DIR/data/ddnsd.db" ] && pass "--check-config does not create the database" ||
 	fail "--check-config does not create the database" "$(ls -la "$T_DIR/data")"
 
@@ -36,15 +34,14 @@ http:
   listen: "127.0.0.1:$HTTP_PORT"
   no_such_option: true
 EOF
-out=$(timeout 10 "$DDNSD_BIN" -c "$bad" --check-config 2>&1)
-rc=$?
-assert_eq "--check-config rejects a bad config with exit 1" 1 "$rc"
-assert_match "unknown top-level key reported at bad.yaml:3" 'bad\.yaml:3: .*bogus_key' "$out"
-assert_match "unknown zone key reported at bad.yaml:7" 'bad\.yaml:7: .*colour' "$out"
-assert_match "non-numeric dns.workers reported at bad.yaml:10" 'bad\.yaml:10: ' "$out"
-assert_match "out-of-range dns.udp_payload reported at bad.yaml:11" 'bad\.yaml:11: ' "$out"
-assert_match "unknown nested key reported at bad.yaml:14" 'bad\.yaml:14: .*no_such_option' "$out"
-assert_nomatch "no problem invented on good lines" 'bad\.yaml:(2|4|5|6|8|9|12|13): ' "$out"
+run_ddnsd -c "$bad" --check-config
+assert_eq "--check-config rejects a bad config with exit 1" 1 "$RC"
+assert_match "unknown top-level key reported at bad.yaml:3" 'bad\.yaml:3: .*bogus_key' "$OUT"
+assert_match "unknown zone key reported at bad.yaml:7" 'bad\.yaml:7: .*colour' "$OUT"
+assert_match "non-numeric dns.workers reported at bad.yaml:10" 'bad\.yaml:10: ' "$OUT"
+assert_match "out-of-range dns.udp_payload reported at bad.yaml:11" 'bad\.yaml:11: ' "$OUT"
+assert_match "unknown nested key reported at bad.yaml:14" 'bad\.yaml:14: .*no_such_option' "$OUT"
+assert_nomatch "no problem invented on good lines" 'bad\.yaml:(2|4|5|6|8|9|12|13): ' "$OUT"
 
 # ---- YAML syntax error
 syn=$T_DIR/syntax.yaml
@@ -56,51 +53,45 @@ zones:
 dns:
   listen: ["127.0.0.1:$DNS_PORT"]
 EOF
-out=$(timeout 10 "$DDNSD_BIN" -c "$syn" --check-config 2>&1)
-rc=$?
-assert_eq "--check-config rejects broken YAML with exit 1" 1 "$rc"
-assert_match "broken YAML reported as syntax.yaml:LINE:" 'syntax\.yaml:[4-7]: ' "$out"
+run_ddnsd -c "$syn" --check-config
+assert_eq "--check-config rejects broken YAML with exit 1" 1 "$RC"
+assert_match "broken YAML reported as syntax.yaml:LINE:" 'syntax\.yaml:[4-7]: ' "$OUT"
 
 # ---- a single unknown key is an error on its own
 one=$T_DIR/unknown.yaml
 { cat "$CONF"; echo "frobnicate: yes"; } >"$one"
 line=$(wc -l <"$one")
-out=$(timeout 10 "$DDNSD_BIN" -c "$one" --check-config 2>&1)
-rc=$?
-assert_eq "--check-config: an unknown key alone gives exit 1" 1 "$rc"
-assert_match "unknown key reported with its line" "unknown\\.yaml:$line: .*frobnicate" "$out"
+run_ddnsd -c "$one" --check-config
+assert_eq "--check-config: an unknown key alone gives exit 1" 1 "$RC"
+assert_match "unknown key reported with its line" "unknown\\.yaml:$line: .*frobnicate" "$OUT"
 
 # ---- missing file
-out=$(timeout 10 "$DDNSD_BIN" -c "$T_DIR/nonexistent.yaml" --check-config 2>&1)
-rc=$?
-[ "$rc" -ne 0 ] && pass "--check-config on a missing file fails (exit $rc)" ||
-	fail "--check-config on a missing file fails" "$out"
-assert_match "missing file named in the message" 'nonexistent\.yaml' "$out"
+run_ddnsd -c "$T_DIR/nonexistent.yaml" --check-config
+[ "$RC" -ne 0 ] && pass "--check-config on a missing file fails (exit $RC)" ||
+	fail "--check-config on a missing file fails" "$OUT"
+assert_match "missing file named in the message" 'nonexistent\.yaml' "$OUT"
 
 # ---- starting with a bad config fails fast and names the line
-out=$(timeout 10 "$DDNSD_BIN" -c "$bad" 2>&1)
-rc=$?
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
-	pass "daemon refuses to start with a bad config (exit $rc)"
+run_ddnsd -c "$bad"
+if [ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; then
+	pass "daemon refuses to start with a bad config (exit $RC)"
 else
-	fail "daemon refuses to start with a bad config" "exit $rc" "$out"
+	fail "daemon refuses to start with a bad config" "exit $RC" "$OUT"
 fi
-assert_match "refusal names FILE:LINE" 'bad\.yaml:3: ' "$out"
+assert_match "refusal names FILE:LINE" 'bad\.yaml:3: ' "$OUT"
 
 # ---- unknown command-line option
-out=$(timeout 10 "$DDNSD_BIN" --no-such-option 2>&1)
-rc=$?
-if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
-	pass "unknown option rejected (exit $rc)"
+run_ddnsd --no-such-option
+if [ "$RC" -ne 0 ] && [ "$RC" -ne 124 ]; then
+	pass "unknown option rejected (exit $RC)"
 else
-	fail "unknown option rejected" "exit $rc" "$out"
+	fail "unknown option rejected" "exit $RC" "$OUT"
 fi
 
 # ---- --init-db
-out=$(timeout 20 "$DDNSD_BIN" -c "$CONF" --init-db 2>&1)
-rc=$?
-assert_eq "--init-db exits 0" 0 "$rc"
-[ "$rc" = 0 ] || note "$out"
+run_ddnsd -c "$CONF" --init-db
+assert_eq "--init-db exits 0" 0 "$RC"
+[ "$RC" = 0 ] || note "$OUT"
 [ -f "$DB" ] && pass "--init-db creates the database and its directory" ||
 	fail "--init-db creates $DB" "$(ls -laR "$T_DIR")"
 tables=$(sqlite3 "$DB" "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;" 2>&1)
@@ -121,8 +112,7 @@ if sqlite3 "$DB" "INSERT INTO records(name, type, value) VALUES('home.$ZONE', 'A
 else
 	pass "records has UNIQUE(name, type, value)"
 fi
-out=$(timeout 20 "$DDNSD_BIN" -c "$CONF" --init-db 2>&1)
-rc=$?
-assert_eq "--init-db on an existing database exits 0" 0 "$rc"
+run_ddnsd -c "$CONF" --init-db
+assert_eq "--init-db on an existing database exits 0" 0 "$RC"
 assert_eq "--init-db keeps existing records" 1 \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM records WHERE name = 'home.$ZONE';")"

@@ -174,7 +174,7 @@ start_daemon || exit 1
 kids=$(children "$DAEMON_PID")
 t0=$(now_ms)
 kill -KILL "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
+{ wait "$DAEMON_PID"; } 2>/dev/null
 DAEMON_PID=
 if wait_until $((2000 * SLOW)) all_dead $kids; then
 	pass "workers exit after kill -9 of the master ($(($(now_ms) - t0)) ms)"

@@ -9,10 +9,9 @@ if [ ! -f "$sample" ]; then
 	exit 1
 fi
 cp "$sample" "$T_DIR/sample.yaml"
-out=$(timeout 10 "$DDNSD_BIN" -c "$T_DIR/sample.yaml" --check-config 2>&1)
-rc=$?
-assert_eq "config.yaml.sample passes --check-config" 0 "$rc"
-[ "$rc" = 0 ] || note "$out"
+run_ddnsd -c "$T_DIR/sample.yaml" --check-config
+assert_eq "config.yaml.sample passes --check-config" 0 "$RC"
+[ "$RC" = 0 ] || note "$OUT"
 
 # ---- every key of INTERFACE.md "config.yaml keys that must exist"
 full=$T_DIR/full.yaml
@@ -71,25 +70,22 @@ EOF2
   s3: { endpoint: "https://s3.example.com", bucket: ddnsd, prefix: "nightly/", region: us-east-1 }
 EOF2
 } >"$full"
-out=$(timeout 10 "$DDNSD_BIN" -c "$full" --check-config 2>&1)
-rc=$?
-assert_eq "config with every INTERFACE.md key passes --check-config" 0 "$rc"
-[ "$rc" = 0 ] || note "$out"
+run_ddnsd -c "$full" --check-config
+assert_eq "config with every INTERFACE.md key passes --check-config" 0 "$RC"
+[ "$RC" = 0 ] || note "$OUT"
 { write_full; cat <<'EOF2'
   schedule: "0 3 * * *"
   dir: backups
   keep: 7
 EOF2
 } >"$T_DIR/cron.yaml"
-out=$(timeout 10 "$DDNSD_BIN" -c "$T_DIR/cron.yaml" --check-config 2>&1)
-rc=$?
-assert_eq "backup.schedule (cron form) passes --check-config" 0 "$rc"
-[ "$rc" = 0 ] || note "$out"
+run_ddnsd -c "$T_DIR/cron.yaml" --check-config
+assert_eq "backup.schedule (cron form) passes --check-config" 0 "$RC"
+[ "$RC" = 0 ] || note "$OUT"
 sed 's/tsig: transfer-key/tsig: no-such-key/' "$full" >"$T_DIR/badref.yaml"
-out=$(timeout 10 "$DDNSD_BIN" -c "$T_DIR/badref.yaml" --check-config 2>&1)
-rc=$?
-assert_eq "transfer.tsig naming an unknown key is rejected" 1 "$rc"
-assert_match "unknown key reference reported at badref.yaml:12" 'badref\.yaml:12: ' "$out"
+run_ddnsd -c "$T_DIR/badref.yaml" --check-config
+assert_eq "transfer.tsig naming an unknown key is rejected" 1 "$RC"
+assert_match "unknown key reference reported at badref.yaml:12" 'badref\.yaml:12: ' "$OUT"
 
 # ---- the sample serves (on our ports) with the sample records of make run
 pick_ports

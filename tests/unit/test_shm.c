@@ -87,8 +87,12 @@ table_new(uint32_t capacity, uint64_t data_bytes)
 static int
 zone_add(struct shm_table *t, unsigned idx, const char *apex)
 {
-	struct shm_soa soa = {.ttl = 3600, .serial = 1, .refresh = 3600, .retry = 600,
-			      .expire = 604800, .minimum = 60};
+	struct shm_soa soa = {.ttl = 3600,
+	                      .serial = 1,
+	                      .refresh = 3600,
+	                      .retry = 600,
+	                      .expire = 604800,
+	                      .minimum = 60};
 	uint8_t a[SHM_NAME_MAX], ns[2 * SHM_NAME_MAX];
 	size_t al = wire(apex, a), nl;
 	char buf[300];
@@ -109,8 +113,8 @@ rr_a(uint8_t *data, uint8_t last)
 
 	memcpy(data, &rdlen, 2);
 	data[2] = 192, data[3] = 0, data[4] = 2, data[5] = last;
-	return (struct shm_rrset_in){.type = T_A, .count = 1, .ttl = 300, .data = data,
-				     .data_len = 6};
+	return (struct shm_rrset_in){
+	        .type = T_A, .count = 1, .ttl = 300, .data = data, .data_len = 6};
 }
 
 /* One TXT-like rrset of count records of rdlen bytes, each byte fill. */
@@ -124,8 +128,8 @@ rr_fill(uint8_t *data, uint16_t type, uint16_t count, uint16_t rdlen, uint8_t fi
 		memset(data + pos + 2, fill, rdlen);
 		pos += 2u + rdlen;
 	}
-	return (struct shm_rrset_in){.type = type, .count = count, .ttl = 60, .data = data,
-				     .data_len = pos};
+	return (struct shm_rrset_in){
+	        .type = type, .count = count, .ttl = 60, .data = data, .data_len = pos};
 }
 
 static int
@@ -187,7 +191,7 @@ test_create(void)
 	ok(!shm_table_write_in_progress(t), "create: no write in progress");
 	is_int(shm_zone_count(t), 0, "create: no zones");
 	ok(shm_table_stats(t, 0) != NULL && shm_table_stats(t, SHM_WORKERS_MAX - 1) != NULL &&
-		   shm_table_stats(t, SHM_WORKERS_MAX) == NULL,
+	           shm_table_stats(t, SHM_WORKERS_MAX) == NULL,
 	   "stats: slots 0..max-1");
 	ok(((uintptr_t)shm_table_stats(t, 1) & 63) == 0, "stats: 64-byte aligned");
 	shm_table_stats(t, 3)->queries_udp = 7;
@@ -282,7 +286,7 @@ test_put_get(void)
 	is_int(b.e.flags, 0, "get: no flags");
 	r = shm_entry_find(&b.e, T_A);
 	ok(r != NULL && r->count == 1 && r->ttl == 300 && r->data_len == 6 &&
-		   shm_rrset_data(r)[5] == 1,
+	           shm_rrset_data(r)[5] == 1,
 	   "get: A record");
 	is_int(shm_table_count(t), 2, "put: name plus apex entry");
 	rc = get(t, "example.test", &b);
@@ -304,7 +308,7 @@ test_put_get(void)
 	ok(r != NULL && r->type == T_A, "accessor: first is A");
 	r = r != NULL ? shm_rrset_next(&b.e, r) : NULL;
 	ok(r != NULL && r->type == T_AAAA && r->count == 2 && r->data_len == 36 &&
-		   shm_rrset_data(r)[2] == 0xaa && shm_rrset_data(r)[35] == 0xaa,
+	           shm_rrset_data(r)[2] == 0xaa && shm_rrset_data(r)[35] == 0xaa,
 	   "accessor: second is AAAA");
 	r = r != NULL ? shm_rrset_next(&b.e, r) : NULL;
 	ok(r != NULL && r->type == T_TXT && r->count == 3 && r->data_len == 21,
@@ -403,7 +407,8 @@ test_invalid(void)
 	n = wire("www.example.test", w);
 	r[0] = rr_a(d, 1);
 	is_int(shm_table_put(t, 3, w, n, r, 1), DD_EINVAL, "put: undefined zone");
-	is_int(shm_table_put(t, SHM_ZONES_MAX + 5, w, n, r, 1), DD_EINVAL, "put: zone out of range");
+	is_int(shm_table_put(t, SHM_ZONES_MAX + 5, w, n, r, 1), DD_EINVAL,
+	       "put: zone out of range");
 	is_int(put_a(t, 0, "www.example.org", 1), DD_EINVAL, "put: name outside zone");
 	is_int(put_a(t, 0, "test", 1), DD_EINVAL, "put: name above apex");
 	is_int(put_a(t, 0, "a.sub.example.test", 1), DD_EINVAL, "put: name of the inner zone");
@@ -477,8 +482,8 @@ snap_same(const struct snap *a, const struct snap *b, unsigned n)
 	if (a->count != b->count || a->used != b->used || a->high != b->high || a->gen != b->gen)
 		return false;
 	for (unsigned i = 0; i < n; i++) {
-		if (a->rc[i] != b->rc[i] || (a->rc[i] > 0 && memcmp(&a->e[i], &b->e[i],
-								     (size_t)a->rc[i]) != 0))
+		if (a->rc[i] != b->rc[i] ||
+		    (a->rc[i] > 0 && memcmp(&a->e[i], &b->e[i], (size_t)a->rc[i]) != 0))
 			return false;
 	}
 	return true;
@@ -568,7 +573,7 @@ test_reuse(void)
 		n = wire(i % 2 ? "a.example.test" : "b.c.example.test", w);
 		for (unsigned j = 0; j < m; j++)
 			r[j] = rr_fill(d[j], (uint16_t)(T_TXT + j), (uint16_t)(1 + j),
-				       (uint16_t)(k * 150 + j * 40), (uint8_t)i);
+			               (uint16_t)(k * 150 + j * 40), (uint8_t)i);
 		fails += shm_table_put(t, 0, w, n, r, m) != 0;
 		if (i % 5 == 4)
 			fails += shm_table_del(t, w, n) != 0;
@@ -613,8 +618,7 @@ test_bench_size(void)
 	diag("bench: %u names in %.3f s; mapping %zu bytes = %.1f per name; heap %llu = %.1f per "
 	     "name",
 	     shm_table_count(t), now_sec() - t0, shm_table_mapping_size(t),
-	     (double)shm_table_mapping_size(t) / names,
-	     (unsigned long long)shm_table_heap_used(t),
+	     (double)shm_table_mapping_size(t) / names, (unsigned long long)shm_table_heap_used(t),
 	     (double)shm_table_heap_used(t) / names);
 	is_int(a_last(t, "home77777.bench.test"), 77777 % 256, "bench: lookup");
 	shm_table_destroy(t);
@@ -622,7 +626,7 @@ test_bench_size(void)
 
 /* ------------------------------------------------------------ torture */
 
-#define TN       24     /* names flipped between two states */
+#define TN       12 /* names flipped between two states (pairs) */
 #define TDATA    3200
 #define TREADERS 8
 
@@ -632,24 +636,24 @@ struct tstate {
 	uint8_t data[3][TDATA];
 };
 
-/* Per-name totals chosen so that blocks of many names share size classes
- * (freed blocks are reused at once), plus two large ones. */
-static size_t
-tstate_total(unsigned i, unsigned s)
-{
-	size_t base = i == 0 ? 3000 : i == 1 ? 1200 : 24 + ((i / 4) * 53) % 400;
-
-	return i % 2 == 0 ? base : base + 40 * s;
-}
+/*
+ * Data bytes of the names 2k and 2k+1 in states 0 and 1.  Both names of a
+ * pair have the same shape, so the block one of them frees is taken at once
+ * by the other (same size class): a reader still copying the freed block
+ * sees the other name's bytes unless the bucket's sequence check catches it.
+ */
+static const uint16_t tsizes[TN / 2][2] = {
+        {600, 600}, {300, 300}, {120, 120}, {40, 200}, {16, 16}, {1500, 60},
+};
 
 /* State s of name i: every byte depends on (i, s, rrset), so a mix of the
  * two states, or of two names, never matches either. */
 static void
 tstate_make(struct tstate *st, unsigned i, unsigned s)
 {
-	size_t total = tstate_total(i, s);
+	size_t total = tsizes[i / 2][s];
 
-	st->n = i % 2 == 0 ? 2 : 1 + (i + s) % 3;
+	st->n = 1 + (i / 2 + s) % 3;
 	for (size_t k = 0; k < st->n; k++) {
 		uint16_t count = (uint16_t)(1 + (k + s) % 3);
 		uint16_t rdlen = (uint16_t)(total / st->n / count);
@@ -710,9 +714,12 @@ torture_init(struct torture *tt, struct shm_table *t)
 		snprintf(name, sizeof(name), "t%u.torture.test", i);
 		tt->wl[i] = wire(name, tt->w[i]);
 	}
-	tstate_make(&tt->st[TN][0], 2, 0);
+	tstate_make(&tt->st[TN][0], 4, 0);
 	tt->wl[TN] = wire("x.deep.torture.test", tt->w[TN]);
 	tt->wl[TN + 1] = wire("deep.torture.test", tt->w[TN + 1]);
+	/* Every name exists before the readers start. */
+	for (unsigned i = 0; i <= TN; i++)
+		shm_table_put(t, 0, tt->w[i], tt->wl[i], tt->st[i][0].rr, tt->st[i][0].n);
 }
 
 /* The writer: flips every name between its two states until told to stop. */
@@ -729,7 +736,7 @@ torture_write(struct torture *tt, struct tshared *sh)
 		}
 		if (s == 0)
 			errors += shm_table_put(tt->t, 0, tt->w[TN], tt->wl[TN], tt->st[TN][0].rr,
-						tt->st[TN][0].n) != 0;
+			                        tt->st[TN][0].n) != 0;
 		else
 			errors += shm_table_del(tt->t, tt->w[TN], tt->wl[TN]) != 0;
 		flips++;
@@ -795,8 +802,7 @@ torture_table(void)
 }
 
 static void
-torture_report(const char *what, struct tshared *sh, unsigned nreaders, uint64_t want,
-	       double secs)
+torture_report(const char *what, struct tshared *sh, unsigned nreaders, uint64_t want, double secs)
 {
 	uint64_t checks = 0, torn = 0, eagain = 0, absent = 0, retries = 0;
 
@@ -810,9 +816,8 @@ torture_report(const char *what, struct tshared *sh, unsigned nreaders, uint64_t
 	diag("%s: %u readers, %llu checks, %llu torn, %llu EAGAIN, %llu absent, %llu retries; "
 	     "%llu writer puts; %.2f s (%.0f checks/s)",
 	     what, nreaders, (unsigned long long)checks, (unsigned long long)torn,
-	     (unsigned long long)eagain, (unsigned long long)absent,
-	     (unsigned long long)retries, (unsigned long long)sh->flips, secs,
-	     (double)checks / secs);
+	     (unsigned long long)eagain, (unsigned long long)absent, (unsigned long long)retries,
+	     (unsigned long long)sh->flips, secs, (double)checks / secs);
 	ok(checks >= want, "%s: at least %llu checks", what, (unsigned long long)want);
 	is_int(torn, 0, "%s: no torn copy", what);
 	ok(sh->flips > 1000, "%s: the writer ran", what);
