@@ -136,4 +136,5 @@ bench:
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(B)/daemon/main.d $(B)/tools/ddnsctl.d
+.SECONDARY:
+-include $(LIB_OBJ:.o=.d) $(B)/daemon/main.d $(B)/tools/ddnsctl.d $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%.d)

@@ -120,6 +120,18 @@ load_row(void *arg, const char *name, const char *type, const char *value, int64
 		lc->st->skipped++;
 		return 0;
 	}
+	if (lc->data_len + 2 > sizeof(lc->data))
+		goto toobig;
+	/* convert first: a bad value must not leave an empty rrset behind */
+	n = dns_rdata_from_text(t, value, lc->data + lc->data_len + 2,
+				sizeof(lc->data) - lc->data_len - 2);
+	if (n < 0) {
+		if (n == DD_ETOOBIG || n == DD_ENOSPC)
+			goto toobig;
+		log_warnx("record %s %s '%s': invalid value; skipped", name, type, value);
+		lc->st->skipped++;
+		return 0;
+	}
 	rr = lc->nrrsets ? &lc->rr[lc->nrrsets - 1] : NULL;
 	if (rr == NULL || rr->type != t) {
 		if (lc->nrrsets == LOAD_RRSETS_MAX) {
@@ -131,17 +143,6 @@ load_row(void *arg, const char *name, const char *type, const char *value, int64
 		memset(rr, 0, sizeof(*rr));
 		rr->type = t;
 		rr->ttl = UINT32_MAX;
-	}
-	if (lc->data_len + 2 > sizeof(lc->data))
-		goto toobig;
-	n = dns_rdata_from_text(t, value, lc->data + lc->data_len + 2,
-				sizeof(lc->data) - lc->data_len - 2);
-	if (n < 0) {
-		if (n == DD_ETOOBIG || n == DD_ENOSPC)
-			goto toobig;
-		log_warnx("record %s %s '%s': invalid value; skipped", name, type, value);
-		lc->st->skipped++;
-		return 0;
 	}
 	{
 		uint16_t rdlen = (uint16_t)n;

@@ -356,7 +356,6 @@ master_init(struct master *m, const char *config_path)
 	struct load_stats st;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
 	m->config_path = config_path;
 	m->ls.http = -1;
 	m->self = getpid();

@@ -55,9 +55,11 @@ int
 main(void)
 {
 	static uint8_t buf[SHM_ENTRY_MAX];
-	char *ns[] = {"ns1.example.test"};
-	struct cfg_zone zone = {.name = "example.test", .ttl = 300, .ns = ns, .nns = 1,
-				.soa = {.mname = "ns1.example.test", .rname = "hostmaster.example.test",
+	char zname[] = "example.test", nsname[] = "ns1.example.test";
+	char rname[] = "hostmaster.example.test";
+	char *ns[] = {nsname};
+	struct cfg_zone zone = {.name = zname, .ttl = 300, .ns = ns, .nns = 1,
+				.soa = {.mname = nsname, .rname = rname,
 					.refresh = 3600, .retry = 600, .expire = 604800, .minimum = 60}};
 	struct cfg cfg = {.zones = &zone, .nzones = 1, .table = {.capacity = 64}};
 	char path[256];
@@ -82,6 +84,10 @@ main(void)
 			  " ('bad.example.test', 'A', 'not-an-ip', NULL),"
 			  " ('mx.example.test', 'MX', '10 mail', NULL);") == 0,
 	   "seed rows");
+	{
+		uint32_t serial;
+		db_zone_sync(db, "example.test", &serial);
+	}
 	exec_sql(path, "UPDATE zones SET serial = 7");
 	is_int(load_table(&cfg, db, &t, &st), 0, "load the table");
 	is_int(st.zones, 1, "one zone");
