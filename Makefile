@@ -69,7 +69,11 @@ $(B)/tests/fuzz_replay: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_pkt.o $(LI
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
-units: $(UNIT_BIN) $(B)/tests/fuzz_replay
+$(B)/tests/fuzz_replay_config: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_config.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config
 
 # ---------------------------------------------------------------- run
 DEV_DIR := dev
@@ -103,23 +107,30 @@ test-system: all
 	DDNSD_BIN=$(BIN)/ddnsd tests/system/run.sh
 
 # brief libFuzzer run (clang) when available; the corpus replay above always runs
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt && \
-		build/fuzz/fuzz_pkt -max_total_time=$(FUZZ_SECONDS) -max_len=1500 \
-			-print_final_stats=0 build/fuzz/corpus tests/fuzz/corpus; \
+		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config && \
+		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
+FUZZ_TARGET ?= pkt
 fuzz:
-	@$(MAKE) --no-print-directory build/fuzz/fuzz_pkt
-	build/fuzz/fuzz_pkt -max_len=1500 build/fuzz/corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory build/fuzz/fuzz_$(FUZZ_TARGET)
+	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config,$(FUZZ_TARGET)),-config) \
+		tests/fuzz/corpus$(if $(filter config,$(FUZZ_TARGET)),-config)
 
 FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+
+CFG_FUZZ_SRC := daemon/config.c daemon/log.c daemon/util.c
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
+	@mkdir -p build/fuzz/corpus-config
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) $(shell pkg-config --libs yaml-0.1 libsodium)
 
 # ---------------------------------------------------------------- bench
 BENCH_N ?= 100000

@@ -25,5 +25,12 @@ if [ -x "$dir/tests/fuzz_replay" ]; then
 		echo "FAIL fuzz_replay"; "$dir/tests/fuzz_replay" tests/fuzz/corpus 2>&1 | tail -20; fail=1
 	fi
 fi
+if [ -x "$dir/tests/fuzz_replay_config" ]; then
+	if "$dir/tests/fuzz_replay_config" tests/fuzz/corpus-config >/dev/null 2>&1; then
+		echo "ok   fuzz_replay_config ($(ls tests/fuzz/corpus-config | wc -l) corpus files)"
+	else
+		echo "FAIL fuzz_replay_config"; fail=1
+	fi
+fi
 [ $n -gt 0 ] || { echo "no unit tests in $dir/tests"; exit 1; }
 exit $fail
