@@ -1,7 +1,7 @@
 # lib.sh - helpers for the ddnsd system tests; sourced by every t_*.sh.
 #
 # Runs the real daemon in a temporary directory on random unprivileged ports
-# of 127.0.0.1, queries it with dig and small Python clients, and prints
+# of 127.0.0.1 (and ::1), queries it with dig and small Python clients, and prints
 # TAP ("ok N - ...", "not ok N - ...", "1..N").  Every wait is bounded.  The
 # EXIT trap stops only the processes this file started (by pid) and fails
 # the test if a daemon log holds a sanitizer report or a "fatal" line.
@@ -45,6 +45,7 @@ WORKERS=2
 TCP_MAX=64
 TCP_IDLE=10000
 LOG_LEVEL=info
+LISTEN6=0      # 1: also listen on [::1]:DNS_PORT
 DNS_PORT=
 HTTP_PORT=
 
@@ -285,12 +286,21 @@ pick_ports()
 	HTTP_PORT=${p##* }
 }
 
+# has_ipv6: ::1 can be bound here.
+has_ipv6()
+{
+	"$PY" -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind(("::1", 0))' \
+		2>/dev/null
+}
+
 # write_config [FILE]: the standard two-zone config, from WORKERS, TCP_MAX,
-# TCP_IDLE, LOG_LEVEL, DNS_PORT, HTTP_PORT.
+# TCP_IDLE, LOG_LEVEL, LISTEN6, DNS_PORT, HTTP_PORT.
 write_config()
 {
-	local f=${1:-$CONF}
+	local f=${1:-$CONF} listen
 	[ -n "$DNS_PORT" ] || pick_ports
+	listen="\"127.0.0.1:$DNS_PORT\""
+	[ "$LISTEN6" = 1 ] && listen="$listen, \"[::1]:$DNS_PORT\""
 	cat >"$f" <<EOF
 # ddnsd system test config
 database: data/ddnsd.db
@@ -307,7 +317,7 @@ zones:
     soa: { mname: ns1.$ZONE2, rname: hostmaster.$ZONE2,
            refresh: 7200, retry: 900, expire: 1209600, minimum: 30 }
 dns:
-  listen: ["127.0.0.1:$DNS_PORT"]
+  listen: [$listen]
   workers: $WORKERS
   tcp_max_connections: $TCP_MAX
   tcp_idle_timeout: $TCP_IDLE

@@ -4,6 +4,7 @@
 # the apex, A/AAAA/TXT/CNAME, 0x20 case echo, ANY (RFC 8482), AXFR refused.
 . "$(dirname "$0")/lib.sh"
 
+has_ipv6 && LISTEN6=1
 write_config
 init_db || exit 1
 long=$(printf 'a%.0s' $(seq 200))$(printf 'b%.0s' $(seq 100))
@@ -79,6 +80,15 @@ q "home.$ZONE" A
 check_answer "RD is copied, RA is not set" NOERROR "qr aa rd" "home.$ZONE. 300 IN A 192.0.2.10"
 q +norec +tcp "home.$ZONE" A
 check_answer "same answer over TCP" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
+
+if [ "$LISTEN6" = 1 ]; then
+	Q=$(dig @::1 -p "$DNS_PORT" +tries=1 +time=2 +nocookie +norec "home.$ZONE" A 2>&1)
+	check_answer "over UDP on [::1]" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
+	Q=$(dig @::1 -p "$DNS_PORT" +tries=1 +time=2 +nocookie +norec +tcp "home.$ZONE" A 2>&1)
+	check_answer "over TCP on [::1]" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
+else
+	note "no ::1 here: IPv6 listening not tested"
+fi
 
 # ---- CNAME
 q +norec "alias.$ZONE" A

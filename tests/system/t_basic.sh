@@ -116,3 +116,14 @@ run_ddnsd -c "$CONF" --init-db
 assert_eq "--init-db on an existing database exits 0" 0 "$RC"
 assert_eq "--init-db keeps existing records" 1 \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM records WHERE name = 'home.$ZONE';")"
+
+# ---- the daemon creates the database itself when started without --init-db
+rm -rf "$T_DIR/data"
+start_daemon || exit 1
+[ -f "$DB" ] && pass "daemon started without --init-db creates the database" ||
+	fail "daemon started without --init-db creates the database"
+q +norec "$ZONE" SOA
+assert_eq "fresh database: SOA serial 1 served" "NOERROR 1" \
+	"$(q_status) $(q_section_nottl ANSWER | cut -d' ' -f6)"
+assert_eq "fresh database: zones table serial 1" 1 "$(zone_serial "$ZONE")"
+stop_daemon

@@ -51,6 +51,31 @@ py_checks dnsprobe.py load 127.0.0.1 "$DNS_PORT" "home.$ZONE" 192.0.2.10 200 0.5
 q +norec +tcp "home.$ZONE" A
 check_answer "TCP answered after the respawn" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
 
+# ---- kill -9 every DNS worker at once: only new workers can answer
+old_dns=$(dns_worker_pids)
+all_replaced()
+{
+	local now p
+	now=$(dns_worker_pids)
+	[ "$(printf '%s\n' "$now" | grep -c .)" = "$WORKERS" ] || return 1
+	for p in $old_dns; do
+		printf '%s\n' "$now" | grep -qx "$p" && return 1
+	done
+	return 0
+}
+t0=$(now_ms)
+kill -KILL $old_dns
+if wait_until $((respawn_ms + 1000)) all_replaced; then
+	ms=$(($(now_ms) - t0))
+	[ $ms -le $respawn_ms ] && pass "all $WORKERS DNS workers replaced in $ms ms" ||
+		fail "all DNS workers replaced within $respawn_ms ms" "took $ms ms"
+else
+	fail "all DNS workers replaced" "before: $(echo $old_dns), now: $(echo $(dns_worker_pids))"
+fi
+py_checks dnsprobe.py load 127.0.0.1 "$DNS_PORT" "home.$ZONE" 192.0.2.10 200 0.5
+q +norec +tcp "home.$ZONE" A
+check_answer "TCP answered by the new workers" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
+
 # ---- kill -9 the HTTP worker
 http_pid=$(http_worker_pid)
 if [ -n "$http_pid" ]; then
