@@ -8,21 +8,10 @@
 
 #include "daemon/db.h"
 #include "daemon/dd.h"
+#include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
 
 static char dir[] = "/tmp/ddnsd-test-db.XXXXXX";
-
-static int
-exec_sql(const char *path, const char *sql)
-{
-	sqlite3 *h;
-	int rc;
-	if (sqlite3_open(path, &h) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-	sqlite3_close(h);
-	return rc == SQLITE_OK ? 0 : -1;
-}
 
 static long
 query_int(const char *path, const char *sql)

@@ -9,46 +9,19 @@
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
+#include "dns/dname.h"
 #include "shm/table.h"
+#include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
 
 static char dir[] = "/tmp/ddnsd-test-load.XXXXXX";
 
 static int
-exec_sql(const char *path, const char *sql)
-{
-	sqlite3 *h;
-	int rc;
-	if (sqlite3_open(path, &h) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
-	sqlite3_close(h);
-	return rc == SQLITE_OK ? 0 : -1;
-}
-
-/* Wire form of a dotted name (test helper: labels only, lower case). */
-static size_t
-wire(const char *s, uint8_t *out)
-{
-	size_t n = 0;
-	while (*s) {
-		const char *dot = strchr(s, '.');
-		size_t l = dot ? (size_t)(dot - s) : strlen(s);
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, s, l);
-		n += l;
-		s += l + (dot ? 1 : 0);
-	}
-	out[n++] = 0;
-	return n;
-}
-
-static int
 get(struct shm_table *t, const char *name, uint8_t *buf)
 {
 	uint8_t w[256];
-	size_t n = wire(name, w);
-	return shm_table_get(t, w, n, buf, SHM_ENTRY_MAX, NULL);
+	int n = dns_dname_from_str(name, w, sizeof(w));
+	return n < 0 ? n : shm_table_get(t, w, (size_t)n, buf, SHM_ENTRY_MAX, NULL);
 }
 
 int

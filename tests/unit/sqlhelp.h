@@ -1,0 +1,20 @@
+/* sqlhelp.h - run SQL on a database file behind the daemon's back (tests only). */
+#ifndef DD_TEST_SQLHELP_H
+#define DD_TEST_SQLHELP_H
+
+#include <sqlite3.h>
+
+/* Executes sql on the file at path with its own connection; 0 or -1. */
+static inline int
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	int rc;
+	if (sqlite3_open(path, &h) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	sqlite3_close(h);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+#endif
