@@ -141,6 +141,10 @@ static const struct cfg_item schema[] = {
         {"http.rate_limit.per_ip_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
          R(http.rate_per_ip_per_minute)},
         {"http.rate_limit.burst", CT_INT, CK_NONE, AT_LEAST1, .def = "100", R(http.rate_burst)},
+        {"http.rate_limit.per_token_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
+         R(http.rate_per_token_per_minute)},
+        {"http.cors_origins", CT_STRS, CK_NONE, .min = 0, .max = 256, R(http.cors_origins),
+         .cnt_off = offsetof(struct cfg, http.ncors_origins)},
         {"http.metrics_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(http.metrics_token)},
 
         MAP("acme"),

@@ -82,6 +82,9 @@ struct cfg {
 		uint32_t max_body;        /* default 65536 */
 		uint32_t rate_per_ip_per_minute; /* default 600 */
 		uint32_t rate_burst;      /* default 100 */
+		uint32_t rate_per_token_per_minute; /* default 600 */
+		char **cors_origins;      /* allowed Origin values ("*" = any) */
+		size_t ncors_origins;
 		char *metrics_token;      /* "" -> NULL */
 	} http;
 	char *acme_zone;              /* default: zones[0].name */

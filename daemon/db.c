@@ -59,7 +59,17 @@ static const char *const db_schema_v1 =
 	"  actor TEXT NOT NULL,"
 	"  source TEXT NOT NULL,"
 	"  action TEXT NOT NULL,"
-	"  name TEXT, type TEXT, old_value TEXT, new_value TEXT, client TEXT);";
+	"  name TEXT, type TEXT, old_value TEXT, new_value TEXT, client TEXT);"
+	"CREATE INDEX records_owner ON records (owner_id);";
+
+/* Version 2: acme-dns accounts (POST /acme/register). */
+static const char *const db_schema_v2 =
+	"CREATE TABLE acme_accounts ("
+	"  username TEXT PRIMARY KEY,"
+	"  password_hash BLOB NOT NULL,"
+	"  subdomain TEXT NOT NULL UNIQUE,"
+	"  allowfrom TEXT,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));";
 
 static int
 db_exec(struct db *db, const char *sql)
@@ -118,7 +128,8 @@ db_migrate(struct db *db)
 		if (rc == 0)
 			rc = db_exec(db, db_schema_v1);
 	}
-	/* future versions: if (version < 2) { ... } */
+	if (rc == 0 && version < 2)
+		rc = db_exec(db, db_schema_v2);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
@@ -209,11 +220,12 @@ done:
 	return rc;
 }
 
+static int db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg);
+
 int
 db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, step;
 
 	if (sqlite3_prepare_v2(db->h,
 			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
@@ -221,7 +233,31 @@ db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 		return DD_EDB;
 	}
-	rc = 0;
+	return db_records_walk(db, st, cb, arg);
+}
+
+int
+db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT name, type, value, ttl FROM records WHERE name = ?1 "
+			       "ORDER BY type, id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
+		return DD_EDB;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return db_records_walk(db, st, cb, arg);
+}
+
+/* Steps st, calling cb per row; finalizes st. */
+static int
+db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg)
+{
+	int rc = 0, step;
+
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *type = (const char *)sqlite3_column_text(st, 1);
@@ -252,4 +288,16 @@ db_records_count(struct db *db)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+sqlite3 *
+db_sqlite(struct db *db)
+{
+	return db->h;
+}
+
+const char *
+db_path(const struct db *db)
+{
+	return db->path;
 }

@@ -12,7 +12,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 /*
  * Opens (creating the file, its parent directories and the schema when
@@ -35,6 +35,15 @@ int db_zone_sync(struct db *db, const char *name, uint32_t *serial);
 typedef int (*db_record_cb)(void *arg, const char *name, const char *type, const char *value,
 			    int64_t ttl);
 int db_records_foreach(struct db *db, db_record_cb cb, void *arg);
+
+/*
+ * Records of one name (same order and callback as db_records_foreach).
+ */
+int db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg);
+
+/* The connection, for the modules that own their queries (http/, writer). */
+struct sqlite3 *db_sqlite(struct db *db);
+const char *db_path(const struct db *db);
 
 /* Number of rows in records (for logs and status). */
 int64_t db_records_count(struct db *db);

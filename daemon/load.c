@@ -71,6 +71,7 @@ load_flush(struct load_ctx *lc)
 	if (rc < 0) {
 		log_warnx("record %s: %s; skipped", lc->name, dd_strerror(rc));
 		lc->st->skipped++;
+		lc->error = rc;
 	} else {
 		lc->st->names++;
 	}
@@ -256,5 +257,39 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 failed:
 	free(lc);
 	shm_table_destroy(t);
+	return rc;
+}
+
+int
+load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name)
+{
+	struct load_stats st;
+	struct load_ctx *lc = calloc(1, sizeof(*lc));
+	int rc;
+
+	if (lc == NULL)
+		return DD_ENOMEM;
+	memset(&st, 0, sizeof(st));
+	lc->cfg = cfg;
+	lc->t = t;
+	lc->st = &st;
+	lc->zone = -1;
+	rc = db_records_of_name(db, name, load_row, lc);
+	if (rc == 0)
+		rc = load_flush(lc);
+	if (rc == 0 && lc->error)
+		rc = lc->error;
+	if (rc == 0 && st.names == 0) {
+		/* no rows left: the name goes (its children keep it as a non-terminal) */
+		uint8_t wire[SHM_NAME_MAX];
+		int n = dns_dname_from_str(name, wire, sizeof(wire));
+		if (n > 0) {
+			dns_dname_lower(wire, wire, (size_t)n);
+			rc = shm_table_del(t, wire, (size_t)n);
+			if (rc == DD_ENOENT)
+				rc = 0;
+		}
+	}
+	free(lc);
 	return rc;
 }

@@ -27,4 +27,11 @@ struct load_stats {
 int load_table(const struct cfg *cfg, struct db *db, struct shm_table **out,
 	       struct load_stats *st);
 
+/*
+ * Republishes one owner name (canonical FQDN) from the database into t:
+ * its entry becomes exactly its rows (none: the entry is removed).  Returns 0,
+ * DD_ENOSPC (table full), DD_ETOOBIG or DD_EDB.
+ */
+int load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name);
+
 #endif

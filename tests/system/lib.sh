@@ -574,3 +574,195 @@ binary_present()
 	fi
 }
 binary_present
+
+# ---------------------------------------------------------------- HTTP API
+
+MASTER=system-test-master-token # auth.master_token in write_config
+ONE_ZONE=0         # write_http_config: 1 = only $ZONE (relative names work)
+HTTP_RATE_IP=1000000
+HTTP_BURST=1000000
+HTTP_RATE_TOKEN=1000000
+HTTP_MAX_BODY=65536
+HTTP_TRUSTED=      # items of http.trusted_proxies, e.g. '"127.0.0.2", "10.0.0.0/8"'
+HTTP_CORS=         # items of http.cors_origins, e.g. '"https://app.example"'
+ACME_ZONE=         # acme.zone when set
+DAEMON_USER=       # top-level user: when set
+H_CODE=
+H_BODY=
+H_HDRS=
+
+# write_http_config [FILE]: write_config plus the http keys above (rate
+# limits high unless a test lowers them); ONE_ZONE=1 drops $ZONE2.
+write_http_config()
+{
+	local f=${1:-$CONF} x
+	write_config "$f" || return 1
+	if [ "$ONE_ZONE" = 1 ]; then
+		awk -v z2="  - name: $ZONE2" '$0 == z2 { skip = 1; next } /^dns:/ { skip = 0 } !skip' \
+			"$f" >"$f.tmp" && mv "$f.tmp" "$f"
+	fi
+	x="  max_body: $HTTP_MAX_BODY\n  rate_limit: { per_ip_per_minute: $HTTP_RATE_IP, burst: $HTTP_BURST, per_token_per_minute: $HTTP_RATE_TOKEN }"
+	[ -n "$HTTP_TRUSTED" ] && x="$x\n  trusted_proxies: [$HTTP_TRUSTED]"
+	[ -n "$HTTP_CORS" ] && x="$x\n  cors_origins: [$HTTP_CORS]"
+	awk -v x="$x" '{ print } /^http:$/ { print x }' "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+	[ -n "$ACME_ZONE" ] && printf 'acme:\n  zone: %s\n' "$ACME_ZONE" >>"$f"
+	[ -n "$DAEMON_USER" ] && sed -i "s/^database:/user: $DAEMON_USER\ndatabase:/" "$f"
+	return 0
+}
+
+# wait_http: GET /health answers 200 within 5 s (a failed check otherwise).
+wait_http()
+{
+	local limit=$((5000 * SLOW))
+	http_up()
+	{
+		[ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/health")" = 200 ]
+	}
+	wait_until "$limit" http_up && return 0
+	fail "GET /health answers 200 within $((limit / 1000)) s" \
+		"$(curl -s -i -m 1 "http://127.0.0.1:$HTTP_PORT/health" 2>&1)" "log:" \
+		"$(tail -n 20 "$DAEMON_LOG")"
+	return 1
+}
+
+# api TOKEN METHOD PATH [BODY [CURL_ARGS...]]: one request to the HTTP API
+# with curl (bounded).  TOKEN "" sends no Authorization header; BODY ""
+# sends none, "@FILE" sends that file as it is (with Content-Type JSON).
+# Sets H_CODE (000 when there was no reply), H_BODY, H_HDRS (CR removed).
+api()
+{
+	local tok=$1 method=$2 path=$3 body=${4-}
+	local -a a=(-s -m "$((10 * SLOW))" -X "$method" -o "$T_DIR/api.body" -D "$T_DIR/api.hdrs"
+		-w '%{http_code}')
+	shift 3
+	[ $# -gt 0 ] && shift
+	[ -n "$tok" ] && a+=(-H "Authorization: Bearer $tok")
+	if [ -n "$body" ]; then
+		case $body in
+		@*) a+=(--data-binary "$body") ;;
+		*)
+			printf '%s' "$body" >"$T_DIR/api.req"
+			a+=(--data-binary "@$T_DIR/api.req")
+			;;
+		esac
+		a+=(-H 'Content-Type: application/json')
+	fi
+	rm -f "$T_DIR/api.body" "$T_DIR/api.hdrs"
+	H_CODE=$(curl "${a[@]}" "$@" "http://127.0.0.1:$HTTP_PORT$path")
+	H_BODY=$(cat "$T_DIR/api.body" 2>/dev/null)
+	H_HDRS=$(tr -d '\r' <"$T_DIR/api.hdrs" 2>/dev/null)
+}
+
+# upd TOKEN JSON [CURL_ARGS...]: POST /update.
+upd()
+{
+	local tok=$1 body=$2
+	shift 2
+	api "$tok" POST /update "$body" "$@"
+}
+
+# h_header NAME: the value of response header NAME of the last api call
+# (the last one if repeated; "" if absent).
+h_header()
+{
+	printf '%s\n' "$H_HDRS" | awk -v n="$1" '
+		index($0, ":") { k = substr($0, 1, index($0, ":") - 1)
+			if (tolower(k) == tolower(n)) { v = substr($0, index($0, ":") + 1); sub(/^ */, "", v) } }
+		END { print v }'
+}
+
+# jv EXPR [JSON]: evaluates the Python expression EXPR with j = the parsed
+# JSON (default: the last reply body); strings print raw, anything else as
+# compact JSON (null, true, [..]); "<Error: ...>" if that fails.
+jv()
+{
+	printf '%s' "${2-$H_BODY}" | "$PY" -c '
+import json, sys
+try:
+    j = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    v = eval(sys.argv[1], {"j": j, "sorted": sorted, "isinstance": isinstance, "len": len,
+                           "str": str, "int": int, "bool": bool, "dict": dict, "list": list})
+except Exception as e:
+    print("<%s: %s>" % (type(e).__name__, e))
+    sys.exit(0)
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":"), sort_keys=True))
+' "$1"
+}
+
+# assert_status DESC CODE: the last api call got HTTP status CODE.
+assert_status()
+{
+	if [ "$H_CODE" = "$2" ]; then
+		pass "$1 (HTTP $2)"
+	else
+		fail "$1" "expected HTTP $2, got $H_CODE" "body: $H_BODY"
+	fi
+}
+
+# assert_json DESC EXPR WANT [JSON]: jv EXPR prints WANT.
+assert_json()
+{
+	local got
+	got=$(jv "$2" "${4-$H_BODY}")
+	if [ "$got" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "$2: expected $3" "got:      $got" "body: ${4-$H_BODY}"
+	fi
+}
+
+# assert_api_error DESC CODE: HTTP CODE with the body {"error": "<text>"}.
+assert_api_error()
+{
+	local shape
+	shape=$(jv 'isinstance(j, dict) and list(j) == ["error"] and isinstance(j["error"], str) and len(j["error"]) > 0')
+	if [ "$H_CODE" = "$2" ] && [ "$shape" = true ]; then
+		pass "$1 (HTTP $2, {\"error\"})"
+	else
+		fail "$1" "expected HTTP $2 with {\"error\": \"...\"}" "got HTTP $H_CODE: $H_BODY"
+	fi
+}
+
+# dns_short NAME TYPE: dig +short for NAME TYPE, sorted, on one line.
+dns_short()
+{
+	dnsq +norec +short "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# assert_dns DESC NAME TYPE WANT: dns_short NAME TYPE prints WANT.
+assert_dns()
+{
+	local got
+	got=$(dns_short "$2" "$3")
+	if [ "$got" = "$4" ]; then
+		pass "$1"
+	else
+		fail "$1" "dig $2 $3: expected: $4" "got:      $got" "$(dnsq +norec "$2" "$3")"
+	fi
+}
+
+# soa_serial ZONE: the serial dig sees in the zone's SOA.
+soa_serial()
+{
+	dnsq +norec +short "$1" SOA | awk 'NF >= 7 { print $3; exit }'
+}
+
+# audit_rows: rows in the audit table (sqlite3 CLI, beside the daemon).
+audit_rows()
+{
+	sqlite3 "$DB" 'SELECT count(*) FROM audit;'
+}
+
+# new_user NAME [ADMIN]: POST /users as master (one check); the user's API
+# token is left in $TOK ("" on failure).
+new_user()
+{
+	api "$MASTER" POST /users "{\"username\":\"$1\",\"admin\":${2:-false}}"
+	TOK=$(jv 'j["apiToken"]')
+	if [ "$H_CODE" = 201 ] && [ -n "$TOK" ] && [ "${TOK#<}" = "$TOK" ]; then
+		pass "POST /users $1 (admin ${2:-false}): 201 with an apiToken"
+	else
+		fail "POST /users $1: 201 with an apiToken" "got HTTP $H_CODE: $H_BODY"
+		TOK=
+	fi
+}

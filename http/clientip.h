@@ -1,0 +1,22 @@
+/*
+ * clientip.h - the client's address: the TCP peer, or, only when the peer is
+ * a trusted proxy (http.trusted_proxies), the address it forwards.
+ */
+#ifndef DD_HTTP_CLIENTIP_H
+#define DD_HTTP_CLIENTIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Is addr (text) inside any of the n addresses/CIDRs in list? */
+bool clientip_in_list(const char *addr, char *const *list, size_t n);
+
+/*
+ * Picks the client address: peer unless it is trusted; then the right-most
+ * address of xff (X-Forwarded-For) that is not itself trusted, else x_real_ip,
+ * else peer.  Invalid forwarded values are ignored.  Writes to out.
+ */
+void clientip_pick(const char *peer, const char *xff, const char *x_real_ip, char *const *trusted,
+		   size_t ntrusted, char *out, size_t outsz);
+
+#endif

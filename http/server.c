@@ -1,0 +1,453 @@
+/*
+ * server.c - evhttp plumbing of the HTTP API: one request from bytes to a
+ * handler and back.  Order per request: client address (trusted proxies) ->
+ * rate limit per address (429) -> body size (413) -> CORS -> route (404/405)
+ * -> handler (which authenticates, validates and writes) -> reply.
+ */
+#include "http/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+#include "http/clientip.h"
+#include "http/ratelimit.h"
+
+#define HTTP_TIMEOUT_S     30
+#define HTTP_RL_SLOTS      8192
+#define HTTP_AUTH_FAIL_COST 10
+/* evhttp's own hard limit; bodies between max_body and this get our JSON 413 */
+#define HTTP_BODY_HARD_MIN (1u << 20)
+
+static const struct http_route *const http_tables[] = {
+	http_routes_update, http_routes_records, http_routes_users,
+	http_routes_misc,   http_routes_dyndns2, http_routes_acme,
+};
+
+static struct evhttp *http_ev;
+
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+const char *
+http_iso_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static void
+http_send(struct http_req *r, int status, const char *ctype, const char *body, size_t len)
+{
+	struct evbuffer *b;
+
+	if (r->replied)
+		return;
+	r->replied = true;
+	b = evbuffer_new();
+	if (ctype)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", ctype);
+	if (b && len)
+		evbuffer_add(b, body, len);
+	evhttp_send_reply(r->ev, status, http_reason(status), b);
+	if (b)
+		evbuffer_free(b);
+}
+
+void
+http_reply_json(struct http_req *r, int status, json_t *obj)
+{
+	char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	if (s == NULL) {
+		http_send(r, 500, "application/json", "{\"error\":\"internal error\"}", 26);
+	} else {
+		size_t n = strlen(s);
+		s[n] = '\0';
+		http_send(r, status, "application/json", s, n);
+	}
+	free(s);
+	json_decref(obj);
+}
+
+void
+http_reply_error(struct http_req *r, int status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void
+http_reply_text(struct http_req *r, int status, const char *text)
+{
+	http_send(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+void
+http_reply_header(struct http_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+const char *
+http_req_query(struct http_req *r, const char *name)
+{
+	return evhttp_find_header(r->query, name);
+}
+
+const char *
+http_req_header(struct http_req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+int
+http_req_json(struct http_req *r)
+{
+	json_error_t err;
+
+	if (r->json != NULL)
+		return 0;
+	if (r->body_len == 0) {
+		r->json = json_object();
+		return 0;
+	}
+	r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (r->json == NULL) {
+		http_reply_error(r, 400, "malformed JSON: %s (line %d)", err.text, err.line);
+		return -1;
+	}
+	if (!json_is_object(r->json)) {
+		http_reply_error(r, 400, "the body must be a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+http_retry_after(struct http_req *r, uint32_t secs)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u", secs);
+	http_reply_header(r, "Retry-After", buf);
+	http_reply_error(r, 429, "rate limited: retry in %u s", secs);
+}
+
+void
+http_req_auth_failed(struct http_req *r)
+{
+	ratelimit_take(r->srv->rl, r->client, HTTP_AUTH_FAIL_COST, util_now_ms());
+}
+
+/* The request's token: Authorization: Bearer, ?token=, or "token" in the body. */
+static const char *
+http_req_token(struct http_req *r)
+{
+	const char *h = http_req_header(r, "Authorization");
+	const char *q;
+
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		return h;
+	}
+	if ((q = http_req_query(r, "token")) != NULL)
+		return q;
+	if (r->body_len && r->json == NULL) {
+		/* a body that is not JSON simply carries no token */
+		json_error_t err;
+		r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+	}
+	if (json_is_object(r->json)) {
+		json_t *t = json_object_get(r->json, "token");
+		if (json_is_string(t))
+			return json_string_value(t);
+	}
+	return NULL;
+}
+
+int
+http_req_auth(struct http_req *r)
+{
+	const char *token = http_req_token(r);
+	uint32_t wait;
+	int rc;
+
+	if (token == NULL) {
+		http_req_auth_failed(r);
+		http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"ddnsd\"");
+		http_reply_error(r, 401, "missing token");
+		return -1;
+	}
+	rc = auth_check(r->srv->db, r->srv->cfg, token, &r->who);
+	if (rc == DD_EDB) {
+		http_reply_error(r, 503, "database unavailable");
+		return -1;
+	}
+	if (rc < 0) {
+		http_req_auth_failed(r);
+		http_reply_header(r, "WWW-Authenticate", "Bearer realm=\"ddnsd\", error=\"invalid_token\"");
+		http_reply_error(r, 401, "invalid token");
+		return -1;
+	}
+	wait = ratelimit_take(r->srv->rl_token, r->who.actor, 1, util_now_ms());
+	if (wait) {
+		http_retry_after(r, wait);
+		return -1;
+	}
+	return 0;
+}
+
+static enum http_method
+http_method_of(struct evhttp_request *ev)
+{
+	switch (evhttp_request_get_command(ev)) {
+	case EVHTTP_REQ_GET: return HTTP_GET;
+	case EVHTTP_REQ_HEAD: return HTTP_HEAD;
+	case EVHTTP_REQ_POST: return HTTP_POST;
+	case EVHTTP_REQ_PUT: return HTTP_PUT;
+	case EVHTTP_REQ_DELETE: return HTTP_DELETE;
+	case EVHTTP_REQ_OPTIONS: return HTTP_OPTIONS;
+	default: return HTTP_OTHER;
+	}
+}
+
+static const char *
+http_method_name(enum http_method m)
+{
+	static const char *names[] = {"", "GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "?"};
+	return names[m];
+}
+
+/* Matches path against a route pattern; sets *tail for prefix routes. */
+static bool
+http_path_match(const char *pattern, const char *path, const char **tail)
+{
+	size_t n = strlen(pattern);
+
+	if (n >= 2 && strcmp(pattern + n - 2, "/*") == 0) {
+		if (strncmp(path, pattern, n - 1) != 0 || path[n - 1] == '\0')
+			return false;
+		*tail = path + n - 1;
+		return true;
+	}
+	*tail = "";
+	return strcmp(pattern, path) == 0;
+}
+
+/* Finds the handler; builds the Allow list when only the method differs. */
+static http_handler
+http_route(struct http_req *r, char *allow, size_t allowsz)
+{
+	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	size_t off = 0;
+
+	allow[0] = '\0';
+	for (size_t t = 0; t < sizeof(http_tables) / sizeof(http_tables[0]); t++) {
+		for (const struct http_route *rt = http_tables[t]; rt->fn != NULL; rt++) {
+			const char *tail;
+			if (!http_path_match(rt->path, r->path, &tail))
+				continue;
+			if (rt->method == m) {
+				r->tail = tail;
+				return rt->fn;
+			}
+			if (off < allowsz)
+				off += (size_t)snprintf(allow + off, allowsz - off, "%s%s",
+							off ? ", " : "", http_method_name(rt->method));
+		}
+	}
+	return NULL;
+}
+
+/* CORS (http.cors_origins): echo an allowed Origin; answer preflights. */
+static bool
+http_cors(struct http_req *r, const char *allow)
+{
+	const struct cfg *cfg = r->srv->cfg;
+	const char *origin = http_req_header(r, "Origin");
+	bool ok = false;
+
+	if (origin == NULL)
+		return false;
+	for (size_t i = 0; i < cfg->http.ncors_origins && !ok; i++)
+		ok = strcmp(cfg->http.cors_origins[i], "*") == 0 ||
+		     strcmp(cfg->http.cors_origins[i], origin) == 0;
+	if (!ok)
+		return false;
+	http_reply_header(r, "Access-Control-Allow-Origin", origin);
+	http_reply_header(r, "Vary", "Origin");
+	if (r->method == HTTP_OPTIONS && allow[0]) {
+		http_reply_header(r, "Access-Control-Allow-Methods", allow);
+		http_reply_header(r, "Access-Control-Allow-Headers",
+				  "Authorization, Content-Type, X-Api-User, X-Api-Key");
+		http_reply_header(r, "Access-Control-Max-Age", "600");
+		http_send(r, 204, NULL, "", 0);
+		return true;
+	}
+	return false;
+}
+
+static int
+http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server *srv,
+	      struct evkeyvalq *query)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	char *dec;
+	char *peer = NULL;
+	ev_uint16_t port;
+
+	memset(r, 0, sizeof(*r));
+	r->ev = ev;
+	r->srv = srv;
+	r->method = http_method_of(ev);
+	r->query = query;
+	r->tail = "";
+	TAILQ_INIT(query);
+	if (qs != NULL && evhttp_parse_query_str(qs, query) < 0)
+		return -1;
+	dec = evhttp_uridecode(path && *path ? path : "/", 0, NULL);
+	if (dec == NULL || strlen(dec) >= sizeof(r->path)) {
+		free(dec);
+		return -1;
+	}
+	snprintf(r->path, sizeof(r->path), "%s", dec);
+	free(dec);
+	evhttp_connection_get_peer(evhttp_request_get_connection(ev), &peer, &port);
+	clientip_pick(peer ? peer : "", http_req_header(r, "X-Forwarded-For"),
+		      http_req_header(r, "X-Real-IP"), srv->cfg->http.trusted_proxies,
+		      srv->cfg->http.ntrusted_proxies, r->client, sizeof(r->client));
+	return 0;
+}
+
+static void
+http_dispatch(struct evhttp_request *ev, void *arg)
+{
+	struct http_server *srv = arg;
+	struct evkeyvalq query;
+	struct http_req r;
+	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
+	char allow[128];
+	char *body = NULL;
+	http_handler fn;
+	uint32_t wait;
+
+	if (http_req_init(&r, ev, srv, &query) < 0) {
+		http_reply_error(&r, 400, "malformed request target");
+		goto done;
+	}
+	wait = ratelimit_take(srv->rl, r.client, 1, util_now_ms());
+	if (wait) {
+		http_retry_after(&r, wait);
+		goto done;
+	}
+	r.body_len = evbuffer_get_length(in);
+	if (r.body_len > srv->cfg->http.max_body) {
+		http_reply_error(&r, 413, "body larger than %u bytes", srv->cfg->http.max_body);
+		goto done;
+	}
+	body = malloc(r.body_len + 1);
+	if (body == NULL) {
+		http_reply_error(&r, 503, "out of memory");
+		goto done;
+	}
+	evbuffer_remove(in, body, r.body_len);
+	body[r.body_len] = '\0';
+	r.body = body;
+	fn = http_route(&r, allow, sizeof(allow));
+	if (http_cors(&r, allow))
+		goto done;
+	if (fn == NULL) {
+		if (allow[0]) {
+			http_reply_header(&r, "Allow", allow);
+			http_reply_error(&r, 405, "method not allowed");
+		} else {
+			http_reply_error(&r, 404, "not found");
+		}
+		goto done;
+	}
+	fn(&r);
+	if (!r.replied)
+		http_reply_error(&r, 500, "internal error");
+done:
+	json_decref(r.json);
+	free(body);
+	evhttp_clear_headers(&query);
+}
+
+int
+http_server_start(struct http_server *srv, int fd)
+{
+	const struct cfg *cfg = srv->cfg;
+	size_t hard = cfg->http.max_body * 2u > HTTP_BODY_HARD_MIN ? cfg->http.max_body * 2u
+								    : HTTP_BODY_HARD_MIN;
+
+	srv->rl = ratelimit_create(cfg->http.rate_per_ip_per_minute, cfg->http.rate_burst,
+				   HTTP_RL_SLOTS);
+	srv->rl_token = ratelimit_create(cfg->http.rate_per_token_per_minute, cfg->http.rate_burst,
+					 HTTP_RL_SLOTS);
+	http_ev = evhttp_new(srv->base);
+	if (srv->rl == NULL || srv->rl_token == NULL || http_ev == NULL)
+		return -1;
+	if (evhttp_accept_socket(http_ev, fd) < 0)
+		return -1;
+	evhttp_set_max_body_size(http_ev, hard);
+	evhttp_set_max_headers_size(http_ev, 16384);
+	evhttp_set_timeout(http_ev, HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(http_ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+						    EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(http_ev, http_dispatch, srv);
+	return 0;
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+	if (http_ev)
+		evhttp_free(http_ev);
+	http_ev = NULL;
+	ratelimit_destroy(srv->rl);
+	ratelimit_destroy(srv->rl_token);
+	srv->rl = srv->rl_token = NULL;
+}

@@ -1,0 +1,444 @@
+/*
+ * writer.c - the one write path (see writer.h).
+ *
+ * Order of a write: BEGIN IMMEDIATE; per set, read the RRset, compare as a
+ * set of values (order and duplicates ignored) plus TTL; if different,
+ * replace the rows and add an audit row; bump the SOA serial of every zone
+ * that changed (RFC 1982 arithmetic: +1 modulo 2^32); COMMIT (WAL,
+ * synchronous=FULL: durable once it returns); then republish each changed
+ * name into the shared table from its committed rows.  A crash between
+ * COMMIT and publish loses nothing: the master rebuilds the table from SQLite
+ * when the writer dies.
+ */
+#include "workers/writer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/config.h"
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "daemon/load.h"
+#include "daemon/log.h"
+#include "http/names.h"
+#include "shm/table.h"
+
+struct writer {
+	const struct cfg *cfg;
+	struct shm_table *t;
+	struct db *db;
+	bool db_failed;
+	/* zones changed by the current transaction */
+	bool *zone_changed;
+};
+
+int
+writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, const char *db_path)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	if (w == NULL || (w->zone_changed = calloc(cfg->nzones + 1, sizeof(bool))) == NULL) {
+		free(w);
+		return DD_ENOMEM;
+	}
+	w->cfg = cfg;
+	w->t = t;
+	if ((rc = db_open(db_path, &w->db)) < 0) {
+		free(w->zone_changed);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+void
+writer_destroy(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	db_close(w->db);
+	free(w->zone_changed);
+	free(w);
+}
+
+struct db *
+writer_db(struct writer *w)
+{
+	return w->db;
+}
+
+bool
+writer_db_failed(const struct writer *w)
+{
+	return w->db_failed;
+}
+
+int
+writer_zone_of(const struct writer *w, const char *name)
+{
+	int best = -1;
+	size_t blen = 0, nlen = strlen(name);
+
+	for (size_t i = 0; i < w->cfg->nzones; i++) {
+		const char *z = w->cfg->zones[i].name;
+		size_t zl = strlen(z);
+		if (zl > nlen || zl < blen)
+			continue;
+		if (strcmp(name + nlen - zl, z) != 0)
+			continue;
+		if (nlen != zl && name[nlen - zl - 1] != '.')
+			continue;
+		best = (int)i;
+		blen = zl;
+	}
+	return best;
+}
+
+int64_t
+writer_owner_of(struct writer *w, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t owner = 0;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "SELECT owner_id FROM records WHERE name = ?1 AND owner_id IS NOT NULL "
+			       "LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		owner = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return owner;
+}
+
+void
+writer_result_fini(struct writer_result *res)
+{
+	for (size_t i = 0; i < res->nold; i++)
+		free(res->old[i]);
+	free(res->old);
+	memset(res, 0, sizeof(*res));
+}
+
+static int
+writer_exec(struct writer *w, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db_sqlite(w->db), sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", db_path(w->db), sql, err ? err : "?");
+		sqlite3_free(err);
+		return DD_EDB;
+	}
+	return 0;
+}
+
+/* Reads the current RRset (type 0: every row of the name) into res. */
+static int
+writer_read_old(struct writer *w, const struct writer_set *s, struct writer_result *res)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = s->type ? "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 "
+				    "ORDER BY id"
+				  : "SELECT type || ' ' || value, ttl FROM records WHERE name = ?1 "
+				    "ORDER BY type, id";
+	int step;
+
+	res->old_ttl = -1;
+	if (sqlite3_prepare_v2(db_sqlite(w->db), sql, -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+	if (s->type)
+		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		char **grown = realloc(res->old, (res->nold + 2) * sizeof(char *));
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (grown == NULL)
+			break;
+		res->old = grown;
+		res->old[res->nold] = strdup(v ? v : "");
+		res->old[++res->nold] = NULL;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			res->old_ttl = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+static bool
+writer_in(const char *v, const char *const *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v, set[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Same values as a set, same TTL (when one is asked for)? */
+static bool
+writer_unchanged(const struct writer_set *s, const struct writer_result *res)
+{
+	if (s->new_owner > 0)
+		return false;
+	if (s->nvalues == 0)
+		return res->nold == 0;
+	if (res->nold == 0)
+		return false;
+	for (size_t i = 0; i < s->nvalues; i++)
+		if (!writer_in(s->values[i], (const char *const *)res->old, res->nold))
+			return false;
+	for (size_t i = 0; i < res->nold; i++)
+		if (!writer_in(res->old[i], s->values, s->nvalues))
+			return false;
+	return s->ttl < 0 ? res->old_ttl < 0 : res->old_ttl == s->ttl;
+}
+
+/* RFC 1034 3.6.2: a CNAME owner has no other data.  Returns DD_EEXIST when
+ * setting s would break that. */
+static int
+writer_check_cname(struct writer *w, const struct writer_set *s)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = s->type == 5 ? "SELECT 1 FROM records WHERE name = ?1 AND type != 'CNAME'"
+				       : "SELECT 1 FROM records WHERE name = ?1 AND type = 'CNAME'";
+	int rc = 0;
+
+	if (s->nvalues == 0)
+		return 0;
+	if (s->type == 5 && s->nvalues > 1)
+		return DD_EINVAL;
+	if (sqlite3_prepare_v2(db_sqlite(w->db), sql, -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = DD_EEXIST;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static char *
+writer_join(const char *const *v, size_t n)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, "\n");
+		strcat(out, v[i]);
+	}
+	return out;
+}
+
+static int
+writer_audit(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
+	     const struct writer_result *res)
+{
+	sqlite3_stmt *st = NULL;
+	char *oldv = writer_join((const char *const *)res->old, res->nold);
+	char *newv = writer_join(s->values, s->nvalues);
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "INSERT INTO audit (actor, source, action, name, type, old_value, "
+			       "new_value, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->nvalues ? "set" : "delete", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, s->name, -1, SQLITE_STATIC);
+	if (s->type)
+		sqlite3_bind_text(st, 5, names_type_str(s->type), -1, SQLITE_STATIC);
+	if (res->nold && oldv)
+		sqlite3_bind_text(st, 6, oldv, -1, SQLITE_STATIC);
+	if (s->nvalues && newv)
+		sqlite3_bind_text(st, 7, newv, -1, SQLITE_STATIC);
+	if (who->client)
+		sqlite3_bind_text(st, 8, who->client, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : DD_EDB;
+done:
+	sqlite3_finalize(st);
+	free(oldv);
+	free(newv);
+	return rc;
+}
+
+/* Replaces the rows of s; the name keeps its owner, or gets who's. */
+static int
+writer_replace(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
+	       struct writer_result *res)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	int64_t owner = s->new_owner > 0 ? s->new_owner : writer_owner_of(w, s->name);
+	int rc = DD_EDB;
+
+	if (owner <= 0)
+		owner = who->owner_id;
+	if (sqlite3_prepare_v2(h,
+			       s->type ? "DELETE FROM records WHERE name = ?1 AND type = ?2"
+				       : "DELETE FROM records WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+	if (s->type)
+		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	res->deleted = (size_t)sqlite3_changes(h);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (s->nvalues && sqlite3_prepare_v2(h,
+					     "INSERT OR IGNORE INTO records (name, type, value, ttl, "
+					     "owner_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+					     -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	for (size_t i = 0; i < s->nvalues; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, s->values[i], -1, SQLITE_STATIC);
+		if (s->ttl >= 0)
+			sqlite3_bind_int64(st, 4, s->ttl);
+		else
+			sqlite3_bind_null(st, 4);
+		if (owner > 0)
+			sqlite3_bind_int64(st, 5, owner);
+		else
+			sqlite3_bind_null(st, 5);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto done;
+	}
+	if (s->new_owner > 0) {
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(h, "UPDATE records SET owner_id = ?2 WHERE name = ?1", -1, &st,
+				       NULL) != SQLITE_OK)
+			goto done;
+		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, s->new_owner);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto done;
+	}
+	rc = writer_audit(w, who, s, res);
+done:
+	if (rc < 0)
+		log_warnx("%s: writing %s: %s", db_path(w->db), s->name, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+writer_bump_serials(struct writer *w)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "UPDATE zones SET serial = (serial + 1) % 4294967296, "
+			       "updated_at = strftime('%s','now') WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++) {
+		if (!w->zone_changed[z])
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = DD_EDB;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* After COMMIT: the table follows the database. */
+static int
+writer_publish(struct writer *w, const struct writer_set *sets, size_t n,
+	       const struct writer_result *res)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (!res[i].changed)
+			continue;
+		r = load_name_publish(w->t, w->cfg, w->db, sets[i].name);
+		if (r < 0) {
+			log_warnx("publishing %s: %s", sets[i].name, dd_strerror(r));
+			rc = r;
+		}
+	}
+	for (size_t z = 0; z < w->cfg->nzones; z++) {
+		uint32_t serial;
+		if (!w->zone_changed[z] || db_zone_sync(w->db, w->cfg->zones[z].name, &serial) < 0)
+			continue;
+		shm_zone_set_serial(w->t, (unsigned)z, serial);
+	}
+	return rc;
+}
+
+int
+writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
+	     size_t n, struct writer_result *res)
+{
+	bool any = false;
+	int rc = 0;
+
+	memset(res, 0, n * sizeof(*res));
+	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
+	for (size_t i = 0; i < n; i++) {
+		if (writer_zone_of(w, sets[i].name) < 0 || sets[i].nvalues > WRITER_VALUES_MAX ||
+		    (sets[i].type == 0 && sets[i].nvalues > 0))
+			return DD_EINVAL;
+	}
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+		w->db_failed = true;
+		return DD_EDB;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct writer_set *s = &sets[i];
+		if ((rc = writer_read_old(w, s, &res[i])) < 0)
+			break;
+		if (writer_unchanged(s, &res[i]))
+			continue;
+		if ((rc = writer_check_cname(w, s)) < 0)
+			break;
+		if ((rc = writer_replace(w, who, s, &res[i])) < 0)
+			break;
+		res[i].changed = true;
+		w->zone_changed[writer_zone_of(w, s->name)] = true;
+		any = true;
+	}
+	if (rc == 0 && any)
+		rc = writer_bump_serials(w);
+	if (rc < 0 || !any) {
+		writer_exec(w, "ROLLBACK");
+		if (rc < 0)
+			for (size_t i = 0; i < n; i++)
+				res[i].changed = false;
+		if (rc == DD_EDB)
+			w->db_failed = true;
+		return rc;
+	}
+	if (writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		w->db_failed = true;
+		for (size_t i = 0; i < n; i++)
+			res[i].changed = false;
+		return DD_EDB;
+	}
+	w->db_failed = false;
+	return writer_publish(w, sets, n, res);
+}

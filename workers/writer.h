@@ -1,0 +1,83 @@
+/*
+ * writer.h - the one write path: validate -> one SQLite transaction (records
+ * + audit + SOA serial) -> COMMIT -> publish to the shared table -> caller
+ * replies.  Used by every writer (HTTP API, dyndns2, acme-dns, the control
+ * socket, RFC 2136), all inside the HTTP worker process, which is the only
+ * process that writes: changes never interleave.
+ */
+#ifndef DD_WRITER_H
+#define DD_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+struct db;
+struct shm_table;
+struct writer;
+
+#define WRITER_VALUES_MAX 64 /* values in one RRset */
+
+/* Who is writing, for the audit row and record ownership. */
+struct writer_actor {
+	const char *source;   /* http | dyndns2 | acme | rfc2136 | cli */
+	const char *actor;    /* "master", "user:alice", "token:12", "acme:<uuid>" */
+	const char *client;   /* client address, or NULL */
+	int64_t owner_id;     /* users.id to own a name this write creates; 0 = none */
+};
+
+/* Replace one RRset with exactly these values. */
+struct writer_set {
+	const char *name;             /* canonical: lower case FQDN, no trailing dot */
+	uint16_t type;                /* A, AAAA, TXT, CNAME; 0 only with nvalues 0: every type */
+	const char *const *values;    /* canonical presentation values (see http/names.h) */
+	size_t nvalues;               /* 0 = delete the RRset (or the whole name with type 0) */
+	int64_t ttl;                  /* -1 = zone default */
+	int64_t new_owner;            /* > 0: reassign the name to this user (admin) */
+};
+
+/* What one set found and did.  Free with writer_result_fini. */
+struct writer_result {
+	bool changed;
+	char **old;           /* previous values of the RRset (NULL-terminated), or NULL */
+	size_t nold;
+	int64_t old_ttl;      /* -1 if none */
+	size_t deleted;       /* rows removed */
+};
+
+/*
+ * Opens the writer's own SQLite connection (db_path) for the table t.  The
+ * writer keeps pointers to cfg and t: both must outlive it.
+ */
+int writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t,
+		  const char *db_path);
+void writer_destroy(struct writer *w);
+
+/* The writer's database connection (reads by the HTTP resources). */
+struct db *writer_db(struct writer *w);
+
+/*
+ * Applies n sets in ONE transaction: all or nothing.  Unchanged sets write
+ * nothing (no row, no audit, no serial bump).  After COMMIT, every changed
+ * name is republished to the table and the serials of changed zones bumped
+ * there too; only then does this return.  res[i] describes sets[i].
+ * Returns 0; DD_EINVAL (a value invalid for its type, name outside every
+ * zone); DD_EEXIST (CNAME beside other data, RFC 1034 3.6.2); DD_EDB (the
+ * transaction failed: nothing changed); DD_ENOSPC (committed, but the table
+ * is full: served after a restart with a larger table.capacity).
+ */
+int writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
+		 size_t n, struct writer_result *res);
+void writer_result_fini(struct writer_result *res);
+
+/* The zone index (cfg->zones) that name belongs to, or -1. */
+int writer_zone_of(const struct writer *w, const char *name);
+
+/* Owner users.id of name (0 = unowned, -1 on error). */
+int64_t writer_owner_of(struct writer *w, const char *name);
+
+/* True when the last write could not reach the database (for /health). */
+bool writer_db_failed(const struct writer *w);
+
+#endif
