@@ -140,7 +140,7 @@ bad:
 
 int
 dyndns2_line_format(char *buf, size_t len, size_t *off, const char *code,
-		    const struct dyndns2_ips *ips)
+                    const struct dyndns2_ips *ips)
 {
 	const char *v4 = ips ? ips->v4 : "", *v6 = ips ? ips->v6 : "";
 	int n;
@@ -148,7 +148,7 @@ dyndns2_line_format(char *buf, size_t len, size_t *off, const char *code,
 	if (*off >= len)
 		return DD_ETOOBIG;
 	n = snprintf(buf + *off, len - *off, "%s%s%s%s%s\n", code, *v4 || *v6 ? " " : "", v4,
-		     *v4 && *v6 ? "," : "", v6);
+	             *v4 && *v6 ? "," : "", v6);
 	if (n < 0 || (size_t)n >= len - *off) {
 		buf[*off] = '\0';
 		return DD_ETOOBIG;
@@ -160,10 +160,10 @@ dyndns2_line_format(char *buf, size_t len, size_t *off, const char *code,
 /* --- abuse tracker ------------------------------------------------------ */
 
 struct dyndns2_slot {
-	uint64_t key;    /* 0 = free */
-	int64_t start;   /* first unchanged update of the window */
-	int64_t last;    /* last use, for eviction */
-	uint32_t count;  /* unchanged updates in the window */
+	uint64_t key;   /* 0 = free */
+	int64_t start;  /* first unchanged update of the window */
+	int64_t last;   /* last use, for eviction */
+	uint32_t count; /* unchanged updates in the window */
 };
 
 struct dyndns2_abuse {
@@ -235,8 +235,7 @@ dyndns2_slot_take(struct dyndns2_abuse *a, uint64_t key, int64_t now)
 }
 
 bool
-dyndns2_abuse_is_blocked(struct dyndns2_abuse *a, int64_t principal, const char *host,
-			 int64_t now)
+dyndns2_abuse_is_blocked(struct dyndns2_abuse *a, int64_t principal, const char *host, int64_t now)
 {
 	struct dyndns2_slot *s = dyndns2_slot_find(a, dyndns2_key(principal, host), now);
 
@@ -245,7 +244,7 @@ dyndns2_abuse_is_blocked(struct dyndns2_abuse *a, int64_t principal, const char 
 
 void
 dyndns2_abuse_note(struct dyndns2_abuse *a, int64_t principal, const char *host, bool changed,
-		   int64_t now)
+                   int64_t now)
 {
 	uint64_t key = dyndns2_key(principal, host);
 	struct dyndns2_slot *s = dyndns2_slot_find(a, key, now);
@@ -285,9 +284,9 @@ dyndns2_auth(struct http_req *r)
 	while (dyndns2_is_blank(*h))
 		h++;
 	if (sodium_base642bin(dec, sizeof(dec) - 1, h, strlen(h), " \t", &declen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 &&
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 &&
 	    sodium_base642bin(dec, sizeof(dec) - 1, h, strlen(h), " \t", &declen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+	                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
 		goto bad;
 	dec[declen] = '\0';
 	if (memchr(dec, '\0', declen))
@@ -327,7 +326,7 @@ dyndns2_param(struct http_req *r, struct evkeyvalq *form, const char *name)
  */
 static int
 dyndns2_request_ips(struct http_req *r, const char *myip, const char *myipv6,
-		    struct dyndns2_ips *ips)
+                    struct dyndns2_ips *ips)
 {
 	memset(ips, 0, sizeof(*ips));
 	if (myip && *myip && dyndns2_myip_parse(myip, ips) < 0)
@@ -345,9 +344,9 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 {
 	const char *v4[1] = {ips->v4}, *v6[1] = {ips->v6};
 	struct writer_actor who = {.source = "dyndns2",
-				   .actor = r->who.actor,
-				   .client = r->client,
-				   .owner_id = r->who.user_id};
+	                           .actor = r->who.actor,
+	                           .client = r->client,
+	                           .owner_id = r->who.user_id};
 	struct writer_set sets[2];
 	struct writer_result res[2];
 	size_t n = 0, i;
@@ -356,14 +355,17 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 	memset(sets, 0, sizeof(sets));
 	memset(res, 0, sizeof(res));
 	if (ips->v4[0])
-		sets[n++] = (struct writer_set){
-			.name = name, .type = DYNDNS2_TYPE_A, .values = v4, .nvalues = 1, .ttl = -1};
+		sets[n++] = (struct writer_set){.name = name,
+		                                .type = DYNDNS2_TYPE_A,
+		                                .values = v4,
+		                                .nvalues = 1,
+		                                .ttl = -1};
 	if (ips->v6[0])
 		sets[n++] = (struct writer_set){.name = name,
-						.type = DYNDNS2_TYPE_AAAA,
-						.values = v6,
-						.nvalues = 1,
-						.ttl = -1};
+		                                .type = DYNDNS2_TYPE_AAAA,
+		                                .values = v6,
+		                                .nvalues = 1,
+		                                .ttl = -1};
 	rc = writer_apply(r->srv->writer, &who, sets, n, res);
 	*changed = false;
 	for (i = 0; i < n; i++) {
@@ -377,7 +379,7 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 /* The reply code for one host; writes when the principal may. */
 static const char *
 dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char *host,
-		    const struct dyndns2_ips *ips, int64_t now)
+                    const struct dyndns2_ips *ips, int64_t now)
 {
 	char name[NAME_TEXT_MAX];
 	int64_t owner, principal = r->who.token_id;
@@ -408,7 +410,7 @@ dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char 
 
 static void
 dyndns2_reply_lines(struct http_req *r, const struct dyndns2_hosts *hosts,
-		    const struct dyndns2_ips *ips)
+                    const struct dyndns2_ips *ips)
 {
 	char out[DYNDNS2_HOSTS_MAX * (8 + INET_ADDRSTRLEN + INET6_ADDRSTRLEN)];
 	struct dyndns2_abuse *abuse;
@@ -449,7 +451,7 @@ dyndns2_update(struct http_req *r)
 	else if (rc < 0)
 		http_reply_text(r, 200, "notfqdn\n");
 	else if (dyndns2_request_ips(r, dyndns2_param(r, &form, "myip"),
-				     dyndns2_param(r, &form, "myipv6"), &ips) < 0)
+	                             dyndns2_param(r, &form, "myipv6"), &ips) < 0)
 		http_reply_text(r, 200, "911\n");
 	else
 		dyndns2_reply_lines(r, &hosts, &ips);
@@ -457,7 +459,7 @@ dyndns2_update(struct http_req *r)
 }
 
 const struct http_route http_routes_dyndns2[] = {
-	{HTTP_GET, "/nic/update", dyndns2_update},
-	{HTTP_POST, "/nic/update", dyndns2_update},
-	{0, NULL, NULL},
+        {HTTP_GET, "/nic/update", dyndns2_update},
+        {HTTP_POST, "/nic/update", dyndns2_update},
+        {0, NULL, NULL},
 };

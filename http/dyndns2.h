@@ -54,7 +54,7 @@ int dyndns2_ips_add(struct dyndns2_ips *ips, const char *addr);
  * NULL: the code alone).  Returns 0, or DD_ETOOBIG (buf unchanged).
  */
 int dyndns2_line_format(char *buf, size_t len, size_t *off, const char *code,
-			const struct dyndns2_ips *ips);
+                        const struct dyndns2_ips *ips);
 
 /*
  * Unchanged ("nochg") updates per (principal, host): a fixed table of
@@ -75,10 +75,10 @@ void dyndns2_abuse_destroy(struct dyndns2_abuse *a);
  * passed: the request must write nothing and get "abuse".
  */
 bool dyndns2_abuse_is_blocked(struct dyndns2_abuse *a, int64_t principal, const char *host,
-			      int64_t now);
+                              int64_t now);
 
 /* Records the outcome of a write: a change forgets the key, "nochg" counts. */
-void dyndns2_abuse_note(struct dyndns2_abuse *a, int64_t principal, const char *host,
-			bool changed, int64_t now);
+void dyndns2_abuse_note(struct dyndns2_abuse *a, int64_t principal, const char *host, bool changed,
+                        int64_t now);
 
 #endif

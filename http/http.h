@@ -46,7 +46,7 @@ struct http_req {
 	struct http_server *srv;
 	enum http_method method;
 	char path[512];              /* decoded path, without the query string */
-	const char *tail;            /* for "/prefix/*" routes: the decoded rest, else "" */
+	const char *tail;            /* for prefix routes ("/records/ *"): the rest, else "" */
 	struct evkeyvalq *query;     /* parsed query string (never NULL) */
 	const char *body;            /* request body (NUL-terminated copy), may be "" */
 	size_t body_len;
@@ -98,7 +98,7 @@ typedef void (*http_handler)(struct http_req *r);
 
 struct http_route {
 	enum http_method method;
-	const char *path;            /* exact, or ending in "/*" for a prefix with a tail */
+	const char *path;            /* exact, or ending in "/ *" (no space) for a prefix with a tail */
 	http_handler fn;
 };
 

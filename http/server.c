@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -18,6 +19,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon/config.h"
+#include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
 #include "http/clientip.h"

@@ -6,9 +6,9 @@
 # build dependencies and says how to get them (used by plain `make`).
 set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
-       libjansson-dev liburing-dev"
-RUN="sqlite3 bind9-dnsutils"
-TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev curl"
+       libjansson-dev liburing-dev libidn2-dev"
+RUN="sqlite3 bind9-dnsutils curl"
+TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn jq"
 BENCH="nsd knot dnsperf valgrind"
 mode=${1:-all}
 

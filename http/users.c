@@ -1,0 +1,285 @@
+/*
+ * users.c - /users, /tokens and /audit: who may write, and who did.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "http/http.h"
+#include "http/names.h"
+#include "workers/writer.h"
+
+static bool
+users_require_admin(struct http_req *r)
+{
+	if (http_req_auth(r) < 0)
+		return false;
+	if (!r->who.admin) {
+		http_reply_error(r, 403, "needs the master token or an admin");
+		return false;
+	}
+	return true;
+}
+
+static void
+users_post(struct http_req *r)
+{
+	json_t *ju, *ja;
+	char token[AUTH_TOKEN_LEN + 1];
+	int64_t uid, tid;
+	int rc;
+
+	if (!users_require_admin(r) || http_req_json(r) < 0)
+		return;
+	ju = json_object_get(r->json, "username");
+	ja = json_object_get(r->json, "admin");
+	if (!json_is_string(ju) || !auth_username_valid(json_string_value(ju))) {
+		http_reply_error(r, 400, "username: 1-63 of a-z 0-9 . _ -, starting with a letter "
+					 "or digit");
+		return;
+	}
+	if (ja != NULL && !json_is_boolean(ja)) {
+		http_reply_error(r, 400, "admin must be true or false");
+		return;
+	}
+	rc = auth_user_create(r->srv->db, json_string_value(ju), json_is_true(ja), &uid);
+	if (rc == DD_EEXIST) {
+		http_reply_error(r, 409, "user %s already exists", json_string_value(ju));
+		return;
+	}
+	if (rc == 0)
+		rc = auth_token_create(r->srv->db, uid, NULL, token, sizeof(token), &tid);
+	if (rc < 0) {
+		http_reply_error(r, 503, "database write failed");
+		return;
+	}
+	http_reply_json(r, 201, json_pack("{s:s, s:b, s:s}", "username", json_string_value(ju),
+					  "admin", json_is_true(ja), "apiToken", token));
+}
+
+static void
+users_get(struct http_req *r)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *list;
+	char when[32];
+
+	if (!users_require_admin(r))
+		return;
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+			       "SELECT username, admin, created_at FROM users ORDER BY username", -1,
+			       &st, NULL) != SQLITE_OK) {
+		http_reply_error(r, 503, "database unavailable");
+		return;
+	}
+	list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(list,
+				      json_pack("{s:s, s:b, s:s}", "username",
+						(const char *)sqlite3_column_text(st, 0), "admin",
+						sqlite3_column_int(st, 1),
+						"createdAt",
+						http_iso_time(sqlite3_column_int64(st, 2), when,
+							      sizeof(when))));
+	sqlite3_finalize(st);
+	http_reply_json(r, 200, json_pack("{s:o}", "users", list));
+}
+
+static void
+users_delete(struct http_req *r)
+{
+	int rc;
+
+	if (!users_require_admin(r))
+		return;
+	rc = auth_user_delete(r->srv->db, r->tail);
+	if (rc == DD_ENOENT)
+		http_reply_error(r, 404, "no user %.100s", r->tail);
+	else if (rc < 0)
+		http_reply_error(r, 503, "database write failed");
+	else
+		http_reply_json(r, 200, json_pack("{s:s, s:s}", "message", "user deleted",
+						  "username", r->tail));
+}
+
+/* POST /tokens {"subdomain"}: master, admin, or the name's owner. */
+static void
+tokens_post(struct http_req *r)
+{
+	char name[NAME_TEXT_MAX], token[AUTH_TOKEN_LEN + 1];
+	json_t *js;
+	int64_t owner, uid, tid;
+	int rc;
+
+	if (http_req_auth(r) < 0 || http_req_json(r) < 0)
+		return;
+	js = json_object_get(r->json, "subdomain");
+	if (!json_is_string(js)) {
+		http_reply_error(r, 400, "subdomain (string) is required");
+		return;
+	}
+	rc = names_resolve(r->srv->cfg, json_string_value(js), name, sizeof(name));
+	if (rc < 0) {
+		http_reply_error(r, 400, "'%.200s' is %s", json_string_value(js),
+				 rc == DD_ENOENT ? "in none of our zones" : "not a valid name");
+		return;
+	}
+	owner = writer_owner_of(r->srv->writer, name);
+	if (r->who.kind == AUTH_SCOPED ||
+	    !(r->who.admin || (owner > 0 && owner == r->who.user_id))) {
+		http_reply_error(r, 403, "only the owner of %s or an admin may create its tokens",
+				 name);
+		return;
+	}
+	/* a scoped token belongs to the name's owner (or to the creator) */
+	uid = owner > 0 ? owner : r->who.user_id;
+	if (uid <= 0) {
+		/* master token, unowned name: the token needs a user to belong to */
+		bool admin;
+		uid = auth_user_find(r->srv->db, "master", &admin);
+		if (uid == 0 && auth_user_create(r->srv->db, "master", true, &uid) < 0) {
+			http_reply_error(r, 503, "database write failed");
+			return;
+		}
+	}
+	if (auth_token_create(r->srv->db, uid, name, token, sizeof(token), &tid) < 0) {
+		http_reply_error(r, 503, "database write failed");
+		return;
+	}
+	http_reply_json(r, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)tid, "token", token,
+					  "subdomain", name));
+}
+
+static void
+tokens_get(struct http_req *r)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *list;
+	char c[32], u[32];
+
+	if (http_req_auth(r) < 0)
+		return;
+	if (r->who.kind == AUTH_SCOPED) {
+		http_reply_error(r, 403, "a scoped token cannot list tokens");
+		return;
+	}
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+			       "SELECT t.id, t.subdomain, u.username, t.created_at, t.last_used_at, "
+			       "u.id FROM tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		http_reply_error(r, 503, "database unavailable");
+		return;
+	}
+	list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *sub = (const char *)sqlite3_column_text(st, 1);
+		json_t *o;
+		if (!r->who.admin && sqlite3_column_int64(st, 5) != r->who.user_id)
+			continue;
+		o = json_pack("{s:I, s:s?, s:s, s:s}", "id",
+			      (json_int_t)sqlite3_column_int64(st, 0), "subdomain", sub, "username",
+			      (const char *)sqlite3_column_text(st, 2), "createdAt",
+			      http_iso_time(sqlite3_column_int64(st, 3), c, sizeof(c)));
+		json_object_set_new(o, "lastUsedAt",
+				    sqlite3_column_type(st, 4) == SQLITE_NULL
+					    ? json_null()
+					    : json_string(http_iso_time(sqlite3_column_int64(st, 4),
+									u, sizeof(u))));
+		json_array_append_new(list, o);
+	}
+	sqlite3_finalize(st);
+	http_reply_json(r, 200, json_pack("{s:o}", "tokens", list));
+}
+
+static void
+tokens_delete(struct http_req *r)
+{
+	sqlite3_stmt *st = NULL;
+	char *end;
+	long long id = strtoll(r->tail, &end, 10);
+	int rc = DD_EDB;
+
+	if (http_req_auth(r) < 0)
+		return;
+	if (*end != '\0' || id <= 0) {
+		http_reply_error(r, 404, "no token %.40s", r->tail);
+		return;
+	}
+	if (r->who.kind == AUTH_SCOPED) {
+		http_reply_error(r, 403, "a scoped token cannot revoke tokens");
+		return;
+	}
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+			       "DELETE FROM tokens WHERE id = ?1 AND (?2 OR user_id = ?3)", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int(st, 2, r->who.admin);
+		sqlite3_bind_int64(st, 3, r->who.user_id);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = sqlite3_changes(db_sqlite(r->srv->db)) ? 0 : DD_ENOENT;
+	}
+	sqlite3_finalize(st);
+	if (rc == DD_ENOENT)
+		http_reply_error(r, 404, "no token %lld", id);
+	else if (rc < 0)
+		http_reply_error(r, 503, "database write failed");
+	else
+		http_reply_json(r, 200, json_pack("{s:s, s:I}", "message", "token revoked", "id",
+						  (json_int_t)id));
+}
+
+/* GET /audit[?limit=N]: newest first. */
+static void
+audit_get(struct http_req *r)
+{
+	const char *lq = http_req_query(r, "limit");
+	long limit = lq ? strtol(lq, NULL, 10) : 100;
+	sqlite3_stmt *st = NULL;
+	json_t *list;
+	char when[32];
+
+	if (!users_require_admin(r))
+		return;
+	if (limit < 1 || limit > 10000)
+		limit = 100;
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+			       "SELECT ts, actor, source, action, name, type, old_value, new_value, "
+			       "client FROM audit ORDER BY id DESC LIMIT ?1",
+			       -1, &st, NULL) != SQLITE_OK) {
+		http_reply_error(r, 503, "database unavailable");
+		return;
+	}
+	sqlite3_bind_int64(st, 1, limit);
+	list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "ts",
+				  http_iso_time(sqlite3_column_int64(st, 0), when, sizeof(when)),
+				  "actor", (const char *)sqlite3_column_text(st, 1), "source",
+				  (const char *)sqlite3_column_text(st, 2), "action",
+				  (const char *)sqlite3_column_text(st, 3), "name",
+				  (const char *)sqlite3_column_text(st, 4), "type",
+				  (const char *)sqlite3_column_text(st, 5), "oldValue",
+				  (const char *)sqlite3_column_text(st, 6), "newValue",
+				  (const char *)sqlite3_column_text(st, 7), "client",
+				  (const char *)sqlite3_column_text(st, 8)));
+	}
+	sqlite3_finalize(st);
+	http_reply_json(r, 200, json_pack("{s:o}", "audit", list));
+}
+
+const struct http_route http_routes_users[] = {
+	{HTTP_POST, "/users", users_post},
+	{HTTP_GET, "/users", users_get},
+	{HTTP_DELETE, "/users/*", users_delete},
+	{HTTP_POST, "/tokens", tokens_post},
+	{HTTP_GET, "/tokens", tokens_get},
+	{HTTP_DELETE, "/tokens/*", tokens_delete},
+	{HTTP_GET, "/audit", audit_get},
+	{0, NULL, NULL},
+};
