@@ -55,6 +55,7 @@ struct master {
 	size_t nretiring;
 	pid_t self;
 	sigset_t sigs;
+	bool rebuild;            /* the writer died: the table may lag SQLite */
 };
 
 static const char *
@@ -164,6 +165,8 @@ master_reap(struct master *m)
 			found = true;
 			master_describe_exit(w, pid, status);
 			master_schedule_respawn(w, util_now_ms());
+			if (w->kind == WORKER_HTTP)
+				m->rebuild = true;
 		}
 	}
 }
@@ -215,6 +218,60 @@ master_apply_log_level(const struct cfg *cfg)
 }
 
 /*
+ * Starts a new generation of workers on table nt (and config nc, or the
+ * current one when nc is NULL); the current generation drains and exits.
+ */
+static void
+master_swap(struct master *m, struct cfg *nc, struct shm_table *nt)
+{
+	struct shm_table *old_table = m->table;
+
+	for (size_t i = 0; i < m->nw; i++) {
+		struct worker *w = &m->w[i];
+		if (w->pid > 0 && m->nretiring < MASTER_RETIRING_MAX)
+			m->retiring[m->nretiring++] = w->pid;
+		w->pid = 0;
+	}
+	if (nc != NULL) {
+		cfg_free(m->cfg);
+		m->cfg = nc;
+		master_apply_log_level(nc);
+	}
+	m->table = nt;
+	master_spawn_all(m);
+	for (size_t i = 0; i < m->nretiring; i++)
+		kill(m->retiring[i], SIGTERM);
+	shm_table_destroy(old_table);
+}
+
+/*
+ * The writer (HTTP worker) died: it may have committed a change it had not
+ * yet published, or died in the middle of a publish.  The table is rebuilt
+ * from SQLite and a new generation serves it; until then the old one does.
+ */
+static void
+master_rebuild(struct master *m)
+{
+	struct shm_table *nt = NULL;
+	struct load_stats st;
+	int rc;
+
+	m->rebuild = false;
+	if (m->w[m->nw - 1].fails > 1) {
+		/* dying at start-up again and again: leave it to the respawn back-off */
+		return;
+	}
+	if ((rc = load_table(m->cfg, m->db, &nt, &st)) < 0) {
+		log_warnx("rebuilding the table after the writer's death failed: %s; serving "
+			  "the current one", dd_strerror(rc));
+		return;
+	}
+	master_swap(m, NULL, nt);
+	log_info("table rebuilt from the database: %zu names (%zu records)", st.names,
+		 st.records);
+}
+
+/*
  * SIGHUP: a new config and a new table are built beside the serving ones; only
  * when both are complete does a new generation of workers start on the same
  * sockets, and the old generation drains and exits.  The sockets never close,
@@ -225,7 +282,7 @@ master_reload(struct master *m)
 {
 	struct cfg_errors errs = {0};
 	struct cfg *nc = NULL;
-	struct shm_table *nt = NULL, *old_table;
+	struct shm_table *nt = NULL;
 	struct load_stats st;
 	int rc;
 
@@ -253,22 +310,7 @@ master_reload(struct master *m)
 		cfg_free(nc);
 		return;
 	}
-	/* retire the current generation, start the new one */
-	for (size_t i = 0; i < m->nw; i++) {
-		struct worker *w = &m->w[i];
-		if (w->pid > 0 && m->nretiring < MASTER_RETIRING_MAX)
-			m->retiring[m->nretiring++] = w->pid;
-		w->pid = 0;
-	}
-	old_table = m->table;
-	cfg_free(m->cfg);
-	m->cfg = nc;
-	m->table = nt;
-	master_apply_log_level(nc);
-	master_spawn_all(m);
-	for (size_t i = 0; i < m->nretiring; i++)
-		kill(m->retiring[i], SIGTERM);
-	shm_table_destroy(old_table);
+	master_swap(m, nc, nt);
 	log_info("reloaded: serving %zu zones, %zu names (%zu records, %zu skipped)", st.zones,
 		 st.names, st.records, st.skipped);
 }
@@ -345,6 +387,8 @@ master_loop(struct master *m)
 			break;
 		}
 		master_reap(m);
+		if (m->rebuild)
+			master_rebuild(m);
 		master_respawn_due(m);
 	}
 }

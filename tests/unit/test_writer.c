@@ -1,0 +1,144 @@
+/* test_writer.c - the one write path on a temporary SQLite file and table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "daemon/config.h"
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "daemon/load.h"
+#include "dns/dname.h"
+#include "shm/table.h"
+#include "tests/unit/tap.h"
+#include "workers/writer.h"
+
+static char dir[] = "/tmp/ddnsd-test-writer.XXXXXX";
+static char dbpath[256];
+
+static long
+scalar(const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	long v = -1;
+	sqlite3_open(dbpath, &h);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Number of rdata items of type at name in the table (-1 when absent). */
+static int
+served(struct shm_table *t, const char *name, uint16_t type)
+{
+	static uint8_t buf[SHM_ENTRY_MAX] __attribute__((aligned(8)));
+	uint8_t w[256];
+	int n = dns_dname_from_str(name, w, sizeof(w));
+	const struct shm_rrset *r;
+
+	if (n < 0 || shm_table_get(t, w, (size_t)n, buf, sizeof(buf), NULL) <= 0)
+		return -1;
+	r = shm_entry_find((const struct shm_entry *)buf, type);
+	return r ? r->count : 0;
+}
+
+static int
+apply1(struct writer *w, const char *name, uint16_t type, const char *const *v, size_t n,
+       int64_t ttl, struct writer_result *res)
+{
+	struct writer_actor who = {.source = "http", .actor = "master", .client = "127.0.0.1"};
+	struct writer_set s = {.name = name, .type = type, .values = v, .nvalues = n, .ttl = ttl};
+	return writer_apply(w, &who, &s, 1, res);
+}
+
+int
+main(void)
+{
+	char zname[] = "example.test", nsname[] = "ns1.example.test", rname[] = "h.example.test";
+	char *ns[] = {nsname};
+	struct cfg_zone zone = {.name = zname, .ttl = 300, .ns = ns, .nns = 1,
+				.soa = {.mname = nsname, .rname = rname, .refresh = 1, .retry = 1,
+					.expire = 1, .minimum = 1}};
+	struct cfg cfg = {.zones = &zone, .nzones = 1, .table = {.capacity = 256}};
+	const char *a1[] = {"192.0.2.1"}, *a2[] = {"192.0.2.2", "192.0.2.1"};
+	const char *a2r[] = {"192.0.2.1", "192.0.2.2"}, *cn[] = {"home.example.test"};
+	struct writer_result res;
+	struct shm_table *t;
+	struct writer *w;
+	struct db *db;
+	struct load_stats st;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(dbpath, sizeof(dbpath), "%s/ddnsd.db", dir);
+	if (db_open(dbpath, &db) < 0 || load_table(&cfg, db, &t, &st) < 0)
+		return 1;
+	is_int(writer_create(&w, &cfg, t, dbpath), 0, "writer opens its own connection");
+
+	is_int(apply1(w, "home.example.test", 1, a1, 1, -1, &res), 0, "set A");
+	ok(res.changed && res.nold == 0, "changed, nothing before");
+	writer_result_fini(&res);
+	is_int(served(t, "home.example.test", 1), 1, "served at once from the table");
+	is_int(scalar("SELECT serial FROM zones"), 2, "serial bumped once");
+	is_int(scalar("SELECT count(*) FROM audit"), 1, "one audit row");
+
+	is_int(apply1(w, "home.example.test", 1, a1, 1, -1, &res), 0, "same value again");
+	ok(!res.changed && res.nold == 1, "unchanged, old value reported");
+	writer_result_fini(&res);
+	is_int(scalar("SELECT serial FROM zones"), 2, "no serial bump when unchanged");
+	is_int(scalar("SELECT count(*) FROM audit"), 1, "no audit row when unchanged");
+
+	is_int(apply1(w, "home.example.test", 1, a2, 2, -1, &res), 0, "set a two-value RRset");
+	ok(res.changed, "changed");
+	writer_result_fini(&res);
+	is_int(served(t, "home.example.test", 1), 2, "both served");
+	is_int(apply1(w, "home.example.test", 1, a2r, 2, -1, &res), 0, "same set, other order");
+	ok(!res.changed, "order does not matter");
+	writer_result_fini(&res);
+	is_int(apply1(w, "home.example.test", 1, a2r, 2, 60, &res), 0, "same set, new TTL");
+	ok(res.changed, "a TTL change is a change");
+	writer_result_fini(&res);
+
+	is_int(apply1(w, "home.example.test", 5, cn, 1, -1, &res), DD_EEXIST,
+	       "CNAME beside an A is refused (RFC 1034 3.6.2)");
+	writer_result_fini(&res);
+	is_int(apply1(w, "alias.example.test", 5, cn, 1, -1, &res), 0, "CNAME on a free name");
+	writer_result_fini(&res);
+	is_int(apply1(w, "alias.example.test", 1, a1, 1, -1, &res), DD_EEXIST,
+	       "A beside a CNAME is refused");
+	writer_result_fini(&res);
+	is_int(apply1(w, "x.elsewhere.test", 1, a1, 1, -1, &res), DD_EINVAL, "outside the zones");
+	writer_result_fini(&res);
+
+	is_int(apply1(w, "home.example.test", 1, NULL, 0, -1, &res), 0, "delete the A RRset");
+	ok(res.changed && res.deleted == 2, "two rows deleted");
+	writer_result_fini(&res);
+	is_int(served(t, "home.example.test", 1), -1, "gone from the table");
+	is_int(apply1(w, "home.example.test", 1, NULL, 0, -1, &res), 0, "delete again");
+	ok(!res.changed, "deleting nothing is no change");
+	writer_result_fini(&res);
+
+	{
+		struct writer_actor who = {.source = "http", .actor = "master"};
+		struct writer_set two[2] = {
+			{.name = "a.example.test", .type = 1, .values = a1, .nvalues = 1, .ttl = -1},
+			{.name = "b.example.test", .type = 5, .values = cn, .nvalues = 2, .ttl = -1}};
+		struct writer_result r2[2];
+		long before = scalar("SELECT count(*) FROM records");
+		is_int(writer_apply(w, &who, two, 2, r2), DD_EINVAL,
+		       "an invalid second set fails the whole call");
+		is_int(scalar("SELECT count(*) FROM records"), before, "all or nothing");
+		is_int(served(t, "a.example.test", 1), -1, "nothing published");
+	}
+	writer_destroy(w);
+	shm_table_destroy(t);
+	db_close(db);
+	snprintf(dbpath, sizeof(dbpath), "rm -rf %s", dir);
+	if (system(dbpath) != 0)
+		diag("cleanup failed");
+	return tap_done();
+}
