@@ -136,6 +136,8 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
 BENCH_N ?= 100000
 BENCH_T ?= 10
 BENCH_R ?= 5
+BENCH_UPDATES_N ?= 20000
+BENCH_UPDATES_R ?= 3
 bench:
 	@tools/deps.sh --bench
 	@$(MAKE) --no-print-directory all
@@ -143,6 +145,11 @@ bench:
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \
 		-p "reflector nsd knot project" -o bench-summary.md
+	env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
+		PROJECT_DNS_PORT=15750 PROJECT_HTTP_PORT=15751 \
+		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
+		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
+		-s "http visible" -p "knot pdns project" -o bench-updates.md
 
 clean:
 	rm -rf build bin

@@ -21,7 +21,7 @@ dns:
   workers: ${BENCH_WORKERS:-1}
 http:
   listen: "127.0.0.1:$http_port"
-  rate_limit: { per_ip_per_minute: 100000000, burst: 100000000 }
+  rate_limit: { per_ip_per_minute: 100000000, burst: 100000000, per_token_per_minute: 100000000 }
 control:
   socket: ddnsd.sock
 auth:

@@ -51,8 +51,9 @@ auth_check(struct db *db, const struct cfg *cfg, const char *token, struct auth_
 	}
 	auth_hash(token, h);
 	if (sqlite3_prepare_v2(db_sqlite(db),
-			       "SELECT t.id, t.hash, t.subdomain, u.id, u.username, u.admin "
-			       "FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1",
+			       "SELECT t.id, t.hash, t.subdomain, coalesce(u.id, 0), u.username, "
+			       "coalesce(u.admin, 0) FROM tokens t LEFT JOIN users u "
+			       "ON u.id = t.user_id WHERE t.hash = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -139,7 +140,8 @@ auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, 
 			       "INSERT INTO tokens (user_id, subdomain, hash) VALUES (?1, ?2, ?3)", -1,
 			       &st, NULL) != SQLITE_OK)
 		return DD_EDB;
-	sqlite3_bind_int64(st, 1, user_id);
+	if (user_id > 0)
+		sqlite3_bind_int64(st, 1, user_id);
 	if (scope)
 		sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, h, sizeof(h), SQLITE_STATIC);

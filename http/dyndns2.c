@@ -28,6 +28,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/names.h"
+#include "http/ratelimit.h"
 #include "workers/writer.h"
 
 #define DYNDNS2_TYPE_A    1
@@ -267,8 +268,26 @@ dyndns2_abuse_note(struct dyndns2_abuse *a, int64_t principal, const char *host,
 /* --- the resource -------------------------------------------------------- */
 
 /*
+ * The per-token rate limit that http_req_auth() applies to the JSON API,
+ * answered in text: 429 with Retry-After (RFC 6585 4).
+ */
+static int
+dyndns2_token_limit(struct http_req *r)
+{
+	uint32_t wait = ratelimit_take(r->srv->rl_token, r->who.actor, 1, util_now_ms());
+	char buf[16];
+
+	if (wait == 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%u", wait);
+	http_reply_header(r, "Retry-After", buf);
+	http_reply_text(r, 429, "abuse\n");
+	return -1;
+}
+
+/*
  * Checks the HTTP Basic credentials (RFC 7617): the password is the token.
- * Returns 0 with r->who filled, or -1 after replying.
+ * Returns 0 with r->who filled, or -1 after replying (401, 429 or 911).
  */
 static int
 dyndns2_auth(struct http_req *r)
@@ -297,7 +316,7 @@ dyndns2_auth(struct http_req *r)
 		rc = auth_check(r->srv->db, r->srv->cfg, pw, &r->who);
 	sodium_memzero(dec, sizeof(dec));
 	if (rc == 0)
-		return 0;
+		return dyndns2_token_limit(r);
 	if (rc == DD_EDB) {
 		http_reply_text(r, 200, "911\n");
 		return -1;

@@ -135,17 +135,8 @@ tokens_post(struct http_req *r)
 				 name);
 		return;
 	}
-	/* a scoped token belongs to the name's owner (or to the creator) */
+	/* a scoped token belongs to the name's owner, or to its creator (none: master) */
 	uid = owner > 0 ? owner : r->who.user_id;
-	if (uid <= 0) {
-		/* master token, unowned name: the token needs a user to belong to */
-		bool admin;
-		uid = auth_user_find(r->srv->db, "master", &admin);
-		if (uid == 0 && auth_user_create(r->srv->db, "master", true, &uid) < 0) {
-			http_reply_error(r, 503, "database write failed");
-			return;
-		}
-	}
 	if (auth_token_create(r->srv->db, uid, name, token, sizeof(token), &tid) < 0) {
 		http_reply_error(r, 503, "database write failed");
 		return;
@@ -169,7 +160,8 @@ tokens_get(struct http_req *r)
 	}
 	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
 			       "SELECT t.id, t.subdomain, u.username, t.created_at, t.last_used_at, "
-			       "u.id FROM tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
+			       "coalesce(u.id, 0) FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
+			       "ORDER BY t.id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		http_reply_error(r, 503, "database unavailable");
 		return;
@@ -180,7 +172,7 @@ tokens_get(struct http_req *r)
 		json_t *o;
 		if (!r->who.admin && sqlite3_column_int64(st, 5) != r->who.user_id)
 			continue;
-		o = json_pack("{s:I, s:s?, s:s, s:s}", "id",
+		o = json_pack("{s:I, s:s?, s:s?, s:s}", "id",
 			      (json_int_t)sqlite3_column_int64(st, 0), "subdomain", sub, "username",
 			      (const char *)sqlite3_column_text(st, 2), "createdAt",
 			      http_iso_time(sqlite3_column_int64(st, 3), c, sizeof(c)));

@@ -9,7 +9,7 @@ BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev liby
        libjansson-dev liburing-dev libidn2-dev"
 RUN="sqlite3 bind9-dnsutils curl"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn jq"
-BENCH="nsd knot dnsperf valgrind"
+BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk"
 mode=${1:-all}
 
 missing() {
