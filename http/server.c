@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/util.h"
 #include "http/clientip.h"
+#include "http/dyndns2.h"
 #include "http/ratelimit.h"
 
 #define HTTP_TIMEOUT_S     30
@@ -449,6 +450,8 @@ http_server_stop(struct http_server *srv)
 	if (http_ev)
 		evhttp_free(http_ev);
 	http_ev = NULL;
+	dyndns2_abuse_destroy(srv->dyndns_state);
+	srv->dyndns_state = NULL;
 	ratelimit_destroy(srv->rl);
 	ratelimit_destroy(srv->rl_token);
 	srv->rl = srv->rl_token = NULL;

@@ -321,14 +321,17 @@ writer_replace(struct writer *w, const struct writer_actor *who, const struct wr
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto done;
 	}
-	if (s->new_owner > 0) {
+	if (owner > 0) {
+		/* the name has one owner: a claim or a reassignment covers all its rows */
 		sqlite3_finalize(st);
 		st = NULL;
-		if (sqlite3_prepare_v2(h, "UPDATE records SET owner_id = ?2 WHERE name = ?1", -1, &st,
-				       NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(h,
+				       "UPDATE records SET owner_id = ?2 WHERE name = ?1 AND "
+				       "owner_id IS NOT ?2",
+				       -1, &st, NULL) != SQLITE_OK)
 			goto done;
 		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, s->new_owner);
+		sqlite3_bind_int64(st, 2, owner);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto done;
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """http_probe.py - HTTP clients for the ddnsd system tests that curl cannot
-be.  Standard library only.  Every subcommand prints one "PASS description"
+be.  Standard library, and dnspython for dnscheck.  Every subcommand prints one "PASS description"
 or "FAIL description" line per check, with indented detail lines after a
 failure; lib.sh (py_checks) turns them into TAP.  Every socket has a timeout
 and every loop is bounded.
@@ -18,6 +18,14 @@ and every loop is bounded.
       COUNT updates over NAMES names (crash<k>, k = i % NAMES), distinct
       values; ACK lines as above; SIGKILL to KILLPID right after the last
       200.
+  http_probe.py dnscheck DNSPORT ZONE ACKFILE...
+      every name acknowledged in ACKFILE answers (dnspython, UDP) with the
+      last value acknowledged for it.
+  http_probe.py dbcheck DATABASE ZONE PREFIX ACKFILE...
+      the SQLite file holds a records row with the last acknowledged value
+      of every name and an audit row for every acknowledged update; for
+      each name PREFIX* the records row equals the newest audit row (no
+      change half applied).
 
 SLOW (environment, default 1) scales the timeouts.
 """
@@ -104,7 +112,6 @@ def stream(port, token, prefix, count, outfile, killpid=None):
                 break
             out.write("ACK %s %s %d\n" % (name, addr(i), int(time.time() * 1000)))
             out.flush()
-            os.fsync(out.fileno())
             acked += 1
     if killpid:
         os.kill(killpid, signal.SIGKILL)
@@ -134,6 +141,82 @@ def rotate(port, token, names, count, outfile, killpid):
            bad or "")
 
 
+def read_acks(files):
+    """[(name, value, ms)] in acknowledgement order."""
+    acks = []
+    for f in files:
+        with open(f) as fh:
+            for line in fh:
+                p = line.split()
+                if len(p) == 4 and p[0] == "ACK":
+                    acks.append((p[1], p[2], int(p[3])))
+    return acks
+
+
+def dnscheck(port, zone, files):
+    import dns.exception
+    import dns.message
+    import dns.query
+    import dns.rdatatype
+
+    last = {}
+    for name, value, _ in read_acks(files):
+        last[name] = value
+    bad = []
+    for name, value in sorted(last.items()):
+        fq = "%s.%s." % (name, zone)
+        got = None
+        for _ in range(3):
+            try:
+                r = dns.query.udp(dns.message.make_query(fq, "A"), "127.0.0.1", port=port,
+                                  timeout=2 * SLOW)
+                got = sorted(rr.address for rrs in r.answer for rr in rrs
+                             if rrs.rdtype == dns.rdatatype.A)
+                break
+            except dns.exception.Timeout:
+                continue
+        if got != [value]:
+            bad.append("%s: want %s, got %s" % (fq, value, got))
+    report(not bad and bool(last),
+           "dig: all %d acknowledged names answer their last value" % len(last),
+           *(bad[:10] + (["... %d more" % (len(bad) - 10)] if len(bad) > 10 else [])))
+
+
+def dbcheck(path, zone, prefix, files):
+    import sqlite3
+
+    acks = read_acks(files)
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    rec = {}
+    for name, value in db.execute("SELECT name, value FROM records WHERE type = 'A'"):
+        rec.setdefault(name, []).append(value)
+    audit = {}
+    newest = {}
+    for name, new in db.execute("SELECT name, new_value FROM audit ORDER BY id"):
+        audit.setdefault((name, new), 0)
+        audit[(name, new)] += 1
+        newest[name] = new
+    db.close()
+    fq = lambda n: "%s.%s" % (n, zone)
+    last = {}
+    for name, value, _ in acks:
+        last[name] = value
+    miss_rec = ["%s: want %s, records has %s" % (fq(n), v, rec.get(fq(n)))
+                for n, v in sorted(last.items()) if rec.get(fq(n)) != [v]]
+    report(not miss_rec, "database: a records row with the last value of all %d names" % len(last),
+           *miss_rec[:10])
+    miss_audit = ["%s %s" % (fq(n), v) for n, v, _ in acks if (fq(n), v) not in audit]
+    report(not miss_audit, "database: an audit row for each of the %d acknowledged updates" % len(acks),
+           *miss_audit[:10])
+    half = []
+    names = set(n for n in rec if n.startswith(prefix)) | set(n for n in newest if n.startswith(prefix))
+    for n in sorted(names):
+        if rec.get(n) != ([newest[n]] if n in newest else None):
+            half.append("%s: records %s, newest audit %s" % (n, rec.get(n), newest.get(n)))
+    report(not half, "database: no half-applied change among %d names %s*" % (len(names), prefix),
+           *half[:10])
+
+
 def main():
     cmd = sys.argv[1]
     a = sys.argv[2:]
@@ -143,6 +226,10 @@ def main():
         stream(int(a[0]), a[1], a[2], int(a[3]), a[4], int(a[5]) if len(a) > 5 else None)
     elif cmd == "rotate":
         rotate(int(a[0]), a[1], int(a[2]), int(a[3]), a[4], int(a[5]))
+    elif cmd == "dnscheck":
+        dnscheck(int(a[0]), a[1], a[2:])
+    elif cmd == "dbcheck":
+        dbcheck(a[0], a[1], a[2], a[3:])
     else:
         print("FAIL unknown subcommand " + cmd)
         sys.exit(2)
