@@ -74,11 +74,11 @@ rl_slot(struct ratelimit *rl, const char *key, uint64_t now)
 	return victim;
 }
 
-uint32_t
-ratelimit_take(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t now_ms)
+/* The key's bucket, refilled up to now. */
+static struct rl_slot *
+rl_refill(struct ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	struct rl_slot *s = rl_slot(rl, key, now_ms);
-	double need;
 
 	if (now_ms > s->at_ms) {
 		s->tokens += (double)(now_ms - s->at_ms) * rl->per_ms;
@@ -86,6 +86,25 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t no
 			s->tokens = rl->cap;
 		s->at_ms = now_ms;
 	}
+	return s;
+}
+
+void
+ratelimit_charge(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t now_ms)
+{
+	struct rl_slot *s = rl_refill(rl, key, now_ms);
+
+	s->tokens -= cost;
+	if (s->tokens < -rl->cap)
+		s->tokens = -rl->cap;
+}
+
+uint32_t
+ratelimit_take(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t now_ms)
+{
+	struct rl_slot *s = rl_refill(rl, key, now_ms);
+	double need;
+
 	if (s->tokens >= cost) {
 		s->tokens -= cost;
 		return 0;

@@ -20,4 +20,11 @@ void ratelimit_destroy(struct ratelimit *rl);
  */
 uint32_t ratelimit_take(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t now_ms);
 
+/*
+ * Charges cost to key's bucket whatever is left (a failed authentication):
+ * the bucket may go into debt, down to minus its capacity, which later
+ * requests must wait out.
+ */
+void ratelimit_charge(struct ratelimit *rl, const char *key, uint32_t cost, uint64_t now_ms);
+
 #endif

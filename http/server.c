@@ -176,7 +176,7 @@ http_retry_after(struct http_req *r, uint32_t secs)
 void
 http_req_auth_failed(struct http_req *r)
 {
-	ratelimit_take(r->srv->rl, r->client, HTTP_AUTH_FAIL_COST, util_now_ms());
+	ratelimit_charge(r->srv->rl, r->client, HTTP_AUTH_FAIL_COST, util_now_ms());
 }
 
 /* The request's token: Authorization: Bearer, ?token=, or "token" in the body. */
@@ -439,7 +439,7 @@ http_server_start(struct http_server *srv, int fd)
 	evhttp_set_timeout(http_ev, HTTP_TIMEOUT_S);
 	evhttp_set_allowed_methods(http_ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-						    EVHTTP_REQ_HEAD);
+						    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http_ev, http_dispatch, srv);
 	return 0;
 }

@@ -229,15 +229,18 @@ static void
 audit_get(struct http_req *r)
 {
 	const char *lq = http_req_query(r, "limit");
-	long limit = lq ? strtol(lq, NULL, 10) : 100;
+	char *end = NULL;
+	long limit = lq ? strtol(lq, &end, 10) : 100;
 	sqlite3_stmt *st = NULL;
 	json_t *list;
 	char when[32];
 
 	if (!users_require_admin(r))
 		return;
-	if (limit < 1 || limit > 10000)
-		limit = 100;
+	if ((lq && (*lq == '\0' || *end != '\0')) || limit < 1 || limit > 10000) {
+		http_reply_error(r, 400, "limit must be an integer from 1 to 10000");
+		return;
+	}
 	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
 			       "SELECT ts, actor, source, action, name, type, old_value, new_value, "
 			       "client FROM audit ORDER BY id DESC LIMIT ?1",

@@ -766,3 +766,20 @@ new_user()
 		TOK=
 	fi
 }
+
+# check_negative DESC RCODE [ZONE]: the last query got RCODE (NXDOMAIN, or
+# NOERROR for NODATA), flags "qr aa", no answer, and exactly the zone's SOA
+# (default $ZONE) in the authority section.
+check_negative()
+{
+	local desc=$1 st=$2 z=${3:-$ZONE} au
+	assert_eq "$desc: rcode" "$st" "$(q_status)" || { note "$Q"; return 1; }
+	assert_eq "$desc: flags" "qr aa" "$(q_flags)"
+	assert_eq "$desc: no answer" "" "$(q_section ANSWER)"
+	au=$(q_section AUTHORITY)
+	if printf '%s\n' "$au" | grep -Eq "^$z\. [0-9]+ IN SOA " && [ "$(printf '%s\n' "$au" | grep -c .)" = 1 ]; then
+		pass "$desc: the zone's SOA in the authority section"
+	else
+		fail "$desc: the zone's SOA in the authority section" "got: $au"
+	fi
+}

@@ -55,7 +55,7 @@ started()
 	[ "$(grep -c '^ACK' "$T_DIR/acks2" 2>/dev/null)" -ge 50 ]
 }
 wait_until $((5000 * SLOW)) started || note "stream slow to start: $(cat "$T_DIR/stream.out")"
-sleep 0.5
+sleep 1.5
 kids=$(children "$DAEMON_PID")
 kill_ms=$(now_ms)
 kill -KILL "$DAEMON_PID" $kids

@@ -65,7 +65,7 @@ assert_json "reply: domain" 'j["domain"]' "a.$Z"
 assert_json "reply: deleted 1" 'j["deleted"]' 1
 assert_json "reply: message is a string" 'isinstance(j["message"], str)' true
 q +norec "a.$Z" A
-check_answer "dig A after the delete: NODATA" NOERROR "qr aa" "" SOA
+check_negative "dig A after the delete: NODATA" NOERROR
 assert_dns "AAAA still there" "a.$Z" AAAA 2001:db8::a
 assert_dns "TXT still there" "a.$Z" TXT '"text of a"'
 assert_eq "SOA serial +1 after the delete" $((s0 + 1)) "$(soa_serial "$Z")"
@@ -81,9 +81,9 @@ api "$M" DELETE /records/a
 assert_status "DELETE /records/a" 200
 assert_json "reply: deleted 2 (AAAA and TXT)" 'j["deleted"]' 2
 q +norec "a.$Z" AAAA
-check_answer "dig after deleting the name: NXDOMAIN" NXDOMAIN "qr aa" "" SOA
+check_negative "dig after deleting the name: NXDOMAIN" NXDOMAIN
 q +norec "a.$Z" TXT
-check_answer "TXT gone too" NXDOMAIN "qr aa" "" SOA
+check_negative "TXT gone too" NXDOMAIN
 assert_eq "SOA serial +1 for the whole-name delete" $((s0 + 2)) "$(soa_serial "$Z")"
 assert_eq "no row left for a" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM records WHERE name = 'a.$Z';")"
 api "$M" DELETE /records/a
@@ -96,13 +96,13 @@ api "$M" DELETE "/records/b.$Z"
 assert_status "DELETE by full name" 200
 assert_json "both values of b deleted" 'j["deleted"]' 2
 q +norec "b.$Z" A
-check_answer "b gone" NXDOMAIN "qr aa" "" SOA
+check_negative "b gone" NXDOMAIN
 assert_dns "the wildcard answers before its delete" "x.wild.$Z" A 192.0.2.50
 api "$M" DELETE '/records/*.wild'
 assert_status "DELETE /records/*.wild" 200
 assert_json "wildcard: domain" 'j["domain"]' "*.wild.$Z"
 q +norec "x.wild.$Z" A
-check_answer "names under the deleted wildcard: NXDOMAIN" NXDOMAIN "qr aa" "" SOA
+check_negative "names under the deleted wildcard: NXDOMAIN" NXDOMAIN
 
 api "$M" GET /records
 assert_json "GET /records after the deletes: none of a, b, *.wild" \

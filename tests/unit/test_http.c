@@ -105,6 +105,10 @@ test_ratelimit(void)
 	is_int(ratelimit_take(rl, "a", 1, t + 1000), 0, "one token back after a second at 60/min");
 	ok(ratelimit_take(rl, "a", 1, t + 1000) > 0, "and only one");
 	ok(ratelimit_take(rl, "c", 10, t) > 0, "a cost above the bucket is refused");
+	ratelimit_charge(rl, "d", 10, t);
+	ok(ratelimit_take(rl, "d", 1, t) > 0, "a charge above the bucket leaves it in debt");
+	ok(ratelimit_take(rl, "d", 1, t + 5000) > 0, "debt is paid back first (5 s at 60/min)");
+	is_int(ratelimit_take(rl, "d", 1, t + 11000), 0, "then requests pass again");
 	for (int i = 0; i < 1000; i++) {
 		char k[16];
 		snprintf(k, sizeof(k), "k%d", i);
