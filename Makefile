@@ -73,7 +73,11 @@ $(B)/tests/fuzz_replay_config: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_con
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
-units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config
+$(B)/tests/fuzz_replay_zonefile: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_zonefile.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile
 
 # ---------------------------------------------------------------- run
 DEV_DIR := dev
@@ -110,15 +114,15 @@ test-system: all
 FUZZ_SECONDS ?= 15
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config && \
+		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile && \
 		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
 FUZZ_TARGET ?= pkt
 fuzz:
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_$(FUZZ_TARGET)
-	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config,$(FUZZ_TARGET)),-config) \
-		tests/fuzz/corpus$(if $(filter config,$(FUZZ_TARGET)),-config)
+	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
+		tests/fuzz/corpus$(if $(filter config zonefile,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
 
 FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
@@ -131,6 +135,11 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
 	@mkdir -p build/fuzz/corpus-config
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) $(shell pkg-config --libs yaml-0.1 libsodium)
+
+build/fuzz/fuzz_zonefile: tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
+	@mkdir -p build/fuzz/corpus-zonefile
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
 
 # ---------------------------------------------------------------- bench
 BENCH_N ?= 100000

@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/proc.h"
 #include "daemon/util.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/workers.h"
 
@@ -48,6 +49,7 @@ struct master {
 	struct cfg *cfg;
 	struct db *db;
 	struct shm_table *table;
+	struct shm_stats *stats;
 	struct listen_set ls;
 	struct worker w[SHM_WORKERS_MAX + 1];
 	size_t nw;
@@ -72,8 +74,12 @@ static int
 master_spawn(struct master *m, struct worker *w)
 {
 	char role[16];
-	struct worker_args args = {
-		.id = w->id, .cfg = m->cfg, .ls = &m->ls, .table = m->table};
+	struct worker_args args = {.id = w->id,
+				   .cfg = m->cfg,
+				   .ls = &m->ls,
+				   .table = m->table,
+				   .stats = m->stats,
+				   .restarts = w->restarts};
 	pid_t pid;
 
 	worker_role(w, role, sizeof(role));
@@ -92,8 +98,8 @@ master_spawn(struct master *m, struct worker *w)
 	}
 	w->pid = pid;
 	w->started_ms = util_now_ms();
-	if (w->kind == WORKER_DNS) {
-		struct shm_worker_stats *s = shm_table_stats(m->table, w->id);
+	{
+		struct shm_worker_stats *s = &m->stats->w[w->kind == WORKER_DNS ? w->id : STATS_SLOTS - 1];
 		s->pid = (uint32_t)pid;
 		s->restarts = w->restarts;
 		s->started_at = (uint64_t)time(NULL);
@@ -311,6 +317,7 @@ master_reload(struct master *m)
 		return;
 	}
 	master_swap(m, nc, nt);
+	m->stats->reloads++;
 	log_info("reloaded: serving %zu zones, %zu names (%zu records, %zu skipped)", st.zones,
 		 st.names, st.records, st.skipped);
 }
@@ -417,6 +424,11 @@ master_init(struct master *m, const char *config_path)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)
 		return rc;
+	if ((m->stats = shm_stats_create()) == NULL)
+		return DD_ENOMEM;
+	m->stats->started_at = (uint64_t)time(NULL);
+	m->stats->master_pid = (uint32_t)m->self;
+	m->stats->dns_workers = m->cfg->dns.workers;
 	if (proc_listen_open(&m->ls, m->cfg) < 0)
 		return DD_EIO;
 	if (proc_drop_privileges(m->cfg) < 0)
@@ -436,6 +448,7 @@ master_fini(struct master *m)
 {
 	proc_listen_close(&m->ls);
 	shm_table_destroy(m->table);
+	shm_stats_destroy(m->stats);
 	db_close(m->db);
 	cfg_free(m->cfg);
 }

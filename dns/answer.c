@@ -15,6 +15,7 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 
 #define CNAME_CHAIN_MAX 8  /* CNAME links followed inside our zones */
@@ -515,28 +516,6 @@ resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int
 
 /* --- the reply ---------------------------------------------------------- */
 
-static unsigned
-qtype_slot(uint16_t qtype)
-{
-	switch (qtype) {
-	case DNS_TYPE_A:
-		return 0;
-	case DNS_TYPE_AAAA:
-		return 1;
-	case DNS_TYPE_TXT:
-		return 2;
-	case DNS_TYPE_CNAME:
-		return 3;
-	case DNS_TYPE_SOA:
-		return 4;
-	case DNS_TYPE_NS:
-		return 5;
-	case DNS_TYPE_ANY:
-		return 6;
-	default:
-		return 7;
-	}
-}
 
 /* Writes the question as sent (letter case kept, RFC 1035 7.1 / 0x20). */
 static void
@@ -575,12 +554,8 @@ count_stats(struct shm_worker_stats *st, const struct dns_pkt *p, int rcode, boo
 {
 	if (!st)
 		return;
-	if (p->has_question)
-		st->qtype[qtype_slot(p->qtype)]++;
-	if (rcode == DNS_RCODE_BADVERS)
-		st->badvers++;
-	else
-		st->rcode[rcode & 0xf]++;
+	st->answers[p->has_question ? shm_stats_qtype_slot(p->qtype) : STATS_QTYPE_NONE]
+		   [rcode == DNS_RCODE_BADVERS ? STATS_RCODE_BADVERS : (rcode & 0xf)]++;
 	if (tc)
 		st->truncated++;
 }

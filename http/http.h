@@ -19,6 +19,7 @@
 
 struct cfg;
 struct db;
+struct shm_stats;
 struct shm_table;
 struct writer;
 struct ratelimit;
@@ -29,6 +30,7 @@ struct event_base;
 struct http_server {
 	const struct cfg *cfg;
 	struct shm_table *table;
+	struct shm_stats *stats;     /* every process's counters */
 	struct writer *writer;
 	struct db *db;               /* = writer_db(writer) */
 	struct ratelimit *rl;        /* per client address */

@@ -11,6 +11,7 @@
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "http/http.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/writer.h"
 
@@ -42,7 +43,7 @@ misc_health(struct http_req *r)
 	bool db_ok = misc_db_writable(r);
 
 	for (unsigned i = 0; i < cfg->dns.workers; i++) {
-		struct shm_worker_stats *s = shm_table_stats(r->srv->table, i);
+		struct shm_worker_stats *s = &r->srv->stats->w[i];
 		if (s->pid != 0 && kill((pid_t)s->pid, 0) == 0)
 			alive++;
 	}

@@ -25,6 +25,7 @@
 #include "http/clientip.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
+#include "shm/stats.h"
 
 #define HTTP_TIMEOUT_S     30
 #define HTTP_RL_SLOTS      8192
@@ -79,6 +80,11 @@ http_send(struct http_req *r, int status, const char *ctype, const char *body, s
 	if (r->replied)
 		return;
 	r->replied = true;
+	if (r->srv->stats != NULL) {
+		struct shm_worker_stats *st = &r->srv->stats->w[STATS_SLOTS - 1];
+		st->http_requests++;
+		st->http_status[status >= 100 && status < 600 ? status / 100 : 0]++;
+	}
 	b = evbuffer_new();
 	if (ctype)
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", ctype);

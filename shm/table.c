@@ -99,7 +99,6 @@ struct shm_table {
 	size_t size;
 	struct shm_hdr *hdr;
 	struct shm_zone_slot *zones;
-	struct shm_worker_stats *stats;
 	struct shm_bucket *buckets;
 	_Atomic uint64_t *heap;
 	uint64_t heap_granules;
@@ -524,7 +523,7 @@ shm_table_create(struct shm_table **out, const struct shm_table_params *p)
 		return DD_EINVAL;
 	zones_off = align_up(sizeof(struct shm_hdr), 64);
 	stats_off = zones_off + SHM_ZONES_MAX * sizeof(struct shm_zone_slot);
-	buckets_off = align_up(stats_off + SHM_WORKERS_MAX * sizeof(struct shm_worker_stats), 64);
+	buckets_off = align_up(stats_off, 64);
 	heap_off = align_up(buckets_off + nb * sizeof(struct shm_bucket), 64);
 	total = align_up(heap_off + data, (size_t)sysconf(_SC_PAGESIZE));
 
@@ -539,7 +538,6 @@ shm_table_create(struct shm_table **out, const struct shm_table_params *p)
 	t->size = total;
 	t->hdr = m;
 	t->zones = (struct shm_zone_slot *)(t->base + zones_off);
-	t->stats = (struct shm_worker_stats *)(t->base + stats_off);
 	t->buckets = (struct shm_bucket *)(t->base + buckets_off);
 	t->heap = (_Atomic uint64_t *)(t->base + heap_off);
 	t->heap_granules = data / GRANULE;
@@ -616,11 +614,6 @@ shm_table_heap_high(const struct shm_table *t)
 	       GRANULE;
 }
 
-struct shm_worker_stats *
-shm_table_stats(const struct shm_table *t, unsigned i)
-{
-	return i < SHM_WORKERS_MAX ? &t->stats[i] : NULL;
-}
 
 bool
 shm_table_write_in_progress(const struct shm_table *t)

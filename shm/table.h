@@ -8,7 +8,6 @@
  *   struct shm_header   magic, layout version, sizes, writer pid, counters
  *   zones[SHM_ZONES_MAX] apex name (immutable after build) + SOA/NS under a
  *                       per-zone seqlock (the serial changes on every commit)
- *   stats[SHM_WORKERS_MAX] per-worker counters, one cache line group each
  *   buckets[nbuckets]   open addressing, linear probing; each bucket carries
  *                       its own seqlock, a 32-bit hash tag, the offset and
  *                       size of its entry block
@@ -45,7 +44,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC          0x314d5344534e4444ULL /* "DDNSDSM1" */
-#define SHM_LAYOUT_VERSION 1
+#define SHM_LAYOUT_VERSION 2
 #define SHM_ZONES_MAX      64
 #define SHM_WORKERS_MAX    64
 #define SHM_NAME_MAX       255
@@ -106,22 +105,6 @@ struct shm_zone_copy {
 	uint8_t ns_len[SHM_NS_MAX];
 	uint8_t ns[SHM_NS_MAX][SHM_NAME_MAX];
 };
-
-/* Per-worker counters; each worker writes only its own slot (relaxed). */
-struct shm_worker_stats {
-	uint64_t queries_udp, queries_tcp;
-	uint64_t rcode[16];       /* by response rcode (low 4 bits) */
-	uint64_t badvers;         /* EDNS BADVERS answers */
-	uint64_t dropped;         /* not answered (QR set, too short) */
-	uint64_t truncated;       /* TC answers */
-	uint64_t qtype[8];        /* A AAAA TXT CNAME SOA NS ANY other */
-	uint64_t retries;         /* seqlock reader retries */
-	uint64_t tcp_conns, tcp_refused;
-	uint32_t pid;
-	uint32_t restarts;
-	uint64_t started_at;      /* unix seconds */
-	uint64_t pad[2];
-} __attribute__((aligned(64)));
 
 struct shm_table; /* process-local handle: base address and sizes */
 
@@ -202,8 +185,6 @@ int shm_zone_find(const struct shm_table *t, const uint8_t *name, size_t name_le
 /* Consistent copy of zone slot idx.  Returns 0 or DD_EAGAIN / DD_EINVAL. */
 int shm_zone_get(const struct shm_table *t, unsigned idx, struct shm_zone_copy *out);
 
-/* Per-worker stats slot i (< SHM_WORKERS_MAX), or NULL. */
-struct shm_worker_stats *shm_table_stats(const struct shm_table *t, unsigned i);
 
 /* --- writer health (read by the master) -------------------------------- */
 

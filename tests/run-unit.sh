@@ -32,5 +32,12 @@ if [ -x "$dir/tests/fuzz_replay_config" ]; then
 		echo "FAIL fuzz_replay_config"; fail=1
 	fi
 fi
+if [ -x "$dir/tests/fuzz_replay_zonefile" ]; then
+	if "$dir/tests/fuzz_replay_zonefile" tests/fuzz/corpus-zonefile >/dev/null 2>&1; then
+		echo "ok   fuzz_replay_zonefile ($(ls tests/fuzz/corpus-zonefile | wc -l) corpus files)"
+	else
+		echo "FAIL fuzz_replay_zonefile"; fail=1
+	fi
+fi
 [ $n -gt 0 ] || { echo "no unit tests in $dir/tests"; exit 1; }
 exit $fail

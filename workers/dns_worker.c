@@ -26,6 +26,7 @@
 #include "daemon/proc.h"
 #include "daemon/util.h"
 #include "dns/answer.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 
 #define UDP_BATCH     64
@@ -439,7 +440,7 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 
 	memset(w, 0, sizeof(*w));
 	w->args = a;
-	w->stats = shm_table_stats(a->table, a->id);
+	w->stats = &a->stats->w[a->id];
 	w->maxconns = a->cfg->dns.tcp_max_connections;
 	w->idle_ms = a->cfg->dns.tcp_idle_timeout;
 	if (dns_answer_ctx_init(&w->ctx, a->table, a->cfg->dns.udp_payload, w->stats) < 0)

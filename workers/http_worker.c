@@ -16,6 +16,7 @@
 #include "daemon/log.h"
 #include "daemon/proc.h"
 #include "http/http.h"
+#include "shm/stats.h"
 #include "workers/writer.h"
 
 static void
@@ -31,7 +32,7 @@ int
 http_worker_main(const struct worker_args *a)
 {
 	const struct listen_set *ls = a->ls;
-	struct http_server srv = {.cfg = a->cfg, .table = a->table};
+	struct http_server srv = {.cfg = a->cfg, .table = a->table, .stats = a->stats};
 	struct event *term = NULL, *intr = NULL;
 	sigset_t sigs;
 	int rc = 1;
@@ -45,6 +46,7 @@ http_worker_main(const struct worker_args *a)
 		goto done;
 	}
 	srv.db = writer_db(srv.writer);
+	writer_set_stats(srv.writer, &a->stats->w[STATS_SLOTS - 1]);
 	srv.base = event_base_new();
 	if (srv.base == NULL || http_server_start(&srv, ls->http) < 0) {
 		log_warnx("cannot serve on %s", a->cfg->http.listen.text);

@@ -4,6 +4,7 @@
 
 struct cfg;
 struct listen_set;
+struct shm_stats;
 struct shm_table;
 
 /* Most dns.listen addresses one worker serves. */
@@ -14,6 +15,8 @@ struct worker_args {
 	const struct cfg *cfg;         /* the master's config, inherited by fork */
 	const struct listen_set *ls;   /* every socket; a worker uses its own */
 	struct shm_table *table;
+	struct shm_stats *stats;        /* counters, never replaced */
+	unsigned restarts;             /* of this worker slot so far */
 };
 
 /* Each returns the process exit status; SIGTERM makes them drain and return 0. */

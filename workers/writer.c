@@ -24,6 +24,7 @@
 #include "daemon/load.h"
 #include "daemon/log.h"
 #include "http/names.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 
 struct writer {
@@ -31,6 +32,7 @@ struct writer {
 	struct shm_table *t;
 	struct db *db;
 	bool db_failed;
+	struct shm_worker_stats *stats;
 	/* zones changed by the current transaction */
 	bool *zone_changed;
 };
@@ -71,6 +73,43 @@ struct db *
 writer_db(struct writer *w)
 {
 	return w->db;
+}
+
+void
+writer_set_stats(struct writer *w, struct shm_worker_stats *stats)
+{
+	w->stats = stats;
+}
+
+static enum stats_source
+writer_source(const char *s)
+{
+	for (int i = 0; i < STATS_SRC_MAX; i++)
+		if (s && strcmp(s, shm_stats_source_name((enum stats_source)i)) == 0)
+			return (enum stats_source)i;
+	return STATS_SRC_HTTP;
+}
+
+/* Counts the outcome of one writer_apply. */
+static int
+writer_count(struct writer *w, const struct writer_actor *who, const struct writer_result *res,
+	     size_t n, int rc)
+{
+	enum stats_source src = writer_source(who->source);
+
+	if (w->stats == NULL)
+		return rc;
+	if (rc < 0 && rc != DD_ENOSPC) {
+		w->stats->update_errors++;
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].changed)
+			w->stats->updates[src]++;
+		else
+			w->stats->updates_unchanged[src]++;
+	}
+	return rc;
 }
 
 bool
@@ -392,8 +431,8 @@ writer_publish(struct writer *w, const struct writer_set *sets, size_t n,
 	return rc;
 }
 
-int
-writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
+static int
+writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
 	     size_t n, struct writer_result *res)
 {
 	bool any = false;
@@ -444,4 +483,11 @@ writer_apply(struct writer *w, const struct writer_actor *who, const struct writ
 	}
 	w->db_failed = false;
 	return writer_publish(w, sets, n, res);
+}
+
+int
+writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
+	     size_t n, struct writer_result *res)
+{
+	return writer_count(w, who, res, n, writer_apply_txn(w, who, sets, n, res));
 }

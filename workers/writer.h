@@ -77,6 +77,10 @@ int writer_zone_of(const struct writer *w, const char *name);
 /* Owner users.id of name (0 = unowned, -1 on error). */
 int64_t writer_owner_of(struct writer *w, const char *name);
 
+/* Counts writes by source into stats (the HTTP worker's slot); NULL: none. */
+struct shm_worker_stats;
+void writer_set_stats(struct writer *w, struct shm_worker_stats *stats);
+
 /* True when the last write could not reach the database (for /health). */
 bool writer_db_failed(const struct writer *w);
 

@@ -16,6 +16,7 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,7 +9,7 @@
 
 ONE_ZONE=1
 write_http_config
-# room for every name the stream below can create (at most 3000)
+# room for every name the stream below can create (at most 6000)
 sed -i 's/^  capacity: .*/  capacity: 10000/' "$CONF"
 init_db || exit 1
 start_daemon || exit 1
@@ -48,7 +48,7 @@ assert_eq "SOA serial +1 for that change" $((s0 + 201)) "$(soa_serial "$Z")"
 printf 'ACK crash0 192.0.2.200 0\n' >>"$T_DIR/acks1"
 
 # ---- a stream of updates; the master and all workers killed at once
-"$PY" "$SYS_DIR/http_probe.py" stream "$HTTP_PORT" "$M" strm 3000 "$T_DIR/acks2" \
+"$PY" "$SYS_DIR/http_probe.py" stream "$HTTP_PORT" "$M" strm 6000 "$T_DIR/acks2" \
 	>"$T_DIR/stream.out" 2>&1 &
 stream_pid=$!
 BG_PIDS+=("$stream_pid")

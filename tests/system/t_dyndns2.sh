@@ -51,6 +51,9 @@ assert_dns "dig the caller's address" "home.$Z" A 127.0.0.1
 nic "any-name:$R" "hostname=home.$Z&myip=192.0.2.3"
 assert_eq "the Basic user name does not matter" "good 192.0.2.3" "$N_BODY"
 
+assert_eq "audit rows with source dyndns2: one per good" 4 \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE source = 'dyndns2' AND name = 'home.$Z';")"
+
 # ---- IPv4 and IPv6 together, IPv6 alone
 nic "router:$R" "hostname=dual.$Z&myip=192.0.2.5,2001:db8::5"
 assert_eq "myip=IPv4,IPv6" "good 192.0.2.5,2001:db8::5" "$N_BODY"
@@ -138,6 +141,13 @@ EOF
 		-daemon=0 -verbose -force 2>&1)
 	assert_match "ddclient: second run with a new address" 'SUCCESS: +updating ddc' "$out"
 	assert_dns "dig answers ddclient's new address" "ddc.$Z" A 192.0.2.78
+	# ddclient finding its address with GET /myip
+	sed -i "s|^use=.*|use=web, web=http://127.0.0.1:$HTTP_PORT/myip|; s|^ddc\.|ddcweb.|" \
+		"$T_DIR/ddclient.conf"
+	out=$(timeout 30 ddclient -foreground -file "$T_DIR/ddclient.conf" -cache "$T_DIR/ddclient.cache" \
+		-daemon=0 -verbose 2>&1)
+	assert_match "ddclient with use=web and GET /myip" 'SUCCESS: +updating ddcweb' "$out"
+	assert_dns "dig answers the address /myip gave ddclient" "ddcweb.$Z" A 127.0.0.1
 else
 	note "skip: ddclient is not installed"
 	pass "skipped: ddclient"

@@ -89,6 +89,10 @@ api "$ALICE" GET /records
 assert_status "GET /records as alice" 200
 assert_json "alice sees only her name" 'sorted(set(r["domain"] for r in j["records"]))' \
 	"[\"alicehost.$Z\"]"
+api "$ROOT" GET /records
+assert_json "an admin sees every name" \
+	'sorted(set(r["domain"] for r in j["records"]) & {"alicehost.example.test", "bobhost.example.test", "t.example.test"})' \
+	"[\"alicehost.$Z\",\"bobhost.$Z\",\"t.$Z\"]"
 api "$ALICE" DELETE /records/bobhost
 assert_api_error "alice deletes bob's name" 403
 assert_dns "bobhost still there" "bobhost.$Z" A 192.0.2.20

@@ -13,6 +13,7 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "shm/stats.h"
 #include "shm/table.h"
 #include "tests/unit/tap.h"
 
@@ -1018,14 +1019,14 @@ test_edns(void)
 
 	o.version = 1;
 	o.do_bit = true;
-	STATS.badvers = 0;
+	STATS.answers[0][STATS_RCODE_BADVERS] = 0;
 	ql = mkq(Q, "home.dyn.example.test", DNS_TYPE_A, &o);
 	n = run(Q, ql, false);
 	ok(RCODE(R) == 0 && R.opt && (R.opt_ttl >> 24) == 1 && ((R.opt_ttl >> 16) & 0xff) == 0 &&
 		   R.an == 0 && R.ns == 0 && R.ar == 1 && R.qd == 1,
 	   "edns: BADVERS, no answer data");
 	ok(n == ql && OUT[ql - 11 + 5] == 1 && OUT[ql - 11 + 6] == 0, "edns: BADVERS bytes");
-	is_int(STATS.badvers, 1, "edns: BADVERS counted");
+	is_int(STATS.answers[0][STATS_RCODE_BADVERS], 1, "edns: BADVERS counted");
 	o.version = 0;
 
 	/* an unknown option is ignored */
@@ -1081,10 +1082,17 @@ test_stats(void)
 	ask("home.dyn.example.test", DNS_TYPE_AAAA, NULL, false);
 	ask("nope.dyn.example.test", DNS_TYPE_TXT, NULL, false);
 	ask("example.com", DNS_TYPE_MX, NULL, false);
-	ok(STATS.qtype[0] == 1 && STATS.qtype[1] == 1 && STATS.qtype[2] == 1 &&
-		   STATS.qtype[7] == 1,
-	   "stats: by qtype");
-	ok(STATS.rcode[0] == 2 && STATS.rcode[3] == 1 && STATS.rcode[5] == 1, "stats: by rcode");
+	is_int(STATS.answers[0][0], 1, "stats: A NOERROR");
+	is_int(STATS.answers[1][0], 1, "stats: AAAA NOERROR");
+	is_int(STATS.answers[2][3], 1, "stats: TXT NXDOMAIN");
+	is_int(STATS.answers[7][5], 1, "stats: other type REFUSED");
+	{
+		uint64_t sum = 0;
+		for (unsigned q = 0; q < STATS_QTYPES; q++)
+			for (unsigned c = 0; c < STATS_RCODES; c++)
+				sum += STATS.answers[q][c];
+		is_int(sum, 4, "stats: nothing else counted");
+	}
 	ok(STATS.queries_udp == 0, "stats: queries counted by the caller");
 }
 
