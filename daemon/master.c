@@ -25,6 +25,7 @@
 #include "daemon/util.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/control.h"
 #include "workers/workers.h"
 
 #define MASTER_RETIRING_MAX  256
@@ -420,6 +421,18 @@ master_init(struct master *m, const char *config_path)
 	master_apply_log_level(m->cfg);
 	if ((rc = db_open(m->cfg->database, &m->db)) < 0)
 		return rc;
+	{
+		/* one daemon per control socket: a live one answers */
+		char err[256];
+		json_t *req = json_pack("{s:i, s:s}", "v", CONTROL_VERSION, "cmd", "status");
+		json_t *rep = req ? control_call(m->cfg->control_socket, req, err, sizeof(err)) : NULL;
+		json_decref(req);
+		if (rep != NULL) {
+			json_decref(rep);
+			log_warnx("another ddnsd is running: %s answers", m->cfg->control_socket);
+			return DD_EEXIST;
+		}
+	}
 	if (util_mkdir_parents(m->cfg->control_socket, 0750) < 0)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)

@@ -32,8 +32,8 @@ struct zf_rec {
 	size_t ntok;
 	char text[ZF_REC_TEXT];
 	size_t tlen;
-	int line;      /* where the record starts */
-	bool indented; /* first byte of the line is a blank: previous owner */
+	int line;        /* where the record starts */
+	bool indented;   /* first byte of the line is a blank: previous owner */
 	const char *err; /* first lexical error, static */
 	int errline;
 };
@@ -159,7 +159,8 @@ lex_skip_empty(struct zf_lex *lx, struct zf_rec *r)
 		if (p >= lx->len)
 			return false;
 		r->indented = lx->buf[p] == ' ' || lx->buf[p] == '\t';
-		while (p < lx->len && (lx->buf[p] == ' ' || lx->buf[p] == '\t' || lx->buf[p] == '\r'))
+		while (p < lx->len &&
+		       (lx->buf[p] == ' ' || lx->buf[p] == '\t' || lx->buf[p] == '\r'))
 			p++;
 		if (p < lx->len && lx->buf[p] == ';')
 			while (p < lx->len && lx->buf[p] != '\n')
@@ -285,7 +286,7 @@ name_check(const char *s, bool wildcard)
 /* Presentation name (absolute, relative to origin, or "@") -> canonical; NULL or reason. */
 static const char *
 name_resolve(const char *text, const struct zf_tok *t, const char *origin, bool wildcard,
-	     char out[ZF_NAME_MAX])
+             char out[ZF_NAME_MAX])
 {
 	size_t len = t->len, olen = strlen(origin);
 
@@ -303,7 +304,7 @@ name_resolve(const char *text, const struct zf_tok *t, const char *origin, bool 
 		len--;
 		olen = 0;
 	}
-	if (len + 1 + olen > 253)
+	if (len + (olen > 0 ? 1 + olen : 0) > 253)
 		return "name longer than 253 characters";
 	memcpy(out, text, len);
 	if (olen > 0) {
@@ -345,12 +346,28 @@ ttl_parse(const char *s, uint32_t *out)
 			continue;
 		}
 		switch (*s) {
-		case 's': case 'S': mult = 1; break;
-		case 'm': case 'M': mult = 60; break;
-		case 'h': case 'H': mult = 3600; break;
-		case 'd': case 'D': mult = 86400; break;
-		case 'w': case 'W': mult = 604800; break;
-		default: return false;
+		case 's':
+		case 'S':
+			mult = 1;
+			break;
+		case 'm':
+		case 'M':
+			mult = 60;
+			break;
+		case 'h':
+		case 'H':
+			mult = 3600;
+			break;
+		case 'd':
+		case 'D':
+			mult = 86400;
+			break;
+		case 'w':
+		case 'W':
+			mult = 604800;
+			break;
+		default:
+			return false;
 		}
 		if (!digits)
 			return false;
@@ -403,11 +420,11 @@ struct zf_parser {
 	char origin[ZF_NAME_MAX]; /* current $ORIGIN */
 	char owner[ZF_NAME_MAX];  /* previous owner */
 	bool has_owner;
-	uint32_t ttl; /* current default TTL */
+	int bad_owner_line; /* the last owner field in error */
+	uint32_t ttl;       /* current default TTL */
 	int soa_line;
 	bool nomem, limit_reported;
 	size_t rcap, nscap;
-	int *nsline;
 	struct zf_err *errs;
 	size_t nerr, errcap, dropped;
 	struct zf_result *out;
@@ -416,7 +433,7 @@ struct zf_parser {
 };
 
 static void perr(struct zf_parser *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Collects an error; line 0 means the file as a whole. */
 static void
@@ -537,7 +554,7 @@ directive(struct zf_parser *p, const struct zf_rec *r)
 /* Field i as a name (relative to the current origin); false after reporting. */
 static bool
 field_name(struct zf_parser *p, const struct zf_rec *r, size_t i, const char *what,
-	   char out[ZF_NAME_MAX])
+           char out[ZF_NAME_MAX])
 {
 	char show_buf[ZF_SHOW_MAX * 4 + 8];
 	const char *why = name_resolve(tok_text(r, i), &r->tok[i], p->origin, false, out);
@@ -548,8 +565,8 @@ field_name(struct zf_parser *p, const struct zf_rec *r, size_t i, const char *wh
 }
 
 static bool
-field_count(struct zf_parser *p, const struct zf_rec *r, size_t i, size_t want,
-	    const char *type, const char *what)
+field_count(struct zf_parser *p, const struct zf_rec *r, size_t i, size_t want, const char *type,
+            const char *what)
 {
 	if (r->ntok - i < want) {
 		perr(p, r->line, "%s record: missing %s", type, what);
@@ -566,7 +583,7 @@ field_count(struct zf_parser *p, const struct zf_rec *r, size_t i, size_t want,
 
 static bool
 rd_address(struct zf_parser *p, const struct zf_rec *r, size_t i, uint16_t type,
-	   char value[ZF_VALUE_MAX])
+           char value[ZF_VALUE_MAX])
 {
 	const char *tname = type == DNS_TYPE_A ? "A" : "AAAA";
 	int af = type == DNS_TYPE_A ? AF_INET : AF_INET6;
@@ -637,7 +654,8 @@ rd_soa(struct zf_parser *p, const struct zf_rec *r, size_t i, const char *owner,
 		return;
 	}
 	p->soa_line = r->line;
-	if (!field_count(p, r, i, 7, "SOA", "7 fields (mname rname serial refresh retry expire minimum)"))
+	if (!field_count(p, r, i, 7, "SOA",
+	                 "7 fields (mname rname serial refresh retry expire minimum)"))
 		return;
 	if (!field_name(p, r, i, "SOA mname", soa.mname) ||
 	    !field_name(p, r, i + 1, "SOA rname", soa.rname))
@@ -666,8 +684,8 @@ rd_ns(struct zf_parser *p, const struct zf_rec *r, size_t i, const char *owner)
 	char name[ZF_NAME_MAX];
 
 	if (strcmp(owner, p->zone) != 0) {
-		perr(p, r->line, "NS record at %s: delegations are not supported (NS only at the apex)",
-		     owner);
+		perr(p, r->line,
+		     "NS record at %s: delegations are not supported (NS only at the apex)", owner);
 		return;
 	}
 	if (!field_count(p, r, i, 1, "NS", "name server") ||
@@ -676,25 +694,25 @@ rd_ns(struct zf_parser *p, const struct zf_rec *r, size_t i, const char *owner)
 	for (size_t k = 0; k < o->nns; k++)
 		if (strcmp(o->ns[k], name) == 0)
 			return;
+	if (o->nns == ZF_NS_MAX) {
+		perr(p, r->line, "more than %u NS records", ZF_NS_MAX);
+		return;
+	}
 	if (o->nns == p->nscap) {
 		size_t cap = p->nscap ? p->nscap * 2 : 4;
 		char **v = realloc(o->ns, cap * sizeof(*v));
-		int *l = realloc(p->nsline, cap * sizeof(*l));
-		if (v)
-			o->ns = v;
-		if (l)
-			p->nsline = l;
-		if (!v || !l) {
+		if (v == NULL) {
 			p->nomem = true;
 			return;
 		}
+		o->ns = v;
 		p->nscap = cap;
 	}
 	if ((o->ns[o->nns] = strdup(name)) == NULL) {
 		p->nomem = true;
 		return;
 	}
-	p->nsline[o->nns++] = r->line;
+	o->nns++;
 }
 
 static struct zf_record *
@@ -729,9 +747,15 @@ record_owner(struct zf_parser *p, const struct zf_rec *r, size_t *i)
 	const char *why;
 
 	if (r->indented) {
+		if (!p->has_owner && p->bad_owner_line > 0) {
+			perr(p, r->line, "the owner name of line %d, inherited here, is in error",
+			     p->bad_owner_line);
+			return false;
+		}
 		if (!p->has_owner) {
-			perr(p, r->line, "no owner name (the line starts with a blank and no record "
-					 "precedes it)");
+			perr(p, r->line,
+			     "no owner name (the line starts with a blank and no record "
+			     "precedes it)");
 			return false;
 		}
 		*i = 0;
@@ -741,6 +765,7 @@ record_owner(struct zf_parser *p, const struct zf_rec *r, size_t *i)
 	why = name_resolve(tok_text(r, 0), &r->tok[0], p->origin, true, name);
 	if (why != NULL) {
 		p->has_owner = false;
+		p->bad_owner_line = r->line;
 		perr(p, r->line, "bad owner '%s': %s", show(r, &r->tok[0], show_buf), why);
 		return false;
 	}
@@ -765,7 +790,8 @@ record_ttl_class(struct zf_parser *p, const struct zf_rec *r, size_t *i, uint32_
 				return false;
 			}
 			if (!ttl_parse(s, ttl)) {
-				perr(p, r->line, "bad TTL '%s' (0..%u seconds, or units like 1h30m)",
+				perr(p, r->line,
+				     "bad TTL '%s' (0..%u seconds, or units like 1h30m)",
 				     show(r, &r->tok[*i], show_buf), ZF_TTL_MAX);
 				return false;
 			}
@@ -797,13 +823,13 @@ static const char *
 type_other(const char *s)
 {
 	static const char *const names[] = {
-		"A6",    "AFSDB",  "APL",    "CAA",        "CDNSKEY", "CDS",    "CERT",
-		"CSYNC", "DHCID",  "DNAME",  "DNSKEY",     "DS",      "EUI48",  "EUI64",
-		"HINFO", "HIP",    "HTTPS",  "IPSECKEY",   "KEY",     "KX",     "L32",
-		"L64",   "LOC",    "LP",     "MB",         "MG",      "MINFO",  "MR",
-		"NAPTR", "NID",    "NSEC",   "NSEC3",      "NSEC3PARAM", "NULL", "OPENPGPKEY",
-		"PTR",   "RP",     "RRSIG",  "RT",         "SIG",     "SMIMEA", "SPF",
-		"SSHFP", "SVCB",   "TLSA",   "URI",        "WKS",     "ZONEMD",
+	        "A6",    "AFSDB", "APL",   "CAA",      "CDNSKEY",    "CDS",    "CERT",
+	        "CSYNC", "DHCID", "DNAME", "DNSKEY",   "DS",         "EUI48",  "EUI64",
+	        "HINFO", "HIP",   "HTTPS", "IPSECKEY", "KEY",        "KX",     "L32",
+	        "L64",   "LOC",   "LP",    "MB",       "MG",         "MINFO",  "MR",
+	        "NAPTR", "NID",   "NSEC",  "NSEC3",    "NSEC3PARAM", "NULL",   "OPENPGPKEY",
+	        "PTR",   "RP",    "RRSIG", "RT",       "SIG",        "SMIMEA", "SPF",
+	        "SSHFP", "SVCB",  "TLSA",  "URI",      "WKS",        "ZONEMD",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -829,8 +855,9 @@ record(struct zf_parser *p, const struct zf_rec *r)
 	}
 	type = r->tok[i].quoted ? DD_EINVAL : dns_type_from_str(tok_text(r, i));
 	if (type < 0 && !r->tok[i].quoted && type_other(tok_text(r, i)) != NULL) {
-		perr(p, r->line, "type %s is not supported (ddnsd serves A, AAAA, CNAME and TXT, "
-				 "plus the apex SOA and NS)",
+		perr(p, r->line,
+		     "type %s is not supported (ddnsd serves A, AAAA, CNAME and TXT, "
+		     "plus the apex SOA and NS)",
 		     type_other(tok_text(r, i)));
 		return;
 	}
@@ -977,9 +1004,8 @@ errors_finish(struct zf_parser *p)
 	for (size_t i = 0; i < p->nerr; i++)
 		o->errors[i] = p->errs[i].msg;
 	o->nerrors = p->nerr;
-	if (p->dropped > 0 &&
-	    asprintf(&o->errors[o->nerrors], "%s: %zu more errors not shown", p->fname,
-		     p->dropped) >= 0)
+	if (p->dropped > 0 && asprintf(&o->errors[o->nerrors], "%s: %zu more errors not shown",
+	                               p->fname, p->dropped) >= 0)
 		o->nerrors++;
 }
 
@@ -1000,7 +1026,7 @@ canonical_origin(const char *origin, char out[ZF_NAME_MAX])
 
 int
 zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
-	     uint32_t default_ttl, struct zf_result *out)
+             uint32_t default_ttl, struct zf_result *out)
 {
 	struct zf_parser *p;
 	int rc;
@@ -1028,7 +1054,7 @@ zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
 			else if (p->rec.ntok == 0)
 				continue; /* "( )" */
 			else if (!p->rec.indented && !p->rec.tok[0].quoted &&
-				 p->rec.text[p->rec.tok[0].off] == '$')
+			         p->rec.text[p->rec.tok[0].off] == '$')
 				directive(p, &p->rec);
 			else
 				record(p, &p->rec);
@@ -1037,7 +1063,6 @@ zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
 		zone_check(p);
 	errors_finish(p);
 	rc = p->nomem ? DD_ENOMEM : out->nerrors > 0 ? DD_ECONFIG : 0;
-	free(p->nsline);
 	free(p->errs);
 	free(p);
 	if (rc == DD_ENOMEM)
@@ -1190,14 +1215,14 @@ write_soa(FILE *f, const char *origin, const struct zf_soa *soa)
 	fputc(' ', f);
 	write_name(f, soa->rname, origin);
 	fprintf(f,
-		" (\n\t\t\t%u\t; serial\n\t\t\t%u\t; refresh\n\t\t\t%u\t; retry\n"
-		"\t\t\t%u\t; expire\n\t\t\t%u )\t; minimum\n",
-		soa->serial, soa->refresh, soa->retry, soa->expire, soa->minimum);
+	        " (\n\t\t\t%u\t; serial\n\t\t\t%u\t; refresh\n\t\t\t%u\t; retry\n"
+	        "\t\t\t%u\t; expire\n\t\t\t%u )\t; minimum\n",
+	        soa->serial, soa->refresh, soa->retry, soa->expire, soa->minimum);
 }
 
 int
 zf_write(FILE *f, const char *origin, uint32_t default_ttl, const struct zf_soa *soa,
-	 char *const *ns, size_t nns, const struct zf_record *rr, size_t n)
+         char *const *ns, size_t nns, const struct zf_record *rr, size_t n)
 {
 	const struct zf_record **idx = NULL;
 	char zone[ZF_NAME_MAX], tbuf[16];
@@ -1205,7 +1230,7 @@ zf_write(FILE *f, const char *origin, uint32_t default_ttl, const struct zf_soa 
 	if (canonical_origin(origin, zone) != NULL)
 		return DD_EINVAL;
 	if (soa && (!terminated(soa->mname, sizeof(soa->mname)) ||
-		    !terminated(soa->rname, sizeof(soa->rname))))
+	            !terminated(soa->rname, sizeof(soa->rname))))
 		return DD_EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		uint16_t t = rr[i].type;

@@ -35,13 +35,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ZF_NAME_MAX    256        /* canonical name incl. NUL (<= 253 chars) */
-#define ZF_VALUE_MAX   256        /* canonical value incl. NUL (<= 255 bytes) */
+#define ZF_NAME_MAX    256         /* canonical name incl. NUL (<= 253 chars) */
+#define ZF_VALUE_MAX   256         /* canonical value incl. NUL (<= 255 bytes) */
 #define ZF_TTL_MAX     2147483647u /* RFC 2181 8 */
 #define ZF_FILE_MAX    (64u << 20) /* bytes */
-#define ZF_LINE_MAX    8192       /* bytes in one physical line */
-#define ZF_RECORDS_MAX 100000     /* records besides SOA and NS */
-#define ZF_ERRORS_MAX  1000       /* errors kept; one more line counts the rest */
+#define ZF_LINE_MAX    8192        /* bytes in one physical line */
+#define ZF_RECORDS_MAX 100000      /* records besides SOA and NS */
+#define ZF_NS_MAX      32          /* apex NS records */
+#define ZF_ERRORS_MAX  1000        /* errors kept; one more line counts the rest */
 
 /*
  * One A, AAAA, CNAME or TXT record.  name is canonical (lower case, no
@@ -91,7 +92,7 @@ struct zf_result {
  * DD_EIO (unreadable) or DD_ENOMEM.
  */
 int zf_parse_file(const char *path, const char *origin, uint32_t default_ttl,
-		  struct zf_result *out);
+                  struct zf_result *out);
 
 /*
  * As zf_parse_file() for the len bytes at buf (not NUL-terminated); fname
@@ -99,7 +100,7 @@ int zf_parse_file(const char *path, const char *origin, uint32_t default_ttl,
  * or DD_ENOMEM.
  */
 int zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
-		 uint32_t default_ttl, struct zf_result *out);
+                 uint32_t default_ttl, struct zf_result *out);
 
 /* Frees what a result owns and zeroes it; safe on a zeroed or finished result. */
 void zf_result_fini(struct zf_result *r);
@@ -116,6 +117,6 @@ void zf_result_fini(struct zf_result *r);
  * CNAME, TXT or NS), DD_ENOMEM or DD_EIO (write error).
  */
 int zf_write(FILE *f, const char *origin, uint32_t default_ttl, const struct zf_soa *soa,
-	     char *const *ns, size_t nns, const struct zf_record *rr, size_t n);
+             char *const *ns, size_t nns, const struct zf_record *rr, size_t n);
 
 #endif

@@ -17,6 +17,7 @@
 #include "daemon/proc.h"
 #include "http/http.h"
 #include "shm/stats.h"
+#include "workers/control.h"
 #include "workers/writer.h"
 
 static void
@@ -34,6 +35,8 @@ http_worker_main(const struct worker_args *a)
 	const struct listen_set *ls = a->ls;
 	struct http_server srv = {.cfg = a->cfg, .table = a->table, .stats = a->stats};
 	struct event *term = NULL, *intr = NULL;
+	struct control *ctl = NULL;
+	int ctl_fd;
 	sigset_t sigs;
 	int rc = 1;
 
@@ -52,6 +55,13 @@ http_worker_main(const struct worker_args *a)
 		log_warnx("cannot serve on %s", a->cfg->http.listen.text);
 		goto done;
 	}
+	ctl_fd = control_socket_open(a->cfg->control_socket);
+	if (ctl_fd < 0 || (ctl = control_start(&srv, ctl_fd, a->restarts)) == NULL) {
+		log_warnx("control socket %s unavailable: ddnsctl will not reach this daemon",
+			  a->cfg->control_socket);
+		if (ctl_fd >= 0)
+			close(ctl_fd);
+	}
 	term = evsignal_new(srv.base, SIGTERM, http_on_term, srv.base);
 	intr = evsignal_new(srv.base, SIGINT, http_on_term, srv.base);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
@@ -69,6 +79,7 @@ done:
 		event_free(term);
 	if (intr)
 		event_free(intr);
+	control_stop(ctl);
 	http_server_stop(&srv);
 	if (srv.base)
 		event_base_free(srv.base);

@@ -491,3 +491,167 @@ writer_apply(struct writer *w, const struct writer_actor *who, const struct writ
 {
 	return writer_count(w, who, res, n, writer_apply_txn(w, who, sets, n, res));
 }
+
+/* Names (distinct) currently stored in zone slot zone; malloc'd array. */
+static int
+writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	char **names = NULL;
+	size_t cnt = 0;
+	int step;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT DISTINCT name FROM records", -1, &st,
+			       NULL) != SQLITE_OK)
+		return DD_EDB;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *nm = (const char *)sqlite3_column_text(st, 0);
+		char **grown;
+		if (nm == NULL || writer_zone_of(w, nm) != (int)zone)
+			continue;
+		if ((grown = realloc(names, (cnt + 1) * sizeof(char *))) == NULL)
+			break;
+		names = grown;
+		names[cnt++] = strdup(nm);
+	}
+	sqlite3_finalize(st);
+	*out = names;
+	*n = cnt;
+	return step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+static void
+writer_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Inside the open transaction: old rows out, new rows in, audit, serial. */
+static int
+writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone,
+		 const struct writer_rr *rr, size_t n, uint32_t min_serial, char **old, size_t nold,
+		 size_t *removed, size_t *added)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *del = NULL, *ins = NULL, *aud = NULL, *ser = NULL;
+	char summary[64];
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(h, "DELETE FROM records WHERE name = ?1", -1, &del, NULL) ||
+	    sqlite3_prepare_v2(h,
+			       "INSERT OR IGNORE INTO records (name, type, value, ttl) "
+			       "VALUES (?1, ?2, ?3, ?4)",
+			       -1, &ins, NULL) ||
+	    sqlite3_prepare_v2(h,
+			       "INSERT INTO audit (actor, source, action, name, new_value, client) "
+			       "VALUES (?1, ?2, 'import', ?3, ?4, ?5)",
+			       -1, &aud, NULL) ||
+	    sqlite3_prepare_v2(h,
+			       "UPDATE zones SET serial = max((serial + 1) % 4294967296, ?2), "
+			       "updated_at = strftime('%s','now') WHERE name = ?1",
+			       -1, &ser, NULL))
+		goto done;
+	for (size_t i = 0; i < nold; i++) {
+		sqlite3_reset(del);
+		sqlite3_bind_text(del, 1, old[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			goto done;
+		*removed += (size_t)sqlite3_changes(h);
+	}
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, rr[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, names_type_str(rr[i].type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, rr[i].value, -1, SQLITE_STATIC);
+		if (rr[i].ttl >= 0)
+			sqlite3_bind_int64(ins, 4, rr[i].ttl);
+		else
+			sqlite3_bind_null(ins, 4);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto done;
+		*added += (size_t)sqlite3_changes(h);
+	}
+	snprintf(summary, sizeof(summary), "%zu records", *added);
+	sqlite3_bind_text(aud, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(aud, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(aud, 3, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(aud, 4, summary, -1, SQLITE_STATIC);
+	if (who->client)
+		sqlite3_bind_text(aud, 5, who->client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ser, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ser, 2, min_serial);
+	if (sqlite3_step(aud) == SQLITE_DONE && sqlite3_step(ser) == SQLITE_DONE)
+		rc = 0;
+done:
+	if (rc < 0)
+		log_warnx("%s: zone import: %s", db_path(w->db), sqlite3_errmsg(h));
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(aud);
+	sqlite3_finalize(ser);
+	return rc;
+}
+
+/* RFC 1034 3.6.2 within the new set: a CNAME owner has nothing else. */
+static bool
+writer_rr_cname_ok(const struct writer_rr *rr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (rr[i].type != 5)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (j != i && strcmp(rr[i].name, rr[j].name) == 0)
+				return false;
+	}
+	return true;
+}
+
+int
+writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
+		    const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
+		    size_t *added)
+{
+	char **old = NULL;
+	size_t nold = 0;
+	uint32_t serial;
+	int rc;
+
+	*removed = *added = 0;
+	if (zone >= w->cfg->nzones)
+		return DD_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (writer_zone_of(w, rr[i].name) != (int)zone)
+			return DD_EINVAL;
+	if (!writer_rr_cname_ok(rr, n))
+		return DD_EEXIST;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	rc = writer_zone_names(w, zone, &old, &nold);
+	if (rc == 0)
+		rc = writer_zone_swap(w, who, zone, rr, n, min_serial, old, nold, removed, added);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		writer_names_free(old, nold);
+		w->db_failed = true;
+		*removed = *added = 0;
+		return DD_EDB;
+	}
+	w->db_failed = false;
+	/* the table follows: every name that was or now is in the zone */
+	for (size_t i = 0; i < nold; i++)
+		if ((rc = load_name_publish(w->t, w->cfg, w->db, old[i])) < 0)
+			log_warnx("publishing %s: %s", old[i], dd_strerror(rc));
+	for (size_t i = 0; i < n; i++)
+		if ((rc = load_name_publish(w->t, w->cfg, w->db, rr[i].name)) < 0)
+			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
+	if (db_zone_sync(w->db, w->cfg->zones[zone].name, &serial) == 0)
+		shm_zone_set_serial(w->t, zone, serial);
+	writer_names_free(old, nold);
+	if (w->stats)
+		w->stats->updates[STATS_SRC_CLI]++;
+	return 0;
+}

@@ -71,6 +71,26 @@ int writer_apply(struct writer *w, const struct writer_actor *who, const struct 
 		 size_t n, struct writer_result *res);
 void writer_result_fini(struct writer_result *res);
 
+/* One record of a whole-zone replacement (canonical name and value). */
+struct writer_rr {
+	const char *name;
+	uint16_t type;
+	const char *value;
+	int64_t ttl;          /* -1 = zone default */
+};
+
+/*
+ * Replaces every record of zone slot zone (names of the zone that are not in
+ * a more specific configured zone) by rr[0..n) in ONE transaction, with one
+ * audit row; the zone's SOA serial becomes max(serial + 1, min_serial).
+ * Then republishes every name that was or is in the zone.  Returns 0 with
+ * *removed / *added row counts, DD_EINVAL (a record outside the zone, or a
+ * CNAME beside other data) or DD_EDB (nothing changed).
+ */
+int writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
+			const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
+			size_t *added);
+
 /* The zone index (cfg->zones) that name belongs to, or -1. */
 int writer_zone_of(const struct writer *w, const char *name);
 

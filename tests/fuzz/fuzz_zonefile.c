@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == DD_ECONFIG) {
 		/* the records that did parse are well formed and can be written */
 		if (zf_write(null, ORIGIN, 3600, r.has_soa ? &r.soa : NULL, r.ns, r.nns, r.rr,
-			     r.n) != 0)
+		             r.n) != 0)
 			abort();
 	}
 	zf_result_fini(&r);

@@ -6,7 +6,8 @@ set -u
 secs=${1:-20}
 fail=0
 for t in pkt config zonefile; do
-	corpus=tests/fuzz/corpus; [ $t = pkt ] || corpus=tests/fuzz/corpus-$t
+	corpus=tests/fuzz/corpus; [ $t = config ] && corpus=tests/fuzz/corpus-config
+	[ $t = zonefile ] && corpus=tests/fuzz/corpus-zonefile
 	mkdir -p "build/fuzz/$t-new"
 	log=build/fuzz/$t.log
 	if build/fuzz/fuzz_$t -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \

@@ -104,6 +104,11 @@ upd "$M" '{"subdomain":"v6","ip":"::ffff:192.0.2.1","type":"AAAA"}'
 assert_json "IPv4-mapped IPv6 canonical form" 'j["ip"]' "::ffff:192.0.2.1"
 assert_dns "dig IPv4-mapped AAAA" "v6.$Z" AAAA "::ffff:192.0.2.1"
 
+upd "$M" '{"subdomain":"mydevice","ip":"2001:db8::10"}'
+assert_json "a new type at an existing name: previousIp null" '[j["previousIp"], j["updated"]]' '[null,true]'
+assert_dns "dig AAAA beside the A" "mydevice.$Z" AAAA 2001:db8::10
+assert_dns "the A is untouched" "mydevice.$Z" A 192.0.2.11
+
 # ---- type and family mismatches
 mark
 upd "$M" '{"subdomain":"mism","ip":"192.0.2.1","type":"AAAA"}'

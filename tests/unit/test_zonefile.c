@@ -61,38 +61,38 @@ one_error(const char *text, const char *prefix, const char *what)
 }
 
 static const char full_zone[] =
-	"; a full zone\n"
-	"$TTL 1h30m\n"
-	"$ORIGIN example.test.\n"
-	"\n"
-	"@   IN  SOA ns1 hostmaster.example.test. (\n"
-	"            2024010101 ; serial\n"
-	"            3h         ; refresh\n"
-	"            15m        ; retry\n"
-	"            1w         ; expire\n"
-	"            300 )      ; minimum\n"
-	"    IN  NS  ns1\n"
-	"    NS  ns2.example.net.\n"
-	"ns1 A 192.0.2.53\n"
-	"www 300 IN A 192.0.2.1\n"
-	"    IN 600 A 192.0.2.2\n"
-	"    AAAA 2001:DB8:0:0:0:0:0:1\n"
-	"WWW.Example.Test. TXT \"hello \\\"world\\\" \\\\ \\065\" ; comment\n"
-	"multi TXT \"part one, \" \"part two\"\n"
-	"bare TXT unquoted\\032word\n"
-	"empty TXT \"\"\n"
-	"alias CNAME www\n"
-	"out CNAME target.example.net.\n"
-	"*.wild 2d A 192.0.2.9\n"
-	"_acme-challenge TXT ( \"token\" )\n"
-	"$ORIGIN sub\n"
-	"host A 192.0.2.10\n"
-	"@ A 192.0.2.11\n"
-	"$ORIGIN other.example.test.\n"
-	"x TYPE1 192.0.2.12\n"
-	"$TTL 2W\n"
-	"y 5m A 192.0.2.13\n"
-	"z A 192.0.2.14";
+        "; a full zone\n"
+        "$TTL 1h30m\n"
+        "$ORIGIN example.test.\n"
+        "\n"
+        "@   IN  SOA ns1 hostmaster.example.test. (\n"
+        "            2024010101 ; serial\n"
+        "            3h         ; refresh\n"
+        "            15m        ; retry\n"
+        "            1w         ; expire\n"
+        "            300 )      ; minimum\n"
+        "    IN  NS  ns1\n"
+        "    NS  ns2.example.net.\n"
+        "ns1 A 192.0.2.53\n"
+        "www 300 IN A 192.0.2.1\n"
+        "    IN 600 A 192.0.2.2\n"
+        "    AAAA 2001:DB8:0:0:0:0:0:1\n"
+        "WWW.Example.Test. TXT \"hello \\\"world\\\" \\\\ \\065\" ; comment\n"
+        "multi TXT \"part one, \" \"part two\"\n"
+        "bare TXT unquoted\\032word\n"
+        "empty TXT \"\"\n"
+        "alias CNAME www\n"
+        "out CNAME target.example.net.\n"
+        "*.wild 2d A 192.0.2.9\n"
+        "_acme-challenge TXT ( \"token\" )\n"
+        "$ORIGIN sub\n"
+        "host A 192.0.2.10\n"
+        "@ A 192.0.2.11\n"
+        "$ORIGIN other.example.test.\n"
+        "x TYPE1 192.0.2.12\n"
+        "$TTL 2W\n"
+        "y 5m A 192.0.2.13\n"
+        "z A 192.0.2.14";
 
 static void
 test_full(void)
@@ -114,7 +114,7 @@ test_full(void)
 	is_int(r.soa.ttl, 5400, "SOA TTL from $TTL 1h30m");
 	is_int(r.nns, 2, "two NS");
 	ok(r.nns == 2 && strcmp(r.ns[0], "ns1.example.test") == 0 &&
-		   strcmp(r.ns[1], "ns2.example.net") == 0,
+	           strcmp(r.ns[1], "ns2.example.net") == 0,
 	   "NS targets canonical, inherited owner, class omitted");
 	is_int(r.n, 17, "17 records");
 
@@ -189,7 +189,8 @@ test_misc(void)
 	zf_result_fini(&r);
 
 	is_int(parse("a ( A\n 192.0.2.1 )\nb A 192.0.2.2\n", &r), 0, "record split by parentheses");
-	ok(r.n == 2 && r.rr[0].line == 1 && r.rr[1].line == 3, "line numbers after a multi-line record");
+	ok(r.n == 2 && r.rr[0].line == 1 && r.rr[1].line == 3,
+	   "line numbers after a multi-line record");
 	zf_result_fini(&r);
 }
 
@@ -226,11 +227,21 @@ test_errors(void)
 	one_error("$ORIGIN net.\na A 192.0.2.1\n", "t.zone:2: ", "a.net is outside the zone");
 	one_error("xexample.test. A 192.0.2.1\n", "t.zone:1: ", "outside the zone");
 	one_error("a..b A 192.0.2.1\n", "t.zone:1: ", "empty label");
+	{
+		struct zf_result r;
+		int rc = parse("a!b A 192.0.2.1\n AAAA ::1\n", &r);
+		ok(rc == DD_ECONFIG && r.nerrors == 2 && has_error(&r, "t.zone:1: ", "bad owner") &&
+		           has_error(&r, "t.zone:2: ",
+		                     "owner name of line 1, inherited here, is in error"),
+		   "inherited bad owner named");
+		zf_result_fini(&r);
+	}
 	one_error("a b A 192.0.2.1\n", "t.zone:1: ", "unknown record type 'b'");
 	one_error("a!b A 192.0.2.1\n", "t.zone:1: ", "invalid character");
 	one_error("a\\.b A 192.0.2.1\n", "t.zone:1: ", "escapes in names");
 	one_error("\"a\" A 192.0.2.1\n", "t.zone:1: ", "cannot be quoted");
-	one_error("a.* A 192.0.2.1\n", "t.zone:1: ", "'*' is allowed only as the whole first label");
+	one_error("a.* A 192.0.2.1\n",
+	          "t.zone:1: ", "'*' is allowed only as the whole first label");
 	one_error("*a A 192.0.2.1\n", "t.zone:1: ", "'*' is allowed only");
 	one_error("a CNAME *.b\n", "t.zone:1: ", "'*' is not allowed here");
 	one_error("a CNAME\n", "t.zone:1: ", "CNAME record: missing target");
@@ -251,17 +262,20 @@ test_errors(void)
 	one_error("a A 192.0.2.1\nb NS ns1\n", "t.zone:2: ", "delegations are not supported");
 	one_error("@ NS\n", "t.zone:1: ", "NS record: missing name server");
 	one_error("@ NS a b\n", "t.zone:1: ", "unexpected 'b'");
-	one_error("a SOA ns1 host 1 2 3 4 5\n", "t.zone:1: ", "SOA record at a.example.test, not at the zone apex");
-	one_error("@ SOA ns1 host 1 2 3 4 5\n@ SOA ns1 host 2 2 3 4 5\n", "t.zone:2: ",
-		  "second SOA record (the first is at line 1)");
+	one_error("a SOA ns1 host 1 2 3 4 5\n",
+	          "t.zone:1: ", "SOA record at a.example.test, not at the zone apex");
+	one_error("@ SOA ns1 host 1 2 3 4 5\n@ SOA ns1 host 2 2 3 4 5\n",
+	          "t.zone:2: ", "second SOA record (the first is at line 1)");
 	one_error("@ SOA ns1 host 1 2 3 4\n", "t.zone:1: ", "SOA record: missing 7 fields");
 	one_error("@ SOA ns1 host 1 2 3 4 5 6\n", "t.zone:1: ", "unexpected '6'");
 	one_error("@ SOA ns1 host 4294967296 2 3 4 5\n", "t.zone:1: ", "bad serial");
 	one_error("@ SOA ns1 host 1 2 3 -4 5\n", "t.zone:1: ", "bad expire '-4'");
 	one_error("@ SOA ns1 host 1 2 3 4 2147483648\n", "t.zone:1: ", "bad minimum");
 	one_error("@ SOA ns1 ho..st 1 2 3 4 5\n", "t.zone:1: ", "bad SOA rname");
-	one_error("a A 192.0.2.1\na CNAME b\n", "t.zone:2: ", "CNAME at a.example.test beside other data (line 1)");
-	one_error("a CNAME b\na CNAME c\n", "t.zone:1: ", "CNAME at a.example.test beside other data (line 2)");
+	one_error("a A 192.0.2.1\na CNAME b\n",
+	          "t.zone:2: ", "CNAME at a.example.test beside other data (line 1)");
+	one_error("a CNAME b\na CNAME c\n",
+	          "t.zone:1: ", "CNAME at a.example.test beside other data (line 2)");
 	one_error("a TXT x\nb.\\000 A 192.0.2.1\n", "t.zone:2: ", "escapes in names");
 	{
 		char lab[80], text[400];
@@ -269,7 +283,18 @@ test_errors(void)
 		lab[64] = '\0';
 		snprintf(text, sizeof(text), "%s A 192.0.2.1\n", lab);
 		one_error(text, "t.zone:1: ", "label longer than 63");
-		snprintf(text, sizeof(text), "%.63s.%.63s.%.63s.%.63s A 192.0.2.1\n", lab, lab, lab, lab);
+		snprintf(text, sizeof(text), "%.63s.%.63s.%.63s.%.63s A 192.0.2.1\n", lab, lab, lab,
+		         lab);
+		one_error(text, "t.zone:1: ", "longer than 253");
+		/* 253 characters exactly: 48 + 1 + 63 + 1 + 63 + 1 + 63 + 1 + 12 */
+		struct zf_result r;
+		snprintf(text, sizeof(text), "%.48s.%.63s.%.63s.%.63s.example.test. A 192.0.2.1\n",
+		         lab, lab, lab, lab);
+		is_int(parse(text, &r), 0, "absolute name of 253 characters");
+		ok(r.n == 1 && strlen(r.rr[0].name) == 253, "253 characters kept");
+		zf_result_fini(&r);
+		snprintf(text, sizeof(text), "%.49s.%.63s.%.63s.%.63s.example.test. A 192.0.2.1\n",
+		         lab, lab, lab, lab);
 		one_error(text, "t.zone:1: ", "longer than 253");
 	}
 	{
@@ -286,7 +311,7 @@ test_errors(void)
 		memset(text + strlen(text), 'y', 100);
 		strcat(text, "\"\n");
 		one_error(text, "t.zone:1: ",
-			  "TXT record with several strings over 255 bytes is not supported");
+		          "TXT record with several strings over 255 bytes is not supported");
 	}
 	{
 		static const char nul[] = "a TXT \"x\0y\"\n";
@@ -301,24 +326,23 @@ test_errors(void)
 static void
 test_multiline_errors(void)
 {
-	static const char text[] =
-		"$TTL 300\n"                       /* 1 */
-		"@ SOA ns1 host (\n"               /* 2 */
-		"      1 2 3\n"                    /* 3 */
-		"      4 ; retry\n"                /* 4 */
-		"      x )\n"                      /* 5 */
-		"good A 192.0.2.1\n"               /* 6 */
-		"bad MX 10 mail\n"                 /* 7 */
-		"     A 192.0.2.999\n"             /* 8 */
-		"$INCLUDE foo\n"                   /* 9 */
-		"t TXT ( \"a\"\n"                  /* 10 */
-		"        \"b\" ) extra(\n"         /* 11 */
-		"       )\n"                       /* 12 */
-		"c CNAME good\n"                   /* 13 */
-		"c A 192.0.2.2\n"                  /* 14 */
-		"out.example.org. A 192.0.2.3\n"   /* 15 */
-		"deleg NS ns.other.\n"             /* 16 */
-		"ok2 TXT \"fine\"\n";              /* 17 */
+	static const char text[] = "$TTL 300\n"                     /* 1 */
+	                           "@ SOA ns1 host (\n"             /* 2 */
+	                           "      1 2 3\n"                  /* 3 */
+	                           "      4 ; retry\n"              /* 4 */
+	                           "      x )\n"                    /* 5 */
+	                           "good A 192.0.2.1\n"             /* 6 */
+	                           "bad MX 10 mail\n"               /* 7 */
+	                           "     A 192.0.2.999\n"           /* 8 */
+	                           "$INCLUDE foo\n"                 /* 9 */
+	                           "t TXT ( \"a\"\n"                /* 10 */
+	                           "        \"b\" ) extra(\n"       /* 11 */
+	                           "       )\n"                     /* 12 */
+	                           "c CNAME good\n"                 /* 13 */
+	                           "c A 192.0.2.2\n"                /* 14 */
+	                           "out.example.org. A 192.0.2.3\n" /* 15 */
+	                           "deleg NS ns.other.\n"           /* 16 */
+	                           "ok2 TXT \"fine\"\n";            /* 17 */
 	struct zf_result r;
 	int rc = parse(text, &r);
 
@@ -326,18 +350,20 @@ test_multiline_errors(void)
 	is_int(r.nerrors, 7, "every error reported");
 	if (r.nerrors != 7)
 		dump_errors(&r);
-	ok(has_error(&r, "t.zone:2: ", "bad minimum 'x'"), "multi-line SOA error at its first line");
+	ok(has_error(&r, "t.zone:2: ", "bad minimum 'x'"),
+	   "multi-line SOA error at its first line");
 	ok(has_error(&r, "t.zone:7: ", "type MX"), "MX at line 7");
 	ok(has_error(&r, "t.zone:8: ", "bad IPv4 address"), "bad address at line 8");
 	ok(has_error(&r, "t.zone:9: ", "$INCLUDE"), "$INCLUDE at line 9");
-	ok(has_error(&r, "t.zone:13: ", "beside other data (line 14)"), "CNAME conflict at line 13");
+	ok(has_error(&r, "t.zone:13: ", "beside other data (line 14)"),
+	   "CNAME conflict at line 13");
 	ok(has_error(&r, "t.zone:15: ", "outside the zone"), "outside at line 15");
 	ok(has_error(&r, "t.zone:16: ", "delegations"), "delegation at line 16");
 	ok(r.nerrors == 7 && strncmp(r.errors[0], "t.zone:2:", 9) == 0 &&
-		   strncmp(r.errors[6], "t.zone:16:", 10) == 0,
+	           strncmp(r.errors[6], "t.zone:16:", 10) == 0,
 	   "errors sorted by line");
 	ok(find(&r, "t.example.test", DNS_TYPE_TXT, 0) != NULL &&
-		   strcmp(find(&r, "t.example.test", DNS_TYPE_TXT, 0)->value, "abextra") == 0,
+	           strcmp(find(&r, "t.example.test", DNS_TYPE_TXT, 0)->value, "abextra") == 0,
 	   "unquoted field touching '(' ends there");
 	zf_result_fini(&r);
 }
@@ -358,8 +384,17 @@ test_limits(void)
 		len += (size_t)sprintf(buf + len, "h%zu A 192.0.2.1\n", i);
 	rc = zf_parse_buf(buf, len, "big.zone", ZONE, 60, &r);
 	ok(rc == DD_ECONFIG && r.nerrors == 1 &&
-		   has_error(&r, "big.zone:100001: ", "more than 100000 records"),
+	           has_error(&r, "big.zone:100001: ", "more than 100000 records"),
 	   "record count limit");
+	zf_result_fini(&r);
+
+	len = 0;
+	for (size_t i = 0; i <= ZF_NS_MAX; i++)
+		len += (size_t)sprintf(buf + len, "@ NS ns%zu.example.net.\n", i);
+	rc = zf_parse_buf(buf, len, "ns.zone", ZONE, 60, &r);
+	ok(rc == DD_ECONFIG && r.nerrors == 1 && r.nns == ZF_NS_MAX &&
+	           has_error(&r, "ns.zone:33: ", "more than 32 NS records"),
+	   "NS count limit");
 	zf_result_fini(&r);
 
 	len = 0;
@@ -367,7 +402,7 @@ test_limits(void)
 		len += (size_t)sprintf(buf + len, "a MX 1\n");
 	rc = zf_parse_buf(buf, len, "e.zone", ZONE, 60, &r);
 	ok(rc == DD_ECONFIG && r.nerrors == ZF_ERRORS_MAX + 1 &&
-		   strcmp(r.errors[ZF_ERRORS_MAX], "e.zone: 5 more errors not shown") == 0,
+	           strcmp(r.errors[ZF_ERRORS_MAX], "e.zone: 5 more errors not shown") == 0,
 	   "error count limit");
 	zf_result_fini(&r);
 
@@ -376,7 +411,7 @@ test_limits(void)
 	memcpy(buf + 6 + ZF_LINE_MAX, "\nb A 192.0.2.1\n", 15);
 	rc = zf_parse_buf(buf, 6 + ZF_LINE_MAX + 15, "l.zone", ZONE, 60, &r);
 	ok(rc == DD_ECONFIG && r.nerrors == 1 &&
-		   has_error(&r, "l.zone:1: ", "line longer than 8192 bytes"),
+	           has_error(&r, "l.zone:1: ", "line longer than 8192 bytes"),
 	   "line length limit");
 	ok(r.n == 1, "the next line still parses");
 	zf_result_fini(&r);
@@ -386,7 +421,7 @@ test_limits(void)
 	if (buf != NULL) {
 		rc = zf_parse_buf(buf, (size_t)ZF_FILE_MAX + 1, "huge.zone", ZONE, 60, &r);
 		ok(rc == DD_ECONFIG && r.nerrors == 1 &&
-			   strcmp(r.errors[0], "huge.zone: file larger than 67108864 bytes") == 0,
+		           strcmp(r.errors[0], "huge.zone: file larger than 67108864 bytes") == 0,
 		   "file size limit");
 		zf_result_fini(&r);
 		free(buf);
@@ -408,8 +443,8 @@ same_records(const struct zf_result *a, const struct zf_result *b)
 		bool found = false;
 		for (size_t j = 0; j < b->n && !found; j++)
 			found = strcmp(a->rr[i].name, b->rr[j].name) == 0 &&
-				a->rr[i].type == b->rr[j].type && a->rr[i].ttl == b->rr[j].ttl &&
-				strcmp(a->rr[i].value, b->rr[j].value) == 0;
+			        a->rr[i].type == b->rr[j].type && a->rr[i].ttl == b->rr[j].ttl &&
+			        strcmp(a->rr[i].value, b->rr[j].value) == 0;
 		if (!found)
 			return false;
 	}
@@ -473,7 +508,7 @@ test_round_trip(void)
 		const char *host = strstr(text, "\nhost.sub\t");
 		const char *www = strstr(text, "\nwww\t");
 		ok(alias && sub && host && www && alias < sub && sub < host && host < www &&
-			   (apex == NULL || apex < alias),
+		           (apex == NULL || apex < alias),
 		   "records in canonical name order");
 		const char *a1 = strstr(text, "\nwww\t300\tIN\tA\t");
 		const char *aaaa = strstr(text, "\nwww\t5400\tIN\tAAAA\t");
@@ -509,14 +544,16 @@ test_write_errors(void)
 	is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, &rr, 1), DD_EINVAL, "write: MX refused");
 	rr.type = DNS_TYPE_A;
 	memset(rr.value, 'x', sizeof(rr.value));
-	is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, &rr, 1), DD_EINVAL, "write: unterminated value");
+	is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, &rr, 1), DD_EINVAL,
+	       "write: unterminated value");
 	is_int(zf_write(f, "a..b", 60, NULL, NULL, 0, NULL, 0), DD_EINVAL, "write: bad origin");
 	is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, NULL, 0), 0, "write: empty zone");
 	fclose(f);
 	f = fopen("/dev/full", "w");
 	if (f != NULL) {
 		strcpy(rr.value, "192.0.2.1");
-		is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, &rr, 1), DD_EIO, "write: error reported");
+		is_int(zf_write(f, ZONE, 60, NULL, NULL, 0, &rr, 1), DD_EIO,
+		       "write: error reported");
 		fclose(f);
 	}
 }
@@ -541,7 +578,7 @@ test_files(void)
 	fclose(f);
 	is_int(zf_parse_file(path, ZONE, 60, &r), DD_ECONFIG, "file with an error");
 	ok(r.nerrors == 1 && strncmp(r.errors[0], path, strlen(path)) == 0 &&
-		   strncmp(r.errors[0] + strlen(path), ":2: ", 4) == 0,
+	           strncmp(r.errors[0] + strlen(path), ":2: ", 4) == 0,
 	   "error names the file and line");
 	zf_result_fini(&r);
 	unlink(path);
@@ -559,23 +596,43 @@ test_checkers(void)
 {
 	static const char origin[] = "checked.example";
 	char path[] = "/tmp/ddnsd-test-zf-check.XXXXXX", cmd[512];
-	struct zf_soa soa = {.mname = "ns1.checked.example", .rname = "hostmaster.checked.example",
-			     .serial = 2024010101, .refresh = 3600, .retry = 600,
-			     .expire = 604800, .minimum = 60, .ttl = 3600};
+	struct zf_soa soa = {.mname = "ns1.checked.example",
+	                     .rname = "hostmaster.checked.example",
+	                     .serial = 2024010101,
+	                     .refresh = 3600,
+	                     .retry = 600,
+	                     .expire = 604800,
+	                     .minimum = 60,
+	                     .ttl = 3600};
 	char ns1[] = "ns1.checked.example", ns2[] = "ns.other.example";
 	char *ns[] = {ns1, ns2};
 	struct zf_record rr[] = {
-		{.name = "ns1.checked.example", .type = DNS_TYPE_A, .ttl = 300, .value = "192.0.2.53"},
-		{.name = "checked.example", .type = DNS_TYPE_A, .ttl = 300, .value = "192.0.2.1"},
-		{.name = "home.checked.example", .type = DNS_TYPE_AAAA, .ttl = 60,
-		 .value = "2001:db8::1"},
-		{.name = "home.checked.example", .type = DNS_TYPE_A, .ttl = 60, .value = "192.0.2.2"},
-		{.name = "*.lb.checked.example", .type = DNS_TYPE_A, .ttl = 60, .value = "192.0.2.3"},
-		{.name = "www.checked.example", .type = DNS_TYPE_CNAME, .ttl = 60,
-		 .value = "home.checked.example"},
-		{.name = "_acme-challenge.checked.example", .type = DNS_TYPE_TXT, .ttl = 1,
-		 .value = "say \"hi\" \\ \x01\xc3\xa9"},
-		{.name = "checked.example", .type = DNS_TYPE_TXT, .ttl = 300, .value = ""},
+	        {.name = "ns1.checked.example",
+	         .type = DNS_TYPE_A,
+	         .ttl = 300,
+	         .value = "192.0.2.53"},
+	        {.name = "checked.example", .type = DNS_TYPE_A, .ttl = 300, .value = "192.0.2.1"},
+	        {.name = "home.checked.example",
+	         .type = DNS_TYPE_AAAA,
+	         .ttl = 60,
+	         .value = "2001:db8::1"},
+	        {.name = "home.checked.example",
+	         .type = DNS_TYPE_A,
+	         .ttl = 60,
+	         .value = "192.0.2.2"},
+	        {.name = "*.lb.checked.example",
+	         .type = DNS_TYPE_A,
+	         .ttl = 60,
+	         .value = "192.0.2.3"},
+	        {.name = "www.checked.example",
+	         .type = DNS_TYPE_CNAME,
+	         .ttl = 60,
+	         .value = "home.checked.example"},
+	        {.name = "_acme-challenge.checked.example",
+	         .type = DNS_TYPE_TXT,
+	         .ttl = 1,
+	         .value = "say \"hi\" \\ \x01\xc3\xa9"},
+	        {.name = "checked.example", .type = DNS_TYPE_TXT, .ttl = 300, .value = ""},
 	};
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;

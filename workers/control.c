@@ -1,0 +1,1048 @@
+/*
+ * control.c - the control socket (see control.h): a command table, each
+ * command validating its arguments like any untrusted input, changes going
+ * through writer_apply() / writer_replace_zone() with "cli" as the source.
+ */
+#include "workers/control.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sqlite3.h>
+
+#include "daemon/config.h"
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "daemon/log.h"
+#include "dns/zonefile.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "http/names.h"
+#include "shm/stats.h"
+#include "shm/table.h"
+#include "workers/writer.h"
+
+#define CTL_ERR 512
+
+struct control {
+	struct http_server *srv;
+	struct evconnlistener *lev;
+	struct event *sampler;
+	unsigned restarts;
+	/* queries per second per DNS worker, sampled every second */
+	uint64_t last[STATS_SLOTS];
+	double qps[STATS_SLOTS];
+	pid_t last_pid[STATS_SLOTS];
+	bool reload_pending;
+};
+
+typedef json_t *(*ctl_fn)(struct control *c, json_t *args, char *err, size_t errsz);
+
+static const struct writer_actor ctl_actor = {.source = "cli", .actor = "cli", .client = "local"};
+
+/* ------------------------------------------------------------ helpers */
+
+static const char *
+ctl_str(json_t *args, const char *key)
+{
+	json_t *v = json_object_get(args, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static uint64_t
+ctl_worker_queries(const struct shm_worker_stats *s)
+{
+	return s->queries_udp + s->queries_tcp;
+}
+
+static void
+ctl_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+	const struct shm_stats *st = c->srv->stats;
+	(void)fd;
+	(void)what;
+
+	for (unsigned i = 0; i < c->srv->cfg->dns.workers; i++) {
+		uint64_t q = ctl_worker_queries(&st->w[i]);
+		pid_t pid = (pid_t)st->w[i].pid;
+		c->qps[i] = pid == c->last_pid[i] && q >= c->last[i] ? (double)(q - c->last[i]) : 0;
+		c->last[i] = q;
+		c->last_pid[i] = pid;
+	}
+}
+
+static bool
+ctl_alive(uint32_t pid)
+{
+	return pid != 0 && kill((pid_t)pid, 0) == 0;
+}
+
+/* Records in zone slot z (names not in a more specific zone). */
+static int64_t
+ctl_zone_records(struct control *c, unsigned z)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+
+	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), "SELECT name FROM records", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name && writer_zone_of(c->srv->writer, name) == (int)z)
+			n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+ctl_zone_arg(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const char *z = ctl_str(args, "zone");
+	char canon[NAME_TEXT_MAX];
+	int idx;
+
+	if (z == NULL || names_canonical(z, canon, sizeof(canon)) < 0 ||
+	    (idx = cfg_zone_index(c->srv->cfg, canon)) < 0) {
+		snprintf(err, errsz, "no zone %s", z ? z : "(missing)");
+		return -1;
+	}
+	return idx;
+}
+
+/* ------------------------------------------------------------ status, stats */
+
+static json_t *
+ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const struct cfg *cfg = c->srv->cfg;
+	const struct shm_stats *st = c->srv->stats;
+	json_t *workers = json_array(), *zones = json_array();
+	struct shm_zone_copy *zc = malloc(sizeof(*zc));
+	(void)args;
+	(void)err;
+	(void)errsz;
+
+	for (unsigned i = 0; i < cfg->dns.workers; i++) {
+		const struct shm_worker_stats *w = &st->w[i];
+		json_array_append_new(
+			workers, json_pack("{s:s, s:i, s:i, s:i, s:f, s:I, s:b}", "kind", "dns", "id",
+					   i, "pid", (int)w->pid, "restarts", (int)w->restarts, "qps",
+					   c->qps[i], "queries", (json_int_t)ctl_worker_queries(w),
+					   "alive", ctl_alive(w->pid)));
+	}
+	json_array_append_new(workers,
+			      json_pack("{s:s, s:i, s:i, s:f, s:I, s:b}", "kind", "http", "pid",
+					(int)getpid(), "restarts", (int)c->restarts, "qps", 0.0,
+					"requests",
+					(json_int_t)st->w[STATS_SLOTS - 1].http_requests, "alive",
+					true));
+	for (unsigned z = 0; z < cfg->nzones; z++) {
+		uint32_t serial = 0;
+		if (zc && shm_zone_get(c->srv->table, z, zc) == 0)
+			serial = zc->soa.serial;
+		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name",
+						       cfg->zones[z].name, "serial",
+						       (json_int_t)serial, "records",
+						       (json_int_t)ctl_zone_records(c, z)));
+	}
+	free(zc);
+	return json_pack("{s:s, s:I, s:i, s:I, s:I, s:I, s:s, s:o, s:o}", "version", DD_VERSION,
+			 "uptime", (json_int_t)((uint64_t)time(NULL) - st->started_at),
+			 "master_pid", (int)st->master_pid, "records",
+			 (json_int_t)db_records_count(c->srv->db), "names",
+			 (json_int_t)shm_table_count(c->srv->table), "reloads",
+			 (json_int_t)st->reloads, "io", "recvmmsg", "workers", workers, "zones",
+			 zones);
+}
+
+static json_t *
+ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const struct shm_stats *st = c->srv->stats;
+	const struct shm_worker_stats *h = &st->w[STATS_SLOTS - 1];
+	json_t *by_type = json_object(), *by_rcode = json_object(), *updates = json_object();
+	uint64_t qt[STATS_QTYPES] = {0}, rc[STATS_RCODES] = {0};
+	uint64_t udp = 0, tcp = 0, drop = 0, tc = 0, refused = 0;
+	static const char *rcodes[STATS_RCODES] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+		"YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
+		"RCODE14", "RCODE15", "BADVERS"};
+	(void)args;
+	(void)err;
+	(void)errsz;
+
+	for (unsigned i = 0; i < c->srv->cfg->dns.workers; i++) {
+		const struct shm_worker_stats *w = &st->w[i];
+		udp += w->queries_udp;
+		tcp += w->queries_tcp;
+		drop += w->dropped;
+		tc += w->truncated;
+		refused += w->tcp_refused;
+		for (unsigned q = 0; q < STATS_QTYPES; q++)
+			for (unsigned r = 0; r < STATS_RCODES; r++) {
+				qt[q] += w->answers[q][r];
+				rc[r] += w->answers[q][r];
+			}
+	}
+	for (unsigned q = 0; q < STATS_QTYPES; q++)
+		if (qt[q])
+			json_object_set_new(by_type, shm_stats_qtype_name(q),
+					    json_integer((json_int_t)qt[q]));
+	for (unsigned r = 0; r < STATS_RCODES; r++)
+		if (rc[r])
+			json_object_set_new(by_rcode, rcodes[r], json_integer((json_int_t)rc[r]));
+	for (int s = 0; s < STATS_SRC_MAX; s++)
+		json_object_set_new(updates, shm_stats_source_name((enum stats_source)s),
+				    json_integer((json_int_t)h->updates[s]));
+	return json_pack("{s:{s:I, s:I, s:o, s:o, s:I, s:I, s:I}, s:o, s:I, s:I}", "queries",
+			 "udp", (json_int_t)udp, "tcp", (json_int_t)tcp, "by_type", by_type,
+			 "by_rcode", by_rcode, "dropped", (json_int_t)drop, "truncated",
+			 (json_int_t)tc, "tcp_refused", (json_int_t)refused, "updates", updates,
+			 "update_errors", (json_int_t)h->update_errors, "http_requests",
+			 (json_int_t)h->http_requests);
+}
+
+/* ------------------------------------------------------------ records */
+
+static json_t *
+ctl_record_list(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	int zone = -1;
+	sqlite3_stmt *st = NULL;
+	json_t *list;
+
+	if (ctl_str(args, "zone") != NULL && (zone = ctl_zone_arg(c, args, err, errsz)) < 0)
+		return NULL;
+	if (sqlite3_prepare_v2(db_sqlite(c->srv->db),
+			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int z = name ? writer_zone_of(c->srv->writer, name) : -1;
+		int64_t ttl;
+		if (z < 0 || (zone >= 0 && z != zone))
+			continue;
+		ttl = sqlite3_column_type(st, 3) == SQLITE_NULL ? c->srv->cfg->zones[z].ttl
+								 : sqlite3_column_int64(st, 3);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type",
+						      (const char *)sqlite3_column_text(st, 1),
+						      "value",
+						      (const char *)sqlite3_column_text(st, 2),
+						      "ttl", (json_int_t)ttl));
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o}", "records", list);
+}
+
+/* Common part of record set / del: the name, resolved. */
+static int
+ctl_name_arg(struct control *c, json_t *args, char *name, char *err, size_t errsz)
+{
+	const char *n = ctl_str(args, "name");
+	int rc = n ? names_resolve(c->srv->cfg, n, name, NAME_TEXT_MAX) : DD_EINVAL;
+
+	if (rc < 0)
+		snprintf(err, errsz, "%s: %s", n ? n : "(missing name)",
+			 rc == DD_ENOENT ? "in none of the zones (use the full name)"
+					 : "not a valid name");
+	return rc;
+}
+
+static json_t *
+ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX], buf[WRITER_VALUES_MAX][VALUE_TEXT_MAX];
+	const char *v[WRITER_VALUES_MAX];
+	json_t *values = json_object_get(args, "values"), *jt = json_object_get(args, "ttl");
+	uint16_t type = names_type_parse(ctl_str(args, "type"));
+	struct writer_result res;
+	struct writer_set set;
+	size_t n;
+	int rc;
+
+	if (ctl_name_arg(c, args, name, err, errsz) < 0)
+		return NULL;
+	if (type == 0) {
+		snprintf(err, errsz, "type must be one of A, AAAA, TXT, CNAME");
+		return NULL;
+	}
+	n = json_array_size(values);
+	if (n == 0 || n > WRITER_VALUES_MAX) {
+		snprintf(err, errsz, "give 1 to %d values", WRITER_VALUES_MAX);
+		return NULL;
+	}
+	if (jt && (!json_is_integer(jt) || json_integer_value(jt) < 1 ||
+		   json_integer_value(jt) > 604800)) {
+		snprintf(err, errsz, "--ttl must be an integer from 1 to 604800");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(values, i);
+		if (!json_is_string(e) ||
+		    names_value(type, json_string_value(e), buf[i], VALUE_TEXT_MAX) < 0) {
+			snprintf(err, errsz, "invalid %s value '%.100s'", names_type_str(type),
+				 json_is_string(e) ? json_string_value(e) : "?");
+			return NULL;
+		}
+		v[i] = buf[i];
+	}
+	set = (struct writer_set){.name = name, .type = type, .values = v, .nvalues = n,
+				  .ttl = jt ? json_integer_value(jt) : -1};
+	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
+	if (rc < 0) {
+		snprintf(err, errsz, "%s: %s", name,
+			 rc == DD_EEXIST ? "a CNAME cannot coexist with other records"
+					 : rc == DD_ENOSPC ? "committed, but the table is full"
+							   : "database write failed");
+		return NULL;
+	}
+	writer_result_fini(&res);
+	return json_pack("{s:s, s:s, s:b}", "name", name, "type", names_type_str(type), "updated",
+			 res.changed);
+}
+
+static json_t *
+ctl_record_del(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX];
+	const char *t = ctl_str(args, "type");
+	uint16_t type = t ? names_type_parse(t) : 0;
+	struct writer_result res;
+	struct writer_set set;
+	size_t deleted;
+
+	if (ctl_name_arg(c, args, name, err, errsz) < 0)
+		return NULL;
+	if (t != NULL && type == 0) {
+		snprintf(err, errsz, "type must be one of A, AAAA, TXT, CNAME");
+		return NULL;
+	}
+	set = (struct writer_set){.name = name, .type = type, .ttl = -1};
+	if (writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res) < 0) {
+		snprintf(err, errsz, "database write failed");
+		return NULL;
+	}
+	deleted = res.deleted;
+	writer_result_fini(&res);
+	if (deleted == 0) {
+		snprintf(err, errsz, "no %s%srecords at %s", t ? t : "", t ? " " : "", name);
+		return NULL;
+	}
+	return json_pack("{s:s, s:I}", "name", name, "deleted", (json_int_t)deleted);
+}
+
+/* ------------------------------------------------------------ users, tokens */
+
+static json_t *
+ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const char *u = ctl_str(args, "username");
+	bool admin = json_is_true(json_object_get(args, "admin"));
+	char token[AUTH_TOKEN_LEN + 1];
+	int64_t uid, tid;
+	int rc;
+
+	if (u == NULL || !auth_username_valid(u)) {
+		snprintf(err, errsz, "user names are 1-63 of a-z 0-9 . _ -");
+		return NULL;
+	}
+	rc = auth_user_create(c->srv->db, u, admin, &uid);
+	if (rc == 0)
+		rc = auth_token_create(c->srv->db, uid, NULL, token, sizeof(token), &tid);
+	if (rc < 0) {
+		snprintf(err, errsz, rc == DD_EEXIST ? "user %s already exists"
+						     : "database write failed (%s)", u);
+		return NULL;
+	}
+	return json_pack("{s:s, s:b, s:s}", "username", u, "admin", admin, "token", token);
+}
+
+static json_t *
+ctl_query_list(struct control *c, const char *sql, const char *key, char *err, size_t errsz)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *list;
+
+	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	list = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *row = json_object();
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *col = sqlite3_column_name(st, i);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				json_object_set_new(row, col,
+						    json_integer(sqlite3_column_int64(st, i)));
+				break;
+			case SQLITE_NULL:
+				json_object_set_new(row, col, json_null());
+				break;
+			default:
+				json_object_set_new(
+					row, col,
+					json_string((const char *)sqlite3_column_text(st, i)));
+			}
+		}
+		json_array_append_new(list, row);
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o}", key, list);
+}
+
+static json_t *
+ctl_user_list(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	(void)args;
+	return ctl_query_list(c,
+			      "SELECT username, admin, (SELECT count(DISTINCT name) FROM records r "
+			      "WHERE r.owner_id = u.id) AS names, datetime(created_at, 'unixepoch') "
+			      "AS created FROM users u ORDER BY username",
+			      "users", err, errsz);
+}
+
+static json_t *
+ctl_user_del(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const char *u = ctl_str(args, "username");
+	int rc = u ? auth_user_delete(c->srv->db, u) : DD_EINVAL;
+
+	if (rc < 0) {
+		snprintf(err, errsz, rc == DD_ENOENT ? "no user %s" : "cannot delete user %s",
+			 u ? u : "(missing)");
+		return NULL;
+	}
+	return json_pack("{s:s}", "deleted", u);
+}
+
+static json_t *
+ctl_token_create(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX], token[AUTH_TOKEN_LEN + 1];
+	json_t *sub = json_object_get(args, "subdomain");
+	json_t *named;
+	int64_t owner, tid;
+
+	named = json_pack("{s:O}", "name", sub ? sub : json_null());
+	if (ctl_name_arg(c, named, name, err, errsz) < 0) {
+		json_decref(named);
+		return NULL;
+	}
+	json_decref(named);
+	owner = writer_owner_of(c->srv->writer, name);
+	if (auth_token_create(c->srv->db, owner > 0 ? owner : 0, name, token, sizeof(token),
+			      &tid) < 0) {
+		snprintf(err, errsz, "database write failed");
+		return NULL;
+	}
+	return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)tid, "subdomain", name, "token",
+			 token);
+}
+
+static json_t *
+ctl_token_list(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	(void)args;
+	return ctl_query_list(c,
+			      "SELECT t.id, t.subdomain, u.username, "
+			      "datetime(t.created_at, 'unixepoch') AS created, "
+			      "datetime(t.last_used_at, 'unixepoch') AS last_used FROM tokens t "
+			      "LEFT JOIN users u ON u.id = t.user_id ORDER BY t.id",
+			      "tokens", err, errsz);
+}
+
+static json_t *
+ctl_token_revoke(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	json_t *id = json_object_get(args, "id");
+	sqlite3_stmt *st = NULL;
+	int changed = -1;
+
+	if (!json_is_integer(id)) {
+		snprintf(err, errsz, "token ids are integers (see token list)");
+		return NULL;
+	}
+	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), "DELETE FROM tokens WHERE id = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, json_integer_value(id));
+		if (sqlite3_step(st) == SQLITE_DONE)
+			changed = sqlite3_changes(db_sqlite(c->srv->db));
+	}
+	sqlite3_finalize(st);
+	if (changed <= 0) {
+		snprintf(err, errsz, changed == 0 ? "no token %lld" : "database write failed (%lld)",
+			 (long long)json_integer_value(id));
+		return NULL;
+	}
+	return json_pack("{s:I}", "revoked", json_integer_value(id));
+}
+
+/* ------------------------------------------------------------ zones */
+
+static json_t *
+ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const struct cfg_zone *zc;
+	struct zf_soa soa;
+	struct zf_record *rr = NULL;
+	size_t n = 0, cap = 0, len = 0;
+	sqlite3_stmt *st = NULL;
+	char *text = NULL;
+	json_t *out = NULL;
+	FILE *f;
+	int z = ctl_zone_arg(c, args, err, errsz);
+	uint32_t serial;
+
+	if (z < 0)
+		return NULL;
+	zc = &c->srv->cfg->zones[z];
+	memset(&soa, 0, sizeof(soa));
+	db_zone_sync(c->srv->db, zc->name, &serial);
+	snprintf(soa.mname, sizeof(soa.mname), "%s", zc->soa.mname);
+	snprintf(soa.rname, sizeof(soa.rname), "%s", zc->soa.rname);
+	soa.serial = serial;
+	soa.refresh = zc->soa.refresh;
+	soa.retry = zc->soa.retry;
+	soa.expire = zc->soa.expire;
+	soa.minimum = zc->soa.minimum;
+	soa.ttl = zc->ttl;
+	if (sqlite3_prepare_v2(db_sqlite(c->srv->db),
+			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name == NULL || writer_zone_of(c->srv->writer, name) != z)
+			continue;
+		if (n == cap) {
+			struct zf_record *g = realloc(rr, (cap = cap ? cap * 2 : 64) * sizeof(*rr));
+			if (g == NULL)
+				break;
+			rr = g;
+		}
+		memset(&rr[n], 0, sizeof(rr[n]));
+		snprintf(rr[n].name, sizeof(rr[n].name), "%s", name);
+		rr[n].type = names_type_parse((const char *)sqlite3_column_text(st, 1));
+		snprintf(rr[n].value, sizeof(rr[n].value), "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+		rr[n].ttl = sqlite3_column_type(st, 3) == SQLITE_NULL
+				    ? zc->ttl
+				    : (uint32_t)sqlite3_column_int64(st, 3);
+		n++;
+	}
+	sqlite3_finalize(st);
+	f = open_memstream(&text, &len);
+	if (f != NULL && zf_write(f, zc->name, zc->ttl, &soa, zc->ns, zc->nns, rr, n) == 0 &&
+	    fclose(f) == 0) {
+		out = json_pack("{s:s, s:s%, s:I}", "zone", zc->name, "text", text, len,
+				"records", (json_int_t)n);
+	} else {
+		if (f != NULL)
+			fclose(f);
+		snprintf(err, errsz, "cannot write the zone");
+	}
+	free(text);
+	free(rr);
+	return out;
+}
+
+static json_t *
+ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	json_t *jt = json_object_get(args, "text");
+	const char *file = ctl_str(args, "file");
+	struct zf_result zr;
+	struct writer_rr *rr;
+	size_t removed, added;
+	int z = ctl_zone_arg(c, args, err, errsz), rc;
+	const struct cfg_zone *zc;
+
+	if (z < 0)
+		return NULL;
+	if (!json_is_string(jt)) {
+		snprintf(err, errsz, "no zone file text");
+		return NULL;
+	}
+	zc = &c->srv->cfg->zones[z];
+	memset(&zr, 0, sizeof(zr));
+	rc = zf_parse_buf(json_string_value(jt), json_string_length(jt), file ? file : "-",
+			  zc->name, zc->ttl, &zr);
+	if (rc < 0) {
+		json_t *e = json_array();
+		for (size_t i = 0; i < zr.nerrors; i++)
+			json_array_append_new(e, json_string(zr.errors[i]));
+		snprintf(err, errsz, "%s", zr.nerrors ? zr.errors[0] : "cannot read the zone file");
+		zf_result_fini(&zr);
+		return json_pack("{s:o}", "errors", e);
+	}
+	rr = calloc(zr.n ? zr.n : 1, sizeof(*rr));
+	for (size_t i = 0; rr && i < zr.n; i++) {
+		rr[i] = (struct writer_rr){.name = zr.rr[i].name, .type = zr.rr[i].type,
+					   .value = zr.rr[i].value, .ttl = zr.rr[i].ttl};
+		if (writer_zone_of(c->srv->writer, zr.rr[i].name) != z) {
+			snprintf(err, errsz, "%s:%d: %s belongs to another configured zone",
+				 file ? file : "-", zr.rr[i].line, zr.rr[i].name);
+			free(rr);
+			zf_result_fini(&zr);
+			return NULL;
+		}
+	}
+	rc = rr ? writer_replace_zone(c->srv->writer, &ctl_actor, (unsigned)z, rr, zr.n,
+				      zr.has_soa ? zr.soa.serial : 0, &removed, &added)
+		: DD_ENOMEM;
+	free(rr);
+	zf_result_fini(&zr);
+	if (rc < 0) {
+		snprintf(err, errsz, "%s", rc == DD_EEXIST ? "a CNAME beside other data"
+					   : rc == DD_EINVAL ? "a record outside the zone"
+							     : "database write failed; nothing changed");
+		return NULL;
+	}
+	{
+		struct shm_zone_copy *zcp = malloc(sizeof(*zcp));
+		uint32_t serial = 0;
+		if (zcp && shm_zone_get(c->srv->table, (unsigned)z, zcp) == 0)
+			serial = zcp->soa.serial;
+		free(zcp);
+		return json_pack("{s:s, s:I, s:I, s:I}", "zone", zc->name, "removed",
+				 (json_int_t)removed, "added", (json_int_t)added, "serial",
+				 (json_int_t)serial);
+	}
+}
+
+/* ------------------------------------------------------------ backup, reload */
+
+static json_t *
+ctl_backup(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const char *path = ctl_str(args, "path");
+	char tmp[4096];
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (path == NULL || path[0] != '/') {
+		snprintf(err, errsz, "backup needs an absolute path");
+		return NULL;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+	unlink(tmp);
+	if (sqlite3_open(tmp, &dst) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return NULL;
+	}
+	/* one step copies every page under one read transaction: a consistent copy,
+	 * while the WAL lets nothing else wait for it */
+	b = sqlite3_backup_init(dst, "main", db_sqlite(c->srv->db), "main");
+	rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+	if (b)
+		sqlite3_backup_finish(b);
+	if (rc == SQLITE_DONE)
+		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+	else
+		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(dst));
+	sqlite3_close(dst);
+	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+		unlink(tmp);
+		if (!err[0])
+			snprintf(err, errsz, "%s: backup failed", path);
+		return NULL;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return NULL;
+	}
+	return json_pack("{s:s, s:I}", "path", path, "records",
+			 (json_int_t)db_records_count(c->srv->db));
+}
+
+/* Lists what a reload would change, in words. */
+static json_t *
+ctl_reload_diff(const struct cfg *a, const struct cfg *b)
+{
+	json_t *ch = json_array();
+
+	for (size_t i = 0; i < b->nzones; i++)
+		if (cfg_zone_index(a, b->zones[i].name) < 0)
+			json_array_append_new(ch, json_sprintf("zone %s added", b->zones[i].name));
+	for (size_t i = 0; i < a->nzones; i++)
+		if (cfg_zone_index(b, a->zones[i].name) < 0)
+			json_array_append_new(ch, json_sprintf("zone %s removed", a->zones[i].name));
+	if ((a->log_level == NULL) != (b->log_level == NULL) ||
+	    (a->log_level && strcmp(a->log_level, b->log_level) != 0))
+		json_array_append_new(ch, json_string("log_level changed"));
+	if (a->http.max_body != b->http.max_body ||
+	    a->http.rate_per_ip_per_minute != b->http.rate_per_ip_per_minute ||
+	    a->http.rate_burst != b->http.rate_burst)
+		json_array_append_new(ch, json_string("http limits changed"));
+	json_array_append_new(ch, json_string("records reloaded from the database"));
+	return ch;
+}
+
+static json_t *
+ctl_reload(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	const struct cfg *cur = c->srv->cfg;
+	struct cfg_errors errs = {0};
+	struct cfg *nc = NULL;
+	json_t *out;
+	(void)args;
+
+	if (cfg_load(cur->path, &nc, &errs) < 0) {
+		json_t *e = json_array();
+		for (size_t i = 0; i < errs.n; i++)
+			json_array_append_new(e, json_string(errs.msg[i]));
+		snprintf(err, errsz, "reload refused: %s", errs.n ? errs.msg[0] : cur->path);
+		cfg_errors_fini(&errs);
+		return json_pack("{s:o}", "errors", e);
+	}
+	cfg_errors_fini(&errs);
+	if (nc->dns.nlisten != cur->dns.nlisten || nc->dns.workers != cur->dns.workers ||
+	    strcmp(nc->http.listen.text, cur->http.listen.text) != 0 ||
+	    strcmp(nc->database, cur->database) != 0) {
+		snprintf(err, errsz, "reload refused: dns.listen, dns.workers, http.listen and "
+				     "database take effect only on restart");
+		cfg_free(nc);
+		return NULL;
+	}
+	for (size_t i = 0; i < nc->dns.nlisten; i++) {
+		if (strcmp(nc->dns.listen[i].text, cur->dns.listen[i].text) != 0) {
+			snprintf(err, errsz, "reload refused: dns.listen changes take effect only "
+					     "on restart");
+			cfg_free(nc);
+			return NULL;
+		}
+	}
+	out = json_pack("{s:b, s:o}", "reloading", true, "changes", ctl_reload_diff(cur, nc));
+	cfg_free(nc);
+	c->reload_pending = true; /* SIGHUP once the reply is on its way */
+	return out;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static const struct {
+	const char *cmd;
+	ctl_fn fn;
+} ctl_cmds[] = {
+	{"status", ctl_status},
+	{"stats", ctl_stats},
+	{"record.list", ctl_record_list},
+	{"record.set", ctl_record_set},
+	{"record.del", ctl_record_del},
+	{"user.add", ctl_user_add},
+	{"user.list", ctl_user_list},
+	{"user.del", ctl_user_del},
+	{"token.create", ctl_token_create},
+	{"token.list", ctl_token_list},
+	{"token.revoke", ctl_token_revoke},
+	{"zone.export", ctl_zone_export},
+	{"zone.import", ctl_zone_import},
+	{"backup", ctl_backup},
+	{"reload", ctl_reload},
+};
+
+json_t *
+control_handle(struct control *c, json_t *req)
+{
+	json_t *v = json_object_get(req, "v"), *args = json_object_get(req, "args");
+	const char *cmd = ctl_str(req, "cmd");
+	char err[CTL_ERR] = "";
+
+	if (!json_is_object(req))
+		return json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0, "error",
+				 "request is not a JSON object");
+	if (!json_is_integer(v) || json_integer_value(v) != CONTROL_VERSION)
+		return json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0, "error",
+				 "unsupported protocol version (ddnsctl and ddnsd differ)");
+	if (args != NULL && !json_is_object(args))
+		return json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0, "error",
+				 "args must be an object");
+	if (args == NULL)
+		args = json_object();
+	else
+		json_incref(args);
+	for (size_t i = 0; cmd && i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		json_t *res;
+		if (strcmp(cmd, ctl_cmds[i].cmd) != 0)
+			continue;
+		res = ctl_cmds[i].fn(c, args, err, sizeof(err));
+		json_decref(args);
+		if (err[0]) {
+			json_t *rep = json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0,
+						"error", err);
+			if (res)
+				json_object_update(rep, res);
+			json_decref(res);
+			return rep;
+		}
+		if (res == NULL)
+			return json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0, "error",
+					 "internal error");
+		return json_pack("{s:i, s:b, s:o}", "v", CONTROL_VERSION, "ok", 1, "result", res);
+	}
+	json_decref(args);
+	return json_pack("{s:i, s:b, s:s+}", "v", CONTROL_VERSION, "ok", 0, "error",
+			 "unknown command ", cmd ? cmd : "(none)");
+}
+
+/* ------------------------------------------------------------ socket */
+
+static void
+ctl_conn_done(struct bufferevent *bev, void *arg)
+{
+	struct control *c = arg;
+
+	bufferevent_free(bev);
+	if (c->reload_pending) {
+		c->reload_pending = false;
+		log_info("reload requested over the control socket");
+		kill(getppid(), SIGHUP);
+	}
+}
+
+static void
+ctl_conn_written(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		ctl_conn_done(bev, arg);
+}
+
+static void
+ctl_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	ctl_conn_done(bev, arg);
+}
+
+static void
+ctl_reply(struct control *c, struct bufferevent *bev, json_t *rep)
+{
+	char *s = json_dumps(rep, JSON_COMPACT);
+
+	json_decref(rep);
+	if (s == NULL) {
+		ctl_conn_done(bev, c);
+		return;
+	}
+	bufferevent_write(bev, s, strlen(s));
+	bufferevent_write(bev, "\n", 1);
+	free(s);
+	bufferevent_setcb(bev, NULL, ctl_conn_written, ctl_conn_event, c);
+	bufferevent_enable(bev, EV_WRITE);
+	bufferevent_disable(bev, EV_READ);
+}
+
+static void
+ctl_conn_read(struct bufferevent *bev, void *arg)
+{
+	struct control *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr nl = evbuffer_search(in, "\n", 1, NULL);
+	json_error_t jerr;
+	json_t *req;
+	size_t len;
+	char *buf;
+
+	if (nl.pos < 0) {
+		if (evbuffer_get_length(in) > CONTROL_REQ_MAX)
+			ctl_reply(c, bev, json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0,
+						    "error", "request too large"));
+		return;
+	}
+	len = (size_t)nl.pos;
+	buf = malloc(len + 1);
+	if (buf == NULL) {
+		ctl_conn_done(bev, c);
+		return;
+	}
+	evbuffer_remove(in, buf, len + 1);
+	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(buf);
+	if (req == NULL) {
+		ctl_reply(c, bev, json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0,
+					    "error", "malformed request"));
+		return;
+	}
+	ctl_reply(c, bev, control_handle(c, req));
+	json_decref(req);
+}
+
+static void
+ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+	   void *arg)
+{
+	struct control *c = arg;
+	struct bufferevent *bev;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	(void)l;
+	(void)sa;
+	(void)salen;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		static const char deny[] = "{\"v\":1,\"ok\":false,\"error\":\"permission denied: "
+					   "the control socket takes the daemon's user or root\"}\n";
+		if (write(fd, deny, sizeof(deny) - 1) < 0) {
+			/* the peer is gone: nothing to tell */
+		}
+		log_warnx("control: refused uid %ld", (long)cred.uid);
+		close(fd);
+		return;
+	}
+	bev = bufferevent_socket_new(c->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return;
+	}
+	bufferevent_setcb(bev, ctl_conn_read, NULL, ctl_conn_event, c);
+	bufferevent_setwatermark(bev, EV_READ, 0, CONTROL_REQ_MAX + 1);
+	{
+		struct timeval tv = {30, 0};
+		bufferevent_set_timeouts(bev, &tv, &tv);
+	}
+	bufferevent_enable(bev, EV_READ);
+}
+
+int
+control_socket_open(const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("control.socket %s: path too long", path);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("control socket");
+		return -1;
+	}
+	/* a new socket replaces the previous worker's (same daemon: the master
+	 * refuses to start beside a live one) */
+	unlink(path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 16) < 0) {
+		umask(old);
+		log_warn("control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	chmod(path, 0600);
+	return fd;
+}
+
+struct control *
+control_start(struct http_server *srv, int fd, unsigned restarts)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	struct timeval one = {1, 0};
+
+	if (c == NULL)
+		return NULL;
+	c->srv = srv;
+	c->restarts = restarts;
+	c->lev = evconnlistener_new(srv->base, ctl_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	c->sampler = event_new(srv->base, -1, EV_PERSIST, ctl_sample, c);
+	if (c->lev == NULL || c->sampler == NULL || event_add(c->sampler, &one) < 0) {
+		control_stop(c);
+		return NULL;
+	}
+	ctl_sample(-1, 0, c);
+	return c;
+}
+
+void
+control_stop(struct control *c)
+{
+	if (c == NULL)
+		return;
+	if (c->lev)
+		evconnlistener_free(c->lev);
+	if (c->sampler)
+		event_free(c->sampler);
+	free(c);
+}
+
+/* ------------------------------------------------------------ client */
+
+json_t *
+control_call(const char *path, json_t *req, char *err, size_t errsz)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char *out = json_dumps(req, JSON_COMPACT);
+	json_error_t jerr;
+	json_t *rep = NULL;
+	size_t len, off = 0;
+	int fd = -1;
+
+	if (out == NULL || strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsz, "bad request or socket path");
+		goto done;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (errno == EACCES || errno == EPERM)
+			snprintf(err, errsz, "permission denied: %s", path);
+		else
+			snprintf(err, errsz, "daemon not running at %s", path);
+		goto done;
+	}
+	len = strlen(out);
+	out[len++] = '\n'; /* json_dumps' NUL becomes the request's end */
+	while (off < len) {
+		ssize_t w = write(fd, out + off, len - off);
+		if (w <= 0) {
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+			goto done;
+		}
+		off += (size_t)w;
+	}
+	shutdown(fd, SHUT_WR);
+	{
+		FILE *f = fdopen(fd, "r");
+		if (f == NULL)
+			goto done;
+		fd = -1;
+		rep = json_loadf(f, JSON_DISABLE_EOF_CHECK, &jerr);
+		fclose(f);
+		if (rep == NULL)
+			snprintf(err, errsz, "no valid reply from the daemon at %s", path);
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	free(out);
+	return rep;
+}
