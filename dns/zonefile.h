@@ -25,6 +25,8 @@
  *     other data at its name, and at most one per name.
  *   - A record without a TTL takes the last $TTL, or default_ttl before any.
  *   - Identical records (name, type, value) are kept once (RFC 2181 5).
+ *   - Limits below (file size, line length, record, NS and error counts)
+ *     are errors too, never a crash or a truncated import.
  * Every error is collected; parsing does not stop at the first.
  */
 #ifndef DD_DNS_ZONEFILE_H

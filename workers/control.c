@@ -315,9 +315,12 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 							   : "database write failed");
 		return NULL;
 	}
-	writer_result_fini(&res);
-	return json_pack("{s:s, s:s, s:b}", "name", name, "type", names_type_str(type), "updated",
-			 res.changed);
+	{
+		bool changed = res.changed;
+		writer_result_fini(&res);
+		return json_pack("{s:s, s:s, s:b}", "name", name, "type", names_type_str(type),
+				 "updated", changed);
+	}
 }
 
 static json_t *
