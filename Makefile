@@ -77,7 +77,11 @@ $(B)/tests/fuzz_replay_zonefile: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_z
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
-units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile
+$(B)/tests/fuzz_replay_http: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_http.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile $(B)/tests/fuzz_replay_http
 
 # ---------------------------------------------------------------- run
 DEV_DIR := dev
@@ -114,7 +118,7 @@ test-system: all
 FUZZ_SECONDS ?= 15
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile && \
+		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http && \
 		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
@@ -135,6 +139,18 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
 	@mkdir -p build/fuzz/corpus-config
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) $(shell pkg-config --libs yaml-0.1 libsodium)
+
+# dyndns2.c and acme.c hold their resources too: the sources those reach
+HTTP_FUZZ_SRC := http/names.c http/clientip.c http/dyndns2.c http/acme.c http/auth.c \
+	http/misc.c http/ratelimit.c http/records.c http/server.c http/update.c http/users.c \
+	workers/writer.c daemon/db.c daemon/load.c daemon/log.c daemon/util.c shm/table.c \
+	dns/dname.c dns/rdata.c
+HTTP_FUZZ_PKGS := libevent sqlite3 jansson libidn2 libsodium
+build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(HTTP_FUZZ_SRC) $(wildcard http/*.h daemon/*.h workers/*.h)
+	@mkdir -p build/fuzz/corpus-http
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(shell pkg-config --cflags $(HTTP_FUZZ_PKGS)) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o $@ tests/fuzz/fuzz_http.c $(HTTP_FUZZ_SRC) $(shell pkg-config --libs $(HTTP_FUZZ_PKGS))
 
 build/fuzz/fuzz_zonefile: tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus-zonefile

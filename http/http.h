@@ -67,6 +67,8 @@ void http_reply_error(struct http_req *r, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Sends text/plain. */
 void http_reply_text(struct http_req *r, int status, const char *text);
+/* Sends body as it is; the caller set Content-Type with http_reply_header. */
+void http_reply_raw(struct http_req *r, int status, const char *body, size_t len);
 /* Adds a response header before the reply. */
 void http_reply_header(struct http_req *r, const char *name, const char *value);
 
@@ -111,6 +113,7 @@ extern const struct http_route http_routes_users[];    /* users.c: /users, /toke
 extern const struct http_route http_routes_misc[];     /* misc.c: /myip, /health */
 extern const struct http_route http_routes_dyndns2[];  /* dyndns2.c: /nic/update */
 extern const struct http_route http_routes_acme[];     /* acme.c: /acme/... */
+extern const struct http_route http_routes_metrics[];  /* metrics.c: /metrics */
 
 /* Starts serving on fd with srv; returns 0 or -1. */
 int http_server_start(struct http_server *srv, int fd);

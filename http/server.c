@@ -35,7 +35,7 @@
 
 static const struct http_route *const http_tables[] = {
 	http_routes_update, http_routes_records, http_routes_users,
-	http_routes_misc,   http_routes_dyndns2, http_routes_acme,
+	http_routes_misc,   http_routes_dyndns2, http_routes_acme,    http_routes_metrics,
 };
 
 static struct evhttp *http_ev;
@@ -127,6 +127,12 @@ void
 http_reply_text(struct http_req *r, int status, const char *text)
 {
 	http_send(r, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+void
+http_reply_raw(struct http_req *r, int status, const char *body, size_t len)
+{
+	http_send(r, status, NULL, body, len);
 }
 
 void

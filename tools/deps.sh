@@ -8,7 +8,8 @@ set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
        libjansson-dev liburing-dev libidn2-dev"
 RUN="sqlite3 bind9-dnsutils curl"
-TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs"
+TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs
+      prometheus bind9-utils knot-dnssecutils"
 BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk"
 mode=${1:-all}
 

@@ -783,3 +783,102 @@ check_negative()
 		fail "$desc: the zone's SOA in the authority section" "got: $au"
 	fi
 }
+
+# ---------------------------------------------------------------- ddnsctl
+
+# The admin CLI built beside the daemon binary (a sanitizer build has its own).
+DDNSCTL_BIN=${DDNSCTL_BIN:-$(dirname "$DDNSD_BIN")/ddnsctl}
+case $DDNSCTL_BIN in /*) ;; *) DDNSCTL_BIN=$ROOT/$DDNSCTL_BIN ;; esac
+SOCK=$T_DIR/run/ddnsd.sock # control.socket of write_config
+CTL_OUT=
+CTL_ERR=
+CTL_RC=
+
+# ctl_raw ARGS...: runs ddnsctl with exactly these arguments (bounded); stdout
+# in $CTL_OUT, stderr in $CTL_ERR, exit status in $CTL_RC.  Both are kept in
+# cli.log, which teardown scans for sanitizer reports.
+ctl_raw()
+{
+	timeout $((30 * SLOW)) "$DDNSCTL_BIN" "$@" >"$T_DIR/ctl.out" 2>"$T_DIR/ctl.err"
+	CTL_RC=$?
+	CTL_OUT=$(cat "$T_DIR/ctl.out")
+	CTL_ERR=$(cat "$T_DIR/ctl.err")
+	printf '$ ddnsctl %s\n%s\n%s\n' "$*" "$CTL_OUT" "$CTL_ERR" >>"$T_DIR/cli.log"
+}
+
+# ctl ARGS...: ddnsctl -c $CONF ARGS...
+ctl()
+{
+	ctl_raw -c "$CONF" "$@"
+}
+
+# ctl_lines TEXT: the number of lines in TEXT (0 when empty).
+ctl_lines()
+{
+	[ -n "$1" ] || { echo 0; return 0; }
+	printf '%s\n' "$1" | wc -l | tr -d ' '
+}
+
+# assert_ctl_ok DESC: the last ctl call exited 0 with nothing on stderr.
+assert_ctl_ok()
+{
+	if [ "$CTL_RC" = 0 ] && [ -z "$CTL_ERR" ]; then
+		pass "$1 (exit 0)"
+	else
+		fail "$1" "expected exit 0 and an empty stderr, got exit $CTL_RC" \
+			"stdout: $CTL_OUT" "stderr: $CTL_ERR"
+	fi
+}
+
+# assert_ctl_fail DESC ERE: the last ctl call exited 1 with exactly one line
+# on stderr, "ddnsctl: ..." matching ERE, and nothing on stdout.
+assert_ctl_fail()
+{
+	local desc=$1 re=$2
+	if [ "$CTL_RC" = 1 ] && [ "$(ctl_lines "$CTL_ERR")" = 1 ] && [ -z "$CTL_OUT" ] &&
+		printf '%s\n' "$CTL_ERR" | grep -Eq -- "^ddnsctl: " &&
+		printf '%s\n' "$CTL_ERR" | grep -Eq -- "$re"; then
+		pass "$desc (exit 1, one line)"
+	else
+		fail "$desc" "expected exit 1, stdout empty, one stderr line 'ddnsctl: ...' matching: $re" \
+			"got exit $CTL_RC" "stdout: $CTL_OUT" "stderr ($(ctl_lines "$CTL_ERR") lines):" "$CTL_ERR"
+	fi
+}
+
+# ctl_last_line: the last line of the last ctl call's stdout.
+ctl_last_line()
+{
+	printf '%s\n' "$CTL_OUT" | tail -n 1
+}
+
+# ctl_up: ddnsctl status gets an answer (the control socket serves).
+ctl_up()
+{
+	timeout $((10 * SLOW)) "$DDNSCTL_BIN" -c "$CONF" status >/dev/null 2>&1
+}
+
+# wait_ctl: the control socket answers within 5 s (a failed check otherwise).
+wait_ctl()
+{
+	local limit=$((5000 * SLOW))
+	wait_until "$limit" ctl_up && return 0
+	fail "ddnsctl status answers within $((limit / 1000)) s" \
+		"$("$DDNSCTL_BIN" -c "$CONF" status 2>&1)" "log:" "$(tail -n 20 "$DAEMON_LOG")"
+	return 1
+}
+
+# wait_reloaded N: the daemon has finished reload number N: its master logged
+# "reloaded" N times, the previous generation of workers is gone and the new
+# HTTP worker's control socket answers.
+wait_reloaded()
+{
+	local n=$1 limit=$((8000 * SLOW))
+	reloaded_n()
+	{
+		[ "$(grep -c 'reloaded: ' "$DAEMON_LOG")" -ge "$n" ] &&
+			[ "$(children "$DAEMON_PID" | wc -l)" -eq $((WORKERS + 1)) ] && ctl_up
+	}
+	wait_until "$limit" reloaded_n && return 0
+	fail "reload $n completes within $((limit / 1000)) s" "log:" "$(tail -n 20 "$DAEMON_LOG")"
+	return 1
+}
