@@ -39,5 +39,13 @@ if [ -x "$dir/tests/fuzz_replay_zonefile" ]; then
 		echo "FAIL fuzz_replay_zonefile"; fail=1
 	fi
 fi
+if [ -x "$dir/tests/fuzz_replay_http" ]; then
+	if "$dir/tests/fuzz_replay_http" tests/fuzz/corpus-http >/dev/null 2>&1; then
+		echo "ok   fuzz_replay_http ($(ls tests/fuzz/corpus-http | wc -l) corpus files)"
+	else
+		echo "FAIL fuzz_replay_http"; "$dir/tests/fuzz_replay_http" tests/fuzz/corpus-http 2>&1 | tail -20
+		fail=1
+	fi
+fi
 [ $n -gt 0 ] || { echo "no unit tests in $dir/tests"; exit 1; }
 exit $fail

@@ -95,10 +95,9 @@ call(struct cli *c, const char *cmd, json_t *args)
 		const char *e = json_string_value(json_object_get(rep, "error"));
 		size_t i;
 		json_t *v;
-		/* every FILE:LINE problem, then the one-line reason */
+		/* every FILE:LINE problem, in order, then the one-line reason */
 		json_array_foreach(errors, i, v)
-			if (i > 0 || !e || strcmp(e, json_string_value(v)) != 0)
-				fprintf(stderr, "%s\n", json_string_value(v));
+			fprintf(stderr, "%s\n", json_string_value(v));
 		fprintf(stderr, "ddnsctl: %s\n", e ? e : "request failed");
 		json_decref(rep);
 		exit(1);
@@ -564,6 +563,32 @@ usage(FILE *f)
 		DEFAULT_CONFIG);
 }
 
+/*
+ * "record --help" (or a group word with a wrong or missing subcommand): lists
+ * the group's commands.  Returns false when word is no group.
+ */
+static bool
+group_usage(const char *word, const char *next)
+{
+	size_t wl = strlen(word);
+	bool any = false, help = next && (strcmp(next, "--help") == 0 || strcmp(next, "-h") == 0);
+	FILE *f = help ? stdout : stderr;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strncmp(cmds[i].name, word, wl) != 0 || cmds[i].name[wl] != ' ')
+			continue;
+		if (!any) {
+			if (!help)
+				fprintf(f, "ddnsctl: %s %s: unknown subcommand\n", word,
+					next ? next : "(missing)");
+			fprintf(f, "usage:\n");
+		}
+		any = true;
+		fprintf(f, "  ddnsctl %-40s %s\n", cmds[i].usage, cmds[i].help);
+	}
+	return any;
+}
+
 /* Finds the command whose words start argv; returns words consumed. */
 static const struct cmd *
 find_cmd(int argc, char **argv, int *used)
@@ -610,6 +635,11 @@ main(int argc, char **argv)
 		}
 	}
 	cmd = find_cmd(argc - i, argv + i, &used);
+	if (cmd == NULL && i < argc && group_usage(argv[i], i + 1 < argc ? argv[i + 1] : NULL))
+		return i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 ||
+					strcmp(argv[i + 1], "-h") == 0)
+			       ? 0
+			       : 1;
 	if (cmd == NULL) {
 		if (i < argc)
 			fprintf(stderr, "ddnsctl: unknown command '%s'\n", argv[i]);

@@ -597,7 +597,11 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 		json_t *e = json_array();
 		for (size_t i = 0; i < zr.nerrors; i++)
 			json_array_append_new(e, json_string(zr.errors[i]));
-		snprintf(err, errsz, "%s", zr.nerrors ? zr.errors[0] : "cannot read the zone file");
+		if (zr.nerrors)
+			snprintf(err, errsz, "%s: %zu problem%s; nothing changed", file ? file : "-",
+				 zr.nerrors, zr.nerrors == 1 ? "" : "s");
+		else
+			snprintf(err, errsz, "cannot read the zone file");
 		zf_result_fini(&zr);
 		return json_pack("{s:o}", "errors", e);
 	}
@@ -720,7 +724,9 @@ ctl_reload(struct control *c, json_t *args, char *err, size_t errsz)
 		json_t *e = json_array();
 		for (size_t i = 0; i < errs.n; i++)
 			json_array_append_new(e, json_string(errs.msg[i]));
-		snprintf(err, errsz, "reload refused: %s", errs.n ? errs.msg[0] : cur->path);
+		snprintf(err, errsz, "reload refused: %zu problem%s in %s; still serving the previous "
+				     "configuration",
+			 errs.n, errs.n == 1 ? "" : "s", cur->path);
 		cfg_errors_fini(&errs);
 		return json_pack("{s:o}", "errors", e);
 	}
