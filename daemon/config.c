@@ -1730,3 +1730,23 @@ cfg_zone_index(const struct cfg *c, const char *name)
 			return (int)i;
 	return -1;
 }
+
+int
+cfg_zone_of_name(const struct cfg *c, const char *name)
+{
+	size_t nlen = strlen(name), blen = 0;
+	int best = -1;
+
+	for (size_t i = 0; i < c->nzones; i++) {
+		const char *z = c->zones[i].name;
+		size_t zl = strlen(z);
+		if (zl > nlen || zl < blen || strcmp(name + nlen - zl, z) != 0)
+			continue;
+		/* at a label boundary: "xample.test" is not in "example.test" */
+		if (nlen != zl && name[nlen - zl - 1] != '.')
+			continue;
+		best = (int)i;
+		blen = zl;
+	}
+	return best;
+}

@@ -124,6 +124,12 @@ int cfg_load(const char *path, struct cfg **out, struct cfg_errors *errs);
 void cfg_free(struct cfg *c);
 void cfg_errors_fini(struct cfg_errors *errs);
 
+/*
+ * Index of the zone that name (canonical: lower case, no trailing dot)
+ * belongs to: the longest apex equal to it or a parent of it; -1 if none.
+ */
+int cfg_zone_of_name(const struct cfg *c, const char *name);
+
 /* Index of the zone named name (no trailing dot, any case), or -1. */
 int cfg_zone_index(const struct cfg *c, const char *name);
 

@@ -161,14 +161,29 @@ acme_cidr_parse(const char *s, unsigned char net[16], int *family, unsigned *pre
 		return DD_EINVAL;
 	}
 	*prefix = *family == AF_INET ? 32 : 128;
-	if (!slash)
+	if (!slash) {
+		if (*family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)net)) {
+			memmove(net, net + 12, 4);
+			memset(net + 4, 0, 12);
+			*family = AF_INET;
+			*prefix = 32;
+		}
 		return 0;
+	}
 	if (slash[1] < '0' || slash[1] > '9')
 		return DD_EINVAL;
 	p = strtoul(slash + 1, &end, 10);
 	if (*end || p > *prefix || end - (slash + 1) > 3)
 		return DD_EINVAL;
 	*prefix = (unsigned)p;
+	/* an IPv4-mapped network (::ffff:a.b.c.d/96+) is that IPv4 network, as
+	 * client addresses are compared in IPv4 form */
+	if (*family == AF_INET6 && *prefix >= 96 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)net)) {
+		memmove(net, net + 12, 4);
+		memset(net + 4, 0, 12);
+		*family = AF_INET;
+		*prefix -= 96;
+	}
 	return 0;
 }
 

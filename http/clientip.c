@@ -38,15 +38,16 @@ clientip_parse(const char *s, int *af, unsigned char a[16], unsigned *plen)
 	return true;
 }
 
-/* Maps an IPv4-mapped IPv6 address (::ffff:a.b.c.d) to IPv4. */
+/* Maps an IPv4-mapped IPv6 address or network (::ffff:a.b.c.d/96+) to IPv4. */
 static void
-clientip_unmap(int *af, unsigned char a[16])
+clientip_unmap(int *af, unsigned char a[16], unsigned *plen)
 {
 	static const unsigned char pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	if (*af == AF_INET6 && memcmp(a, pfx, 12) == 0) {
+	if (*af == AF_INET6 && memcmp(a, pfx, 12) == 0 && *plen >= 96) {
 		memmove(a, a + 12, 4);
 		memset(a + 4, 0, 12);
 		*af = AF_INET;
+		*plen -= 96;
 	}
 }
 
@@ -59,11 +60,11 @@ clientip_in_list(const char *addr, char *const *list, size_t n)
 
 	if (addr == NULL || !clientip_parse(addr, &af, a, &alen))
 		return false;
-	clientip_unmap(&af, a);
+	clientip_unmap(&af, a, &alen);
 	for (size_t i = 0; i < n; i++) {
 		if (!clientip_parse(list[i], &bf, b, &blen))
 			continue;
-		clientip_unmap(&bf, b);
+		clientip_unmap(&bf, b, &blen);
 		if (af != bf)
 			continue;
 		unsigned full = blen / 8, rest = blen % 8;

@@ -85,26 +85,6 @@ names_canonical(const char *in, char *out, size_t outsz)
 	return 0;
 }
 
-/* Zone index whose apex is name or a parent of it, longest first; -1. */
-static int
-names_zone_of(const struct cfg *cfg, const char *name)
-{
-	int best = -1;
-	size_t blen = 0, nlen = strlen(name);
-
-	for (size_t i = 0; i < cfg->nzones; i++) {
-		const char *z = cfg->zones[i].name;
-		size_t zl = strlen(z);
-		if (zl > nlen || zl < blen || strcmp(name + nlen - zl, z) != 0)
-			continue;
-		if (nlen != zl && name[nlen - zl - 1] != '.')
-			continue;
-		best = (int)i;
-		blen = zl;
-	}
-	return best;
-}
-
 int
 names_resolve(const struct cfg *cfg, const char *user, char *out, size_t outsz)
 {
@@ -121,7 +101,7 @@ names_resolve(const struct cfg *cfg, const char *user, char *out, size_t outsz)
 	}
 	if (names_canonical(user, canon, sizeof(canon)) < 0)
 		return DD_EINVAL;
-	z = names_zone_of(cfg, canon);
+	z = cfg_zone_of_name(cfg, canon);
 	if (z >= 0 && user[strlen(user) - 1] == '.') {
 		snprintf(out, outsz, "%s", canon);
 		return z;

@@ -121,22 +121,7 @@ writer_db_failed(const struct writer *w)
 int
 writer_zone_of(const struct writer *w, const char *name)
 {
-	int best = -1;
-	size_t blen = 0, nlen = strlen(name);
-
-	for (size_t i = 0; i < w->cfg->nzones; i++) {
-		const char *z = w->cfg->zones[i].name;
-		size_t zl = strlen(z);
-		if (zl > nlen || zl < blen)
-			continue;
-		if (strcmp(name + nlen - zl, z) != 0)
-			continue;
-		if (nlen != zl && name[nlen - zl - 1] != '.')
-			continue;
-		best = (int)i;
-		blen = zl;
-	}
-	return best;
+	return cfg_zone_of_name(w->cfg, name);
 }
 
 int64_t

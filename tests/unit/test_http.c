@@ -78,6 +78,12 @@ test_clientip(void)
 	ok(clientip_in_list("::1", trusted, 3), "IPv6 exact");
 	ok(clientip_in_list("::ffff:10.9.9.9", trusted, 3), "IPv4-mapped IPv6 matches IPv4");
 	ok(!clientip_in_list("junk", trusted, 3), "junk never matches");
+	{
+		char m[] = "::ffff:192.0.2.0/120";
+		char *mapped[] = {m};
+		ok(clientip_in_list("192.0.2.7", mapped, 1), "an IPv4-mapped network holds IPv4");
+		ok(!clientip_in_list("192.0.3.7", mapped, 1), "and only its own addresses");
+	}
 	clientip_pick("203.0.113.1", "1.2.3.4", NULL, trusted, 3, out, sizeof(out));
 	ok(strcmp(out, "203.0.113.1") == 0, "untrusted peer: forwarded header ignored (%s)", out);
 	clientip_pick("10.0.0.1", "198.51.100.9, 192.0.2.7", NULL, trusted, 3, out, sizeof(out));
