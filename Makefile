@@ -125,8 +125,9 @@ test-fuzz:
 FUZZ_TARGET ?= pkt
 fuzz:
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_$(FUZZ_TARGET)
-	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
-		tests/fuzz/corpus$(if $(filter config zonefile,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	@mkdir -p build/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
+		tests/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
 
 FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
