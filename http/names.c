@@ -102,7 +102,10 @@ names_resolve(const struct cfg *cfg, const char *user, char *out, size_t outsz)
 	if (names_canonical(user, canon, sizeof(canon)) < 0)
 		return DD_EINVAL;
 	z = cfg_zone_of_name(cfg, canon);
-	if (z >= 0 && user[strlen(user) - 1] == '.') {
+	if (user[strlen(user) - 1] == '.') {
+		/* a trailing dot makes a name absolute, never relative */
+		if (z < 0)
+			return DD_ENOENT;
 		snprintf(out, outsz, "%s", canon);
 		return z;
 	}

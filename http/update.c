@@ -119,7 +119,8 @@ upd_write_error(struct http_req *r, int rc, const char *name)
 					 "(RFC 1034 3.6.2)", name);
 		break;
 	case DD_EINVAL:
-		http_reply_error(r, 400, "%s: invalid record", name);
+		http_reply_error(r, 400, "%s: invalid record (a CNAME takes exactly one value)",
+				 name);
 		break;
 	case DD_ENOSPC:
 		http_reply_error(r, 503, "%s: committed, but the shared table is full "

@@ -4,6 +4,7 @@
  * reason on stderr otherwise.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,8 +66,13 @@ cli_socket(struct cli *c)
 	if (conf == NULL)
 		conf = DEFAULT_CONFIG;
 	if (cfg_load(conf, &cfg, &errs) < 0) {
+		/* every FILE:LINE problem, then the one-line reason */
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n)
-			fprintf(stderr, "ddnsctl: %s\n", errs.msg[0]);
+			fprintf(stderr, "ddnsctl: %s: %zu problem%s (use -s SOCKET to reach the "
+					"daemon anyway)\n",
+				conf, errs.n, errs.n == 1 ? "" : "s");
 		else
 			fprintf(stderr, "ddnsctl: cannot read %s (use -s SOCKET or -c CONFIG)\n",
 				conf);
@@ -139,10 +145,12 @@ need_args(struct cli *c, int min, int max, const char *usage)
 static int
 cmd_status(struct cli *c)
 {
-	json_t *r = call(c, "status", NULL), *v;
+	json_t *r, *v;
 	size_t i;
 	long long up;
 
+	need_args(c, 0, 0, "status");
+	r = call(c, "status", NULL);
 	if (c->json) {
 		print_json(r);
 		json_decref(r);
@@ -185,8 +193,11 @@ print_counts(const char *title, json_t *o)
 static int
 cmd_stats(struct cli *c)
 {
-	json_t *r = call(c, "stats", NULL), *q = json_object_get(r, "queries");
+	json_t *r, *q;
 
+	need_args(c, 0, 0, "stats");
+	r = call(c, "stats", NULL);
+	q = json_object_get(r, "queries");
 	if (c->json) {
 		print_json(r);
 		json_decref(r);
@@ -577,12 +588,13 @@ group_usage(const char *word, const char *next)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strncmp(cmds[i].name, word, wl) != 0 || cmds[i].name[wl] != ' ')
 			continue;
-		if (!any) {
-			if (!help)
-				fprintf(f, "ddnsctl: %s %s: unknown subcommand\n", word,
-					next ? next : "(missing)");
-			fprintf(f, "usage:\n");
+		if (!help) {
+			fprintf(f, "ddnsctl: %s %s: unknown subcommand (see ddnsctl %s --help)\n",
+				word, next ? next : "(missing)", word);
+			return true;
 		}
+		if (!any)
+			fprintf(f, "usage:\n");
 		any = true;
 		fprintf(f, "  ddnsctl %-40s %s\n", cmds[i].usage, cmds[i].help);
 	}
@@ -612,6 +624,9 @@ int
 main(int argc, char **argv)
 {
 	struct cli c = {0};
+
+	/* a daemon that refuses us closes early: read its reason, do not die */
+	signal(SIGPIPE, SIG_IGN);
 	const struct cmd *cmd;
 	int i = 1, used;
 
@@ -628,9 +643,13 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if ((strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "-c") == 0) &&
+			   i + 1 >= argc) {
+			fprintf(stderr, "ddnsctl: %s needs a path (see ddnsctl --help)\n", argv[i]);
+			return 1;
 		} else {
-			fprintf(stderr, "ddnsctl: unknown option %s\n", argv[i]);
-			usage(stderr);
+			fprintf(stderr, "ddnsctl: unknown option %s (see ddnsctl --help)\n",
+				argv[i]);
 			return 1;
 		}
 	}
@@ -642,8 +661,10 @@ main(int argc, char **argv)
 			       : 1;
 	if (cmd == NULL) {
 		if (i < argc)
-			fprintf(stderr, "ddnsctl: unknown command '%s'\n", argv[i]);
-		usage(stderr);
+			fprintf(stderr, "ddnsctl: unknown command '%s' (see ddnsctl --help)\n",
+				argv[i]);
+		else
+			fprintf(stderr, "ddnsctl: no command (see ddnsctl --help)\n");
 		return 1;
 	}
 	c.argc = argc - i - used;

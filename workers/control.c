@@ -310,9 +310,10 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
-			 rc == DD_EEXIST ? "a CNAME cannot coexist with other records"
-					 : rc == DD_ENOSPC ? "committed, but the table is full"
-							   : "database write failed");
+			 rc == DD_EEXIST   ? "a CNAME cannot coexist with other records"
+			 : rc == DD_EINVAL ? "a CNAME takes exactly one value"
+			 : rc == DD_ENOSPC ? "committed, but the table is full"
+					   : "database write failed");
 		return NULL;
 	}
 	{
@@ -1031,10 +1032,11 @@ control_call(const char *path, json_t *req, char *err, size_t errsz)
 	len = strlen(out);
 	out[len++] = '\n'; /* json_dumps' NUL becomes the request's end */
 	while (off < len) {
-		ssize_t w = write(fd, out + off, len - off);
+		ssize_t w = send(fd, out + off, len - off, MSG_NOSIGNAL);
 		if (w <= 0) {
+			/* the daemon may have refused us before reading: its reason waits */
 			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-			goto done;
+			break;
 		}
 		off += (size_t)w;
 	}
@@ -1046,7 +1048,7 @@ control_call(const char *path, json_t *req, char *err, size_t errsz)
 		fd = -1;
 		rep = json_loadf(f, JSON_DISABLE_EOF_CHECK, &jerr);
 		fclose(f);
-		if (rep == NULL)
+		if (rep == NULL && off == len)
 			snprintf(err, errsz, "no valid reply from the daemon at %s", path);
 	}
 done:

@@ -51,16 +51,35 @@ done
 QUERIES+=("$Z SOA" "$Z NS" "WwW.$Z A" "ns1.$Z ANY")
 
 # answers: for every query, "NAME TYPE: RCODE" and the answer section
-# (TTLs kept, the SOA serial masked).
+# (TTLs kept, the SOA serial masked), from one dnspython process.
 answers()
 {
-	local qq
-	for qq in "${QUERIES[@]}"; do
-		# shellcheck disable=SC2086
-		q +norec $qq
-		echo "$qq: $(q_status)"
-		q_section ANSWER | awk '$4 == "SOA" { $7 = "SERIAL" } { print "  " $0 }'
-	done
+	printf '%s\n' "${QUERIES[@]}" | "$PY" -c '
+import sys
+import dns.flags, dns.message, dns.query, dns.rcode, dns.rdatatype
+port = int(sys.argv[1])
+for line in sys.stdin:
+    name, t = line.split()
+    q = dns.message.make_query(name, t)
+    q.flags &= ~dns.flags.RD
+    try:
+        r = dns.query.udp(q, "127.0.0.1", port=port, timeout=2)
+        if r.flags & dns.flags.TC:
+            r = dns.query.tcp(q, "127.0.0.1", port=port, timeout=2)
+    except Exception as e:
+        print("%s %s: %r" % (name, t, e))
+        continue
+    print("%s %s: %s" % (name, t, dns.rcode.to_text(r.rcode())))
+    rows = []
+    for rrset in r.answer:
+        for rr in rrset.to_text().splitlines():
+            f = rr.split()
+            if f[3] == "SOA":
+                f[6] = "SERIAL"
+            rows.append("  " + " ".join(f))
+    for row in sorted(rows):
+        print(row)
+' "$DNS_PORT" 2>&1
 }
 
 # same_answers DESC FILE: answers now are those in FILE (one check).
@@ -160,8 +179,8 @@ for l in 4 5 6 8 9 10 11; do
 done
 assert_nomatch "no error for the good lines 3 and 7" "bad\\.zone:(3|7):" "$CTL_ERR"
 assert_match "the last stderr line starts with ddnsctl:" '^ddnsctl: ' "$(printf '%s\n' "$CTL_ERR" | tail -n 1)"
-assert_eq "every stderr line is a FILE:LINE error" "$(ctl_lines "$CTL_ERR")" \
-	"$(printf '%s\n' "$CTL_ERR" | grep -Ec '^(ddnsctl: )?bad\.zone:[0-9]+: ')"
+assert_eq "every stderr line but the last is a FILE:LINE error" $(($(ctl_lines "$CTL_ERR") - 1)) \
+	"$(printf '%s\n' "$CTL_ERR" | head -n -1 | grep -Ec '^bad\.zone:[0-9]+: ')"
 same_answers "after the refused import: every answer as before" "$T_DIR/answers.2"
 assert_eq "after the refused import: SOA serial unchanged" "$s2" "$(soa_serial "$Z")"
 assert_eq "after the refused import: records table unchanged" "$a2_rows" \
@@ -182,7 +201,8 @@ same_answers "after the CNAME conflict: every answer as before" "$T_DIR/answers.
 assert_eq "after the CNAME conflict: SOA serial unchanged" "$s2" "$(soa_serial "$Z")"
 printf '%s\n' "\$ORIGIN $Z." "host.$ZONE2. 300 IN A 192.0.2.9" >"$T_DIR/other.zone"
 ctl zone import "$Z" "$T_DIR/other.zone"
-assert_ctl_fail "import of a name of the other zone" "other\\.zone:2: "
+assert_eq "import of a name of the other zone: exit 1" 1 "$CTL_RC"
+assert_match "import of a name of the other zone: FILE:LINE" "^(ddnsctl: )?$T_DIR/other\\.zone:2: " "$CTL_ERR"
 assert_dns "the other zone's record untouched" "host.$ZONE2" A 192.0.2.201
 ctl zone import "$Z" "$T_DIR/no-such-file.zone"
 assert_ctl_fail "import of a missing file" "no-such-file\\.zone"
@@ -200,7 +220,7 @@ cat >"$T_DIR/low.zone" <<EOF
 ns1 IN A 192.0.2.53
 ns2 IN A 192.0.2.54
 n 45 IN A 192.0.2.7
-n IN TXT "two words" "and more"
+n IN TXT "two words; and \"more\""
 EOF
 s3=$(soa_serial "$Z")
 ctl zone import "$Z" "$T_DIR/low.zone"
@@ -215,7 +235,7 @@ assert_match "import reply: 4 records added" "replaced by 4, serial $s4\$" "$CTL
 q +norec "n.$Z" A
 check_answer "the imported A with its TTL" NOERROR "qr aa" "n.$Z. 45 IN A 192.0.2.7"
 q +norec "n.$Z" TXT
-check_answer "the imported TXT with \$TTL" NOERROR "qr aa" "n.$Z. 600 IN TXT \"two words\" \"and more\""
+check_answer "the imported TXT with \$TTL" NOERROR "qr aa" "n.$Z. 600 IN TXT \"two words; and \\\"more\\\"\""
 q +norec "www.$Z" A
 check_negative "names not in the file are gone" NXDOMAIN
 q +norec "foo.wild.$Z" A

@@ -21,6 +21,8 @@ test_names(void)
 	ok(strcmp(out, "home.dyn.example.test") == 0, "relative -> %s", out);
 	is_int(names_resolve(&one, "Home.Dyn.Example.Test.", out, sizeof(out)), 0, "full name");
 	ok(strcmp(out, "home.dyn.example.test") == 0, "lower case, no trailing dot (%s)", out);
+	is_int(names_resolve(&one, "host.nowhere.test.", out, sizeof(out)), DD_ENOENT,
+	       "a trailing dot makes a name absolute: outside the zone");
 	is_int(names_resolve(&one, "*.lb", out, sizeof(out)), 0, "wildcard");
 	ok(strcmp(out, "*.lb.dyn.example.test") == 0, "wildcard name (%s)", out);
 	is_int(names_resolve(&one, "_acme-challenge.home", out, sizeof(out)), 0, "underscore");
