@@ -66,7 +66,11 @@ cli_socket(struct cli *c)
 	if (conf == NULL)
 		conf = DEFAULT_CONFIG;
 	if (cfg_load(conf, &cfg, &errs) < 0) {
-		/* every FILE:LINE problem, then the one-line reason */
+		/* one problem: one line; several: each FILE:LINE, then the reason */
+		if (errs.n == 1) {
+			fprintf(stderr, "ddnsctl: %s\n", errs.msg[0]);
+			exit(1);
+		}
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		if (errs.n)
