@@ -69,17 +69,17 @@ cli_socket(struct cli *c)
 		/* one problem: one line; several: each FILE:LINE, then the reason */
 		if (errs.n == 1) {
 			fprintf(stderr, "ddnsctl: %s\n", errs.msg[0]);
-			exit(1);
-		}
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		if (errs.n)
-			fprintf(stderr, "ddnsctl: %s: %zu problem%s (use -s SOCKET to reach the "
+		} else if (errs.n > 1) {
+			for (size_t i = 0; i < errs.n; i++)
+				fprintf(stderr, "%s\n", errs.msg[i]);
+			fprintf(stderr, "ddnsctl: %s: %zu problems (use -s SOCKET to reach the "
 					"daemon anyway)\n",
-				conf, errs.n, errs.n == 1 ? "" : "s");
-		else
+				conf, errs.n);
+		} else {
 			fprintf(stderr, "ddnsctl: cannot read %s (use -s SOCKET or -c CONFIG)\n",
 				conf);
+		}
+		cfg_errors_fini(&errs);
 		exit(1);
 	}
 	snprintf(path, sizeof(path), "%s", cfg->control_socket);
@@ -93,9 +93,10 @@ static json_t *
 call(struct cli *c, const char *cmd, json_t *args)
 {
 	char err[512];
+	const char *path = cli_socket(c);
 	json_t *req = json_pack("{s:i, s:s, s:o}", "v", CONTROL_VERSION, "cmd", cmd, "args",
 				args ? args : json_object());
-	json_t *rep = control_call(cli_socket(c), req, err, sizeof(err)), *res;
+	json_t *rep = control_call(path, req, err, sizeof(err)), *res;
 
 	json_decref(req);
 	if (rep == NULL)
@@ -687,5 +688,7 @@ main(int argc, char **argv)
 			k--;
 		}
 	}
+	/* find the socket (reading the config) before any command allocates */
+	c.socket = cli_socket(&c);
 	return cmd->fn(&c);
 }
