@@ -20,13 +20,19 @@
 #include "workers/control.h"
 #include "workers/writer.h"
 
+#define HTTP_DRAIN_MS 500
+
+/* SIGTERM: finish what is in flight, flush the replies, then exit.  A request
+ * is handled whole between two signals (one thread), so an acknowledged
+ * change is always committed; the grace period lets its reply leave too. */
 static void
 http_on_term(evutil_socket_t fd, short what, void *arg)
 {
 	struct event_base *base = arg;
+	struct timeval grace = {0, HTTP_DRAIN_MS * 1000};
 	(void)fd;
 	(void)what;
-	event_base_loopexit(base, NULL);
+	event_base_loopexit(base, &grace);
 }
 
 int
