@@ -279,6 +279,40 @@ master_rebuild(struct master *m)
 }
 
 /*
+ * Stops the writer (HTTP worker) and waits for it, so that the table built
+ * next from SQLite holds every change it acknowledged: a change committed by
+ * the old writer after that snapshot would otherwise reach only the old table.
+ * Meanwhile HTTP clients wait in the listen queue (the master keeps the
+ * socket) and DNS keeps answering from the current table.
+ */
+static void
+master_stop_writer(struct master *m)
+{
+	struct worker *w = &m->w[m->nw - 1];
+	uint64_t deadline = util_now_ms() + MASTER_DRAIN_MS;
+	pid_t pid = w->pid;
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (util_now_ms() >= deadline) {
+			log_warnx("http (pid %ld) did not stop in %d ms; killing it", (long)pid,
+				  MASTER_DRAIN_MS);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		usleep(5000);
+	}
+	/* not a crash: no restart counted; respawned with the next generation, or
+	 * at once by the loop if the reload is refused */
+	w->pid = 0;
+	w->respawn_at_ms = util_now_ms();
+}
+
+/*
  * SIGHUP: a new config and a new table are built beside the serving ones; only
  * when both are complete does a new generation of workers start on the same
  * sockets, and the old generation drains and exits.  The sockets never close,
@@ -311,6 +345,7 @@ master_reload(struct master *m)
 		cfg_free(nc);
 		return;
 	}
+	master_stop_writer(m);
 	if ((rc = load_table(nc, m->db, &nt, &st)) < 0) {
 		log_warnx("reload refused: %s; still serving the previous records",
 			  dd_strerror(rc));
