@@ -62,6 +62,27 @@ static const char *const db_schema_v1 =
 	"  name TEXT, type TEXT, old_value TEXT, new_value TEXT, client TEXT);"
 	"CREATE INDEX records_owner ON records (owner_id);";
 
+/* Version 3: load-balanced pools (PUT /pools/NAME). */
+static const char *const db_schema_v3 =
+	"CREATE TABLE pools ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  slot INTEGER NOT NULL UNIQUE,"
+	"  policy TEXT NOT NULL,"
+	"  answers INTEGER NOT NULL DEFAULT 1,"
+	"  ttl INTEGER NOT NULL DEFAULT 30,"
+	"  all_down TEXT NOT NULL DEFAULT 'open',"
+	"  prefix_match INTEGER NOT NULL DEFAULT 0,"
+	"  check_json TEXT,"
+	"  owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+	"  updated_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE pool_members ("
+	"  pool_id INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL,"
+	"  ip TEXT NOT NULL,"
+	"  weight INTEGER NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (pool_id, pos));";
+
 /* Version 2: acme-dns accounts (POST /acme/register). */
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
@@ -130,6 +151,8 @@ db_migrate(struct db *db)
 	}
 	if (rc == 0 && version < 2)
 		rc = db_exec(db, db_schema_v2);
+	if (rc == 0 && version < 3)
+		rc = db_exec(db, db_schema_v3);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",

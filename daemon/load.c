@@ -10,6 +10,7 @@
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
+#include "daemon/pooldb.h"
 #include "dns/dname.h"
 #include "dns/rdata.h"
 #include "shm/table.h"
@@ -32,6 +33,8 @@ struct load_ctx {
 	uint8_t data[LOAD_DATA_MAX];
 	size_t data_len;
 	int error;
+	struct pooldb_def *pools; /* sorted by name; NULL: none */
+	size_t npools;
 };
 
 static const struct {
@@ -51,11 +54,38 @@ load_type_parse(const char *s, uint16_t *type)
 	return DD_EINVAL;
 }
 
+/* A pool defined at the current name joins its entry as one private rrset. */
+static void
+load_add_pool(struct load_ctx *lc)
+{
+	struct pooldb_def *d = lc->pools ? pooldb_find(lc->pools, lc->npools, lc->name) : NULL;
+	struct shm_rrset_in *rr;
+	uint16_t len;
+
+	if (d == NULL || d->used || lc->nrrsets == LOAD_RRSETS_MAX ||
+	    lc->data_len + 2 + d->len > sizeof(lc->data))
+		return;
+	d->used = true;
+	rr = &lc->rr[lc->nrrsets];
+	lc->rr_off[lc->nrrsets++] = lc->data_len;
+	memset(rr, 0, sizeof(*rr));
+	rr->type = SHM_TYPE_POOL;
+	rr->count = 1;
+	rr->ttl = ((const struct pool_def *)(const void *)d->data)->ttl;
+	rr->data_len = 2 + d->len;
+	len = (uint16_t)d->len;
+	memcpy(lc->data + lc->data_len, &len, 2);
+	memcpy(lc->data + lc->data_len + 2, d->data, d->len);
+	lc->data_len += 2 + d->len;
+}
+
 static int
 load_flush(struct load_ctx *lc)
 {
 	int rc;
 
+	if (lc->zone >= 0)
+		load_add_pool(lc);
 	if (lc->nrrsets == 0)
 		return 0;
 	for (size_t i = 0; i < lc->nrrsets; i++)
@@ -168,6 +198,26 @@ toobig:
 	return 0;
 }
 
+/* Pools at names that have no records: entries of their own. */
+static int
+load_pool_names(struct load_ctx *lc)
+{
+	for (size_t i = 0; i < lc->npools; i++) {
+		int rc;
+		if (lc->pools[i].used)
+			continue;
+		lc->nrrsets = 0;
+		lc->data_len = 0;
+		if (load_begin_name(lc, lc->pools[i].name) < 0) {
+			log_warnx("pool %s: in no configured zone; skipped", lc->pools[i].name);
+			continue;
+		}
+		if ((rc = load_flush(lc)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Zone slot i from cfg->zones[i]: apex, SOA and NS. */
 static int
 load_zone(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i)
@@ -246,15 +296,21 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 	lc->t = t;
 	lc->st = st;
 	lc->zone = -1;
+	if ((rc = pooldb_load(db, NULL, &lc->pools, &lc->npools)) < 0)
+		goto failed;
 	rc = db_records_foreach(db, load_row, lc);
 	if (rc == 0)
 		rc = load_flush(lc);
+	rc = rc < 0 ? rc : load_pool_names(lc);
 	if (rc < 0)
 		goto failed;
+	free(lc->pools);
 	free(lc);
 	*out = t;
 	return 0;
 failed:
+	if (lc)
+		free(lc->pools);
 	free(lc);
 	shm_table_destroy(t);
 	return rc;
@@ -274,9 +330,13 @@ load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, con
 	lc->t = t;
 	lc->st = &st;
 	lc->zone = -1;
-	rc = db_records_of_name(db, name, load_row, lc);
+	rc = pooldb_load(db, name, &lc->pools, &lc->npools);
+	if (rc == 0)
+		rc = db_records_of_name(db, name, load_row, lc);
 	if (rc == 0)
 		rc = load_flush(lc);
+	if (rc == 0)
+		rc = load_pool_names(lc);
 	if (rc == 0 && lc->error)
 		rc = lc->error;
 	if (rc == 0 && st.names == 0) {
@@ -290,6 +350,7 @@ load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, con
 				rc = 0;
 		}
 	}
+	free(lc->pools);
 	free(lc);
 	return rc;
 }

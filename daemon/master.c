@@ -23,6 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/proc.h"
 #include "daemon/util.h"
+#include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/control.h"
@@ -51,6 +52,7 @@ struct master {
 	struct db *db;
 	struct shm_table *table;
 	struct shm_stats *stats;
+	struct shm_pools *pools;
 	struct listen_set ls;
 	struct worker w[SHM_WORKERS_MAX + 1];
 	size_t nw;
@@ -80,6 +82,7 @@ master_spawn(struct master *m, struct worker *w)
 				   .ls = &m->ls,
 				   .table = m->table,
 				   .stats = m->stats,
+				   .pools = m->pools,
 				   .restarts = w->restarts};
 	pid_t pid;
 
@@ -472,7 +475,7 @@ master_init(struct master *m, const char *config_path)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)
 		return rc;
-	if ((m->stats = shm_stats_create()) == NULL)
+	if ((m->stats = shm_stats_create()) == NULL || (m->pools = shm_pools_create()) == NULL)
 		return DD_ENOMEM;
 	m->stats->started_at = (uint64_t)time(NULL);
 	m->stats->master_pid = (uint32_t)m->self;
@@ -497,6 +500,7 @@ master_fini(struct master *m)
 	proc_listen_close(&m->ls);
 	shm_table_destroy(m->table);
 	shm_stats_destroy(m->stats);
+	shm_pools_destroy(m->pools);
 	db_close(m->db);
 	cfg_free(m->cfg);
 }

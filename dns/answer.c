@@ -9,12 +9,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "daemon/dd.h"
 #include "dns/dname.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "dns/pool.h"
+#include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 
@@ -62,7 +67,10 @@ dns_answer_ctx_init(struct dns_answer_ctx *ctx, const struct shm_table *table,
 	ctx->entry_buf = malloc(SHM_ENTRY_MAX);
 	ctx->entry_buf2 = malloc(SHM_ENTRY_MAX);
 	ctx->zone_copy = malloc(sizeof(struct shm_zone_copy));
-	if (!ctx->entry_buf || !ctx->entry_buf2 || !ctx->zone_copy) {
+	ctx->pool_rotation = calloc(POOL_SLOTS, sizeof(uint32_t));
+	randombytes_buf(&ctx->rng, sizeof(ctx->rng));
+	ctx->rng |= 1; /* xorshift state must not be 0 */
+	if (!ctx->entry_buf || !ctx->entry_buf2 || !ctx->zone_copy || !ctx->pool_rotation) {
 		dns_answer_ctx_fini(ctx);
 		return DD_ENOMEM;
 	}
@@ -75,6 +83,8 @@ dns_answer_ctx_fini(struct dns_answer_ctx *ctx)
 	free(ctx->entry_buf);
 	free(ctx->entry_buf2);
 	free(ctx->zone_copy);
+	free(ctx->pool_rotation);
+	ctx->pool_rotation = NULL;
 	ctx->entry_buf = ctx->entry_buf2 = NULL;
 	ctx->zone_copy = NULL;
 }
@@ -371,6 +381,101 @@ first_public_rrset(const struct shm_entry *e)
 	return NULL;
 }
 
+/* --- load-balanced pools (shm/pool.h, dns/pool.c) ----------------------- */
+
+/*
+ * Writes the addresses of family qtype (A or AAAA) that the pool's policy
+ * picks for this query, the choice first.  Returns how many (0: NODATA).
+ */
+static unsigned
+put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
+	 const struct shm_rrset *rs, uint16_t qtype)
+{
+	union {
+		struct pool_def d;
+		uint8_t b[sizeof(struct pool_def) + POOL_MEMBERS_MAX * sizeof(struct pool_member)];
+	} u;
+	const uint8_t *data = shm_rrset_data(rs);
+	uint8_t pick[POOL_MEMBERS_MAX];
+	struct pool_pick_env env;
+	struct timespec ts = {0, 0};
+	uint16_t rdlen;
+	unsigned n;
+
+	if (rs->count != 1 || rs->data_len < 2)
+		return 0;
+	memcpy(&rdlen, data, 2);
+	/* the table copy is only 2-byte aligned here: work on an aligned copy */
+	if (rdlen < sizeof(u.d) || rdlen > sizeof(u.b) || rdlen + 2u > rs->data_len)
+		return 0;
+	memcpy(u.b, data + 2, rdlen);
+	if (u.d.nmembers > POOL_MEMBERS_MAX || pool_def_size(u.d.nmembers) > rdlen ||
+	    u.d.slot >= POOL_SLOTS)
+		return 0;
+	if (u.d.policy == POOL_LEAST_LOAD)
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	env = (struct pool_pick_env){
+		.state = ctx->pools ? &ctx->pools->s[u.d.slot] : NULL,
+		.rotation = &ctx->pool_rotation[u.d.slot],
+		.rng = &ctx->rng,
+		.client = ctx->client,
+		.now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u};
+	n = pool_pick(&u.d, pool_def_members(&u.d), qtype == DNS_TYPE_A ? 4 : 6, &env, pick);
+	for (unsigned i = 0; i < n; i++) {
+		const struct pool_member *m = &pool_def_members(&u.d)[pick[i]];
+		size_t at = put_rr_head(r, o, qtype, u.d.ttl);
+		dns_wire_write_bytes(&r->w, m->addr, qtype == DNS_TYPE_A ? 4 : 16);
+		put_rr_end(r, at);
+	}
+	return n;
+}
+
+/*
+ * prefixMatch (the seed's anti-cache names): "<label>.POOL" and
+ * "<label>-POOL" answer as POOL when that pool allows it.  Returns the
+ * pool's entry copied into ctx->entry_buf, or NULL.
+ */
+static const struct shm_entry *
+pool_prefix_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
+		 uint64_t *retries)
+{
+	uint8_t alt[DNS_DNAME_MAX];
+	size_t l1 = name[0];
+	const uint8_t *dash;
+
+	for (int form = 0; form < 2; form++) {
+		const uint8_t *cand = name + 1 + l1;
+		size_t clen = len - 1 - l1;
+		if (form == 1) {
+			/* "<label>-api.zone" -> "api.zone" */
+			dash = memchr(name + 1, '-', l1);
+			if (dash == NULL || dash == name + l1)
+				continue;
+			size_t rest = (size_t)(name + 1 + l1 - dash - 1);
+			alt[0] = (uint8_t)rest;
+			memcpy(alt + 1, dash + 1, rest);
+			memcpy(alt + 1 + rest, name + 1 + l1, len - 1 - l1);
+			cand = alt;
+			clen = 1 + rest + len - 1 - l1;
+		}
+		if (clen < 2)
+			continue;
+		int n = shm_table_get(ctx->table, cand, clen, ctx->entry_buf, SHM_ENTRY_MAX,
+				      retries);
+		if (n <= 0)
+			continue;
+		const struct shm_entry *e = (const struct shm_entry *)ctx->entry_buf;
+		const struct shm_rrset *rs = shm_entry_find(e, SHM_TYPE_POOL);
+		if (rs && rs->data_len >= 2 + sizeof(struct pool_def)) {
+			struct pool_def d;
+			memcpy(&d, shm_rrset_data(rs) + 2, sizeof(d));
+			if (d.flags & POOL_F_PREFIX)
+				return e;
+		}
+	}
+	return NULL;
+}
+
 /* One step of the walk along a CNAME chain: the name and its owner in the reply. */
 struct walk {
 	struct zone_ref z;
@@ -399,6 +504,13 @@ answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_
 	if (apex && qtype == DNS_TYPE_NS) {
 		put_ns(ctx, r, w->z.zc, &w->o);
 		return DNS_RCODE_NOERROR;
+	}
+	const struct shm_rrset *pool = e ? shm_entry_find(e, SHM_TYPE_POOL) : NULL;
+	if (pool && (qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA || qtype == DNS_TYPE_ANY)) {
+		/* RFC 8482: for ANY, the IPv4 answer (or the IPv6 one) is enough */
+		if (put_pool(ctx, r, &w->o, pool, qtype == DNS_TYPE_ANY ? DNS_TYPE_A : qtype) ||
+		    (qtype == DNS_TYPE_ANY && put_pool(ctx, r, &w->o, pool, DNS_TYPE_AAAA)))
+			return DNS_RCODE_NOERROR;
 	}
 	const struct shm_rrset *rs = NULL;
 	if (e && qtype == DNS_TYPE_ANY)
@@ -441,6 +553,8 @@ answer_name(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t
 	const struct shm_zone_copy *zc = w->z.zc;
 	bool apex = need_zone && w->len == zc->apex_len && memcmp(w->name, zc->apex, w->len) == 0;
 
+	if (!e && !apex)
+		e = pool_prefix_find(ctx, w->name, w->len, w->retries);
 	if (!e && !apex) {
 		int err = 0;
 		e = wildcard_find(ctx, w->name, w->len, zc, w->retries, &err);

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct shm_pools;
 struct shm_table;
+struct sockaddr;
 struct shm_worker_stats;
 
 #define DNS_UDP_MIN     512u   /* RFC 1035 4.2.1 */
@@ -27,6 +29,11 @@ struct dns_answer_ctx {
 	uint8_t *entry_buf;            /* SHM_ENTRY_MAX bytes: copy of looked-up entry */
 	uint8_t *entry_buf2;           /* SHM_ENTRY_MAX bytes: CNAME target / wildcard */
 	void *zone_copy;               /* struct shm_zone_copy */
+	/* load-balanced pools (shm/pool.h); pools may be NULL: all members up */
+	const struct shm_pools *pools;
+	uint32_t *pool_rotation;        /* POOL_SLOTS counters of this worker */
+	uint64_t rng;                   /* xorshift64* state, seeded at init */
+	const struct sockaddr *client;  /* the query's source, set per query; may be NULL */
 };
 
 /* Allocates the scratch buffers; returns 0 or DD_ENOMEM. */

@@ -31,6 +31,7 @@ struct http_server {
 	const struct cfg *cfg;
 	struct shm_table *table;
 	struct shm_stats *stats;     /* every process's counters */
+	struct shm_pools *pools;     /* live pool state (health, load) */
 	struct writer *writer;
 	struct db *db;               /* = writer_db(writer) */
 	struct ratelimit *rl;        /* per client address */
@@ -114,6 +115,7 @@ extern const struct http_route http_routes_misc[];     /* misc.c: /myip, /health
 extern const struct http_route http_routes_dyndns2[];  /* dyndns2.c: /nic/update */
 extern const struct http_route http_routes_acme[];     /* acme.c: /acme/... */
 extern const struct http_route http_routes_metrics[];  /* metrics.c: /metrics */
+extern const struct http_route http_routes_pools[];    /* pools.c: /pools/... */
 
 /* Starts serving on fd with srv; returns 0 or -1. */
 int http_server_start(struct http_server *srv, int fd);

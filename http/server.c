@@ -36,6 +36,7 @@
 static const struct http_route *const http_tables[] = {
 	http_routes_update, http_routes_records, http_routes_users,
 	http_routes_misc,   http_routes_dyndns2, http_routes_acme,    http_routes_metrics,
+	http_routes_pools,
 };
 
 static struct evhttp *http_ev;

@@ -48,6 +48,7 @@ struct tcp_conn {
 	uint64_t last_ms;
 	uint8_t *in;           /* TCP_IN_CAP bytes, part of one pool allocation */
 	uint8_t *pend;         /* unsent reply bytes (slow reader), or NULL */
+	struct sockaddr_storage peer;
 	uint32_t pend_len, pend_off;
 };
 
@@ -155,6 +156,7 @@ udp_serve(struct dns_worker *w, size_t idx)
 				w->stats->dropped++;
 				continue;
 			}
+			w->ctx.client = (const struct sockaddr *)&w->peer[i];
 			len = dns_answer(&w->ctx, w->inbuf + (size_t)i * UDP_BUF, w->in[i].msg_len,
 					 w->outbuf + (size_t)k * UDP_BUF, UDP_BUF, false);
 			if (len == 0)
@@ -207,7 +209,9 @@ static void
 tcp_accept(struct dns_worker *w, int lfd)
 {
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct tcp_conn *c = NULL;
 		struct epoll_event ev;
 		uint32_t i;
@@ -230,6 +234,7 @@ tcp_accept(struct dns_worker *w, int lfd)
 		}
 		c->fd = fd;
 		c->inlen = 0;
+		c->peer = peer;
 		c->last_ms = util_now_ms();
 		ev.events = EPOLLIN | EPOLLRDHUP;
 		ev.data.u64 = EV_KEY(EV_CONN, i);
@@ -297,6 +302,7 @@ tcp_process(struct dns_worker *w, struct tcp_conn *c)
 			continue;
 		}
 		w->stats->queries_tcp++;
+		w->ctx.client = (const struct sockaddr *)&c->peer;
 		r = dns_answer(&w->ctx, c->in + off + 2, mlen, w->tcp_out + out + 2, DNS_MSG_MAX,
 			       true);
 		off += 2 + mlen;
@@ -445,6 +451,7 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 	w->idle_ms = a->cfg->dns.tcp_idle_timeout;
 	if (dns_answer_ctx_init(&w->ctx, a->table, a->cfg->dns.udp_payload, w->stats) < 0)
 		return -1;
+	w->ctx.pools = a->pools;
 	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->tcp_out = malloc(TCP_OUT_CAP);

@@ -39,7 +39,8 @@ int
 http_worker_main(const struct worker_args *a)
 {
 	const struct listen_set *ls = a->ls;
-	struct http_server srv = {.cfg = a->cfg, .table = a->table, .stats = a->stats};
+	struct http_server srv = {
+		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
 	struct event *term = NULL, *intr = NULL;
 	struct control *ctl = NULL;
 	int ctl_fd;

@@ -4,6 +4,7 @@
 
 struct cfg;
 struct listen_set;
+struct shm_pools;
 struct shm_stats;
 struct shm_table;
 
@@ -17,10 +18,12 @@ struct worker_args {
 	struct shm_table *table;
 	struct shm_stats *stats;        /* counters, never replaced */
 	unsigned restarts;             /* of this worker slot so far */
+	struct shm_pools *pools;       /* live pool state, never replaced */
 };
 
 /* Each returns the process exit status; SIGTERM makes them drain and return 0. */
 int dns_worker_main(const struct worker_args *a);
 int http_worker_main(const struct worker_args *a);
+int checker_main(const struct worker_args *a);
 
 #endif

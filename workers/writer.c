@@ -23,7 +23,9 @@
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
+#include "daemon/pooldb.h"
 #include "http/names.h"
+#include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 
@@ -132,7 +134,8 @@ writer_owner_of(struct writer *w, const char *name)
 
 	if (sqlite3_prepare_v2(db_sqlite(w->db),
 			       "SELECT owner_id FROM records WHERE name = ?1 AND owner_id IS NOT NULL "
-			       "LIMIT 1",
+			       "UNION ALL SELECT owner_id FROM pools WHERE name = ?1 AND owner_id "
+			       "IS NOT NULL LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -223,6 +226,21 @@ writer_unchanged(const struct writer_set *s, const struct writer_result *res)
 	return s->ttl < 0 ? res->old_ttl < 0 : res->old_ttl == s->ttl;
 }
 
+static bool
+writer_has_pool(struct writer *w, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool has = false;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT 1 FROM pools WHERE name = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		has = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return has;
+}
+
 /* RFC 1034 3.6.2: a CNAME owner has no other data.  Returns DD_EEXIST when
  * setting s would break that. */
 static int
@@ -243,6 +261,8 @@ writer_check_cname(struct writer *w, const struct writer_set *s)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rc = DD_EEXIST;
 	sqlite3_finalize(st);
+	if (rc == 0 && writer_has_pool(w, s->name))
+		rc = DD_EEXIST; /* a pool name answers from its members only */
 	return rc;
 }
 
@@ -639,4 +659,298 @@ writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned z
 	if (w->stats)
 		w->stats->updates[STATS_SRC_CLI]++;
 	return 0;
+}
+
+/* ------------------------------------------------------------ pools */
+
+/* "policy|answers|ttl|closed|prefix|check|ip/weight,..." of p, or of the stored pool. */
+static char *
+writer_pool_key(const struct writer_pool *p)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "%d|%u|%u|%d|%d|%s|", p->policy, p->answers, p->ttl, p->closed, p->prefix,
+		p->check_json ? p->check_json : "");
+	for (size_t i = 0; i < p->n; i++)
+		fprintf(f, "%s/%u,", p->ips[i], p->weights[i]);
+	fclose(f);
+	return out;
+}
+
+static char *
+writer_pool_stored_key(struct writer *w, const char *name, int64_t *id, int64_t *slot)
+{
+	sqlite3_stmt *st = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	*id = 0;
+	*slot = -1;
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "SELECT p.id, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
+			       "p.prefix_match, coalesce(p.check_json, ''), m.ip, m.weight FROM pools p "
+			       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
+			       "ORDER BY m.pos",
+			       -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((f = open_memstream(&out, &len)) == NULL) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	for (int row = 0; sqlite3_step(st) == SQLITE_ROW; row++) {
+		if (row == 0) {
+			*id = sqlite3_column_int64(st, 0);
+			*slot = sqlite3_column_int64(st, 1);
+			fprintf(f, "%d|%d|%lld|%d|%d|%s|",
+				pooldb_policy_parse((const char *)sqlite3_column_text(st, 2)),
+				sqlite3_column_int(st, 3), (long long)sqlite3_column_int64(st, 4),
+				strcmp((const char *)sqlite3_column_text(st, 5), "closed") == 0,
+				sqlite3_column_int(st, 6) != 0,
+				(const char *)sqlite3_column_text(st, 7));
+		}
+		fprintf(f, "%s/%d,", (const char *)sqlite3_column_text(st, 8),
+			sqlite3_column_int(st, 9));
+	}
+	sqlite3_finalize(st);
+	fclose(f);
+	return out;
+}
+
+/* The lowest slot no pool uses, or -1. */
+static int64_t
+writer_pool_free_slot(struct writer *w)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t want = 0;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT slot FROM pools ORDER BY slot", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == want)
+		want++;
+	sqlite3_finalize(st);
+	return want < POOL_SLOTS ? want : -1;
+}
+
+/* A redefined slot starts afresh: all up, no reports; the checker re-reads. */
+static void
+writer_pool_reset(struct shm_pools *live, int64_t slot, bool in_use)
+{
+	struct pool_slot *s;
+
+	if (live == NULL || slot < 0 || slot >= POOL_SLOTS)
+		return;
+	s = &live->s[slot];
+	s->gen++;
+	for (unsigned i = 0; i < POOL_MEMBERS_MAX; i++) {
+		s->m[i].up = 1;
+		s->m[i].load = 0;
+		s->m[i].reported_ms = 0;
+	}
+	s->in_use = in_use;
+	live->defs_gen++;
+}
+
+static int
+writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
+		 int64_t id, int64_t slot)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (id && sqlite3_prepare_v2(h, "DELETE FROM pools WHERE id = ?1", -1, &st, NULL) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto done;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO pools (name, slot, policy, answers, ttl, all_down, "
+			       "prefix_match, check_json, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			       "?7, ?8, ?9)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, slot);
+	sqlite3_bind_text(st, 3, pooldb_policy_name(p->policy), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)p->answers);
+	sqlite3_bind_int64(st, 5, p->ttl);
+	sqlite3_bind_text(st, 6, p->closed ? "closed" : "open", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, p->prefix);
+	if (p->check_json)
+		sqlite3_bind_text(st, 8, p->check_json, -1, SQLITE_STATIC);
+	if (who->owner_id > 0)
+		sqlite3_bind_int64(st, 9, who->owner_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	id = sqlite3_last_insert_rowid(h);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO pool_members (pool_id, pos, ip, weight) VALUES "
+			       "(?1, ?2, ?3, ?4)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	for (size_t i = 0; i < p->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (int64_t)i);
+		sqlite3_bind_text(st, 3, p->ips[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, (int)p->weights[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto done;
+	}
+	rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Audit row and serial bump of the pool's zone, inside the transaction. */
+static int
+writer_pool_log(struct writer *w, const struct writer_actor *who, const char *name,
+		const char *action, const char *newv)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "INSERT INTO audit (actor, source, action, name, type, new_value, "
+			       "client) VALUES (?1, ?2, ?3, ?4, 'POOL', ?5, ?6)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	if (newv)
+		sqlite3_bind_text(st, 5, newv, -1, SQLITE_STATIC);
+	if (who->client)
+		sqlite3_bind_text(st, 6, who->client, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
+		w->zone_changed[writer_zone_of(w, name)] = true;
+		rc = writer_bump_serials(w);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* After COMMIT: the table and the zone serial follow. */
+static int
+writer_pool_publish(struct writer *w, const char *name)
+{
+	int z = writer_zone_of(w, name), rc;
+	uint32_t serial;
+
+	rc = load_name_publish(w->t, w->cfg, w->db, name);
+	if (rc < 0)
+		log_warnx("publishing pool %s: %s", name, dd_strerror(rc));
+	if (z >= 0 && db_zone_sync(w->db, w->cfg->zones[z].name, &serial) == 0)
+		shm_zone_set_serial(w->t, (unsigned)z, serial);
+	return rc;
+}
+
+int
+writer_pool_set(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
+		struct shm_pools *live, bool *changed)
+{
+	char *want = NULL, *have = NULL;
+	int64_t id, slot;
+	int rc;
+
+	*changed = false;
+	if (writer_zone_of(w, p->name) < 0)
+		return DD_EINVAL;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	want = writer_pool_key(p);
+	have = writer_pool_stored_key(w, p->name, &id, &slot);
+	if (want && have && strcmp(want, have) == 0) {
+		rc = 0; /* unchanged: nothing written, nothing reset */
+		goto rollback;
+	}
+	{
+		/* a pool name answers from its members only: no records beside it */
+		sqlite3_stmt *st = NULL;
+		rc = 0;
+		if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT 1 FROM records WHERE name = ?1",
+				       -1, &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				rc = DD_EEXIST;
+		}
+		sqlite3_finalize(st);
+		if (rc < 0)
+			goto rollback;
+	}
+	if (slot < 0 && (slot = writer_pool_free_slot(w)) < 0) {
+		rc = DD_ENOSPC;
+		goto rollback;
+	}
+	rc = writer_pool_rows(w, who, p, id, slot);
+	if (rc == 0)
+		rc = writer_pool_log(w, who, p->name, id ? "pool-set" : "pool-create", want);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		rc = DD_EDB;
+		w->db_failed = true;
+		goto rollback;
+	}
+	w->db_failed = false;
+	writer_pool_reset(live, slot, true);
+	*changed = true;
+	free(want);
+	free(have);
+	if (w->stats)
+		w->stats->updates[writer_source(who->source)]++;
+	return writer_pool_publish(w, p->name);
+rollback:
+	writer_exec(w, "ROLLBACK");
+	free(want);
+	free(have);
+	return rc;
+}
+
+int
+writer_pool_del(struct writer *w, const struct writer_actor *who, const char *name,
+		struct shm_pools *live)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t slot = -1;
+	int rc = DD_ENOENT;
+
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT slot FROM pools WHERE name = ?1", -1,
+			       &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			slot = sqlite3_column_int64(st, 0);
+			rc = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0 && (sqlite3_prepare_v2(db_sqlite(w->db), "DELETE FROM pools WHERE name = ?1",
+					   -1, &st, NULL) != SQLITE_OK ||
+			(sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
+			 sqlite3_step(st) != SQLITE_DONE)))
+		rc = DD_EDB;
+	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = writer_pool_log(w, who, name, "pool-delete", NULL);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		return rc < 0 ? rc : DD_EDB;
+	}
+	writer_pool_reset(live, slot, false);
+	return writer_pool_publish(w, name);
 }

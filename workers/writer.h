@@ -97,6 +97,36 @@ int writer_zone_of(const struct writer *w, const char *name);
 /* Owner users.id of name (0 = unowned, -1 on error). */
 int64_t writer_owner_of(struct writer *w, const char *name);
 
+/* A load-balanced name (INTERFACE.md /pools), canonical values. */
+struct writer_pool {
+	const char *name;             /* canonical, may start with "*." */
+	int policy;                   /* enum pool_policy */
+	unsigned answers;             /* 1..POOL_MEMBERS_MAX */
+	uint32_t ttl;
+	bool closed;                  /* allDown "closed" */
+	bool prefix;                  /* prefixMatch */
+	const char *check_json;       /* validated check object, compact JSON, or NULL */
+	const char *const *ips;       /* canonical addresses */
+	const unsigned *weights;
+	size_t n;                     /* 1..POOL_MEMBERS_MAX */
+};
+
+struct shm_pools;
+
+/*
+ * Creates or replaces the pool at p->name in one transaction (pool rows,
+ * audit row, serial bump), then republishes the name and resets the pool's
+ * live state in live (health up, no load reports).  *changed is false when
+ * the stored pool was already exactly p.  Returns 0, DD_EEXIST (the name has
+ * plain records), DD_ENOSPC (every pool slot in use), DD_EINVAL (outside
+ * every zone) or DD_EDB.
+ */
+int writer_pool_set(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
+		    struct shm_pools *live, bool *changed);
+/* Deletes the pool at name; DD_ENOENT when there is none. */
+int writer_pool_del(struct writer *w, const struct writer_actor *who, const char *name,
+		    struct shm_pools *live);
+
 /* Counts writes by source into stats (the HTTP worker's slot); NULL: none. */
 struct shm_worker_stats;
 void writer_set_stats(struct writer *w, struct shm_worker_stats *stats);
