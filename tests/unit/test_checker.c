@@ -380,7 +380,8 @@ test_probe_http(struct event_base *base)
 	s.reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 	http_probe(base, &s, json, &r);
 	ok(r.done && r.success, "http probe: 200 is healthy (%s)", r.reason);
-	ok(strncmp(s.req, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n", 40) == 0,
+	ok(strncmp(s.req, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+		   strlen("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")) == 0,
 	   "request line and Host");
 	ok(strstr(s.req, "\r\nConnection: close\r\n") != NULL, "Connection: close");
 	ok(strstr(s.req, "\r\nUser-Agent: ddnsd-check\r\n") != NULL, "User-Agent: ddnsd-check");
