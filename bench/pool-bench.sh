@@ -145,7 +145,7 @@ for (( r = 1; r <= ROUNDS; r++ )); do
 		codes=$(sed -n 's/.*Response codes: *//p' "$out" | head -n 1)
 		line=$(awk -v b0="$b0" -v t0="$t0" -v b1="$b1" -v t1="$t1" -v q="${qps:-0}" 'BEGIN {
 			busy = (t1 > t0) ? (b1 - b0) / (t1 - t0) : 0
-			printf "%.3f\t%.2f", busy, q > 0 ? busy * 1e6 / q : 0 }')
+			printf "%.3f\t%.2f", busy, (q > 0 ? busy * 1e6 / q : 0) }')
 		printf '%s\t%d\t%s\t%s\t%s\t%s\n' "$kind" "$r" "${qps:-0}" "${lost:-?}" "$line" "$codes" >>"$RUNS"
 		log "round $r $kind: ${qps:-?} qps, lost ${lost:-?}, server core busy $(cut -f1 <<<"$line"), $(cut -f2 <<<"$line") us/query, $codes"
 		sleep 1

@@ -34,7 +34,7 @@
 #define MASTER_BACKOFF_MAX   10000
 #define MASTER_STABLE_MS     5000
 
-enum worker_kind { WORKER_DNS, WORKER_HTTP };
+enum worker_kind { WORKER_DNS, WORKER_HTTP, WORKER_CHECK };
 
 struct worker {
 	pid_t pid;               /* 0 while waiting for respawn */
@@ -54,7 +54,7 @@ struct master {
 	struct shm_stats *stats;
 	struct shm_pools *pools;
 	struct listen_set ls;
-	struct worker w[SHM_WORKERS_MAX + 1];
+	struct worker w[SHM_WORKERS_MAX + 2];
 	size_t nw;
 	pid_t retiring[MASTER_RETIRING_MAX];
 	size_t nretiring;
@@ -68,6 +68,8 @@ worker_role(const struct worker *w, char *buf, size_t len)
 {
 	if (w->kind == WORKER_HTTP)
 		snprintf(buf, len, "http");
+	else if (w->kind == WORKER_CHECK)
+		snprintf(buf, len, "check");
 	else
 		snprintf(buf, len, "dns[%u]", w->id);
 	return buf;
@@ -97,12 +99,14 @@ master_spawn(struct master *m, struct worker *w)
 		int rc;
 		/* the worker sets its own signal mask; until then all stay blocked */
 		proc_child_init(m->self, role);
-		rc = w->kind == WORKER_DNS ? dns_worker_main(&args) : http_worker_main(&args);
+		rc = w->kind == WORKER_DNS    ? dns_worker_main(&args)
+		     : w->kind == WORKER_HTTP ? http_worker_main(&args)
+					      : checker_main(&args);
 		_exit(rc);
 	}
 	w->pid = pid;
 	w->started_ms = util_now_ms();
-	{
+	if (w->kind != WORKER_CHECK) {
 		struct shm_worker_stats *s = &m->stats->w[w->kind == WORKER_DNS ? w->id : STATS_SLOTS - 1];
 		s->pid = (uint32_t)pid;
 		s->restarts = w->restarts;
@@ -267,7 +271,7 @@ master_rebuild(struct master *m)
 	int rc;
 
 	m->rebuild = false;
-	if (m->w[m->nw - 1].fails > 1) {
+	if (m->w[m->cfg->dns.workers].fails > 1) {
 		/* dying at start-up again and again: leave it to the respawn back-off */
 		return;
 	}
@@ -291,7 +295,7 @@ master_rebuild(struct master *m)
 static void
 master_stop_writer(struct master *m)
 {
-	struct worker *w = &m->w[m->nw - 1];
+	struct worker *w = &m->w[m->cfg->dns.workers]; /* the HTTP worker */
 	uint64_t deadline = util_now_ms() + MASTER_DRAIN_MS;
 	pid_t pid = w->pid;
 	int status;
@@ -484,9 +488,12 @@ master_init(struct master *m, const char *config_path)
 		return DD_EIO;
 	if (proc_drop_privileges(m->cfg) < 0)
 		return DD_EINVAL;
-	m->nw = m->cfg->dns.workers + 1;
+	/* DNS workers, then the HTTP worker, then the pool health checker */
+	m->nw = m->cfg->dns.workers + 2;
 	for (size_t i = 0; i < m->nw; i++) {
-		m->w[i].kind = i < m->cfg->dns.workers ? WORKER_DNS : WORKER_HTTP;
+		m->w[i].kind = i < m->cfg->dns.workers    ? WORKER_DNS
+			       : i == m->cfg->dns.workers ? WORKER_HTTP
+							  : WORKER_CHECK;
 		m->w[i].id = (unsigned)i;
 	}
 	log_info("ddnsd %s: %zu zones, %zu names (%zu records, %zu skipped), %u dns workers",

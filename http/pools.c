@@ -17,6 +17,7 @@
 #include "daemon/pooldb.h"
 #include "http/http.h"
 #include "http/names.h"
+#include "http/pools.h"
 #include "shm/pool.h"
 #include "workers/writer.h"
 
@@ -24,7 +25,7 @@
 
 /* Validates the optional "check" object; returns compact JSON or NULL. */
 static char *
-pools_check(struct http_req *r, json_t *c, bool *bad)
+pools_check(json_t *c, bool *bad, char *err, size_t errsz)
 {
 	json_t *type = json_object_get(c, "type"), *port = json_object_get(c, "port");
 	json_t *path = json_object_get(c, "path"), *expect = json_object_get(c, "expect");
@@ -37,36 +38,36 @@ pools_check(struct http_req *r, json_t *c, bool *bad)
 	if (!json_is_object(c) || !json_is_string(type) ||
 	    (strcmp(json_string_value(type), "tcp") != 0 &&
 	     strcmp(json_string_value(type), "http") != 0)) {
-		http_reply_error(r, 400, "check.type must be \"tcp\" or \"http\"");
+		snprintf(err, errsz, "check.type must be \"tcp\" or \"http\"");
 		return NULL;
 	}
 	if (!json_is_integer(port) || json_integer_value(port) < 1 ||
 	    json_integer_value(port) > 65535) {
-		http_reply_error(r, 400, "check.port must be an integer from 1 to 65535");
+		snprintf(err, errsz, "check.port must be an integer from 1 to 65535");
 		return NULL;
 	}
 	if ((path && (!json_is_string(path) || json_string_value(path)[0] != '/' ||
 		      strpbrk(json_string_value(path), " \r\n") != NULL)) ||
 	    (expect && (!json_is_integer(expect) || json_integer_value(expect) < 100 ||
 			json_integer_value(expect) > 599))) {
-		http_reply_error(r, 400, "check.path must start with / and check.expect be an "
+		snprintf(err, errsz, "check.path must start with / and check.expect be an "
 					 "HTTP status");
 		return NULL;
 	}
 	if ((interval && !json_is_number(interval)) || iv < 0.2 || iv > 3600) {
-		http_reply_error(r, 400, "check.interval must be 0.2 to 3600 seconds");
+		snprintf(err, errsz, "check.interval must be 0.2 to 3600 seconds");
 		return NULL;
 	}
 	to = timeout ? json_number_value(timeout) : (iv < 2 ? iv : 2);
 	if ((timeout && !json_is_number(timeout)) || to <= 0 || to > iv) {
-		http_reply_error(r, 400, "check.timeout must be above 0 and at most the interval");
+		snprintf(err, errsz, "check.timeout must be above 0 and at most the interval");
 		return NULL;
 	}
 	if ((rise && (!json_is_integer(rise) || json_integer_value(rise) < 1 ||
 		      json_integer_value(rise) > 100)) ||
 	    (fall && (!json_is_integer(fall) || json_integer_value(fall) < 1 ||
 		      json_integer_value(fall) > 100))) {
-		http_reply_error(r, 400, "check.rise and check.fall must be 1 to 100");
+		snprintf(err, errsz, "check.rise and check.fall must be 1 to 100");
 		return NULL;
 	}
 	out = json_pack("{s:s, s:I, s:s, s:I, s:f, s:f, s:I, s:I}", "type",
@@ -81,23 +82,15 @@ pools_check(struct http_req *r, json_t *c, bool *bad)
 	return s;
 }
 
-struct pools_body {
-	struct writer_pool p;
-	char ipbuf[POOL_MEMBERS_MAX][VALUE_TEXT_MAX];
-	const char *ips[POOL_MEMBERS_MAX];
-	unsigned weights[POOL_MEMBERS_MAX];
-	char *check;
-};
-
 static int
-pools_members(struct http_req *r, json_t *members, struct pools_body *b)
+pools_members(json_t *members, struct pools_body *b, char *err, size_t errsz)
 {
 	size_t i;
 	json_t *m;
 
 	if (!json_is_array(members) || json_array_size(members) < 1 ||
 	    json_array_size(members) > POOL_MEMBERS_MAX) {
-		http_reply_error(r, 400, "members must be an array of 1 to %d objects",
+		snprintf(err, errsz, "members must be an array of 1 to %d objects",
 				 POOL_MEMBERS_MAX);
 		return -1;
 	}
@@ -107,18 +100,18 @@ pools_members(struct http_req *r, json_t *members, struct pools_body *b)
 		int fam = names_ip_family(s);
 		if (!json_is_object(m) || fam == 0 ||
 		    names_value(fam == 4 ? 1 : 28, s, b->ipbuf[i], VALUE_TEXT_MAX) < 0) {
-			http_reply_error(r, 400, "members[%zu].ip must be an IPv4 or IPv6 address", i);
+			snprintf(err, errsz, "members[%zu].ip must be an IPv4 or IPv6 address", i);
 			return -1;
 		}
 		if (wt && (!json_is_integer(wt) || json_integer_value(wt) < 1 ||
 			   json_integer_value(wt) > 65535)) {
-			http_reply_error(r, 400, "members[%zu].weight must be an integer from 1 to "
+			snprintf(err, errsz, "members[%zu].weight must be an integer from 1 to "
 						 "65535", i);
 			return -1;
 		}
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(b->ipbuf[k], b->ipbuf[i]) == 0) {
-				http_reply_error(r, 400, "members[%zu].ip is listed twice", i);
+				snprintf(err, errsz, "members[%zu].ip is listed twice", i);
 				return -1;
 			}
 		b->ips[i] = b->ipbuf[i];
@@ -130,35 +123,36 @@ pools_members(struct http_req *r, json_t *members, struct pools_body *b)
 	return 0;
 }
 
-/* Reads and validates the PUT body into b.  Replies 400 itself. */
-static int
-pools_body(struct http_req *r, struct pools_body *b)
+/* Reads and validates a pool body (PUT /pools, ddnsctl pool set) into b;
+ * b->check is malloc'd.  Returns 0, or -1 with the reason in err. */
+int
+pools_parse(json_t *j, struct pools_body *b, char *err, size_t errsz)
 {
-	json_t *j = r->json, *pol = json_object_get(j, "policy"), *ans = json_object_get(j, "answers");
+	json_t *pol = json_object_get(j, "policy"), *ans = json_object_get(j, "answers");
 	json_t *ttl = json_object_get(j, "ttl"), *ad = json_object_get(j, "allDown");
 	json_t *pm = json_object_get(j, "prefixMatch"), *chk = json_object_get(j, "check");
 	bool bad = false;
 
 	b->p.policy = pol ? pooldb_policy_parse(json_string_value(pol)) : POOL_ROUND_ROBIN;
 	if (b->p.policy < 0) {
-		http_reply_error(r, 400, "policy must be one of round-robin, random, weighted, "
+		snprintf(err, errsz, "policy must be one of round-robin, random, weighted, "
 					 "least-load, failover, hashed");
 		return -1;
 	}
-	if (pools_members(r, json_object_get(j, "members"), b) < 0)
+	if (pools_members(json_object_get(j, "members"), b, err, errsz) < 0)
 		return -1;
 	if ((ans && (!json_is_integer(ans) || json_integer_value(ans) < 1 ||
 		     json_integer_value(ans) > POOL_MEMBERS_MAX)) ||
 	    (ttl && (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
 		     json_integer_value(ttl) > POOL_TTL_MAX))) {
-		http_reply_error(r, 400, "answers must be 1 to %d and ttl 1 to %d",
+		snprintf(err, errsz, "answers must be 1 to %d and ttl 1 to %d",
 				 POOL_MEMBERS_MAX, POOL_TTL_MAX);
 		return -1;
 	}
 	if ((ad && (!json_is_string(ad) || (strcmp(json_string_value(ad), "open") != 0 &&
 					    strcmp(json_string_value(ad), "closed") != 0))) ||
 	    (pm && !json_is_boolean(pm))) {
-		http_reply_error(r, 400, "allDown must be \"open\" or \"closed\" and prefixMatch "
+		snprintf(err, errsz, "allDown must be \"open\" or \"closed\" and prefixMatch "
 					 "true or false");
 		return -1;
 	}
@@ -167,7 +161,7 @@ pools_body(struct http_req *r, struct pools_body *b)
 	b->p.closed = ad && strcmp(json_string_value(ad), "closed") == 0;
 	b->p.prefix = json_is_true(pm);
 	if (chk && !json_is_null(chk)) {
-		b->check = pools_check(r, chk, &bad);
+		b->check = pools_check(chk, &bad, err, errsz);
 		if (bad)
 			return -1;
 	}
@@ -176,8 +170,8 @@ pools_body(struct http_req *r, struct pools_body *b)
 }
 
 /* The pool as stored, with each member's live state; NULL if absent. */
-static json_t *
-pools_json(struct http_req *r, const char *name)
+json_t *
+pools_json(struct http_server *srv, const char *name)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *o = NULL, *members = NULL;
@@ -186,7 +180,7 @@ pools_json(struct http_req *r, const char *name)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(srv->db),
 			       "SELECT p.slot, p.policy, p.answers, p.ttl, p.all_down, "
 			       "p.prefix_match, p.check_json, m.ip, m.weight, m.pos FROM pools p "
 			       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
@@ -209,8 +203,8 @@ pools_json(struct http_req *r, const char *name)
 				      chk ? json_loads(chk, 0, NULL) : json_null(), "members",
 				      members);
 		}
-		if (r->srv->pools && slot >= 0 && slot < POOL_SLOTS && pos < POOL_MEMBERS_MAX)
-			ms = &r->srv->pools->s[slot].m[pos];
+		if (srv->pools && slot >= 0 && slot < POOL_SLOTS && pos < POOL_MEMBERS_MAX)
+			ms = &srv->pools->s[slot].m[pos];
 		m = json_pack("{s:s, s:i, s:b}", "ip", (const char *)sqlite3_column_text(st, 7),
 			      "weight", sqlite3_column_int(st, 8), "up", ms ? ms->up != 0 : 1);
 		json_object_set_new(m, "load",
@@ -245,6 +239,7 @@ pools_name(struct http_req *r, const char *tail, char *name, bool write)
 static void
 pools_put(struct http_req *r)
 {
+	char err[256];
 	struct pools_body b;
 	char name[NAME_TEXT_MAX];
 	struct writer_actor who;
@@ -254,8 +249,9 @@ pools_put(struct http_req *r)
 	memset(&b, 0, sizeof(b));
 	if (http_req_auth(r) < 0 || http_req_json(r) < 0 || pools_name(r, r->tail, name, true) < 0)
 		return;
-	if (pools_body(r, &b) < 0) {
+	if (pools_parse(r->json, &b, err, sizeof(err)) < 0) {
 		free(b.check);
+		http_reply_error(r, 400, "%s", err);
 		return;
 	}
 	b.p.name = name;
@@ -276,7 +272,7 @@ pools_put(struct http_req *r)
 		http_reply_error(r, 503, "database write failed");
 		return;
 	}
-	http_reply_json(r, 200, json_pack("{s:o, s:b}", "pool", pools_json(r, name), "updated",
+	http_reply_json(r, 200, json_pack("{s:o, s:b}", "pool", pools_json(r->srv, name), "updated",
 					  changed));
 }
 
@@ -288,7 +284,7 @@ pools_get(struct http_req *r)
 
 	if (http_req_auth(r) < 0 || pools_name(r, r->tail, name, false) < 0)
 		return;
-	o = pools_json(r, name);
+	o = pools_json(r->srv, name);
 	if (o == NULL || !auth_may_read(&r->who, name, writer_owner_of(r->srv->writer, name))) {
 		json_decref(o);
 		http_reply_error(r, 404, "no pool %s", name);

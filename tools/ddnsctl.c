@@ -502,6 +502,169 @@ cmd_zone_import(struct cli *c)
 }
 
 static int
+cmd_pool_list(struct cli *c)
+{
+	json_t *r, *v;
+	size_t i;
+
+	need_args(c, 0, 0, "pool list");
+	r = call(c, "pool.list", NULL);
+	if (c->json) {
+		print_json(r);
+	} else {
+		printf("%-36s %-12s %7s %5s %6s %s\n", "POOL", "POLICY", "ANSWERS", "TTL",
+		       "DOWN", "MEMBERS");
+		json_array_foreach(json_object_get(r, "pools"), i, v)
+			printf("%-36s %-12s %7lld %5lld %6s %lld\n", jstr(v, "name"),
+			       jstr(v, "policy"), jint(v, "answers"), jint(v, "ttl"),
+			       jstr(v, "all_down"), jint(v, "members"));
+	}
+	json_decref(r);
+	return 0;
+}
+
+static void
+print_pool(json_t *p)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%s: %s, %lld answer(s), ttl %lld, all down: %s, prefix match: %s\n",
+	       jstr(p, "name"), jstr(p, "policy"), jint(p, "answers"), jint(p, "ttl"),
+	       jstr(p, "allDown"), json_is_true(json_object_get(p, "prefixMatch")) ? "yes" : "no");
+	printf("%-40s %6s %5s %s\n", "MEMBER", "WEIGHT", "UP", "LOAD");
+	json_array_foreach(json_object_get(p, "members"), i, v) {
+		json_t *load = json_object_get(v, "load");
+		printf("%-40s %6lld %5s ", jstr(v, "ip"), jint(v, "weight"),
+		       json_is_true(json_object_get(v, "up")) ? "yes" : "no");
+		if (json_is_integer(load))
+			printf("%lld\n", (long long)json_integer_value(load));
+		else
+			printf("-\n");
+	}
+}
+
+static int
+cmd_pool_show(struct cli *c)
+{
+	json_t *r;
+
+	need_args(c, 1, 1, "pool show NAME");
+	r = call(c, "pool.show", json_pack("{s:s}", "name", c->argv[0]));
+	if (c->json)
+		print_json(r);
+	else
+		print_pool(r);
+	json_decref(r);
+	return 0;
+}
+
+/* pool set NAME [--policy P] [--answers N] [--ttl N] [--all-down open|closed]
+ * [--prefix-match] [--check tcp:PORT|http:PORT/PATH] [--interval S] [--timeout S]
+ * [--rise N] [--fall N] IP[=WEIGHT]... */
+static int
+cmd_pool_set(struct cli *c)
+{
+	static const char *const usage_set =
+		"pool set NAME [--policy P] [--answers N] [--ttl N] [--all-down open|closed] "
+		"[--prefix-match] [--check tcp:PORT|http:PORT/PATH] [--interval S] [--timeout S] "
+		"[--rise N] [--fall N] IP[=WEIGHT]...";
+	json_t *pool = json_object(), *members = json_array(), *check = NULL, *r;
+
+	need_args(c, 2, -1, usage_set);
+	for (int i = 1; i < c->argc; i++) {
+		const char *a = c->argv[i], *v = i + 1 < c->argc ? c->argv[i + 1] : NULL;
+		char *end;
+		if (strcmp(a, "--prefix-match") == 0) {
+			json_object_set_new(pool, "prefixMatch", json_true());
+			continue;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			if (v == NULL)
+				die("%s needs a value", a);
+			i++;
+			if (strcmp(a, "--policy") == 0)
+				json_object_set_new(pool, "policy", json_string(v));
+			else if (strcmp(a, "--all-down") == 0)
+				json_object_set_new(pool, "allDown", json_string(v));
+			else if (strcmp(a, "--answers") == 0 || strcmp(a, "--ttl") == 0) {
+				long n = strtol(v, &end, 10);
+				if (*end)
+					die("%s %s: not a number", a, v);
+				json_object_set_new(pool, a[2] == 'a' ? "answers" : "ttl",
+						    json_integer(n));
+			} else if (strcmp(a, "--check") == 0) {
+				const char *colon = strchr(v, ':');
+				long port;
+				if (colon == NULL)
+					die("--check %s: use tcp:PORT or http:PORT/PATH", v);
+				port = strtol(colon + 1, &end, 10);
+				if (check == NULL)
+					check = json_object();
+				json_object_set_new(check, "type",
+						    json_stringn(v, (size_t)(colon - v)));
+				json_object_set_new(check, "port", json_integer(port));
+				if (*end == '/')
+					json_object_set_new(check, "path", json_string(end));
+				else if (*end)
+					die("--check %s: use tcp:PORT or http:PORT/PATH", v);
+			} else if (strcmp(a, "--interval") == 0 || strcmp(a, "--timeout") == 0 ||
+				   strcmp(a, "--rise") == 0 || strcmp(a, "--fall") == 0) {
+				double d = strtod(v, &end);
+				if (*end)
+					die("%s %s: not a number", a, v);
+				if (check == NULL)
+					check = json_object();
+				json_object_set_new(check, a + 2,
+						    a[2] == 'r' || a[2] == 'f' ? json_integer((long)d)
+									       : json_real(d));
+			} else {
+				die("unknown option %s (see ddnsctl pool set --help)", a);
+			}
+			continue;
+		}
+		{
+			const char *eq = strchr(a, '=');
+			json_t *m = json_pack("{s:s%}", "ip", a, eq ? (size_t)(eq - a) : strlen(a));
+			if (eq) {
+				long w = strtol(eq + 1, &end, 10);
+				if (*end || w < 1)
+					die("%s: the weight must be a positive integer", a);
+				json_object_set_new(m, "weight", json_integer(w));
+			}
+			json_array_append_new(members, m);
+		}
+	}
+	json_object_set_new(pool, "members", members);
+	if (check)
+		json_object_set_new(pool, "check", check);
+	r = call(c, "pool.set", json_pack("{s:s, s:o}", "name", c->argv[0], "pool", pool));
+	if (c->json) {
+		print_json(r);
+	} else {
+		print_pool(json_object_get(r, "pool"));
+		printf("%s\n", json_is_true(json_object_get(r, "updated")) ? "updated" : "unchanged");
+	}
+	json_decref(r);
+	return 0;
+}
+
+static int
+cmd_pool_del(struct cli *c)
+{
+	json_t *r;
+
+	need_args(c, 1, 1, "pool del NAME");
+	r = call(c, "pool.del", json_pack("{s:s}", "name", c->argv[0]));
+	if (c->json)
+		print_json(r);
+	else
+		printf("pool %s deleted\n", jstr(r, "deleted"));
+	json_decref(r);
+	return 0;
+}
+
+static int
 cmd_backup(struct cli *c)
 {
 	char abs[4096];
@@ -564,6 +727,13 @@ static const struct cmd cmds[] = {
 	{"zone export", "zone export ZONE", "RFC 1035 master file on stdout", cmd_zone_export},
 	{"zone import", "zone import ZONE FILE",
 	 "replace the zone's records with FILE's, all or nothing", cmd_zone_import},
+	{"pool list", "pool list", "load-balanced names", cmd_pool_list},
+	{"pool show", "pool show NAME", "a pool, its members' health and load", cmd_pool_show},
+	{"pool set", "pool set NAME [OPTIONS] IP[=WEIGHT]...",
+	 "create or replace a pool (--policy, --answers, --ttl, --all-down, --prefix-match, "
+	 "--check tcp:PORT|http:PORT/PATH, --interval, --timeout, --rise, --fall)",
+	 cmd_pool_set},
+	{"pool del", "pool del NAME", "delete a pool", cmd_pool_del},
 	{"backup", "backup PATH", "consistent online copy of the database", cmd_backup},
 	{"reload", "reload", "re-read config and records (as SIGHUP)", cmd_reload},
 };

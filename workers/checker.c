@@ -32,9 +32,9 @@
 #include "shm/pool.h"
 #include "workers/workers.h"
 
-#define CHECKER_POLL_MS     250
-#define CHECKER_BUSY_MS     2000
-#define CHECKER_REASON_MAX  160
+#define CHECKER_POLL_MS    250
+#define CHECKER_BUSY_MS    2000
+#define CHECKER_REASON_MAX 160
 
 /* ------------------------------------------------------------------ check */
 
@@ -92,11 +92,11 @@ chk_path_is_valid(const char *s)
 
 int
 checker_check_from_json(const struct json_t *obj, struct checker_check *out, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	const json_t *type, *path;
 	long long port = -1, expect = CHECKER_EXPECT_DEF, rise = CHECKER_RISE_DEF,
-		  fall = CHECKER_FALL_DEF;
+	          fall = CHECKER_FALL_DEF;
 	double interval = CHECKER_INTERVAL_DEF, timeout = CHECKER_TIMEOUT_DEF;
 
 	memset(out, 0, sizeof(*out));
@@ -540,9 +540,9 @@ checker_probe_start(struct checker_probe *p, const struct checker_check *c, cons
 		/* RFC 9112 section 3.2: Host is required; an IPv6 literal goes in
 		 * brackets (RFC 3986 section 3.2.2). */
 		n = asprintf(&p->req,
-			     "GET %s HTTP/1.1\r\nHost: %s%s%s\r\nConnection: close\r\n"
-			     "User-Agent: ddnsd-check\r\n\r\n",
-			     c->path, v6 ? "[" : "", ip, v6 ? "]" : "");
+		             "GET %s HTTP/1.1\r\nHost: %s%s%s\r\nConnection: close\r\n"
+		             "User-Agent: ddnsd-check\r\n\r\n",
+		             c->path, v6 ? "[" : "", ip, v6 ? "]" : "");
 		p->buf = n < 0 ? NULL : malloc(CHECKER_STATUS_MAX);
 		if (p->buf == NULL) {
 			if (n >= 0)
@@ -563,8 +563,7 @@ checker_probe_start(struct checker_probe *p, const struct checker_check *c, cons
 		probe_fail_later(p, "socket", errno);
 		return 0;
 	}
-	if (connect(p->fd, (const struct sockaddr *)&p->sa, p->salen) < 0 &&
-	    errno != EINPROGRESS) {
+	if (connect(p->fd, (const struct sockaddr *)&p->sa, p->salen) < 0 && errno != EINPROGRESS) {
 		probe_fail_later(p, "connect", errno);
 		return 0;
 	}
@@ -597,8 +596,8 @@ struct chk_pool {
 	int64_t id;
 	char name[256];
 	uint32_t slot, gen;
-	bool closed;      /* allDown "closed" */
-	bool all_down;    /* "every member is down" logged */
+	bool closed;   /* allDown "closed" */
+	bool all_down; /* "every member is down" logged */
 	struct checker_check check;
 	unsigned n;
 	struct chk_member *m[POOL_MEMBERS_MAX];
@@ -642,20 +641,20 @@ chk_log_transition(struct chk_member *m, enum checker_transition t)
 	unsigned i;
 
 	if (t == CHECKER_WENT_UP) {
-		log_info("pool %s member %s up (%u good check%s)", pl->name, m->ip,
-			 pl->check.rise, pl->check.rise == 1 ? "" : "s");
+		log_info("pool %s member %s up (%u good check%s)", pl->name, m->ip, pl->check.rise,
+		         pl->check.rise == 1 ? "" : "s");
 		pl->all_down = false;
 		return;
 	}
-	log_warnx("pool %s member %s down (%u failed check%s: %s)", pl->name, m->ip,
-		  pl->check.fall, pl->check.fall == 1 ? "" : "s", m->last_fail);
+	log_warnx("pool %s member %s down (%u failed check%s: %s)", pl->name, m->ip, pl->check.fall,
+	          pl->check.fall == 1 ? "" : "s", m->last_fail);
 	for (i = 0; i < pl->n; i++)
 		if (pl->m[i] != NULL && pl->m[i]->h.up)
 			return;
 	if (!pl->all_down)
 		log_warnx("pool %s: every member is down; %s", pl->name,
-			  pl->closed ? "answering NODATA (fail closed)"
-				     : "answering with all of them (fail open)");
+		          pl->closed ? "answering NODATA (fail closed)"
+		                     : "answering with all of them (fail open)");
 	pl->all_down = true;
 }
 
@@ -761,7 +760,7 @@ chk_pool_from_row(struct checker *ck, sqlite3_stmt *st)
 
 	if (name == NULL || slot < 0 || slot >= POOL_SLOTS) {
 		log_warnx("pool %s: slot %lld out of range, not checked", name ? name : "?",
-			  (long long)slot);
+		          (long long)slot);
 		return NULL;
 	}
 	pl = calloc(1, sizeof(*pl));
@@ -797,10 +796,10 @@ chk_read(struct checker *ck, struct chk_pool ***out, size_t *nout)
 	int step, rc = 0;
 
 	if (sqlite3_prepare_v2(ck->db,
-			       "SELECT p.id, p.name, p.slot, p.all_down, p.check_json, m.ip "
-			       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
-			       "WHERE p.check_json IS NOT NULL ORDER BY p.id, m.pos",
-			       -1, &st, NULL) != SQLITE_OK) {
+	                       "SELECT p.id, p.name, p.slot, p.all_down, p.check_json, m.ip "
+	                       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
+	                       "WHERE p.check_json IS NOT NULL ORDER BY p.id, m.pos",
+	                       -1, &st, NULL) != SQLITE_OK) {
 		rc = DD_EDB;
 		goto done;
 	}
@@ -813,7 +812,8 @@ chk_read(struct checker *ck, struct chk_pool ***out, size_t *nout)
 			if (skip)
 				continue;
 			if (n == cap) {
-				struct chk_pool **g = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+				struct chk_pool **g =
+				        realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 				if (g == NULL) {
 					chk_pool_destroy(cur);
 					rc = DD_ENOMEM;
@@ -899,7 +899,7 @@ chk_reload(struct checker *ck)
 			 * the last one published for this very definition. */
 			if (chk_slot_gen(ck, pl->slot) == pl->gen)
 				m->h.up = __atomic_load_n(&ck->shm->s[pl->slot].m[m->idx].up,
-							  __ATOMIC_RELAXED) != 0;
+				                          __ATOMIC_RELAXED) != 0;
 			if (chk_member_start(m) < 0) {
 				rc = DD_ENOMEM;
 				goto fail;
@@ -987,7 +987,7 @@ checker_main(const struct worker_args *a)
 	}
 	if (sqlite3_open_v2(a->cfg->database, &ck.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", a->cfg->database,
-			  ck.db ? sqlite3_errmsg(ck.db) : "cannot open");
+		          ck.db ? sqlite3_errmsg(ck.db) : "cannot open");
 		goto done;
 	}
 	sqlite3_busy_timeout(ck.db, CHECKER_BUSY_MS);

@@ -35,11 +35,11 @@ enum checker_type { CHECKER_TCP = 0, CHECKER_HTTP };
 struct checker_check {
 	enum checker_type type;
 	uint16_t port;
-	int expect;       /* HTTP status that counts as success, 100..599 */
-	double interval;  /* seconds between probes */
-	double timeout;   /* seconds a probe may take, <= interval */
-	unsigned rise;    /* consecutive successes to come back up */
-	unsigned fall;    /* consecutive failures to go down */
+	int expect;                  /* HTTP status that counts as success, 100..599 */
+	double interval;             /* seconds between probes */
+	double timeout;              /* seconds a probe may take, <= interval */
+	unsigned rise;               /* consecutive successes to come back up */
+	unsigned fall;               /* consecutive failures to go down */
 	char path[CHECKER_PATH_MAX]; /* HTTP request target, starts with '/' */
 };
 
@@ -54,7 +54,7 @@ struct checker_check {
  * to err (errlen bytes, may be 0).
  */
 int checker_check_from_json(const struct json_t *obj, struct checker_check *out, char *err,
-			    size_t errlen);
+                            size_t errlen);
 /* The same from JSON text (the pools.check_json column). */
 int checker_check_parse(const char *text, struct checker_check *out, char *err, size_t errlen);
 /* True when a and b describe the same check. */
@@ -76,8 +76,8 @@ void checker_health_init(struct checker_health *h);
  * row, a down one comes up after `rise` successes in a row; any opposite
  * result restarts the run.  Returns which transition happened, if any.
  */
-enum checker_transition checker_health_record(struct checker_health *h, bool success,
-					      unsigned rise, unsigned fall);
+enum checker_transition checker_health_record(struct checker_health *h, bool success, unsigned rise,
+                                              unsigned fall);
 
 /*
  * Parses an HTTP status line ("HTTP/1.1 200 OK\r\n") at the start of buf[len].
@@ -98,8 +98,7 @@ struct checker_probe;
 typedef void (*checker_probe_cb)(void *arg, bool success, const char *reason);
 
 /* Returns a heap probe (free with checker_probe_destroy) or NULL. */
-struct checker_probe *checker_probe_create(struct event_base *base, checker_probe_cb cb,
-					   void *arg);
+struct checker_probe *checker_probe_create(struct event_base *base, checker_probe_cb cb, void *arg);
 /* Cancels a running probe (cb is not called) and frees p; NULL is a no-op. */
 void checker_probe_destroy(struct checker_probe *p);
 /*

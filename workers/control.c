@@ -30,6 +30,7 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/names.h"
+#include "http/pools.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/writer.h"
@@ -641,6 +642,77 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 	}
 }
 
+/* ------------------------------------------------------------ pools */
+
+static json_t *
+ctl_pool_list(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	(void)args;
+	return ctl_query_list(c,
+			      "SELECT p.name, p.policy, p.answers, p.ttl, p.all_down, "
+			      "(SELECT count(*) FROM pool_members m WHERE m.pool_id = p.id) AS members "
+			      "FROM pools p ORDER BY p.name",
+			      "pools", err, errsz);
+}
+
+static json_t *
+ctl_pool_show(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX];
+	json_t *o;
+
+	if (ctl_name_arg(c, args, name, err, errsz) < 0)
+		return NULL;
+	if ((o = pools_json(c->srv, name)) == NULL)
+		snprintf(err, errsz, "no pool %s", name);
+	return o;
+}
+
+static json_t *
+ctl_pool_set(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX];
+	struct pools_body b;
+	bool changed;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	if (ctl_name_arg(c, args, name, err, errsz) < 0)
+		return NULL;
+	if (pools_parse(json_object_get(args, "pool"), &b, err, errsz) < 0) {
+		free(b.check);
+		return NULL;
+	}
+	b.p.name = name;
+	rc = writer_pool_set(c->srv->writer, &ctl_actor, &b.p, c->srv->pools, &changed);
+	free(b.check);
+	if (rc < 0) {
+		snprintf(err, errsz, "%s: %s", name,
+			 rc == DD_EEXIST   ? "has records; a pool name answers from its members only"
+			 : rc == DD_ENOSPC ? "every pool slot is in use"
+					   : "database write failed");
+		return NULL;
+	}
+	return json_pack("{s:o, s:b}", "pool", pools_json(c->srv, name), "updated", changed);
+}
+
+static json_t *
+ctl_pool_del(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	char name[NAME_TEXT_MAX];
+	int rc;
+
+	if (ctl_name_arg(c, args, name, err, errsz) < 0)
+		return NULL;
+	rc = writer_pool_del(c->srv->writer, &ctl_actor, name, c->srv->pools);
+	if (rc < 0) {
+		snprintf(err, errsz, rc == DD_ENOENT ? "no pool %s" : "%s: database write failed",
+			 name);
+		return NULL;
+	}
+	return json_pack("{s:s}", "deleted", name);
+}
+
 /* ------------------------------------------------------------ backup, reload */
 
 static json_t *
@@ -773,6 +845,10 @@ static const struct {
 	{"token.revoke", ctl_token_revoke},
 	{"zone.export", ctl_zone_export},
 	{"zone.import", ctl_zone_import},
+	{"pool.list", ctl_pool_list},
+	{"pool.show", ctl_pool_show},
+	{"pool.set", ctl_pool_set},
+	{"pool.del", ctl_pool_del},
 	{"backup", ctl_backup},
 	{"reload", ctl_reload},
 };

@@ -60,7 +60,7 @@ test_check_parse(void)
 	is_int(checker_check_parse("{\"type\":\"http\",\"expect\":99}", &c, err, sizeof(err)),
 	       DD_EINVAL, "expect below 100 refused");
 	is_int(checker_check_parse("{\"type\":\"http\",\"expect\":503,\"path\":\"/h?x=1\"}", &c,
-				   err, sizeof(err)),
+	                           err, sizeof(err)),
 	       0, "expect 503 and a query string accepted");
 	ok(c.expect == 503 && strcmp(c.path, "/h?x=1") == 0, "expect and path kept");
 	is_int(checker_check_parse("{\"type\":\"http\",\"path\":\"health\"}", &c, err, sizeof(err)),
@@ -68,30 +68,31 @@ test_check_parse(void)
 	is_int(checker_check_parse("{\"type\":\"http\",\"path\":\"/a b\"}", &c, err, sizeof(err)),
 	       DD_EINVAL, "path with a space refused");
 	is_int(checker_check_parse("{\"type\":\"http\",\"path\":\"/a\\r\\nX: y\"}", &c, err,
-				   sizeof(err)),
+	                           sizeof(err)),
 	       DD_EINVAL, "path with CRLF refused (no header injection)");
 	is_int(checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"interval\":\"5\"}", &c, err,
-				   sizeof(err)),
+	                           sizeof(err)),
 	       DD_EINVAL, "interval as a string refused");
 
-	is_int(checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"interval\":0.5,\"timeout\":0.25}",
-				   &c, err, sizeof(err)),
+	is_int(checker_check_parse(
+	               "{\"type\":\"tcp\",\"port\":1,\"interval\":0.5,\"timeout\":0.25}", &c, err,
+	               sizeof(err)),
 	       0, "fractional seconds");
 	ok(c.interval == 0.5 && c.timeout == 0.25, "0.5 s and 0.25 s kept");
 	checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"interval\":0.01}", &c, NULL, 0);
 	ok(c.interval == CHECKER_INTERVAL_MIN && c.timeout == CHECKER_INTERVAL_MIN,
 	   "interval clamped up to 0.2 s, timeout down to the interval");
 	checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"interval\":99999,\"timeout\":-1}", &c,
-			    NULL, 0);
+	                    NULL, 0);
 	ok(c.interval == CHECKER_INTERVAL_MAX && c.timeout == CHECKER_TIMEOUT_MIN,
 	   "interval clamped to 3600 s, timeout up to its minimum");
 	checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"interval\":1,\"timeout\":10}", &c, NULL,
-			    0);
+	                    0);
 	ok(c.timeout == 1.0, "timeout never longer than the interval");
 	checker_check_parse("{\"type\":\"tcp\",\"port\":1,\"rise\":0,\"fall\":1000}", &c, NULL, 0);
 	ok(c.rise == 1 && c.fall == CHECKER_RUN_MAX, "rise and fall clamped");
 	is_int(checker_check_parse("{\"type\":\"http\",\"port\":null,\"path\":null,\"rise\":null}",
-				   &c, err, sizeof(err)),
+	                           &c, err, sizeof(err)),
 	       0, "null members count as absent");
 	ok(c.port == 80 && strcmp(c.path, "/") == 0 && c.rise == 2, "defaults after null");
 
@@ -102,7 +103,7 @@ test_check_parse(void)
 
 	checker_check_parse("{\"type\":\"http\",\"port\":8080,\"path\":\"/h\"}", &c, NULL, 0);
 	checker_check_parse("{\"path\":\"/h\",\"port\":8080,\"type\":\"http\",\"expect\":200}", &d,
-			    NULL, 0);
+	                    NULL, 0);
 	ok(checker_check_equal(&c, &d), "same check written differently compares equal");
 	checker_check_parse("{\"type\":\"http\",\"port\":8080,\"path\":\"/x\"}", &d, NULL, 0);
 	ok(!checker_check_equal(&c, &d), "another path differs");
@@ -242,7 +243,7 @@ listener(int family, uint16_t *port)
 		return -1;
 	}
 	*port = ntohs(family == AF_INET ? ((struct sockaddr_in *)(void *)&ss)->sin_port
-					: ((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	                                : ((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
 	return fd;
 }
 
@@ -381,7 +382,7 @@ test_probe_http(struct event_base *base)
 	http_probe(base, &s, json, &r);
 	ok(r.done && r.success, "http probe: 200 is healthy (%s)", r.reason);
 	ok(strncmp(s.req, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n",
-		   strlen("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")) == 0,
+	           strlen("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")) == 0,
 	   "request line and Host");
 	ok(strstr(s.req, "\r\nConnection: close\r\n") != NULL, "Connection: close");
 	ok(strstr(s.req, "\r\nUser-Agent: ddnsd-check\r\n") != NULL, "User-Agent: ddnsd-check");
@@ -444,22 +445,24 @@ test_process(void)
 
 	ok(sp != NULL && lfd >= 0 && mkdtemp(dir) != NULL, "mapping, listener and directory");
 	snprintf(dbpath, sizeof(dbpath), "%s/ddnsd.db", dir);
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA journal_mode=WAL;"
-		 "CREATE TABLE pools (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-		 " slot INTEGER NOT NULL UNIQUE, policy TEXT NOT NULL,"
-		 " answers INTEGER NOT NULL DEFAULT 1, ttl INTEGER NOT NULL DEFAULT 30,"
-		 " all_down TEXT NOT NULL DEFAULT 'open', prefix_match INTEGER NOT NULL DEFAULT 0,"
-		 " check_json TEXT, owner_id INTEGER, updated_at INTEGER NOT NULL DEFAULT 0);"
-		 "CREATE TABLE pool_members (pool_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
-		 " ip TEXT NOT NULL, weight INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (pool_id, pos));"
-		 "INSERT INTO pools (id, name, slot, policy, check_json) VALUES (1, 'web.test', 5,"
-		 " 'failover', '{\"type\":\"tcp\",\"port\":%u,\"interval\":0.2,\"fall\":1,"
-		 "\"rise\":1}');"
-		 "INSERT INTO pools (id, name, slot, policy) VALUES (2, 'nocheck.test', 6, 'random');"
-		 "INSERT INTO pool_members VALUES (1, 0, '127.0.0.1', 1), (1, 1, '127.0.0.2', 1),"
-		 " (2, 0, '127.0.0.3', 1);",
-		 port);
+	snprintf(
+	        sql, sizeof(sql),
+	        "PRAGMA journal_mode=WAL;"
+	        "CREATE TABLE pools (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	        " slot INTEGER NOT NULL UNIQUE, policy TEXT NOT NULL,"
+	        " answers INTEGER NOT NULL DEFAULT 1, ttl INTEGER NOT NULL DEFAULT 30,"
+	        " all_down TEXT NOT NULL DEFAULT 'open', prefix_match INTEGER NOT NULL DEFAULT 0,"
+	        " check_json TEXT, owner_id INTEGER, updated_at INTEGER NOT NULL DEFAULT 0);"
+	        "CREATE TABLE pool_members (pool_id INTEGER NOT NULL, pos INTEGER NOT NULL,"
+	        " ip TEXT NOT NULL, weight INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (pool_id, pos));"
+	        "INSERT INTO pools (id, name, slot, policy, check_json) VALUES (1, 'web.test', 5,"
+	        " 'failover', '{\"type\":\"tcp\",\"port\":%u,\"interval\":0.2,\"fall\":1,"
+	        "\"rise\":1}');"
+	        "INSERT INTO pools (id, name, slot, policy) VALUES (2, 'nocheck.test', 6, "
+	        "'random');"
+	        "INSERT INTO pool_members VALUES (1, 0, '127.0.0.1', 1), (1, 1, '127.0.0.2', 1),"
+	        " (2, 0, '127.0.0.3', 1);",
+	        port);
 	is_int(exec_sql(dbpath, sql), 0, "database with two pools");
 	s = &sp->s[5];
 	s->gen = 7;
@@ -479,7 +482,7 @@ test_process(void)
 	pid = fork();
 	if (pid == 0) {
 		close(lfd);
-		_exit(checker_main(&a));
+		exit(checker_main(&a));
 	}
 	ok(pid > 0, "checker forked");
 	ok(wait_for(&s->m[1].up, 0, 3000), "the member without a listener goes down");

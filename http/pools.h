@@ -1,0 +1,33 @@
+/* pools.h - validation of a pool definition, shared by HTTP and ddnsctl. */
+#ifndef DD_HTTP_POOLS_H
+#define DD_HTTP_POOLS_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "http/names.h"
+#include "shm/pool.h"
+#include "workers/writer.h"
+
+struct pools_body {
+	struct writer_pool p; /* p.name is the caller's to set */
+	char ipbuf[POOL_MEMBERS_MAX][VALUE_TEXT_MAX];
+	const char *ips[POOL_MEMBERS_MAX];
+	unsigned weights[POOL_MEMBERS_MAX];
+	char *check;          /* malloc'd compact JSON of "check", or NULL: free it */
+};
+
+/*
+ * Reads a pool body ({"policy", "members", "answers", "ttl", "allDown",
+ * "prefixMatch", "check"}, INTERFACE.md) into b with defaults filled in.
+ * Returns 0, or -1 with a one-line reason in err (a 400).
+ */
+int pools_parse(json_t *j, struct pools_body *b, char *err, size_t errsz);
+
+struct http_server;
+
+/* The stored pool at name with each member's live state (new reference), or NULL. */
+json_t *pools_json(struct http_server *srv, const char *name);
+
+#endif
