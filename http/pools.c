@@ -133,7 +133,7 @@ pools_parse(json_t *j, struct pools_body *b, char *err, size_t errsz)
 	json_t *pm = json_object_get(j, "prefixMatch"), *chk = json_object_get(j, "check");
 	bool bad = false;
 
-	b->p.policy = pol ? pooldb_policy_parse(json_string_value(pol)) : POOL_ROUND_ROBIN;
+	b->p.policy = pooldb_policy_parse(json_string_value(pol));
 	if (b->p.policy < 0) {
 		snprintf(err, errsz, "policy must be one of round-robin, random, weighted, "
 					 "least-load, failover, hashed");

@@ -763,8 +763,12 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 {
 	sqlite3 *h = db_sqlite(w->db);
 	sqlite3_stmt *st = NULL;
+	/* a redefinition keeps the pool's owner; a new pool belongs to its creator */
+	int64_t owner = writer_owner_of(w, p->name);
 	int rc = DD_EDB;
 
+	if (owner <= 0)
+		owner = who->owner_id;
 	if (id && sqlite3_prepare_v2(h, "DELETE FROM pools WHERE id = ?1", -1, &st, NULL) == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) != SQLITE_DONE)
@@ -787,8 +791,8 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 	sqlite3_bind_int(st, 7, p->prefix);
 	if (p->check_json)
 		sqlite3_bind_text(st, 8, p->check_json, -1, SQLITE_STATIC);
-	if (who->owner_id > 0)
-		sqlite3_bind_int64(st, 9, who->owner_id);
+	if (owner > 0)
+		sqlite3_bind_int64(st, 9, owner);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto done;
 	id = sqlite3_last_insert_rowid(h);
