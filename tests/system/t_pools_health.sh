@@ -96,6 +96,11 @@ pool hbad "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 pool h503 "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 	\"check\":{\"type\":\"http\",\"port\":$P,\"path\":\"/bad\",\"expect\":503,$FAST}}"
 
+for pol in round-robin random weighted least-load hashed; do
+	pool "d-$pol" "{\"policy\":\"$pol\",\"members\":[{\"ip\":\"$A1\",\"weight\":5},{\"ip\":\"$A2\"}],
+		\"answers\":2,\"check\":{\"type\":\"tcp\",\"port\":$P,$FAST}}"
+done
+
 # ---- everything up
 sleep 0.6
 moves "both up: member 1 first, then member 2" 1000 "hp.$Z" "$A1 $A2"
@@ -130,6 +135,15 @@ assert_json "GET: member 1 down, member 2 up" '[m["up"] for m in j["members"]]' 
 py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 300 --members "$A1,$A2" --answers 1 \
 	--never $A1 --always $A2 --label "failover, member 1 down"
 [ -n "$SRC" ] && moves "hashed: the client of member 1 moves to member 2" 1000 "hs.$Z" "$A2" --src "$SRC"
+for pol in round-robin random weighted least-load hashed; do
+	py_checks pool_probe.py dist "$DNS_PORT" "d-$pol.$Z" 300 --members "$A1,$A2" --answers 1 \
+		--never $A1 --label "$pol, member 1 down: never handed out"
+done
+api "$M" PUT /pools/hp "{\"policy\":\"failover\",\"members\":$TWO,\"answers\":2,\"ttl\":11,\"allDown\":\"open\",
+	\"check\":{\"type\":\"tcp\",\"port\":$P,$FAST}}"
+assert_status "change the ttl of hp while member 1 is down" 200
+py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 200 --members "$A1,$A2" --answers 1 --ttl 11 \
+	--never $A1 --label "right after the change: member 1 still not handed out"
 
 # ---- member 1 comes back
 listener $A1
