@@ -9,10 +9,13 @@
 #include <time.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/dd.h"
 #include "http/http.h"
+#include "daemon/db.h"
+#include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 
@@ -141,6 +144,35 @@ metrics_zones(FILE *f, const struct http_server *srv)
 	free(zc);
 }
 
+/* Members up and down per pool: all down means answering with all (open) or
+ * NODATA (closed), as the checker also logs. */
+static void
+metrics_pools(FILE *f, const struct http_server *srv)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (srv->pools == NULL ||
+	    sqlite3_prepare_v2(db_sqlite(srv->db),
+			       "SELECT p.name, p.slot, count(m.pos) FROM pools p JOIN pool_members m "
+			       "ON m.pool_id = p.id GROUP BY p.id ORDER BY p.name",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	metrics_head(f, "ddnsd_pool_members", "gauge", "Pool members by health.");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int64_t slot = sqlite3_column_int64(st, 1), n = sqlite3_column_int64(st, 2), up = 0;
+		if (name == NULL || slot < 0 || slot >= POOL_SLOTS)
+			continue;
+		for (int64_t i = 0; i < n && i < POOL_MEMBERS_MAX; i++)
+			up += srv->pools->s[slot].m[i].up != 0;
+		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"up\"} %lld\n", name,
+			(long long)up);
+		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"down\"} %lld\n", name,
+			(long long)(n - up));
+	}
+	sqlite3_finalize(st);
+}
+
 static bool
 metrics_authorised(struct http_req *r)
 {
@@ -182,6 +214,7 @@ metrics_get(struct http_req *r)
 	metrics_http(f, r->srv->stats);
 	metrics_process(f, r->srv, n);
 	metrics_zones(f, r->srv);
+	metrics_pools(f, r->srv);
 	fclose(f);
 	http_reply_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_reply_raw(r, 200, text, len);

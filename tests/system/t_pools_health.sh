@@ -160,7 +160,7 @@ q +norec "hc.$Z" A
 check_negative "all down, allDown closed" NOERROR
 q +norec "hp.$Z" A
 assert_eq "all down, allDown open: the answer" \
-	"$(printf 'hp.%s. 10 IN A %s\nhp.%s. 10 IN A %s' "$Z" $A1 "$Z" $A2)" "$(q_section ANSWER)"
+	"$(printf 'hp.%s. 11 IN A %s\nhp.%s. 11 IN A %s' "$Z" $A1 "$Z" $A2)" "$(q_section ANSWER)"
 api "$M" GET /pools/hp
 assert_json "GET: both members down" '[m["up"] for m in j["members"]]' '[false,false]'
 
