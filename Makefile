@@ -172,6 +172,7 @@ bench:
 		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
 		-s "http visible" -p "knot pdns project" -o bench-updates.md
+	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh
 
 clean:
 	rm -rf build bin

@@ -96,8 +96,8 @@ records_delete(struct http_req *r)
 	}
 	if (!res.changed) {
 		writer_result_fini(&res);
-		http_reply_error(r, 404, "no %s records at %s", type ? names_type_str(type) : "",
-				 name);
+		http_reply_error(r, 404, "no %s%srecords at %s", type ? names_type_str(type) : "",
+				 type ? " " : "", name);
 		return;
 	}
 	http_reply_json(r, 200,

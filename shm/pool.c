@@ -7,9 +7,16 @@
 struct shm_pools *
 shm_pools_create(void)
 {
-	void *p = mmap(NULL, sizeof(struct shm_pools), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	struct shm_pools *p = mmap(NULL, sizeof(struct shm_pools), PROT_READ | PROT_WRITE,
+				   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* members are healthy until a check says otherwise (also after a restart) */
+	for (unsigned s = 0; s < POOL_SLOTS; s++)
+		for (unsigned m = 0; m < POOL_MEMBERS_MAX; m++)
+			p->s[s].m[m].up = 1;
+	return p;
 }
 
 void

@@ -14,7 +14,8 @@
  * is a single aligned word written with one store: a reader may see one
  * member's new health beside another's old one, never a torn value, and no
  * lock is taken on the query path.  `gen` of a slot changes whenever the
- * writer (re)defines the pool in it; the state of a redefined slot is reset.
+ * writer (re)defines the pool in it; a member whose address changed (or a
+ * new one) starts healthy with no report, the others keep their state.
  */
 #ifndef DD_SHM_POOL_H
 #define DD_SHM_POOL_H

@@ -311,7 +311,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
-			 rc == DD_EEXIST   ? "a CNAME cannot coexist with other records"
+			 rc == DD_EEXIST   ? "a CNAME or a pool cannot coexist with other records"
 			 : rc == DD_EINVAL ? "a CNAME takes exactly one value"
 			 : rc == DD_ENOSPC ? "committed, but the table is full"
 					   : "database write failed");

@@ -738,9 +738,15 @@ writer_pool_free_slot(struct writer *w)
 	return want < POOL_SLOTS ? want : -1;
 }
 
-/* A redefined slot starts afresh: all up, no reports; the checker re-reads. */
+/*
+ * A (re)defined slot: members whose address changed (or all, old == NULL)
+ * start healthy with no report; the others keep health and load, so a TTL
+ * change does not hand out a member its check has taken out.  The checker
+ * re-reads on the new gen.
+ */
 static void
-writer_pool_reset(struct shm_pools *live, int64_t slot, bool in_use)
+writer_pool_reset(struct shm_pools *live, int64_t slot, bool in_use, char **old, size_t nold,
+		  const struct writer_pool *p)
 {
 	struct pool_slot *s;
 
@@ -749,12 +755,38 @@ writer_pool_reset(struct shm_pools *live, int64_t slot, bool in_use)
 	s = &live->s[slot];
 	s->gen++;
 	for (unsigned i = 0; i < POOL_MEMBERS_MAX; i++) {
+		if (old && p && i < nold && i < p->n && strcmp(old[i], p->ips[i]) == 0)
+			continue;
 		s->m[i].up = 1;
 		s->m[i].load = 0;
 		s->m[i].reported_ms = 0;
 	}
 	s->in_use = in_use;
 	live->defs_gen++;
+}
+
+/* The member addresses of the stored pool, by position. */
+static void
+writer_pool_old_ips(struct writer *w, int64_t id, char ***out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (id == 0 || sqlite3_prepare_v2(db_sqlite(w->db),
+					  "SELECT ip FROM pool_members WHERE pool_id = ?1 ORDER BY "
+					  "pos",
+					  -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW && *n < POOL_MEMBERS_MAX) {
+		char **g = realloc(*out, (*n + 1) * sizeof(char *));
+		if (g == NULL)
+			break;
+		*out = g;
+		(*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
 }
 
 static int
@@ -867,7 +899,8 @@ int
 writer_pool_set(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
 		struct shm_pools *live, bool *changed)
 {
-	char *want = NULL, *have = NULL;
+	char *want = NULL, *have = NULL, **old = NULL;
+	size_t nold = 0;
 	int64_t id, slot;
 	int rc;
 
@@ -900,6 +933,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		rc = DD_ENOSPC;
 		goto rollback;
 	}
+	writer_pool_old_ips(w, id, &old, &nold);
 	rc = writer_pool_rows(w, who, p, id, slot);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, p->name, id ? "pool-set" : "pool-create", want);
@@ -909,7 +943,8 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		goto rollback;
 	}
 	w->db_failed = false;
-	writer_pool_reset(live, slot, true);
+	writer_pool_reset(live, slot, true, old, nold, p);
+	writer_names_free(old, nold);
 	*changed = true;
 	free(want);
 	free(have);
@@ -918,6 +953,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	return writer_pool_publish(w, p->name);
 rollback:
 	writer_exec(w, "ROLLBACK");
+	writer_names_free(old, nold);
 	free(want);
 	free(have);
 	return rc;
@@ -955,6 +991,6 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 		writer_exec(w, "ROLLBACK");
 		return rc < 0 ? rc : DD_EDB;
 	}
-	writer_pool_reset(live, slot, false);
+	writer_pool_reset(live, slot, false, NULL, 0, NULL);
 	return writer_pool_publish(w, name);
 }

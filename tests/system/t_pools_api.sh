@@ -199,6 +199,14 @@ done
 api "$M" GET /pools/ll
 assert_json "refused reports change nothing" '[m["load"] for m in j["members"]]' '[null,5,0]'
 
+# ---- a pool name takes no plain records
+upd "$M" '{"subdomain":"ll","ip":"192.0.2.77"}'
+assert_api_error "POST /update A on a pool name" 400
+upd "$M" '{"subdomain":"ll","type":"TXT","value":"x"}'
+assert_api_error "POST /update TXT on a pool name" 400
+q +norec "ll.$Z" TXT
+check_negative "no TXT added at the pool name" NOERROR
+
 # ---- unknown names
 api "$M" GET /pools/nosuch
 assert_api_error "GET an unknown pool" 404

@@ -43,7 +43,7 @@ listener()
 {
 	"$PY" "$SYS_DIR/pool_probe.py" listen "$1" "$P" >>"$T_DIR/listen.log" 2>&1 &
 	LPID=$!
-	BG_PIDS+=($LPID)
+	BG_PIDS+=("$LPID")
 	wait_until 3000 bash -c "echo >/dev/tcp/$1/$P" ||
 		fail "listener on $1:$P starts" "$(tail -n 5 "$T_DIR/listen.log")"
 }
@@ -96,6 +96,9 @@ pool hbad "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 pool h503 "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 	\"check\":{\"type\":\"http\",\"port\":$P,\"path\":\"/bad\",\"expect\":503,$FAST}}"
 
+FALL3="\"interval\":0.2,\"timeout\":0.2,\"rise\":1,\"fall\":3"
+pool hf "{\"policy\":\"failover\",\"members\":$TWO,\"answers\":2,\"ttl\":10,
+	\"check\":{\"type\":\"tcp\",\"port\":$P,$FALL3}}"
 for pol in round-robin random weighted least-load hashed; do
 	pool "d-$pol" "{\"policy\":\"$pol\",\"members\":[{\"ip\":\"$A1\",\"weight\":5},{\"ip\":\"$A2\"}],
 		\"answers\":2,\"check\":{\"type\":\"tcp\",\"port\":$P,$FAST}}"
@@ -128,6 +131,8 @@ done
 
 # ---- member 1 goes down
 stop_listener "$L1"
+q +norec "hf.$Z" A
+assert_eq "fall 3: member 1 still answered right after its listener closed" 2 "$(q_count ANSWER)"
 moves "member 1's listener closed: answers move to member 2" 1000 "hp.$Z" "$A2"
 moves "allDown closed pool: member 2 only" 1000 "hc.$Z" "$A2"
 api "$M" GET /pools/hp
@@ -139,11 +144,12 @@ for pol in round-robin random weighted least-load hashed; do
 	py_checks pool_probe.py dist "$DNS_PORT" "d-$pol.$Z" 300 --members "$A1,$A2" --answers 1 \
 		--never $A1 --label "$pol, member 1 down: never handed out"
 done
-api "$M" PUT /pools/hp "{\"policy\":\"failover\",\"members\":$TWO,\"answers\":2,\"ttl\":11,\"allDown\":\"open\",
-	\"check\":{\"type\":\"tcp\",\"port\":$P,$FAST}}"
-assert_status "change the ttl of hp while member 1 is down" 200
-py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 200 --members "$A1,$A2" --answers 1 --ttl 11 \
-	--never $A1 --label "right after the change: member 1 still not handed out"
+moves "fall 3: member 1 leaves after 3 failed checks" 2000 "hf.$Z" "$A2"
+api "$M" PUT /pools/hf "{\"policy\":\"failover\",\"members\":$TWO,\"answers\":2,\"ttl\":11,
+	\"check\":{\"type\":\"tcp\",\"port\":$P,$FALL3}}"
+assert_status "change only the ttl of hf while member 1 is down" 200
+py_checks pool_probe.py dist "$DNS_PORT" "hf.$Z" 200 --members "$A1,$A2" --answers 1 --ttl 11 \
+	--never $A1 --label "right after the ttl change: member 1 still not handed out"
 
 # ---- member 1 comes back
 listener $A1
@@ -160,7 +166,7 @@ q +norec "hc.$Z" A
 check_negative "all down, allDown closed" NOERROR
 q +norec "hp.$Z" A
 assert_eq "all down, allDown open: the answer" \
-	"$(printf 'hp.%s. 11 IN A %s\nhp.%s. 11 IN A %s' "$Z" $A1 "$Z" $A2)" "$(q_section ANSWER)"
+	"$(printf 'hp.%s. 10 IN A %s\nhp.%s. 10 IN A %s' "$Z" $A1 "$Z" $A2)" "$(q_section ANSWER)"
 api "$M" GET /pools/hp
 assert_json "GET: both members down" '[m["up"] for m in j["members"]]' '[false,false]'
 

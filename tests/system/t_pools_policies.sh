@@ -83,7 +83,7 @@ probe dist "fo.$Z" 1000 --members 192.0.2.51,192.0.2.52,192.0.2.53 --answers 1 \
 	--label "failover" --always 192.0.2.51
 CP=$("$PY" "$SYS_DIR/ports.py" 1)
 "$PY" "$SYS_DIR/pool_probe.py" listen 127.0.0.4 "$CP" >"$T_DIR/listen.log" 2>&1 &
-BG_PIDS+=($!)
+BG_PIDS+=("$!")
 wait_until 3000 bash -c "echo >/dev/tcp/127.0.0.4/$CP" ||
 	fail "check listener on 127.0.0.4:$CP starts" "$(cat "$T_DIR/listen.log")"
 pool fo2 "{\"policy\":\"failover\",\"members\":[{\"ip\":\"127.0.0.3\"},{\"ip\":\"127.0.0.4\"}],
