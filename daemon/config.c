@@ -191,6 +191,10 @@ static const struct cfg_item schema[] = {
          R(table.capacity)},
         {"table.data_bytes", CT_SIZE, CK_NONE, .min = 0, .max = 1LL << 40, .def = "0",
          R(table.data_bytes)},
+
+        MAP("pools"),
+        {"pools.report_max_age", CT_DURATION, CK_NONE, .min = 1, .max = 86400, .def = "60",
+         R(pools.report_max_age)},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))

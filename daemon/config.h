@@ -107,6 +107,9 @@ struct cfg {
 		uint32_t capacity;        /* names, default 65536, 16..100000000 */
 		uint64_t data_bytes;      /* heap bytes, 0 = capacity * 192; accepts "64M" */
 	} table;
+	struct {
+		uint64_t report_max_age;  /* seconds a load report counts (default 60) */
+	} pools;
 };
 
 /* Collected errors, each "FILE:LINE: reason". */

@@ -419,6 +419,7 @@ put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
 		.rotation = &ctx->pool_rotation[u.d.slot],
 		.rng = &ctx->rng,
 		.client = ctx->client,
+		.max_age_ms = ctx->pool_report_max_age_ms,
 		.now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u};
 	n = pool_pick(&u.d, pool_def_members(&u.d), qtype == DNS_TYPE_A ? 4 : 6, &env, pick);
 	for (unsigned i = 0; i < n; i++) {

@@ -34,6 +34,7 @@ struct dns_answer_ctx {
 	uint32_t *pool_rotation;        /* POOL_SLOTS counters of this worker */
 	uint64_t rng;                   /* xorshift64* state, seeded at init */
 	const struct sockaddr *client;  /* the query's source, set per query; may be NULL */
+	uint64_t pool_report_max_age_ms; /* pools.report_max_age; 0 = default */
 };
 
 /* Allocates the scratch buffers; returns 0 or DD_ENOMEM. */

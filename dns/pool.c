@@ -50,7 +50,8 @@ pool_load_of(const struct pool_pick_env *env, unsigned i)
 	if (env->state == NULL)
 		return 0;
 	s = &env->state->m[i];
-	if (s->reported_ms == 0 || env->now_ms - s->reported_ms > POOL_REPORT_MAX_AGE_MS)
+	if (s->reported_ms == 0 ||
+	    env->now_ms - s->reported_ms > (env->max_age_ms ? env->max_age_ms : POOL_REPORT_MAX_AGE_MS))
 		return 0;
 	return s->load;
 }

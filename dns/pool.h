@@ -16,7 +16,7 @@
 
 struct sockaddr;
 
-#define POOL_REPORT_MAX_AGE_MS 60000 /* older load reports count as none (0) */
+#define POOL_REPORT_MAX_AGE_MS 60000 /* default of pools.report_max_age */
 
 struct pool_pick_env {
 	const struct pool_slot *state;  /* live state, or NULL: all up, no reports */
@@ -24,6 +24,7 @@ struct pool_pick_env {
 	uint64_t *rng;                  /* this worker's xorshift64* state (never 0) */
 	const struct sockaddr *client;  /* for hashed; may be NULL */
 	uint64_t now_ms;                /* CLOCK_MONOTONIC, for least-load freshness */
+	uint64_t max_age_ms;            /* older reports count as none (0); 0 = default */
 };
 
 /*

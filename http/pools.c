@@ -209,7 +209,8 @@ pools_json(struct http_server *srv, const char *name)
 			      "weight", sqlite3_column_int(st, 8), "up", ms ? ms->up != 0 : 1);
 		json_object_set_new(m, "load",
 				    ms && ms->reported_ms &&
-						    now - ms->reported_ms <= 60000
+						    now - ms->reported_ms <=
+							    srv->cfg->pools.report_max_age * 1000u
 					    ? json_integer(ms->load)
 					    : json_null());
 		json_array_append_new(members, m);

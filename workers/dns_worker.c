@@ -452,6 +452,7 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 	if (dns_answer_ctx_init(&w->ctx, a->table, a->cfg->dns.udp_payload, w->stats) < 0)
 		return -1;
 	w->ctx.pools = a->pools;
+	w->ctx.pool_report_max_age_ms = a->cfg->pools.report_max_age * 1000u;
 	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->tcp_out = malloc(TCP_OUT_CAP);
