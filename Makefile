@@ -178,4 +178,5 @@ clean:
 	rm -rf build bin
 
 .SECONDARY:
--include $(LIB_OBJ:.o=.d) $(B)/daemon/main.d $(B)/tools/ddnsctl.d $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(B)/daemon/main.d $(B)/tools/ddnsctl.d $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%.d) \
+	$(wildcard $(B)/tests/fuzz/*.d)

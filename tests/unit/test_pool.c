@@ -102,14 +102,14 @@ main(void)
 	is_int(out[0], 2, "unreported member counts as 0");
 
 	env.max_age_ms = 500; /* pools.report_max_age */
-	state.m[1].load = 1, state.m[1].reported_ms = 99000;
+	state.m[1].load = 10, state.m[1].reported_ms = 99000;
 	state.m[0].load = 3, state.m[0].reported_ms = 99900;
 	state.m[2].load = 4, state.m[2].reported_ms = 99900;
 	pick1(&env, 4, out);
 	is_int(out[0], 1, "a report older than pools.report_max_age counts as 0");
 	env.max_age_ms = 5000;
 	pick1(&env, 4, out);
-	is_int(out[0], 1, "within pools.report_max_age it counts (load 1 lowest)");
+	is_int(out[0], 0, "within pools.report_max_age it counts (load 10: member 0 with 3 wins)");
 	env.max_age_ms = 0;
 
 	def(POOL_FAILOVER, 1, 0, four, NULL, 4);
