@@ -106,8 +106,11 @@ master_spawn(struct master *m, struct worker *w)
 	}
 	w->pid = pid;
 	w->started_ms = util_now_ms();
-	if (w->kind != WORKER_CHECK) {
-		struct shm_worker_stats *s = &m->stats->w[w->kind == WORKER_DNS ? w->id : STATS_SLOTS - 1];
+	{
+		struct shm_worker_stats *s =
+			&m->stats->w[w->kind == WORKER_DNS    ? w->id
+				     : w->kind == WORKER_HTTP ? STATS_SLOT_HTTP
+							      : STATS_SLOT_CHECK];
 		s->pid = (uint32_t)pid;
 		s->restarts = w->restarts;
 		s->started_at = (uint64_t)time(NULL);

@@ -85,7 +85,7 @@ metrics_dns(FILE *f, const struct shm_stats *st, unsigned n)
 static void
 metrics_http(FILE *f, const struct shm_stats *st)
 {
-	const struct shm_worker_stats *h = &st->w[STATS_SLOTS - 1];
+	const struct shm_worker_stats *h = &st->w[STATS_SLOT_HTTP];
 
 	metrics_head(f, "ddnsd_updates_total", "counter",
 		     "Committed record changes, by source.");
@@ -118,7 +118,9 @@ metrics_process(FILE *f, const struct http_server *srv, unsigned n)
 		fprintf(f, "ddnsd_worker_restarts_total{worker=\"%u\",kind=\"dns\"} %u\n", i,
 			st->w[i].restarts);
 	fprintf(f, "ddnsd_worker_restarts_total{worker=\"http\",kind=\"http\"} %u\n",
-		st->w[STATS_SLOTS - 1].restarts);
+		st->w[STATS_SLOT_HTTP].restarts);
+	fprintf(f, "ddnsd_worker_restarts_total{worker=\"check\",kind=\"check\"} %u\n",
+		st->w[STATS_SLOT_CHECK].restarts);
 	metrics_head(f, "ddnsd_reloads_total", "counter", "Configuration reloads applied.");
 	fprintf(f, "ddnsd_reloads_total %u\n", st->reloads);
 	metrics_head(f, "ddnsd_start_time_seconds", "gauge", "Unix time the master started.");

@@ -82,7 +82,7 @@ http_send(struct http_req *r, int status, const char *ctype, const char *body, s
 		return;
 	r->replied = true;
 	if (r->srv->stats != NULL) {
-		struct shm_worker_stats *st = &r->srv->stats->w[STATS_SLOTS - 1];
+		struct shm_worker_stats *st = &r->srv->stats->w[STATS_SLOT_HTTP];
 		st->http_requests++;
 		st->http_status[status >= 100 && status < 600 ? status / 100 : 0]++;
 	}

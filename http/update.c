@@ -115,8 +115,8 @@ upd_write_error(struct http_req *r, int rc, const char *name)
 {
 	switch (rc) {
 	case DD_EEXIST:
-		http_reply_error(r, 400, "%s: a CNAME or a pool cannot coexist with other "
-					 "records (RFC 1034 3.6.2)", name);
+		http_reply_error(r, 400, "%s: a CNAME cannot coexist with other records (RFC 1034 "
+					 "3.6.2), nor can a pool", name);
 		break;
 	case DD_EINVAL:
 		http_reply_error(r, 400, "%s: invalid record (a CNAME takes exactly one value)",

@@ -12,7 +12,9 @@
 
 #include <stdint.h>
 
-#define STATS_SLOTS   65 /* DNS workers 0..63, then the HTTP worker */
+#define STATS_SLOTS   66 /* DNS workers 0..63, then the HTTP worker, then the checker */
+#define STATS_SLOT_HTTP  64
+#define STATS_SLOT_CHECK 65
 #define STATS_QTYPES  9  /* A AAAA TXT CNAME SOA NS ANY other, none (no question) */
 #define STATS_RCODES  17 /* 0..15, 16 = BADVERS (EDNS extended rcode) */
 #define STATS_QTYPE_NONE 8

@@ -150,8 +150,13 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 			      json_pack("{s:s, s:i, s:i, s:f, s:I, s:b}", "kind", "http", "pid",
 					(int)getpid(), "restarts", (int)c->restarts, "qps", 0.0,
 					"requests",
-					(json_int_t)st->w[STATS_SLOTS - 1].http_requests, "alive",
+					(json_int_t)st->w[STATS_SLOT_HTTP].http_requests, "alive",
 					true));
+	json_array_append_new(workers,
+			      json_pack("{s:s, s:i, s:i, s:f, s:b}", "kind", "check", "pid",
+					(int)st->w[STATS_SLOT_CHECK].pid, "restarts",
+					(int)st->w[STATS_SLOT_CHECK].restarts, "qps", 0.0, "alive",
+					ctl_alive(st->w[STATS_SLOT_CHECK].pid)));
 	for (unsigned z = 0; z < cfg->nzones; z++) {
 		uint32_t serial = 0;
 		if (zc && shm_zone_get(c->srv->table, z, zc) == 0)
@@ -175,7 +180,7 @@ static json_t *
 ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const struct shm_stats *st = c->srv->stats;
-	const struct shm_worker_stats *h = &st->w[STATS_SLOTS - 1];
+	const struct shm_worker_stats *h = &st->w[STATS_SLOT_HTTP];
 	json_t *by_type = json_object(), *by_rcode = json_object(), *updates = json_object();
 	uint64_t qt[STATS_QTYPES] = {0}, rc[STATS_RCODES] = {0};
 	uint64_t udp = 0, tcp = 0, drop = 0, tc = 0, refused = 0;
@@ -311,7 +316,8 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
-			 rc == DD_EEXIST   ? "a CNAME or a pool cannot coexist with other records"
+			 rc == DD_EEXIST   ? "a CNAME cannot coexist with other records (nor can a "
+					     "pool)"
 			 : rc == DD_EINVAL ? "a CNAME takes exactly one value"
 			 : rc == DD_ENOSPC ? "committed, but the table is full"
 					   : "database write failed");

@@ -56,7 +56,7 @@ http_worker_main(const struct worker_args *a)
 		goto done;
 	}
 	srv.db = writer_db(srv.writer);
-	writer_set_stats(srv.writer, &a->stats->w[STATS_SLOTS - 1]);
+	writer_set_stats(srv.writer, &a->stats->w[STATS_SLOT_HTTP]);
 	srv.base = event_base_new();
 	if (srv.base == NULL || http_server_start(&srv, ls->http) < 0) {
 		log_warnx("cannot serve on %s", a->cfg->http.listen.text);

@@ -241,6 +241,7 @@ worker_kind()
 	comm=$(cat "/proc/$1/comm" 2>/dev/null)
 	case $comm in
 	*http*) echo http; return 0 ;;
+	*check*) echo check; return 0 ;;
 	*-dns* | *dns\[*) echo dns; return 0 ;;
 	esac
 	if grep -q "dns\[[0-9]*\]\[$1\]" "$DAEMON_LOG" 2>/dev/null; then
@@ -876,7 +877,7 @@ wait_reloaded()
 	reloaded_n()
 	{
 		[ "$(grep -c 'reloaded: ' "$DAEMON_LOG")" -ge "$n" ] &&
-			[ "$(children "$DAEMON_PID" | wc -l)" -eq $((WORKERS + 1)) ] && ctl_up
+			[ "$(children "$DAEMON_PID" | wc -l)" -eq $((WORKERS + 2)) ] && ctl_up
 	}
 	wait_until "$limit" reloaded_n && return 0
 	fail "reload $n completes within $((limit / 1000)) s" "log:" "$(tail -n 20 "$DAEMON_LOG")"
