@@ -285,35 +285,47 @@ writer_join(const char *const *v, size_t n)
 	return out;
 }
 
+/* One audit row (inside the caller's transaction): who did what to which name. */
 static int
-writer_audit(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
-	     const struct writer_result *res)
+writer_audit_row(struct writer *w, const struct writer_actor *who, const char *action,
+		 const char *name, const char *type, const char *oldv, const char *newv)
 {
 	sqlite3_stmt *st = NULL;
-	char *oldv = writer_join((const char *const *)res->old, res->nold);
-	char *newv = writer_join(s->values, s->nvalues);
 	int rc = DD_EDB;
 
 	if (sqlite3_prepare_v2(db_sqlite(w->db),
 			       "INSERT INTO audit (actor, source, action, name, type, old_value, "
 			       "new_value, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 			       -1, &st, NULL) != SQLITE_OK)
-		goto done;
+		return DD_EDB;
 	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, s->nvalues ? "set" : "delete", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, s->name, -1, SQLITE_STATIC);
-	if (s->type)
-		sqlite3_bind_text(st, 5, names_type_str(s->type), -1, SQLITE_STATIC);
-	if (res->nold && oldv)
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(st, 5, type, -1, SQLITE_STATIC);
+	if (oldv)
 		sqlite3_bind_text(st, 6, oldv, -1, SQLITE_STATIC);
-	if (s->nvalues && newv)
+	if (newv)
 		sqlite3_bind_text(st, 7, newv, -1, SQLITE_STATIC);
 	if (who->client)
 		sqlite3_bind_text(st, 8, who->client, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : DD_EDB;
-done:
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
 	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+writer_audit(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
+	     const struct writer_result *res)
+{
+	char *oldv = writer_join((const char *const *)res->old, res->nold);
+	char *newv = writer_join(s->values, s->nvalues);
+	int rc = writer_audit_row(w, who, s->nvalues ? "set" : "delete", s->name,
+				  s->type ? names_type_str(s->type) : NULL,
+				  res->nold ? oldv : NULL, s->nvalues ? newv : NULL);
+
 	free(oldv);
 	free(newv);
 	return rc;
@@ -542,7 +554,7 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		 size_t *removed, size_t *added)
 {
 	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *del = NULL, *ins = NULL, *aud = NULL, *ser = NULL;
+	sqlite3_stmt *del = NULL, *ins = NULL, *ser = NULL;
 	char summary[64];
 	int rc = DD_EDB;
 
@@ -551,10 +563,6 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 			       "INSERT OR IGNORE INTO records (name, type, value, ttl) "
 			       "VALUES (?1, ?2, ?3, ?4)",
 			       -1, &ins, NULL) ||
-	    sqlite3_prepare_v2(h,
-			       "INSERT INTO audit (actor, source, action, name, new_value, client) "
-			       "VALUES (?1, ?2, 'import', ?3, ?4, ?5)",
-			       -1, &aud, NULL) ||
 	    sqlite3_prepare_v2(h,
 			       "UPDATE zones SET serial = max((serial + 1) % 4294967296, ?2), "
 			       "updated_at = strftime('%s','now') WHERE name = ?1",
@@ -581,22 +589,16 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		*added += (size_t)sqlite3_changes(h);
 	}
 	snprintf(summary, sizeof(summary), "%zu records", *added);
-	sqlite3_bind_text(aud, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(aud, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(aud, 3, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(aud, 4, summary, -1, SQLITE_STATIC);
-	if (who->client)
-		sqlite3_bind_text(aud, 5, who->client, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ser, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ser, 2, min_serial);
-	if (sqlite3_step(aud) == SQLITE_DONE && sqlite3_step(ser) == SQLITE_DONE)
+	if (writer_audit_row(w, who, "import", w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
+	    sqlite3_step(ser) == SQLITE_DONE)
 		rc = 0;
 done:
 	if (rc < 0)
 		log_warnx("%s: zone import: %s", db_path(w->db), sqlite3_errmsg(h));
 	sqlite3_finalize(del);
 	sqlite3_finalize(ins);
-	sqlite3_finalize(aud);
 	sqlite3_finalize(ser);
 	return rc;
 }
@@ -855,29 +857,11 @@ static int
 writer_pool_log(struct writer *w, const struct writer_actor *who, const char *name,
 		const char *action, const char *newv)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
-
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
-			       "INSERT INTO audit (actor, source, action, name, type, new_value, "
-			       "client) VALUES (?1, ?2, ?3, ?4, 'POOL', ?5, ?6)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (writer_audit_row(w, who, action, name, "POOL", NULL, newv) < 0)
 		return DD_EDB;
-	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	if (newv)
-		sqlite3_bind_text(st, 5, newv, -1, SQLITE_STATIC);
-	if (who->client)
-		sqlite3_bind_text(st, 6, who->client, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
-		w->zone_changed[writer_zone_of(w, name)] = true;
-		rc = writer_bump_serials(w);
-	}
-	sqlite3_finalize(st);
-	return rc;
+	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
+	w->zone_changed[writer_zone_of(w, name)] = true;
+	return writer_bump_serials(w);
 }
 
 /* After COMMIT: the table and the zone serial follow. */
