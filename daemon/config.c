@@ -75,6 +75,7 @@ struct cfg_item {
 
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
+static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
 static const char *const notify_events[] = {"record_changed",   "member_down", "member_up",
                                             "worker_restarted", "backup_ok",   "backup_failed",
@@ -119,6 +120,7 @@ static const struct cfg_item schema[] = {
         {"zones[].transfer.notify", CT_STRS, CK_PEER, .min = 0, .max = 1024, Z(transfer_notify),
          .cnt_off = offsetof(struct cfg_zone, ntransfer_notify)},
         {"zones[].transfer.tsig", CT_STR, CK_DNAME, Z(transfer_tsig)},
+        {"zones[].primary", CT_STR, CK_PEER, Z(primary)},
 
         MAP("dns"),
         {"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",
@@ -162,6 +164,11 @@ static const struct cfg_item schema[] = {
          K(algorithm)},
         {"tsig[].secret", CT_STR, CK_BASE64, .flags = F_REQUIRED, K(secret),
          .cnt_off = offsetof(struct cfg_tsig, secret_len)},
+        MAP("tsig[].update"),
+        {"tsig[].update.names", CT_STRS, CK_NONE, .min = 0, .max = 100000, K(update_names),
+         .cnt_off = offsetof(struct cfg_tsig, nupdate_names)},
+        {"tsig[].update.types", CT_STRS, CK_ENUM, .min = 1, .max = 4, .choices = update_types,
+         K(update_types), .cnt_off = offsetof(struct cfg_tsig, nupdate_types)},
 
         {"notify", CT_MAPS, CK_NONE, .min = 0, .max = 10000, .off = offsetof(struct cfg, notify),
          .size = sizeof(struct cfg_notify), .cnt_off = offsetof(struct cfg, nnotify),
@@ -195,6 +202,12 @@ static const struct cfg_item schema[] = {
         MAP("pools"),
         {"pools.report_max_age", CT_DURATION, CK_NONE, .min = 1, .max = 86400, .def = "60",
          R(pools.report_max_age)},
+
+        MAP("journal"),
+        {"journal.max_changes", CT_INT, CK_NONE, .min = 1, .max = 10000000, .def = "1000",
+         R(journal.max_changes)},
+        {"journal.max_age", CT_DURATION, CK_NONE, .min = 60, .max = 3650LL * 86400, .def = "7d",
+         R(journal.max_age)},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
@@ -1380,6 +1393,30 @@ finalize_keys(struct ctx *x)
 			err(x, line_of(x, "tsig[%zu].name", i),
 			    "duplicate tsig key '%s' (first at line %d)", c->tsig[i].name,
 			    line_of(x, "tsig[%zu].name", j));
+	}
+	{
+		yaml_node_t *seq = map_get(x, x->root, "tsig");
+		for (i = 0; seq && seq->type == YAML_SEQUENCE_NODE && i < c->ntsig; i++) {
+			yaml_node_t *el = node(x, seq->data.sequence.items.start[i]);
+			struct cfg_tsig *t = &c->tsig[i];
+			if (el && el->type == YAML_MAPPING_NODE && map_get(x, el, "update"))
+				t->update_policy = true;
+			for (k = 0; k < t->nupdate_names; k++) {
+				const char *nm = t->update_names[k];
+				char norm[CFG_PATH_MAX + 64];
+				if (strncmp(nm, "*.", 2) == 0)
+					nm += 2;
+				if (dname_norm(nm, norm) != NULL) {
+					err(x, line_of(x, "tsig[%zu].update.names", i),
+					    "'tsig[%zu].update.names': '%.100s' is not a domain name "
+					    "or '*.' and one",
+					    i, t->update_names[k]);
+					continue;
+				}
+				snprintf(t->update_names[k], strlen(t->update_names[k]) + 1, "%s%s",
+					 nm != t->update_names[k] ? "*." : "", norm);
+			}
+		}
 	}
 	for (i = 0; i < c->nnotify; i++) {
 		struct cfg_notify *n = &c->notify[i];

@@ -37,6 +37,7 @@ struct cfg_zone {
 	char **transfer_notify;       /* "ADDR:PORT" */
 	size_t ntransfer_notify;
 	char *transfer_tsig;          /* key name or NULL; must exist in tsig: */
+	char *primary;                /* "ADDR:PORT": a secondary zone transferred from there, or NULL */
 	int line;
 };
 
@@ -45,6 +46,11 @@ struct cfg_tsig {
 	char *algorithm;              /* hmac-sha256 | hmac-sha512 */
 	uint8_t secret[128];          /* decoded base64 */
 	size_t secret_len;
+	bool update_policy;           /* update: present (else the key may update every primary zone) */
+	char **update_names;          /* exact names or "*.SUFFIX" (strictly below SUFFIX) */
+	size_t nupdate_names;
+	char **update_types;          /* A AAAA TXT CNAME (default: all four) */
+	size_t nupdate_types;
 	int line;                     /* where the entry starts in the file */
 };
 
@@ -110,6 +116,10 @@ struct cfg {
 	struct {
 		uint64_t report_max_age;  /* seconds a load report counts (default 60) */
 	} pools;
+	struct {
+		uint32_t max_changes;     /* IXFR journal: serials kept per zone (default 1000) */
+		uint64_t max_age;         /* seconds a journal entry is kept (default 7d) */
+	} journal;
 };
 
 /* Collected errors, each "FILE:LINE: reason". */

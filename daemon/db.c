@@ -83,6 +83,29 @@ static const char *const db_schema_v3 =
 	"  weight INTEGER NOT NULL DEFAULT 1,"
 	"  PRIMARY KEY (pool_id, pos));";
 
+/*
+ * Version 4: the change journal behind IXFR (RFC 1995).  Rows are written by
+ * the writer's own connection (temporary triggers on records, explicit rows
+ * for pools) with serial NULL and get (from_serial, serial) when the
+ * transaction bumps the zone's serial.  zones.soa / zones.ns hold what a
+ * secondary zone received from its primary.
+ */
+static const char *const db_schema_v4 =
+	"CREATE TABLE journal ("
+	"  id INTEGER PRIMARY KEY,"
+	"  zone TEXT NOT NULL,"
+	"  from_serial INTEGER,"
+	"  serial INTEGER,"
+	"  op INTEGER NOT NULL," /* 0 removed, 1 added */
+	"  name TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  ttl INTEGER,"
+	"  ts INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE INDEX journal_zone ON journal (zone, id);"
+	"ALTER TABLE zones ADD COLUMN soa TEXT;"
+	"ALTER TABLE zones ADD COLUMN ns TEXT;";
+
 /* Version 2: acme-dns accounts (POST /acme/register). */
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
@@ -153,6 +176,8 @@ db_migrate(struct db *db)
 		rc = db_exec(db, db_schema_v2);
 	if (rc == 0 && version < 3)
 		rc = db_exec(db, db_schema_v3);
+	if (rc == 0 && version < 4)
+		rc = db_exec(db, db_schema_v4);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
@@ -323,4 +348,31 @@ const char *
 db_path(const struct db *db)
 {
 	return db->path;
+}
+
+int
+db_zone_meta(struct db *db, const char *name, char **soa, char **ns)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_ENOENT;
+
+	*soa = *ns = NULL;
+	if (sqlite3_prepare_v2(db->h, "SELECT soa, ns FROM zones WHERE name = ?1 AND soa IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *a = (const char *)sqlite3_column_text(st, 0);
+		const char *b = (const char *)sqlite3_column_text(st, 1);
+		*soa = strdup(a ? a : "");
+		*ns = strdup(b ? b : "");
+		rc = (*soa && *ns) ? 0 : DD_ENOMEM;
+		if (rc < 0) {
+			free(*soa);
+			free(*ns);
+			*soa = *ns = NULL;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -12,7 +12,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 /*
  * Opens (creating the file, its parent directories and the schema when
@@ -47,5 +47,12 @@ const char *db_path(const struct db *db);
 
 /* Number of rows in records (for logs and status). */
 int64_t db_records_count(struct db *db);
+
+/*
+ * What a secondary zone received from its primary: soa = "MNAME RNAME
+ * REFRESH RETRY EXPIRE MINIMUM", ns = names separated by spaces (malloc'd).
+ * Returns 0, DD_ENOENT (never transferred) or DD_EDB.
+ */
+int db_zone_meta(struct db *db, const char *name, char **soa, char **ns);
 
 #endif

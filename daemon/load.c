@@ -218,14 +218,32 @@ load_pool_names(struct load_ctx *lc)
 	return 0;
 }
 
-/* Zone slot i from cfg->zones[i]: apex, SOA and NS. */
+/* Appends the wire form of presentation name nm to buf at *len. */
 static int
-load_zone(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i)
+load_ns_add(uint8_t *buf, size_t cap, size_t *len, const char *nm)
+{
+	int rc = dns_dname_from_str(nm, buf + *len, cap - *len);
+	if (rc < 0)
+		return rc;
+	dns_dname_lower(buf + *len, buf + *len, (size_t)rc);
+	*len += (size_t)rc;
+	return 0;
+}
+
+/*
+ * Zone slot i from cfg->zones[i]: apex, SOA and NS.  A secondary zone that
+ * has been transferred uses its primary's SOA fields and NS names.
+ */
+int
+load_zone_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i)
 {
 	const struct cfg_zone *z = &cfg->zones[i];
 	struct shm_soa soa;
 	uint8_t apex[SHM_NAME_MAX], ns[SHM_NS_MAX * SHM_NAME_MAX];
 	size_t ns_len = 0, nns = z->nns < SHM_NS_MAX ? z->nns : SHM_NS_MAX;
+	char *msoa = NULL, *mns = NULL;
+	char mname[256], rname[256];
+	const char *mn = z->soa.mname, *rn = z->soa.rname;
 	int n, rc;
 
 	memset(&soa, 0, sizeof(soa));
@@ -240,24 +258,39 @@ load_zone(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i)
 	soa.retry = z->soa.retry;
 	soa.expire = z->soa.expire;
 	soa.minimum = z->soa.minimum;
-	rc = dns_dname_from_str(z->soa.mname, soa.mname, sizeof(soa.mname));
+	if (z->primary && db_zone_meta(db, z->name, &msoa, &mns) == 0 &&
+	    sscanf(msoa, "%255s %255s %u %u %u %u", mname, rname, &soa.refresh, &soa.retry,
+		   &soa.expire, &soa.minimum) == 6) {
+		mn = mname;
+		rn = rname;
+	}
+	rc = dns_dname_from_str(mn, soa.mname, sizeof(soa.mname));
 	if (rc < 0)
-		return rc;
+		goto done;
 	soa.mname_len = (uint8_t)rc;
-	rc = dns_dname_from_str(z->soa.rname, soa.rname, sizeof(soa.rname));
+	rc = dns_dname_from_str(rn, soa.rname, sizeof(soa.rname));
 	if (rc < 0)
-		return rc;
+		goto done;
 	soa.rname_len = (uint8_t)rc;
 	dns_dname_lower(soa.mname, soa.mname, soa.mname_len);
 	dns_dname_lower(soa.rname, soa.rname, soa.rname_len);
-	for (size_t k = 0; k < nns; k++) {
-		rc = dns_dname_from_str(z->ns[k], ns + ns_len, sizeof(ns) - ns_len);
-		if (rc < 0)
-			return rc;
-		dns_dname_lower(ns + ns_len, ns + ns_len, (size_t)rc);
-		ns_len += (size_t)rc;
+	if (mn == mname && mns) {
+		char *save = NULL;
+		nns = 0;
+		for (char *tok = strtok_r(mns, " ", &save); tok && nns < SHM_NS_MAX;
+		     tok = strtok_r(NULL, " ", &save), nns++)
+			if ((rc = load_ns_add(ns, sizeof(ns), &ns_len, tok)) < 0)
+				goto done;
+	} else {
+		for (size_t k = 0; k < nns; k++)
+			if ((rc = load_ns_add(ns, sizeof(ns), &ns_len, z->ns[k])) < 0)
+				goto done;
 	}
-	return shm_zone_define(t, i, apex, (size_t)n, &soa, ns, ns_len, (unsigned)nns, z->ttl);
+	rc = shm_zone_define(t, i, apex, (size_t)n, &soa, ns, ns_len, (unsigned)nns, z->ttl);
+done:
+	free(msoa);
+	free(mns);
+	return rc;
 }
 
 int
@@ -281,7 +314,7 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 		return rc;
 	}
 	for (unsigned i = 0; i < cfg->nzones; i++) {
-		if ((rc = load_zone(t, cfg, db, i)) < 0) {
+		if ((rc = load_zone_publish(t, cfg, db, i)) < 0) {
 			log_warnx("zone %s: %s", cfg->zones[i].name, dd_strerror(rc));
 			goto failed;
 		}

@@ -18,6 +18,7 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "workers/link.h"
 #include "workers/workers.h"
 
 static bool
@@ -112,7 +113,30 @@ proc_listen_open(struct listen_set *ls, const struct cfg *cfg)
 		}
 	}
 	ls->http = proc_socket(&cfg->http.listen, SOCK_STREAM, false);
-	return ls->http < 0 ? -1 : 0;
+	if (ls->http < 0)
+		return -1;
+	ls->link_dns = malloc(ls->nworkers * sizeof(int));
+	ls->link_wr = malloc(ls->nworkers * sizeof(int));
+	if (!ls->link_dns || !ls->link_wr) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	for (size_t w = 0; w < ls->nworkers; w++)
+		ls->link_dns[w] = ls->link_wr[w] = -1;
+	for (size_t w = 0; w < ls->nworkers; w++) {
+		int sv[2], buf = LINK_SOCKBUF;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+			log_warn("socketpair");
+			return -1;
+		}
+		for (int k = 0; k < 2; k++) {
+			setsockopt(sv[k], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+			setsockopt(sv[k], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		}
+		ls->link_dns[w] = sv[0];
+		ls->link_wr[w] = sv[1];
+	}
+	return 0;
 }
 
 void
@@ -128,6 +152,14 @@ proc_listen_close(struct listen_set *ls)
 	}
 	if (ls->http >= 0)
 		close(ls->http);
+	for (size_t w = 0; w < ls->nworkers; w++) {
+		if (ls->link_dns && ls->link_dns[w] >= 0)
+			close(ls->link_dns[w]);
+		if (ls->link_wr && ls->link_wr[w] >= 0)
+			close(ls->link_wr[w]);
+	}
+	free(ls->link_dns);
+	free(ls->link_wr);
 	for (size_t a = 0; ls->text && a < ls->naddr; a++)
 		free(ls->text[a]);
 	free(ls->udp);

@@ -25,6 +25,8 @@ struct listen_set {
 	bool *wildcard; /* per address: bound to 0.0.0.0 / :: (needs pktinfo) */
 	int http;
 	char **text;    /* per address, as configured */
+	int *link_dns;  /* per worker slot: its end of the link to the writer (workers/link.h) */
+	int *link_wr;   /* per worker slot: the writer's end */
 };
 
 /* Binds everything cfg asks for.  Returns 0 or -1 with the reason logged. */

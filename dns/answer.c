@@ -64,6 +64,7 @@ dns_answer_ctx_init(struct dns_answer_ctx *ctx, const struct shm_table *table,
 	ctx->table = table;
 	ctx->edns_udp_max = edns_udp_max;
 	ctx->stats = stats;
+	ctx->forward_ok = ctx->forward = false;
 	ctx->entry_buf = malloc(SHM_ENTRY_MAX);
 	ctx->entry_buf2 = malloc(SHM_ENTRY_MAX);
 	ctx->zone_copy = malloc(sizeof(struct shm_zone_copy));
@@ -675,6 +676,22 @@ count_stats(struct shm_worker_stats *st, const struct dns_pkt *p, int rcode, boo
 		st->truncated++;
 }
 
+static bool
+for_writer(const struct dns_pkt *p)
+{
+	unsigned op = DNS_OPCODE(p->flags);
+
+	return op == DNS_OPCODE_UPDATE || op == DNS_OPCODE_NOTIFY || p->tsig_off != 0 ||
+	       (op == DNS_OPCODE_QUERY && (p->qtype == DNS_TYPE_AXFR || p->qtype == DNS_TYPE_IXFR));
+}
+
+bool
+dns_answer_wants_writer(const uint8_t *q, size_t qlen)
+{
+	struct dns_pkt p;
+	return dns_pkt_parse(&p, q, qlen) == 0 && for_writer(&p);
+}
+
 size_t
 dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out, size_t outsz,
 	   bool tcp)
@@ -683,6 +700,11 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	struct resp r;
 	int rc = dns_pkt_parse(&p, q, qlen);
 
+	ctx->forward = false;
+	if (rc == 0 && ctx->forward_ok && for_writer(&p)) {
+		ctx->forward = true;
+		return 0;
+	}
 	if (rc == DD_EINVAL || outsz < DNS_HDR_LEN) {
 		if (ctx->stats)
 			ctx->stats->dropped++;

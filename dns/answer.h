@@ -35,12 +35,20 @@ struct dns_answer_ctx {
 	uint64_t rng;                   /* xorshift64* state, seeded at init */
 	const struct sockaddr *client;  /* the query's source, set per query; may be NULL */
 	uint64_t pool_report_max_age_ms; /* pools.report_max_age; 0 = default */
+	/* requests the writer process handles (UPDATE, NOTIFY, AXFR/IXFR, any
+	 * TSIG-signed message): with forward_ok set, dns_answer returns 0 and
+	 * sets forward instead of answering them itself */
+	bool forward_ok;
+	bool forward;
 };
 
 /* Allocates the scratch buffers; returns 0 or DD_ENOMEM. */
 int dns_answer_ctx_init(struct dns_answer_ctx *ctx, const struct shm_table *table,
 			uint16_t edns_udp_max, struct shm_worker_stats *stats);
 void dns_answer_ctx_fini(struct dns_answer_ctx *ctx);
+
+/* True if q is a request for the writer process (see forward_ok). */
+bool dns_answer_wants_writer(const uint8_t *q, size_t qlen);
 
 /*
  * Answers the query q[0..qlen) into out (outsz bytes; DNS_MSG_MAX is always

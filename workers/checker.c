@@ -969,6 +969,10 @@ chk_close_inherited(const struct listen_set *ls)
 	}
 	if (ls->http >= 0)
 		close(ls->http);
+	for (size_t w = 0; ls->link_dns && w < ls->nworkers; w++) {
+		close(ls->link_dns[w]);
+		close(ls->link_wr[w]);
+	}
 }
 
 int

@@ -28,6 +28,7 @@
 #include "dns/answer.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/link.h"
 
 #define UDP_BATCH     64
 #define UDP_BUF       4096         /* largest UDP query we read, largest reply we send */
@@ -38,7 +39,7 @@
 #define DRAIN_MS      1000
 #define EPOLL_EVENTS  64
 
-enum ev_kind { EV_UDP = 1, EV_LISTEN, EV_CONN, EV_SIGNAL };
+enum ev_kind { EV_UDP = 1, EV_LISTEN, EV_CONN, EV_SIGNAL, EV_LINK };
 
 #define EV_KEY(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
@@ -75,6 +76,9 @@ struct dns_worker {
 	uint8_t *tcp_out;
 	bool draining;
 	uint64_t drain_deadline;
+	int link;              /* to the writer process (workers/link.h) */
+	struct link_hdr lh;
+	uint8_t *linkbuf;      /* LINK_PAYLOAD_MAX bytes */
 };
 
 /* ------------------------------------------------------------------ UDP */
@@ -128,6 +132,58 @@ udp_send_all(struct dns_worker *w, int fd, unsigned n)
 	}
 }
 
+/* Hands UDP request i of the batch to the writer; its reply comes back on the link. */
+static void
+udp_forward(struct dns_worker *w, size_t idx, int i, bool pktinfo)
+{
+	struct link_hdr h;
+
+	memset(&h, 0, offsetof(struct link_hdr, peer));
+	h.kind = LINK_UDP;
+	h.listen_idx = (uint8_t)idx;
+	h.len = w->in[i].msg_len;
+	memcpy(&h.peer, &w->peer[i], sizeof(h.peer));
+	h.peer_len = w->in[i].msg_hdr.msg_namelen;
+	h.ctrl_len = pktinfo ? (uint16_t)udp_reply_ctrl(&w->in[i].msg_hdr, h.ctrl) : 0;
+	if (link_send(w->link, &h, w->inbuf + (size_t)i * UDP_BUF, -1) < 0)
+		w->stats->dropped++;
+}
+
+/* Replies the writer sends back for forwarded UDP requests. */
+static void
+link_serve(struct dns_worker *w)
+{
+	for (;;) {
+		int fd;
+		long n = link_recv(w->link, &w->lh, w->linkbuf, LINK_PAYLOAD_MAX, &fd);
+		struct iovec iov;
+		struct msghdr m;
+
+		if (fd >= 0)
+			close(fd);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			continue;
+		}
+		if (w->lh.kind != LINK_UDP || w->lh.listen_idx >= w->nudp)
+			continue;
+		iov.iov_base = w->linkbuf;
+		iov.iov_len = (size_t)n;
+		memset(&m, 0, sizeof(m));
+		m.msg_name = &w->lh.peer;
+		m.msg_namelen = w->lh.peer_len;
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		if (w->lh.ctrl_len) {
+			m.msg_control = w->lh.ctrl;
+			m.msg_controllen = w->lh.ctrl_len;
+		}
+		if (sendmsg(w->udp[w->lh.listen_idx], &m, MSG_DONTWAIT) < 0)
+			w->stats->dropped++;
+	}
+}
+
 /* Drains one UDP socket in batches until it would block. */
 static void
 udp_serve(struct dns_worker *w, size_t idx)
@@ -159,6 +215,10 @@ udp_serve(struct dns_worker *w, size_t idx)
 			w->ctx.client = (const struct sockaddr *)&w->peer[i];
 			len = dns_answer(&w->ctx, w->inbuf + (size_t)i * UDP_BUF, w->in[i].msg_len,
 					 w->outbuf + (size_t)k * UDP_BUF, UDP_BUF, false);
+			if (w->ctx.forward) {
+				udp_forward(w, idx, i, pktinfo);
+				continue;
+			}
 			if (len == 0)
 				continue;
 			w->iov_out[k].iov_base = w->outbuf + (size_t)k * UDP_BUF;
@@ -282,6 +342,22 @@ tcp_write(struct dns_worker *w, struct tcp_conn *c, const uint8_t *buf, size_t l
 	return tcp_want(w, c, EPOLLOUT);
 }
 
+/* Gives connection c, with its unread bytes from off, to the writer. */
+static void
+tcp_forward(struct dns_worker *w, struct tcp_conn *c, size_t off)
+{
+	struct link_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = LINK_TCP;
+	h.len = c->inlen - (uint32_t)off;
+	memcpy(&h.peer, &c->peer, sizeof(h.peer));
+	h.peer_len = sizeof(c->peer);
+	if (link_send(w->link, &h, c->in + off, c->fd) < 0)
+		w->stats->dropped++;
+	tcp_close(w, c);
+}
+
 /* Answers every complete message in c->in, batching the replies into one
  * write.  Stops early when a reply could not be sent whole. */
 static void
@@ -305,6 +381,19 @@ tcp_process(struct dns_worker *w, struct tcp_conn *c)
 		w->ctx.client = (const struct sockaddr *)&c->peer;
 		r = dns_answer(&w->ctx, c->in + off + 2, mlen, w->tcp_out + out + 2, DNS_MSG_MAX,
 			       true);
+		if (w->ctx.forward) {
+			/* the rest of this connection belongs to the writer: what we
+			 * answered so far goes out first, then the handover */
+			if (out && tcp_write(w, c, w->tcp_out, out) < 0)
+				return;
+			out = 0;
+			if (c->pend != NULL) {
+				w->stats->queries_tcp--; /* asked again once the reply drains */
+				break;
+			}
+			tcp_forward(w, c, off);
+			return;
+		}
 		off += 2 + mlen;
 		if (r == 0)
 			continue;
@@ -431,6 +520,19 @@ worker_sockets(struct dns_worker *w)
 	}
 	if (ls->http >= 0)
 		close(ls->http);
+	w->link = -1;
+	for (size_t wk = 0; wk < ls->nworkers; wk++) {
+		close(ls->link_wr[wk]);
+		if (wk == id)
+			w->link = ls->link_dns[wk];
+		else
+			close(ls->link_dns[wk]);
+	}
+	if (w->link >= 0) {
+		if (worker_epoll_add(w, w->link, EV_LINK, 0) < 0)
+			return -1;
+		w->ctx.forward_ok = true;
+	}
 	for (size_t a = 0; a < w->nudp; a++) {
 		if (worker_epoll_add(w, w->udp[a], EV_UDP, (uint32_t)a) < 0 ||
 		    worker_epoll_add(w, w->tcp_listen[a], EV_LISTEN, (uint32_t)a) < 0)
@@ -456,10 +558,11 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->tcp_out = malloc(TCP_OUT_CAP);
+	w->linkbuf = malloc(LINK_PAYLOAD_MAX);
 	w->conns = calloc(w->maxconns, sizeof(*w->conns));
 	/* virtual until touched: a connection's buffer costs memory only once used */
 	w->tcp_in_pool = malloc((size_t)w->maxconns * TCP_IN_CAP);
-	if (!w->inbuf || !w->outbuf || !w->tcp_out || !w->conns || !w->tcp_in_pool)
+	if (!w->inbuf || !w->outbuf || !w->tcp_out || !w->conns || !w->tcp_in_pool || !w->linkbuf)
 		return -1;
 	for (uint32_t i = 0; i < w->maxconns; i++) {
 		w->conns[i].fd = -1;
@@ -544,6 +647,9 @@ dns_worker_main(const struct worker_args *a)
 				break;
 			case EV_SIGNAL:
 				worker_signal(&w);
+				break;
+			case EV_LINK:
+				link_serve(&w);
 				break;
 			default:
 				break;

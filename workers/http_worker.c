@@ -51,6 +51,8 @@ http_worker_main(const struct worker_args *a)
 		close(ls->udp[i]);
 		close(ls->tcp[i]);
 	}
+	for (size_t i = 0; ls->link_dns && i < ls->nworkers; i++)
+		close(ls->link_dns[i]);
 	if (writer_create(&srv.writer, a->cfg, a->table, a->cfg->database) < 0) {
 		log_warnx("cannot open %s for writing", a->cfg->database);
 		goto done;

@@ -39,6 +39,61 @@ struct writer {
 	bool *zone_changed;
 };
 
+/* dd_zone(name): the configured zone name holds, or NULL. */
+static void
+writer_sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct writer *w = sqlite3_user_data(ctx);
+	const char *name = (const char *)sqlite3_value_text(argv[0]);
+	int z;
+
+	(void)argc;
+	z = name ? cfg_zone_of_name(w->cfg, name) : -1;
+	if (z < 0)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+}
+
+/*
+ * Every change to records, whoever makes it on this connection, leaves
+ * journal rows (serial NULL until the zone's serial is bumped).  The
+ * triggers are TEMP: they exist only on the writer's connection, so other
+ * tools writing the file (sqlite3, a restore) are not tied to dd_zone().
+ */
+static int
+writer_journal_setup(struct writer *w)
+{
+	static const char *const sql =
+		"CREATE TEMP TRIGGER journal_ins AFTER INSERT ON main.records "
+		"WHEN dd_zone(NEW.name) IS NOT NULL BEGIN "
+		"INSERT INTO journal (zone, op, name, type, value, ttl) VALUES "
+		"(dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl); END;"
+		"CREATE TEMP TRIGGER journal_del AFTER DELETE ON main.records "
+		"WHEN dd_zone(OLD.name) IS NOT NULL BEGIN "
+		"INSERT INTO journal (zone, op, name, type, value, ttl) VALUES "
+		"(dd_zone(OLD.name), 0, OLD.name, OLD.type, OLD.value, OLD.ttl); END;"
+		"CREATE TEMP TRIGGER journal_upd AFTER UPDATE OF name, type, value, ttl ON "
+		"main.records BEGIN "
+		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+		"dd_zone(OLD.name), 0, OLD.name, OLD.type, OLD.value, OLD.ttl WHERE "
+		"dd_zone(OLD.name) IS NOT NULL; "
+		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+		"dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl WHERE "
+		"dd_zone(NEW.name) IS NOT NULL; END;";
+	sqlite3 *h = db_sqlite(w->db);
+	char *err = NULL;
+
+	if (sqlite3_create_function(h, "dd_zone", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, w,
+				    writer_sql_zone, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: journal triggers: %s", db_path(w->db), err ? err : sqlite3_errmsg(h));
+		sqlite3_free(err);
+		return DD_EDB;
+	}
+	return 0;
+}
+
 int
 writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, const char *db_path)
 {
@@ -55,6 +110,10 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 	if ((rc = db_open(db_path, &w->db)) < 0) {
 		free(w->zone_changed);
 		free(w);
+		return rc;
+	}
+	if ((rc = writer_journal_setup(w)) < 0) {
+		writer_destroy(w);
 		return rc;
 	}
 	*out = w;
@@ -399,26 +458,67 @@ done:
 	return rc;
 }
 
+/*
+ * Inside the transaction: zone slot z gets its next serial (RFC 1982: + 1
+ * modulo 2^32; at least min when min_serial is set; exactly exact for a
+ * secondary's transfer) and the transaction's journal rows of the zone get
+ * (from_serial, serial).
+ */
+enum bump_mode { BUMP_NEXT, BUMP_MIN, BUMP_EXACT };
+
+static int
+writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	const char *zone = w->cfg->zones[z].name;
+	uint32_t old = 0, next;
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(h, "SELECT serial FROM zones WHERE name = ?1", -1, &st, NULL))
+		goto done;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		old = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	next = old + 1u;
+	if (mode == BUMP_MIN && val > next)
+		next = val;
+	if (mode == BUMP_EXACT)
+		next = val;
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO zones (name, serial) VALUES (?1, ?2) ON CONFLICT (name) "
+			       "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')",
+			       -1, &st, NULL))
+		goto done;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, next);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(h,
+			       "UPDATE journal SET from_serial = ?2, serial = ?3 WHERE zone = ?1 AND "
+			       "serial IS NULL",
+			       -1, &st, NULL))
+		goto done;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, old);
+	sqlite3_bind_int64(st, 3, next);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int
 writer_bump_serials(struct writer *w)
 {
-	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
-			       "UPDATE zones SET serial = (serial + 1) % 4294967296, "
-			       "updated_at = strftime('%s','now') WHERE name = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return DD_EDB;
-	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++) {
-		if (!w->zone_changed[z])
-			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, w->cfg->zones[z].name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = DD_EDB;
-	}
-	sqlite3_finalize(st);
+	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++)
+		if (w->zone_changed[z])
+			rc = writer_zone_bump(w, z, BUMP_NEXT, 0);
 	return rc;
 }
 
@@ -550,11 +650,11 @@ writer_names_free(char **names, size_t n)
 /* Inside the open transaction: old rows out, new rows in, audit, serial. */
 static int
 writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone,
-		 const struct writer_rr *rr, size_t n, uint32_t min_serial, char **old, size_t nold,
-		 size_t *removed, size_t *added)
+		 const struct writer_rr *rr, size_t n, enum bump_mode mode, uint32_t serial,
+		 char **old, size_t nold, size_t *removed, size_t *added)
 {
 	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *del = NULL, *ins = NULL, *ser = NULL;
+	sqlite3_stmt *del = NULL, *ins = NULL;
 	char summary[64];
 	int rc = DD_EDB;
 
@@ -562,11 +662,7 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 	    sqlite3_prepare_v2(h,
 			       "INSERT OR IGNORE INTO records (name, type, value, ttl) "
 			       "VALUES (?1, ?2, ?3, ?4)",
-			       -1, &ins, NULL) ||
-	    sqlite3_prepare_v2(h,
-			       "UPDATE zones SET serial = max((serial + 1) % 4294967296, ?2), "
-			       "updated_at = strftime('%s','now') WHERE name = ?1",
-			       -1, &ser, NULL))
+			       -1, &ins, NULL))
 		goto done;
 	for (size_t i = 0; i < nold; i++) {
 		sqlite3_reset(del);
@@ -589,17 +685,15 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		*added += (size_t)sqlite3_changes(h);
 	}
 	snprintf(summary, sizeof(summary), "%zu records", *added);
-	sqlite3_bind_text(ser, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ser, 2, min_serial);
-	if (writer_audit_row(w, who, "import", w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
-	    sqlite3_step(ser) == SQLITE_DONE)
+	if (writer_audit_row(w, who, mode == BUMP_EXACT ? "transfer" : "import",
+			     w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
+	    writer_zone_bump(w, zone, mode, serial) == 0)
 		rc = 0;
 done:
 	if (rc < 0)
 		log_warnx("%s: zone import: %s", db_path(w->db), sqlite3_errmsg(h));
 	sqlite3_finalize(del);
 	sqlite3_finalize(ins);
-	sqlite3_finalize(ser);
 	return rc;
 }
 
@@ -617,10 +711,29 @@ writer_rr_cname_ok(const struct writer_rr *rr, size_t n)
 	return true;
 }
 
-int
-writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
-		    const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
-		    size_t *added)
+/* A secondary's SOA fields and NS names, inside the transaction. */
+static int
+writer_zone_meta(struct writer *w, unsigned zone, const char *soa, const char *ns)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db), "UPDATE zones SET soa = ?2, ns = ?3 WHERE name = ?1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, soa, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ns, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_DONE)
+			rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned zone,
+		    const struct writer_rr *rr, size_t n, enum bump_mode mode, uint32_t min_serial,
+		    const char *soa, const char *ns, size_t *removed, size_t *added)
 {
 	char **old = NULL;
 	size_t nold = 0;
@@ -639,7 +752,10 @@ writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned z
 		return DD_EDB;
 	rc = writer_zone_names(w, zone, &old, &nold);
 	if (rc == 0)
-		rc = writer_zone_swap(w, who, zone, rr, n, min_serial, old, nold, removed, added);
+		rc = writer_zone_swap(w, who, zone, rr, n, mode, min_serial, old, nold, removed,
+				      added);
+	if (rc == 0 && soa)
+		rc = writer_zone_meta(w, zone, soa, ns ? ns : "");
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
 		writer_exec(w, "ROLLBACK");
 		writer_names_free(old, nold);
@@ -658,9 +774,29 @@ writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned z
 	if (db_zone_sync(w->db, w->cfg->zones[zone].name, &serial) == 0)
 		shm_zone_set_serial(w->t, zone, serial);
 	writer_names_free(old, nold);
-	if (w->stats)
-		w->stats->updates[STATS_SRC_CLI]++;
+	if (soa && (rc = load_zone_publish(w->t, w->cfg, w->db, zone)) < 0)
+		log_warnx("zone %s: %s", w->cfg->zones[zone].name, dd_strerror(rc));
+	if (w->stats && mode != BUMP_EXACT)
+		w->stats->updates[writer_source(who->source)]++;
 	return 0;
+}
+
+int
+writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
+		    const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
+		    size_t *added)
+{
+	return writer_zone_replace(w, who, zone, rr, n, BUMP_MIN, min_serial, NULL, NULL, removed,
+				   added);
+}
+
+int
+writer_transfer_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
+		     const struct writer_rr *rr, size_t n, uint32_t serial, const char *soa,
+		     const char *ns, size_t *removed, size_t *added)
+{
+	return writer_zone_replace(w, who, zone, rr, n, BUMP_EXACT, serial, soa, ns, removed,
+				   added);
 }
 
 /* ------------------------------------------------------------ pools */
@@ -852,6 +988,31 @@ done:
 	return rc;
 }
 
+/*
+ * Journal rows for the members of the stored pool at name (op 0: removed,
+ * 1: added): secondaries see a pool as a plain A/AAAA RRset of its members.
+ */
+static int
+writer_journal_pool(struct writer *w, const char *name, int op)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+			       "dd_zone(p.name), ?2, p.name, CASE WHEN instr(m.ip, ':') THEN 'AAAA' "
+			       "ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN pool_members m ON "
+			       "m.pool_id = p.id WHERE p.name = ?1 AND dd_zone(p.name) IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, op);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Audit row and serial bump of the pool's zone, inside the transaction. */
 static int
 writer_pool_log(struct writer *w, const struct writer_actor *who, const char *name,
@@ -918,7 +1079,11 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		goto rollback;
 	}
 	writer_pool_old_ips(w, id, &old, &nold);
-	rc = writer_pool_rows(w, who, p, id, slot);
+	rc = writer_journal_pool(w, p->name, 0);
+	if (rc == 0)
+		rc = writer_pool_rows(w, who, p, id, slot);
+	if (rc == 0)
+		rc = writer_journal_pool(w, p->name, 1);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, p->name, id ? "pool-set" : "pool-create", want);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
@@ -963,6 +1128,8 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (rc == 0)
+		rc = writer_journal_pool(w, name, 0);
 	if (rc == 0 && (sqlite3_prepare_v2(db_sqlite(w->db), "DELETE FROM pools WHERE name = ?1",
 					   -1, &st, NULL) != SQLITE_OK ||
 			(sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),

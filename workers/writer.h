@@ -91,6 +91,16 @@ int writer_replace_zone(struct writer *w, const struct writer_actor *who, unsign
 			const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
 			size_t *added);
 
+/*
+ * A secondary zone's transfer from its primary: like writer_replace_zone,
+ * but the serial becomes exactly serial and soa ("MNAME RNAME REFRESH RETRY
+ * EXPIRE MINIMUM") and ns (names separated by spaces) are stored for the
+ * zone's apex, then the zone slot is republished.
+ */
+int writer_transfer_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
+			 const struct writer_rr *rr, size_t n, uint32_t serial, const char *soa,
+			 const char *ns, size_t *removed, size_t *added);
+
 /* The zone index (cfg->zones) that name belongs to, or -1. */
 int writer_zone_of(const struct writer *w, const char *name);
 
