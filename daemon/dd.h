@@ -20,6 +20,7 @@ enum dd_err {
 	DD_ERANGE = -ERANGE,
 	DD_EAGAIN = -EAGAIN,
 	DD_EIO = -EIO,
+	DD_EROFS = -EROFS, /* a secondary zone: written only by its transfers */
 	DD_EFORMERR = -1000, /* malformed DNS message */
 	DD_ENOTIMP = -1001,  /* valid but unsupported request */
 	DD_ECONFIG = -1002,  /* configuration error(s) */

@@ -126,6 +126,9 @@ upd_write_error(struct http_req *r, int rc, const char *name)
 		http_reply_error(r, 503, "%s: committed, but the shared table is full "
 					 "(raise table.capacity)", name);
 		break;
+	case DD_EROFS:
+		http_reply_error(r, 403, "%s: in a secondary zone; change it on its primary", name);
+		break;
 	default:
 		http_reply_error(r, 503, "database write failed");
 		break;

@@ -19,6 +19,7 @@
 #include "shm/stats.h"
 #include "workers/control.h"
 #include "workers/writer.h"
+#include "workers/xfr.h"
 
 #define HTTP_DRAIN_MS 500
 
@@ -43,6 +44,7 @@ http_worker_main(const struct worker_args *a)
 		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
 	struct event *term = NULL, *intr = NULL;
 	struct control *ctl = NULL;
+	struct xfr *xfr = NULL;
 	int ctl_fd;
 	sigset_t sigs;
 	int rc = 1;
@@ -71,6 +73,7 @@ http_worker_main(const struct worker_args *a)
 		if (ctl_fd >= 0)
 			close(ctl_fd);
 	}
+	xfr = xfr_start(&srv, ls);
 	term = evsignal_new(srv.base, SIGTERM, http_on_term, srv.base);
 	intr = evsignal_new(srv.base, SIGINT, http_on_term, srv.base);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
@@ -89,6 +92,7 @@ done:
 	if (intr)
 		event_free(intr);
 	control_stop(ctl);
+	xfr_stop(xfr);
 	http_server_stop(&srv);
 	if (srv.base)
 		event_base_free(srv.base);

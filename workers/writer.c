@@ -37,7 +37,29 @@ struct writer {
 	struct shm_worker_stats *stats;
 	/* zones changed by the current transaction */
 	bool *zone_changed;
+	writer_commit_cb on_commit;
+	void *on_commit_arg;
 };
+
+void
+writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg)
+{
+	w->on_commit = cb;
+	w->on_commit_arg = arg;
+}
+
+/* After COMMIT: zone z's serial moved; the table has it, now tell whoever listens. */
+static void
+writer_zone_serial_publish(struct writer *w, unsigned z)
+{
+	uint32_t serial;
+
+	if (db_zone_sync(w->db, w->cfg->zones[z].name, &serial) < 0)
+		return;
+	shm_zone_set_serial(w->t, z, serial);
+	if (w->on_commit)
+		w->on_commit(w->on_commit_arg, z);
+}
 
 /* dd_zone(name): the configured zone name holds, or NULL. */
 static void
@@ -539,12 +561,9 @@ writer_publish(struct writer *w, const struct writer_set *sets, size_t n,
 			rc = r;
 		}
 	}
-	for (size_t z = 0; z < w->cfg->nzones; z++) {
-		uint32_t serial;
-		if (!w->zone_changed[z] || db_zone_sync(w->db, w->cfg->zones[z].name, &serial) < 0)
-			continue;
-		shm_zone_set_serial(w->t, (unsigned)z, serial);
-	}
+	for (size_t z = 0; z < w->cfg->nzones; z++)
+		if (w->zone_changed[z])
+			writer_zone_serial_publish(w, (unsigned)z);
 	return rc;
 }
 
@@ -558,7 +577,10 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 	memset(res, 0, n * sizeof(*res));
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	for (size_t i = 0; i < n; i++) {
-		if (writer_zone_of(w, sets[i].name) < 0 || sets[i].nvalues > WRITER_VALUES_MAX ||
+		int z = writer_zone_of(w, sets[i].name);
+		if (z >= 0 && w->cfg->zones[z].primary)
+			return DD_EROFS;
+		if (z < 0 || sets[i].nvalues > WRITER_VALUES_MAX ||
 		    (sets[i].type == 0 && sets[i].nvalues > 0))
 			return DD_EINVAL;
 	}
@@ -737,7 +759,6 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 {
 	char **old = NULL;
 	size_t nold = 0;
-	uint32_t serial;
 	int rc;
 
 	*removed = *added = 0;
@@ -771,8 +792,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 	for (size_t i = 0; i < n; i++)
 		if ((rc = load_name_publish(w->t, w->cfg, w->db, rr[i].name)) < 0)
 			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
-	if (db_zone_sync(w->db, w->cfg->zones[zone].name, &serial) == 0)
-		shm_zone_set_serial(w->t, zone, serial);
+	writer_zone_serial_publish(w, zone);
 	writer_names_free(old, nold);
 	if (soa && (rc = load_zone_publish(w->t, w->cfg, w->db, zone)) < 0)
 		log_warnx("zone %s: %s", w->cfg->zones[zone].name, dd_strerror(rc));
@@ -1030,13 +1050,12 @@ static int
 writer_pool_publish(struct writer *w, const char *name)
 {
 	int z = writer_zone_of(w, name), rc;
-	uint32_t serial;
 
 	rc = load_name_publish(w->t, w->cfg, w->db, name);
 	if (rc < 0)
 		log_warnx("publishing pool %s: %s", name, dd_strerror(rc));
-	if (z >= 0 && db_zone_sync(w->db, w->cfg->zones[z].name, &serial) == 0)
-		shm_zone_set_serial(w->t, (unsigned)z, serial);
+	if (z >= 0)
+		writer_zone_serial_publish(w, (unsigned)z);
 	return rc;
 }
 

@@ -141,6 +141,10 @@ int writer_pool_del(struct writer *w, const struct writer_actor *who, const char
 struct shm_worker_stats;
 void writer_set_stats(struct writer *w, struct shm_worker_stats *stats);
 
+/* Called after every commit that moved a zone's serial (NOTIFY, workers/xfr.c). */
+typedef void (*writer_commit_cb)(void *arg, unsigned zone);
+void writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg);
+
 /* True when the last write could not reach the database (for /health). */
 bool writer_db_failed(const struct writer *w);
 

@@ -1,0 +1,1961 @@
+/*
+ * xfr.c - the writer process's DNS service (see xfr.h).
+ *
+ * Runs on the HTTP worker's libevent loop, in the one process that writes:
+ * an UPDATE is applied between two HTTP requests, never beside one, and a
+ * zone transfer reads the database while nothing else can change it, so
+ * every AXFR and IXFR is one consistent snapshot.
+ */
+#include "workers/xfr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "daemon/config.h"
+#include "daemon/db.h"
+#include "daemon/dd.h"
+#include "daemon/log.h"
+#include "daemon/proc.h"
+#include "dns/answer.h"
+#include "dns/dname.h"
+#include "dns/msg.h"
+#include "dns/pkt.h"
+#include "dns/rdata.h"
+#include "dns/tsig.h"
+#include "http/clientip.h"
+#include "http/http.h"
+#include "shm/stats.h"
+#include "shm/table.h"
+#include "workers/link.h"
+#include "workers/writer.h"
+
+#define XFR_MSG_MAX     16384   /* bytes per transfer message */
+#define TSIG_ROOM       400     /* kept free in a message for its TSIG */
+#define NOTIFY_RETRY_MS 1000    /* first retry; doubles up to NOTIFY_RETRY_MAX_MS */
+#define NOTIFY_RETRY_MAX_MS 30000
+#define NOTIFY_TRIES    10
+#define SEC_TIMEOUT_MS  3000    /* each network wait of a secondary refresh */
+#define TRIM_INTERVAL_S 60
+#define CONN_IDLE_S     30
+
+struct xfr;
+
+/* A TCP connection a DNS worker handed over. */
+struct xconn {
+	struct xfr *x;
+	struct bufferevent *bev;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct xconn *next;
+};
+
+/* One NOTIFY target of one zone. */
+struct ntarget {
+	struct xfr *x;
+	unsigned zone;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char text[96];
+	uint16_t id;
+	bool inflight;      /* sent, not yet acknowledged */
+	bool dirty;         /* the serial moved since the NOTIFY in flight */
+	unsigned tries;
+	struct event *timer;
+};
+
+/* A secondary zone's primary. */
+struct secondary {
+	struct xfr *x;
+	unsigned zone;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char text[96];
+	struct event *timer;
+};
+
+struct xfr {
+	struct http_server *srv;
+	const struct cfg *cfg;
+	struct tsig_key *keys;
+	size_t nkeys;
+	int *links;
+	struct event **link_ev;
+	size_t nlinks;
+	struct link_hdr lh;
+	uint8_t *in;        /* LINK_PAYLOAD_MAX */
+	uint8_t *out;       /* DNS_MSG_MAX */
+	struct dns_answer_ctx actx;
+	struct xconn *conns;
+	int nsock[2];       /* NOTIFY sockets: IPv4, IPv6 */
+	struct event *nev[2];
+	struct ntarget *nt;
+	size_t nnt;
+	struct secondary *sec;
+	size_t nsec;
+	struct event *trim;
+};
+
+/* Where replies go: one UDP datagram, or length-prefixed TCP messages. */
+struct sink {
+	struct evbuffer *tcp;
+	uint8_t *udp;
+	size_t udp_len;
+	bool tcp_mode;
+};
+
+static uint64_t
+now_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void
+sink_emit(struct sink *s, const uint8_t *msg, size_t len)
+{
+	if (s->tcp_mode) {
+		uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+		evbuffer_add(s->tcp, pre, 2);
+		evbuffer_add(s->tcp, msg, len);
+	} else if (s->udp_len == 0 && len <= DNS_MSG_MAX) {
+		memcpy(s->udp, msg, len);
+		s->udp_len = len;
+	}
+}
+
+static void
+peer_text(const struct sockaddr *sa, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)outsz);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)outsz);
+	}
+}
+
+static const struct tsig_key *
+key_by_name(const struct xfr *x, const char *name)
+{
+	for (size_t i = 0; name && i < x->nkeys; i++)
+		if (strcmp(x->cfg->tsig[i].name, name) == 0)
+			return &x->keys[i];
+	return NULL;
+}
+
+/* Signs msg (in x->out-sized buffer) when the exchange is signed, then emits it. */
+static void
+emit_signed(struct xfr *x, struct sink *s, struct tsig_ctx *tc, uint8_t *msg, size_t len)
+{
+	if (tc && (tc->key || tc->error)) {
+		if (tsig_sign_reply(tc, msg, &len, DNS_MSG_MAX, now_s()) < 0)
+			log_warnx("cannot sign a reply: dropped");
+		else
+			tc->nmsg++;
+	}
+	(void)x;
+	sink_emit(s, msg, len);
+}
+
+/* Header + the request's question + rcode; signed when tc says so. */
+static void
+reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig_ctx *tc,
+	     unsigned rcode, bool aa)
+{
+	struct dns_msgb m;
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p->flags & (0xf << 11)) | (rcode & 0xf) |
+				    (aa ? DNS_FLAG_AA : 0));
+
+	if (dns_msgb_init(&m, x->out, DNS_MSG_MAX - TSIG_ROOM, p->id, flags,
+			  p->has_question ? p->qname : NULL, p->qname_len, p->qtype, p->qclass) < 0)
+		return;
+	emit_signed(x, s, tc, x->out, dns_msgb_finish(&m));
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Presentation owner name -> lower-case wire name. */
+static int
+owner_wire(const char *name, uint8_t *out)
+{
+	int n = dns_dname_from_str(name, out, DNS_DNAME_MAX);
+	if (n > 0)
+		dns_dname_lower(out, out, (size_t)n);
+	return n;
+}
+
+/* A transfer being written: messages of at most XFR_MSG_MAX, each signed. */
+struct xout {
+	struct xfr *x;
+	struct sink *s;
+	struct tsig_ctx *tc;
+	const struct dns_pkt *p;
+	struct dns_msgb m;
+	bool first;
+	int err;
+};
+
+static void
+xout_begin(struct xout *o)
+{
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_AA);
+	dns_msgb_init(&o->m, o->x->out, XFR_MSG_MAX - TSIG_ROOM, o->p->id, flags,
+		      o->first ? o->p->qname : NULL, o->p->qname_len, o->p->qtype, o->p->qclass);
+	o->first = false;
+}
+
+static void
+xout_flush(struct xout *o)
+{
+	emit_signed(o->x, o->s, o->tc, o->x->out, dns_msgb_finish(&o->m));
+}
+
+static void
+xout_rr(struct xout *o, const uint8_t *owner, size_t olen, uint16_t type, uint32_t ttl,
+	const uint8_t *rd, size_t rdlen)
+{
+	if (dns_msgb_rr(&o->m, DNS_SEC_AN, owner, olen, type, DNS_CLASS_IN, ttl, rd, rdlen) == 0)
+		return;
+	xout_flush(o);
+	xout_begin(o);
+	if (dns_msgb_rr(&o->m, DNS_SEC_AN, owner, olen, type, DNS_CLASS_IN, ttl, rd, rdlen) < 0)
+		o->err = DD_ETOOBIG;
+}
+
+/* One stored record (text columns) into the transfer; unknown types are skipped. */
+static void
+xout_text(struct xout *o, const char *name, const char *type, const char *value, uint32_t ttl)
+{
+	uint8_t owner[DNS_DNAME_MAX], rd[DNS_RDATA_MAX];
+	int olen = owner_wire(name, owner);
+	int t = dns_type_from_str(type);
+	int rdlen;
+
+	if (olen < 0 || t <= 0)
+		return;
+	rdlen = dns_rdata_from_text((uint16_t)t, value, rd, sizeof(rd));
+	if (rdlen < 0)
+		return;
+	xout_rr(o, owner, (size_t)olen, (uint16_t)t, ttl, rd, (size_t)rdlen);
+}
+
+static void
+xout_soa(struct xout *o, const struct shm_zone_copy *zc, uint32_t serial)
+{
+	uint8_t rd[2 * DNS_DNAME_MAX + 20];
+	size_t n = dns_soa_rdata(&zc->soa, serial, rd);
+	xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_SOA, zc->soa.ttl, rd, n);
+}
+
+/* Every record of zone z, apex NS included, SOA excluded. */
+static int
+xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
+{
+	sqlite3 *h = db_sqlite(writer_db(o->x->srv->writer));
+	const char *zone = o->x->cfg->zones[z].name;
+	uint32_t defttl = o->x->cfg->zones[z].ttl;
+	sqlite3_stmt *st = NULL;
+	size_t off = 0;
+
+	for (unsigned i = 0; i < zc->ns_count; i++) {
+		xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_NS, zc->ns_ttl, zc->ns[i], zc->ns_len[i]);
+		off += zc->ns_len[i];
+	}
+	if (sqlite3_prepare_v2(h,
+			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
+			       "dd_zone(name) = ?1 UNION ALL SELECT p.name, CASE WHEN instr(m.ip, "
+			       "':') THEN 'AAAA' ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN "
+			       "pool_members m ON m.pool_id = p.id WHERE dd_zone(p.name) = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, defttl);
+	while (sqlite3_step(st) == SQLITE_ROW && o->err == 0)
+		xout_text(o, (const char *)sqlite3_column_text(st, 0),
+			  (const char *)sqlite3_column_text(st, 1),
+			  (const char *)sqlite3_column_text(st, 2),
+			  (uint32_t)sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	return o->err;
+}
+
+static void
+xfr_axfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
+{
+	xout_begin(o);
+	xout_soa(o, zc, zc->soa.serial);
+	xout_zone_body(o, z, zc);
+	xout_soa(o, zc, zc->soa.serial);
+	xout_flush(o);
+}
+
+/* One journal transaction: removed rows then added rows. */
+struct jrow {
+	int op;
+	char *name, *type, *value;
+	uint32_t ttl;
+};
+
+struct jtxn {
+	uint32_t from, to;
+	struct jrow *rows;
+	size_t n;
+};
+
+static void
+jtxns_free(struct jtxn *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t[i].n; k++) {
+			free(t[i].rows[k].name);
+			free(t[i].rows[k].type);
+			free(t[i].rows[k].value);
+		}
+		free(t[i].rows);
+	}
+	free(t);
+}
+
+/*
+ * The journal of zone z from serial `from` to `to` as a chain of
+ * transactions; returns the count, or -1 when the journal does not reach
+ * back to from (or is broken): the caller falls back to AXFR.
+ */
+static long
+journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn **out)
+{
+	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3_stmt *st = NULL;
+	struct jtxn *t = NULL;
+	size_t n = 0, start = 0;
+	bool found = false;
+	int64_t defttl = x->cfg->zones[z].ttl;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(h,
+			       "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
+			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, defttl);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint32_t f = (uint32_t)sqlite3_column_int64(st, 0);
+		uint32_t s = (uint32_t)sqlite3_column_int64(st, 1);
+		struct jrow *r;
+		if (n == 0 || t[n - 1].from != f || t[n - 1].to != s) {
+			struct jtxn *g = realloc(t, (n + 1) * sizeof(*t));
+			if (g == NULL)
+				break;
+			t = g;
+			memset(&t[n], 0, sizeof(t[n]));
+			t[n].from = f;
+			t[n].to = s;
+			if (f == from) {
+				start = n; /* the latest transaction leaving `from` */
+				found = true;
+			}
+			n++;
+		}
+		r = realloc(t[n - 1].rows, (t[n - 1].n + 1) * sizeof(*r));
+		if (r == NULL)
+			break;
+		t[n - 1].rows = r;
+		r = &r[t[n - 1].n++];
+		r->op = sqlite3_column_int(st, 2);
+		r->name = strdup((const char *)sqlite3_column_text(st, 3));
+		r->type = strdup((const char *)sqlite3_column_text(st, 4));
+		r->value = strdup((const char *)sqlite3_column_text(st, 5));
+		r->ttl = (uint32_t)sqlite3_column_int64(st, 6);
+	}
+	sqlite3_finalize(st);
+	if (!found) {
+		jtxns_free(t, n);
+		return -1;
+	}
+	/* drop what came before start; check the chain is continuous up to `to` */
+	for (size_t i = 0; i < start; i++) {
+		for (size_t k = 0; k < t[i].n; k++) {
+			free(t[i].rows[k].name);
+			free(t[i].rows[k].type);
+			free(t[i].rows[k].value);
+		}
+		free(t[i].rows);
+	}
+	memmove(t, t + start, (n - start) * sizeof(*t));
+	n -= start;
+	for (size_t i = 1; i < n; i++)
+		if (t[i].from != t[i - 1].to) {
+			jtxns_free(t, n);
+			return -1;
+		}
+	if (n == 0 || t[n - 1].to != to) {
+		jtxns_free(t, n);
+		return -1;
+	}
+	*out = t;
+	return (long)n;
+}
+
+/* Is row k of txn also added (or removed) unchanged in the same transaction? */
+static bool
+jrow_cancelled(const struct jtxn *t, size_t k)
+{
+	const struct jrow *a = &t->rows[k];
+	for (size_t i = 0; i < t->n; i++) {
+		const struct jrow *b = &t->rows[i];
+		if (b->op != a->op && b->ttl == a->ttl && strcmp(b->name, a->name) == 0 &&
+		    strcmp(b->type, a->type) == 0 && strcmp(b->value, a->value) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+xfr_ixfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc, uint32_t client)
+{
+	struct jtxn *t = NULL;
+	long n;
+
+	if (!dns_serial_gt(zc->soa.serial, client)) {
+		/* up to date (or ahead of us): the current SOA alone */
+		xout_begin(o);
+		xout_soa(o, zc, zc->soa.serial);
+		xout_flush(o);
+		return;
+	}
+	n = journal_chain(o->x, z, client, zc->soa.serial, &t);
+	if (n < 0) {
+		log_debug("IXFR %s from %u: journal does not reach back; full transfer",
+			  o->x->cfg->zones[z].name, client);
+		xfr_axfr(o, z, zc);
+		return;
+	}
+	xout_begin(o);
+	xout_soa(o, zc, zc->soa.serial);
+	for (long i = 0; i < n && o->err == 0; i++) {
+		for (int op = 0; op < 2; op++) {
+			xout_soa(o, zc, op == 0 ? t[i].from : t[i].to);
+			for (size_t k = 0; k < t[i].n; k++)
+				if (t[i].rows[k].op == op && !jrow_cancelled(&t[i], k))
+					xout_text(o, t[i].rows[k].name, t[i].rows[k].type,
+						  t[i].rows[k].value, t[i].rows[k].ttl);
+		}
+	}
+	xout_soa(o, zc, zc->soa.serial);
+	xout_flush(o);
+	jtxns_free(t, (size_t)n);
+}
+
+/* The serial in the SOA of an IXFR request's authority section. */
+static int
+ixfr_client_serial(const uint8_t *q, size_t qlen, const struct dns_pkt *p, uint32_t *serial)
+{
+	size_t pos = p->ns_off, rd;
+	uint16_t type, rdlen;
+	uint8_t nm[DNS_DNAME_MAX];
+	size_t nl;
+
+	if (p->nscount < 1 ||
+	    dns_pkt_skip_rr(q, qlen, &pos, &type, NULL, NULL, &rdlen, &rd) < 0 ||
+	    type != DNS_TYPE_SOA)
+		return DD_EFORMERR;
+	pos = rd;
+	if (dns_dname_parse(q, qlen, &pos, nm, &nl, NULL) < 0 ||
+	    dns_dname_parse(q, qlen, &pos, nm, &nl, NULL) < 0 || pos + 4 > rd + rdlen)
+		return DD_EFORMERR;
+	*serial = (uint32_t)q[pos] << 24 | (uint32_t)q[pos + 1] << 16 | (uint32_t)q[pos + 2] << 8 |
+		  q[pos + 3];
+	return 0;
+}
+
+/* Zone slot whose apex is exactly the question name, or -1. */
+static int
+apex_zone(struct xfr *x, const struct dns_pkt *p)
+{
+	int z = shm_zone_find(x->srv->table, p->lname, p->qname_len);
+	struct shm_zone_copy zc;
+
+	if (z < 0 || shm_zone_get(x->srv->table, (unsigned)z, &zc) < 0 ||
+	    !dns_dname_equal(zc.apex, zc.apex_len, p->lname, p->qname_len))
+		return -1;
+	return z;
+}
+
+static bool
+transfer_allowed(struct xfr *x, unsigned z, const struct sockaddr *peer,
+		 const struct tsig_ctx *tc)
+{
+	const struct cfg_zone *cz = &x->cfg->zones[z];
+	char addr[INET6_ADDRSTRLEN];
+
+	if (cz->ntransfer_allow == 0 && cz->transfer_tsig == NULL)
+		return false; /* no transfers unless configured */
+	peer_text(peer, addr, sizeof(addr));
+	if (cz->ntransfer_allow > 0 &&
+	    !clientip_in_list(addr, cz->transfer_allow, cz->ntransfer_allow))
+		return false;
+	if (cz->transfer_tsig && (tc == NULL || tc->key != key_by_name(x, cz->transfer_tsig)))
+		return false;
+	return true;
+}
+
+static void
+xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8_t *q,
+	     size_t qlen, const struct sockaddr *peer, struct tsig_ctx *tc)
+{
+	int z = apex_zone(x, p);
+	struct shm_zone_copy zc;
+	struct xout o = {.x = x, .s = s, .tc = tc, .p = p, .first = true};
+	char addr[INET6_ADDRSTRLEN];
+	uint32_t client = 0;
+
+	peer_text(peer, addr, sizeof(addr));
+	if (z < 0) {
+		reply_simple(x, s, p, tc, DNS_RCODE_NOTAUTH, false);
+		return;
+	}
+	if (!transfer_allowed(x, (unsigned)z, peer, tc)) {
+		log_info("%s of %s from %s refused", p->qtype == DNS_TYPE_AXFR ? "AXFR" : "IXFR",
+			 x->cfg->zones[z].name, addr);
+		reply_simple(x, s, p, tc, DNS_RCODE_REFUSED, false);
+		return;
+	}
+	if (shm_zone_get(x->srv->table, (unsigned)z, &zc) < 0) {
+		reply_simple(x, s, p, tc, DNS_RCODE_SERVFAIL, false);
+		return;
+	}
+	if (p->qtype == DNS_TYPE_IXFR && ixfr_client_serial(q, qlen, p, &client) < 0) {
+		reply_simple(x, s, p, tc, DNS_RCODE_FORMERR, false);
+		return;
+	}
+	if (!s->tcp_mode) {
+		/* RFC 1995 2: over UDP, the current SOA tells the client to use TCP; AXFR
+		 * is TCP only (RFC 5936 4.2) */
+		if (p->qtype == DNS_TYPE_AXFR) {
+			reply_simple(x, s, p, tc, DNS_RCODE_REFUSED, false);
+			return;
+		}
+		xout_begin(&o);
+		xout_soa(&o, &zc, zc.soa.serial);
+		xout_flush(&o);
+		return;
+	}
+	if (p->qtype == DNS_TYPE_AXFR) {
+		log_info("AXFR of %s serial %u to %s", x->cfg->zones[z].name, zc.soa.serial, addr);
+		xfr_axfr(&o, (unsigned)z, &zc);
+	} else {
+		log_info("IXFR of %s from serial %u to %u to %s", x->cfg->zones[z].name, client,
+			 zc.soa.serial, addr);
+		xfr_ixfr(&o, (unsigned)z, &zc, client);
+	}
+	if (o.err)
+		log_warnx("transfer of %s to %s: %s", x->cfg->zones[z].name, addr,
+			  dd_strerror(o.err));
+}
+
+/* ---------------------------------------------------------------- UPDATE */
+
+/* One RR of a request section. */
+struct rr_in {
+	uint8_t owner[DNS_DNAME_MAX];
+	size_t owner_len;
+	char name[DNS_DNAME_STR_MAX];
+	uint16_t type, rclass, rdlen;
+	uint32_t ttl;
+	size_t rd;
+};
+
+static int
+rr_read(const uint8_t *q, size_t qlen, size_t *pos, struct rr_in *r)
+{
+	size_t p0 = *pos;
+	if (dns_dname_parse(q, qlen, &p0, r->owner, &r->owner_len, NULL) < 0)
+		return DD_EFORMERR;
+	dns_dname_lower(r->owner, r->owner, r->owner_len);
+	if (dns_pkt_skip_rr(q, qlen, pos, &r->type, &r->rclass, &r->ttl, &r->rdlen, &r->rd) < 0)
+		return DD_EFORMERR;
+	if (dns_dname_to_str(r->owner, r->owner_len, r->name, sizeof(r->name), false) < 0)
+		return DD_EFORMERR;
+	return 0;
+}
+
+/* Working RRset of an update: the stored values, then each operation applied. */
+struct wset {
+	char *name;
+	uint16_t type;
+	char **v;
+	size_t n;
+	char **orig;
+	size_t norig;
+	int64_t ttl, orig_ttl;
+};
+
+struct upd {
+	struct xfr *x;
+	struct wset *s;
+	size_t n;
+};
+
+static void
+strs_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+upd_free(struct upd *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free(u->s[i].name);
+		strs_free(u->s[i].v, u->s[i].n);
+		strs_free(u->s[i].orig, u->s[i].norig);
+	}
+	free(u->s);
+}
+
+static const char *const upd_types[] = {"A", "AAAA", "TXT", "CNAME"};
+
+/* Stored values of name/type (pools count as A/AAAA). */
+static int
+stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_t *n,
+	      int64_t *ttl)
+{
+	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3_stmt *st = NULL;
+	char tb[16];
+	const char *ts = dns_type_to_str(type, tb);
+
+	*out = NULL;
+	*n = 0;
+	*ttl = -1;
+	if (sqlite3_prepare_v2(h,
+			       "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 UNION ALL "
+			       "SELECT m.ip, p.ttl FROM pools p JOIN pool_members m ON m.pool_id = "
+			       "p.id WHERE p.name = ?1 AND (CASE WHEN instr(m.ip, ':') THEN 'AAAA' "
+			       "ELSE 'A' END) = ?2",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char **g = realloc(*out, (*n + 1) * sizeof(char *));
+		if (g == NULL)
+			break;
+		*out = g;
+		(*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*ttl = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static bool
+name_in_use(struct xfr *x, const char *name, unsigned z)
+{
+	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3_stmt *st = NULL;
+	bool used = false;
+
+	if (strcmp(name, x->cfg->zones[z].name) == 0)
+		return true; /* SOA and NS */
+	if (sqlite3_prepare_v2(h,
+			       "SELECT 1 FROM records WHERE name = ?1 UNION ALL SELECT 1 FROM pools "
+			       "WHERE name = ?1 LIMIT 1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		used = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return used;
+}
+
+static struct wset *
+upd_set(struct upd *u, const char *name, uint16_t type)
+{
+	struct wset *g;
+
+	for (size_t i = 0; i < u->n; i++)
+		if (u->s[i].type == type && strcmp(u->s[i].name, name) == 0)
+			return &u->s[i];
+	g = realloc(u->s, (u->n + 1) * sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	u->s = g;
+	g = &u->s[u->n];
+	memset(g, 0, sizeof(*g));
+	if ((g->name = strdup(name)) == NULL)
+		return NULL;
+	g->type = type;
+	stored_values(u->x, name, type, &g->orig, &g->norig, &g->orig_ttl);
+	g->ttl = g->orig_ttl;
+	for (size_t i = 0; i < g->norig; i++) {
+		char **v = realloc(g->v, (g->n + 1) * sizeof(char *));
+		if (v == NULL)
+			break;
+		g->v = v;
+		g->v[g->n++] = strdup(g->orig[i]);
+	}
+	u->n++;
+	return g;
+}
+
+static bool
+strs_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Does the key's policy let it change name/type? */
+static bool
+policy_allows(const struct cfg_tsig *k, const char *name, uint16_t type)
+{
+	char tb[16];
+	const char *ts = dns_type_to_str(type, tb);
+	bool ok = k->nupdate_names == 0;
+
+	if (!k->update_policy)
+		return true;
+	for (size_t i = 0; i < k->nupdate_names && !ok; i++) {
+		const char *pat = k->update_names[i];
+		if (strncmp(pat, "*.", 2) == 0) {
+			size_t nl = strlen(name), pl = strlen(pat + 1); /* ".suffix" */
+			ok = nl > pl && strcmp(name + nl - pl, pat + 1) == 0;
+		} else {
+			ok = strcmp(name, pat) == 0;
+		}
+	}
+	if (!ok)
+		return false;
+	if (k->nupdate_types == 0)
+		return true;
+	for (size_t i = 0; i < k->nupdate_types; i++)
+		if (strcmp(k->update_types[i], ts) == 0)
+			return true;
+	return false;
+}
+
+static bool
+upd_type_ok(uint16_t type)
+{
+	return type == DNS_TYPE_A || type == DNS_TYPE_AAAA || type == DNS_TYPE_TXT ||
+	       type == DNS_TYPE_CNAME;
+}
+
+/* RFC 2136 3.2: prerequisites.  Returns the rcode (0 = all hold). */
+static unsigned
+upd_prereqs(struct xfr *x, const uint8_t *q, size_t qlen, const struct dns_pkt *p, unsigned z)
+{
+	size_t pos = p->an_off;
+	struct upd vals = {.x = x}; /* value-dependent RRsets, as asked */
+	unsigned rc = 0;
+
+	for (unsigned i = 0; i < p->ancount && rc == 0; i++) {
+		struct rr_in r;
+		if (rr_read(q, qlen, &pos, &r) < 0) {
+			rc = DNS_RCODE_FORMERR;
+			break;
+		}
+		if (cfg_zone_of_name(x->cfg, r.name) != (int)z) {
+			rc = 10; /* NOTZONE */
+			break;
+		}
+		if (r.ttl != 0) {
+			rc = DNS_RCODE_FORMERR;
+			break;
+		}
+		if (r.rclass == DNS_CLASS_ANY || r.rclass == DNS_CLASS_NONE) {
+			bool want = r.rclass == DNS_CLASS_ANY;
+			bool have;
+			if (r.rdlen != 0) {
+				rc = DNS_RCODE_FORMERR;
+				break;
+			}
+			if (r.type == DNS_TYPE_ANY) {
+				have = name_in_use(x, r.name, z);
+				if (have != want)
+					rc = want ? DNS_RCODE_NXDOMAIN : 6; /* YXDOMAIN */
+			} else {
+				char **v;
+				size_t n;
+				int64_t ttl;
+				if (r.type == DNS_TYPE_SOA || r.type == DNS_TYPE_NS)
+					have = strcmp(r.name, x->cfg->zones[z].name) == 0;
+				else {
+					stored_values(x, r.name, r.type, &v, &n, &ttl);
+					have = n > 0;
+					strs_free(v, n);
+				}
+				if (have != want)
+					rc = want ? 8 /* NXRRSET */ : 7 /* YXRRSET */;
+			}
+		} else if (r.rclass == DNS_CLASS_IN) {
+			char text[DNS_RDATA_MAX * 4 + 1];
+			struct wset *w = NULL;
+			if (dns_rdata_to_text(r.type, q + r.rd, r.rdlen, text, sizeof(text)) < 0) {
+				rc = 8; /* a type we never store cannot exist */
+				break;
+			}
+			/* collect the asked set in w->orig-less form: v holds asked values */
+			for (size_t k = 0; k < vals.n; k++)
+				if (vals.s[k].type == r.type && strcmp(vals.s[k].name, r.name) == 0)
+					w = &vals.s[k];
+			if (w == NULL) {
+				struct wset *g = realloc(vals.s, (vals.n + 1) * sizeof(*g));
+				if (g == NULL) {
+					rc = DNS_RCODE_SERVFAIL;
+					break;
+				}
+				vals.s = g;
+				w = &vals.s[vals.n++];
+				memset(w, 0, sizeof(*w));
+				w->name = strdup(r.name);
+				w->type = r.type;
+			}
+			if (!strs_has(w->v, w->n, text)) {
+				char **v = realloc(w->v, (w->n + 1) * sizeof(char *));
+				if (v == NULL) {
+					rc = DNS_RCODE_SERVFAIL;
+					break;
+				}
+				w->v = v;
+				w->v[w->n++] = strdup(text);
+			}
+		} else {
+			rc = DNS_RCODE_FORMERR;
+		}
+	}
+	/* value-dependent: the stored RRset equals the asked one exactly (3.2.3) */
+	for (size_t k = 0; k < vals.n && rc == 0; k++) {
+		char **v;
+		size_t n;
+		int64_t ttl;
+		bool same;
+		stored_values(x, vals.s[k].name, vals.s[k].type, &v, &n, &ttl);
+		same = n == vals.s[k].n;
+		for (size_t i = 0; same && i < n; i++)
+			same = strs_has(vals.s[k].v, vals.s[k].n, v[i]);
+		strs_free(v, n);
+		if (!same)
+			rc = 8; /* NXRRSET */
+	}
+	upd_free(&vals);
+	return rc;
+}
+
+/* RFC 2136 3.4: the update section, into working RRsets.  Returns the rcode. */
+static unsigned
+upd_ops(struct upd *u, const uint8_t *q, size_t qlen, const struct dns_pkt *p, unsigned z,
+	const struct cfg_tsig *key)
+{
+	struct xfr *x = u->x;
+	size_t pos = p->ns_off;
+
+	/* 3.4.1: prescan, before anything is applied */
+	for (unsigned i = 0; i < p->nscount; i++) {
+		struct rr_in r;
+		if (rr_read(q, qlen, &pos, &r) < 0)
+			return DNS_RCODE_FORMERR;
+		if (cfg_zone_of_name(x->cfg, r.name) != (int)z)
+			return 10; /* NOTZONE */
+		if (r.rclass == DNS_CLASS_IN) {
+			if (r.type == DNS_TYPE_ANY || r.type == DNS_TYPE_AXFR ||
+			    r.type == DNS_TYPE_IXFR || r.type == DNS_TYPE_MAILA ||
+			    r.type == DNS_TYPE_MAILB)
+				return DNS_RCODE_FORMERR;
+		} else if (r.rclass == DNS_CLASS_ANY) {
+			if (r.ttl != 0 || r.rdlen != 0)
+				return DNS_RCODE_FORMERR;
+		} else if (r.rclass == DNS_CLASS_NONE) {
+			if (r.ttl != 0 || r.type == DNS_TYPE_ANY)
+				return DNS_RCODE_FORMERR;
+		} else {
+			return DNS_RCODE_FORMERR;
+		}
+		if (r.type == DNS_TYPE_SOA || r.type == DNS_TYPE_NS)
+			continue; /* the apex is ours: ignored (3.4.2.2 / 3.4.2.4) */
+		if (r.type == DNS_TYPE_ANY) {
+			for (size_t t = 0; t < 4; t++)
+				if (!policy_allows(key, r.name, (uint16_t)dns_type_from_str(upd_types[t])))
+					return DNS_RCODE_REFUSED;
+			continue;
+		}
+		if (!upd_type_ok(r.type) || !policy_allows(key, r.name, r.type))
+			return DNS_RCODE_REFUSED;
+	}
+	pos = p->ns_off;
+	for (unsigned i = 0; i < p->nscount; i++) {
+		struct rr_in r;
+		struct wset *w;
+		char text[DNS_RDATA_MAX * 4 + 1];
+
+		if (rr_read(q, qlen, &pos, &r) < 0)
+			return DNS_RCODE_FORMERR;
+		if (r.type == DNS_TYPE_SOA || r.type == DNS_TYPE_NS)
+			continue;
+		if (r.rclass == DNS_CLASS_ANY && r.type == DNS_TYPE_ANY) {
+			/* delete every RRset of the name (the apex keeps SOA and NS) */
+			for (size_t t = 0; t < 4; t++) {
+				w = upd_set(u, r.name, (uint16_t)dns_type_from_str(upd_types[t]));
+				if (w == NULL)
+					return DNS_RCODE_SERVFAIL;
+				strs_free(w->v, w->n);
+				w->v = NULL;
+				w->n = 0;
+			}
+			continue;
+		}
+		if ((w = upd_set(u, r.name, r.type)) == NULL)
+			return DNS_RCODE_SERVFAIL;
+		if (r.rclass == DNS_CLASS_ANY) {
+			strs_free(w->v, w->n);
+			w->v = NULL;
+			w->n = 0;
+			continue;
+		}
+		if (dns_rdata_to_text(r.type, q + r.rd, r.rdlen, text, sizeof(text)) < 0)
+			return DNS_RCODE_FORMERR;
+		if (r.rclass == DNS_CLASS_NONE) {
+			for (size_t k = 0; k < w->n; k++)
+				if (strcmp(w->v[k], text) == 0) {
+					free(w->v[k]);
+					w->v[k] = w->v[--w->n];
+					break;
+				}
+			continue;
+		}
+		/* add: a CNAME replaces the CNAME (3.4.2.2); the RRset takes the new TTL */
+		if (r.type == DNS_TYPE_CNAME) {
+			strs_free(w->v, w->n);
+			w->v = NULL;
+			w->n = 0;
+		}
+		w->ttl = r.ttl;
+		if (!strs_has(w->v, w->n, text)) {
+			char **v;
+			if (w->n >= WRITER_VALUES_MAX)
+				return DNS_RCODE_REFUSED;
+			if ((v = realloc(w->v, (w->n + 1) * sizeof(char *))) == NULL)
+				return DNS_RCODE_SERVFAIL;
+			w->v = v;
+			w->v[w->n++] = strdup(text);
+		}
+	}
+	return 0;
+}
+
+static unsigned
+xfr_update(struct xfr *x, const struct dns_pkt *p, const uint8_t *q, size_t qlen,
+	   const struct tsig_ctx *tc, const struct sockaddr *peer)
+{
+	struct upd u = {.x = x};
+	struct writer_set *sets = NULL;
+	struct writer_result *res = NULL;
+	struct writer_actor who = {.source = "rfc2136"};
+	char addr[INET6_ADDRSTRLEN], actor[300];
+	const struct cfg_tsig *key;
+	size_t ns = 0;
+	unsigned rc;
+	int z, wrc;
+
+	peer_text(peer, addr, sizeof(addr));
+	if (tc == NULL || tc->key == NULL) {
+		log_info("UPDATE from %s refused: not signed", addr);
+		return DNS_RCODE_REFUSED;
+	}
+	key = &x->cfg->tsig[tc->key - x->keys];
+	if (p->qdcount != 1 || p->qtype != DNS_TYPE_SOA)
+		return DNS_RCODE_FORMERR;
+	if ((z = apex_zone(x, p)) < 0)
+		return DNS_RCODE_NOTAUTH;
+	if (x->cfg->zones[z].primary) {
+		log_info("UPDATE of %s from %s refused: a secondary zone", x->cfg->zones[z].name,
+			 addr);
+		return DNS_RCODE_REFUSED;
+	}
+	if ((rc = upd_prereqs(x, q, qlen, p, (unsigned)z)) != 0)
+		return rc;
+	if ((rc = upd_ops(&u, q, qlen, p, (unsigned)z, key)) != 0) {
+		if (rc == DNS_RCODE_REFUSED)
+			log_info("UPDATE of %s from %s refused by the policy of key %s",
+				 x->cfg->zones[z].name, addr, key->name);
+		upd_free(&u);
+		return rc;
+	}
+	sets = calloc(u.n + 1, sizeof(*sets));
+	res = calloc(u.n + 1, sizeof(*res));
+	if (sets == NULL || res == NULL) {
+		rc = DNS_RCODE_SERVFAIL;
+		goto done;
+	}
+	for (size_t i = 0; i < u.n; i++) {
+		struct wset *w = &u.s[i];
+		sets[ns].name = w->name;
+		sets[ns].type = w->type;
+		sets[ns].values = (const char *const *)w->v;
+		sets[ns].nvalues = w->n;
+		sets[ns].ttl = w->ttl;
+		ns++;
+	}
+	snprintf(actor, sizeof(actor), "tsig:%s", key->name);
+	who.actor = actor;
+	who.client = addr;
+	wrc = writer_apply(x->srv->writer, &who, sets, ns, res);
+	for (size_t i = 0; i < ns; i++)
+		writer_result_fini(&res[i]);
+	switch (wrc) {
+	case 0:
+	case DD_ENOSPC:
+		rc = 0;
+		break;
+	case DD_EEXIST:
+	case DD_EINVAL:
+		rc = DNS_RCODE_REFUSED;
+		break;
+	default:
+		rc = DNS_RCODE_SERVFAIL;
+		break;
+	}
+	log_info("UPDATE of %s from %s with key %s: %s", x->cfg->zones[z].name, addr, key->name,
+		 rc == 0 ? "applied" : "failed");
+done:
+	free(sets);
+	free(res);
+	upd_free(&u);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- NOTIFY */
+
+static void sec_refresh_soon(struct secondary *s, unsigned ms);
+
+static bool
+same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+	char x1[INET6_ADDRSTRLEN], x2[INET6_ADDRSTRLEN];
+	peer_text(a, x1, sizeof(x1));
+	peer_text((const struct sockaddr *)b, x2, sizeof(x2));
+	return strcmp(x1, x2) == 0;
+}
+
+/* A NOTIFY for one of our secondary zones: refresh now. */
+static unsigned
+xfr_notify_in(struct xfr *x, const struct dns_pkt *p, const struct sockaddr *peer,
+	      const struct tsig_ctx *tc)
+{
+	int z = apex_zone(x, p);
+	char addr[INET6_ADDRSTRLEN];
+
+	peer_text(peer, addr, sizeof(addr));
+	if (z < 0)
+		return DNS_RCODE_NOTAUTH;
+	for (size_t i = 0; i < x->nsec; i++) {
+		struct secondary *s = &x->sec[i];
+		const char *kn = x->cfg->zones[z].transfer_tsig;
+		if (s->zone != (unsigned)z)
+			continue;
+		if (!same_addr(peer, &s->ss) ||
+		    (kn && (tc == NULL || tc->key != key_by_name(x, kn)))) {
+			log_info("NOTIFY for %s from %s ignored: not its primary", x->cfg->zones[z].name,
+				 addr);
+			return DNS_RCODE_REFUSED;
+		}
+		log_info("NOTIFY for %s from %s", x->cfg->zones[z].name, addr);
+		sec_refresh_soon(s, 0);
+		return DNS_RCODE_NOERROR;
+	}
+	return DNS_RCODE_NOTAUTH;
+}
+
+/* Sends (or resends) the NOTIFY of target t with the zone's current serial. */
+static void
+notify_send(struct ntarget *t)
+{
+	struct xfr *x = t->x;
+	struct shm_zone_copy zc;
+	struct dns_msgb m;
+	struct tsig_ctx tc;
+	const struct tsig_key *key = key_by_name(x, x->cfg->zones[t->zone].transfer_tsig);
+	uint8_t buf[1024], rd[2 * DNS_DNAME_MAX + 20];
+	size_t len;
+	int fam = t->ss.ss_family == AF_INET6 ? 1 : 0;
+	unsigned delay;
+	struct timeval tv;
+
+	if (shm_zone_get(x->srv->table, t->zone, &zc) < 0 || x->nsock[fam] < 0)
+		return;
+	randombytes_buf(&t->id, sizeof(t->id));
+	dns_msgb_init(&m, buf, sizeof(buf) - TSIG_ROOM, t->id,
+		      (uint16_t)((DNS_OPCODE_NOTIFY << 11) | DNS_FLAG_AA), zc.apex, zc.apex_len,
+		      DNS_TYPE_SOA, DNS_CLASS_IN);
+	dns_msgb_rr(&m, DNS_SEC_AN, zc.apex, zc.apex_len, DNS_TYPE_SOA, DNS_CLASS_IN, zc.soa.ttl,
+		    rd, dns_soa_rdata(&zc.soa, zc.soa.serial, rd));
+	len = dns_msgb_finish(&m);
+	if (key && tsig_sign_request(&tc, key, buf, &len, sizeof(buf), now_s()) < 0)
+		return;
+	if (sendto(x->nsock[fam], buf, len, 0, (struct sockaddr *)&t->ss, t->sslen) < 0)
+		log_warn("NOTIFY %s to %s", x->cfg->zones[t->zone].name, t->text);
+	t->inflight = true;
+	t->dirty = false;
+	delay = NOTIFY_RETRY_MS << (t->tries < 5 ? t->tries : 5);
+	if (delay > NOTIFY_RETRY_MAX_MS)
+		delay = NOTIFY_RETRY_MAX_MS;
+	t->tries++;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	evtimer_add(t->timer, &tv);
+}
+
+static void
+notify_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct ntarget *t = arg;
+	(void)fd;
+	(void)what;
+	if (!t->inflight)
+		return;
+	if (t->tries >= NOTIFY_TRIES) {
+		log_warnx("NOTIFY %s to %s: no answer after %u tries; given up until the next change",
+			  t->x->cfg->zones[t->zone].name, t->text, t->tries);
+		t->inflight = false;
+		t->tries = 0;
+		return;
+	}
+	notify_send(t);
+}
+
+/* The writer committed a change to zone z. */
+static void
+xfr_on_commit(void *arg, unsigned z)
+{
+	struct xfr *x = arg;
+
+	for (size_t i = 0; i < x->nnt; i++) {
+		struct ntarget *t = &x->nt[i];
+		if (t->zone != z)
+			continue;
+		if (t->inflight) {
+			t->dirty = true; /* coalesced: sent again once this one is answered */
+			continue;
+		}
+		t->tries = 0;
+		notify_send(t);
+	}
+}
+
+static void
+notify_reply(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfr *x = arg;
+	uint8_t buf[4096];
+	(void)what;
+
+	for (;;) {
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+		uint16_t id;
+		if (n < 0)
+			return;
+		if (n < DNS_HDR_LEN || !(buf[2] & 0x80))
+			continue;
+		id = (uint16_t)(buf[0] << 8 | buf[1]);
+		for (size_t i = 0; i < x->nnt; i++) {
+			struct ntarget *t = &x->nt[i];
+			if (!t->inflight || t->id != id || !same_addr((struct sockaddr *)&from, &t->ss))
+				continue;
+			evtimer_del(t->timer);
+			t->inflight = false;
+			t->tries = 0;
+			if ((buf[3] & 0xf) != 0)
+				log_warnx("NOTIFY %s to %s: rcode %d", x->cfg->zones[t->zone].name,
+					  t->text, buf[3] & 0xf);
+			else
+				log_debug("NOTIFY %s to %s acknowledged", x->cfg->zones[t->zone].name,
+					  t->text);
+			if (t->dirty)
+				notify_send(t);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- secondary */
+
+static int
+peer_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[96];
+	const char *colon = strrchr(text, ':');
+	unsigned port;
+
+	if (colon == NULL || sscanf(colon + 1, "%u", &port) != 1 || port > 65535)
+		return -1;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+	if (host[0] == '[') {
+		size_t l = strlen(host);
+		if (l < 2 || host[l - 1] != ']')
+			return -1;
+		memmove(host, host + 1, l - 2);
+		host[l - 2] = '\0';
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -1;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	*len = sizeof(*a);
+	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Blocking helpers with a deadline (a refresh is short and rare). */
+static int
+wait_fd(int fd, short ev)
+{
+	struct pollfd pf = {.fd = fd, .events = ev};
+	int r;
+	do
+		r = poll(&pf, 1, SEC_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	return r == 1 ? 0 : -1;
+}
+
+static int
+read_full(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r;
+		if (wait_fd(fd, POLLIN) < 0)
+			return -1;
+		r = read(fd, buf + got, n - got);
+		if (r <= 0) {
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Builds a query for the zone apex (SOA or AXFR), signed when key is set. */
+static size_t
+sec_query(struct secondary *s, uint16_t type, const struct tsig_key *key, struct tsig_ctx *tc,
+	  uint8_t *buf, size_t cap, uint16_t *id)
+{
+	uint8_t apex[DNS_DNAME_MAX];
+	int alen = owner_wire(s->x->cfg->zones[s->zone].name, apex);
+	struct dns_msgb m;
+	size_t len;
+
+	randombytes_buf(id, sizeof(*id));
+	if (alen < 0 || dns_msgb_init(&m, buf, cap - TSIG_ROOM, *id, 0, apex, (size_t)alen, type,
+				      DNS_CLASS_IN) < 0)
+		return 0;
+	len = dns_msgb_finish(&m);
+	if (key && tsig_sign_request(tc, key, buf, &len, cap, now_s()) < 0)
+		return 0;
+	return len;
+}
+
+/* The primary's SOA serial over UDP; 0 or -1. */
+static int
+sec_soa_serial(struct secondary *s, const struct tsig_key *key, uint32_t *serial)
+{
+	uint8_t buf[4096];
+	struct tsig_ctx tc;
+	uint16_t id;
+	size_t len = sec_query(s, DNS_TYPE_SOA, key, &tc, buf, sizeof(buf), &id);
+	int fd = socket(s->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	if (fd < 0 || len == 0)
+		goto done;
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&s->ss, s->sslen) < 0)
+		goto done;
+	for (;;) {
+		ssize_t n;
+		size_t pos;
+		uint16_t type, rdlen;
+		size_t rd;
+		uint8_t nm[DNS_DNAME_MAX];
+		size_t nl;
+		bool tsig;
+		if (wait_fd(fd, POLLIN) < 0)
+			goto done;
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < DNS_HDR_LEN || (uint16_t)(buf[0] << 8 | buf[1]) != id)
+			continue;
+		if (key && tsig_verify_reply(&tc, buf, (size_t)n, now_s(), &tsig) != 0)
+			goto done;
+		if ((buf[3] & 0xf) != 0 || (buf[6] << 8 | buf[7]) < 1)
+			goto done;
+		/* question, then the first answer RR */
+		pos = DNS_HDR_LEN;
+		if (dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 || pos + 4 > (size_t)n)
+			goto done;
+		pos += 4;
+		if (dns_pkt_skip_rr(buf, (size_t)n, &pos, &type, NULL, NULL, &rdlen, &rd) < 0 ||
+		    type != DNS_TYPE_SOA)
+			goto done;
+		pos = rd;
+		if (dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 ||
+		    dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 || pos + 4 > rd + rdlen)
+			goto done;
+		*serial = (uint32_t)buf[pos] << 24 | (uint32_t)buf[pos + 1] << 16 |
+			  (uint32_t)buf[pos + 2] << 8 | buf[pos + 3];
+		rc = 0;
+		break;
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* What an AXFR from the primary gave. */
+struct axfr_in {
+	struct writer_rr *rr;
+	char **strs; /* owned names and values */
+	size_t n, nstrs;
+	char soa[2 * DNS_DNAME_STR_MAX + 64];
+	char ns[4096];
+	uint32_t serial;
+	unsigned nsoa;
+	bool done;
+};
+
+static char *
+ain_keep(struct axfr_in *a, const char *s)
+{
+	char **g = realloc(a->strs, (a->nstrs + 1) * sizeof(char *));
+	if (g == NULL)
+		return NULL;
+	a->strs = g;
+	return a->strs[a->nstrs++] = strdup(s);
+}
+
+/* One message of the AXFR stream: its answer RRs into a. */
+static int
+ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t len)
+{
+	const char *zone = s->x->cfg->zones[s->zone].name;
+	size_t pos = DNS_HDR_LEN;
+	unsigned qd = (unsigned)(msg[4] << 8 | msg[5]), an = (unsigned)(msg[6] << 8 | msg[7]);
+
+	if ((msg[3] & 0xf) != 0)
+		return -1;
+	for (unsigned i = 0; i < qd; i++) {
+		uint8_t nm[DNS_DNAME_MAX];
+		size_t nl;
+		if (dns_dname_parse(msg, len, &pos, nm, &nl, NULL) < 0 || pos + 4 > len)
+			return -1;
+		pos += 4;
+	}
+	for (unsigned i = 0; i < an && !a->done; i++) {
+		struct rr_in r;
+		char text[DNS_RDATA_MAX * 4 + 1];
+		if (rr_read(msg, len, &pos, &r) < 0)
+			return -1;
+		if (r.type == DNS_TYPE_SOA) {
+			size_t p2 = r.rd;
+			uint8_t mn[DNS_DNAME_MAX], rn[DNS_DNAME_MAX];
+			size_t ml, rl;
+			char ms[DNS_DNAME_STR_MAX], rs[DNS_DNAME_STR_MAX];
+			const uint8_t *f;
+			if (dns_dname_parse(msg, len, &p2, mn, &ml, NULL) < 0 ||
+			    dns_dname_parse(msg, len, &p2, rn, &rl, NULL) < 0 || p2 + 20 > r.rd + r.rdlen)
+				return -1;
+			f = msg + p2;
+			if (a->nsoa++ > 0) {
+				a->done = true;
+				break;
+			}
+			dns_dname_lower(mn, mn, ml);
+			dns_dname_lower(rn, rn, rl);
+			dns_dname_to_str(mn, ml, ms, sizeof(ms), false);
+			dns_dname_to_str(rn, rl, rs, sizeof(rs), false);
+			a->serial = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 |
+				    f[3];
+			snprintf(a->soa, sizeof(a->soa), "%s %s %u %u %u %u", ms, rs,
+				 (unsigned)(f[4] << 24 | f[5] << 16 | f[6] << 8 | f[7]),
+				 (unsigned)(f[8] << 24 | f[9] << 16 | f[10] << 8 | f[11]),
+				 (unsigned)(f[12] << 24 | f[13] << 16 | f[14] << 8 | f[15]),
+				 (unsigned)(f[16] << 24 | f[17] << 16 | f[18] << 8 | f[19]));
+			continue;
+		}
+		if (a->nsoa == 0)
+			return -1; /* the stream must open with the SOA */
+		if (r.type == DNS_TYPE_NS && strcmp(r.name, zone) == 0) {
+			uint8_t nm[DNS_DNAME_MAX];
+			size_t nl, p2 = r.rd;
+			char ns[DNS_DNAME_STR_MAX];
+			if (dns_dname_parse(msg, len, &p2, nm, &nl, NULL) < 0)
+				return -1;
+			dns_dname_lower(nm, nm, nl);
+			dns_dname_to_str(nm, nl, ns, sizeof(ns), false);
+			if (strlen(a->ns) + strlen(ns) + 2 < sizeof(a->ns)) {
+				if (a->ns[0])
+					strcat(a->ns, " ");
+				strcat(a->ns, ns);
+			}
+			continue;
+		}
+		if (!upd_type_ok(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
+		    dns_rdata_to_text(r.type, msg + r.rd, r.rdlen, text, sizeof(text)) < 0)
+			continue; /* what we cannot store or serve */
+		{
+			struct writer_rr *g = realloc(a->rr, (a->n + 1) * sizeof(*g));
+			if (g == NULL)
+				return -1;
+			a->rr = g;
+			g = &a->rr[a->n];
+			g->name = ain_keep(a, r.name);
+			g->value = ain_keep(a, text);
+			g->type = r.type;
+			g->ttl = r.ttl;
+			if (g->name == NULL || g->value == NULL)
+				return -1;
+			a->n++;
+		}
+	}
+	return 0;
+}
+
+static void
+ain_free(struct axfr_in *a)
+{
+	strs_free(a->strs, a->nstrs);
+	free(a->rr);
+}
+
+/* AXFR over TCP from the primary into the writer. */
+static int
+sec_axfr(struct secondary *s, const struct tsig_key *key)
+{
+	uint8_t *buf = s->x->in;
+	struct tsig_ctx tc;
+	uint16_t id;
+	size_t len = sec_query(s, DNS_TYPE_AXFR, key, &tc, buf + 2, LINK_PAYLOAD_MAX - 2, &id);
+	int fd = socket(s->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), rc = -1;
+	struct axfr_in a;
+	bool last_signed = false;
+
+	memset(&a, 0, sizeof(a));
+	if (fd < 0 || len == 0)
+		goto done;
+	if (connect(fd, (struct sockaddr *)&s->ss, s->sslen) < 0 && errno != EINPROGRESS)
+		goto done;
+	if (wait_fd(fd, POLLOUT) < 0)
+		goto done;
+	buf[0] = (uint8_t)(len >> 8);
+	buf[1] = (uint8_t)len;
+	if (write(fd, buf, len + 2) != (ssize_t)(len + 2))
+		goto done;
+	while (!a.done) {
+		uint8_t pre[2];
+		size_t mlen;
+		bool tsig = false;
+		if (read_full(fd, pre, 2) < 0)
+			goto done;
+		mlen = (size_t)pre[0] << 8 | pre[1];
+		if (mlen < DNS_HDR_LEN || read_full(fd, buf, mlen) < 0)
+			goto done;
+		if ((uint16_t)(buf[0] << 8 | buf[1]) != id)
+			goto done;
+		if (key) {
+			if (tsig_verify_reply(&tc, buf, mlen, now_s(), &tsig) != 0) {
+				log_warnx("zone %s: transfer from %s: TSIG verification failed",
+					  s->x->cfg->zones[s->zone].name, s->text);
+				goto done;
+			}
+			last_signed = tsig;
+		}
+		if (ain_message(s, &a, buf, mlen) < 0) {
+			log_warnx("zone %s: transfer from %s: refused or malformed",
+				  s->x->cfg->zones[s->zone].name, s->text);
+			goto done;
+		}
+	}
+	if (key && !last_signed)
+		goto done;
+	{
+		struct writer_actor who = {.source = "transfer", .actor = "primary", .client = s->text};
+		size_t removed, added;
+		rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, a.rr, a.n, a.serial, a.soa,
+					  a.ns, &removed, &added);
+		if (rc == 0)
+			log_info("zone %s: transferred serial %u from %s: %zu records",
+				 s->x->cfg->zones[s->zone].name, a.serial, s->text, added);
+		else
+			log_warnx("zone %s: storing the transfer from %s: %s",
+				  s->x->cfg->zones[s->zone].name, s->text, dd_strerror(rc));
+	}
+done:
+	if (fd >= 0)
+		close(fd);
+	ain_free(&a);
+	return rc;
+}
+
+static void
+sec_refresh(evutil_socket_t fd, short what, void *arg)
+{
+	struct secondary *s = arg;
+	struct xfr *x = s->x;
+	const struct cfg_zone *cz = &x->cfg->zones[s->zone];
+	const struct tsig_key *key = key_by_name(x, cz->transfer_tsig);
+	struct shm_zone_copy zc;
+	uint32_t theirs;
+	char *soa = NULL, *ns = NULL;
+	bool loaded;
+	unsigned next;
+	(void)fd;
+	(void)what;
+
+	loaded = db_zone_meta(writer_db(x->srv->writer), cz->name, &soa, &ns) == 0;
+	free(soa);
+	free(ns);
+	if (shm_zone_get(x->srv->table, s->zone, &zc) < 0) {
+		sec_refresh_soon(s, 1000);
+		return;
+	}
+	next = zc.soa.retry;
+	if (sec_soa_serial(s, key, &theirs) < 0) {
+		log_warnx("zone %s: no SOA from primary %s; retrying in %u s", cz->name, s->text,
+			  loaded ? zc.soa.retry : 10);
+		sec_refresh_soon(s, (loaded ? zc.soa.retry : 10) * 1000u);
+		return;
+	}
+	if (!loaded || dns_serial_gt(theirs, zc.soa.serial)) {
+		if (sec_axfr(s, key) == 0 && shm_zone_get(x->srv->table, s->zone, &zc) == 0)
+			next = zc.soa.refresh;
+		else if (!loaded)
+			next = 10;
+	} else {
+		next = zc.soa.refresh;
+	}
+	sec_refresh_soon(s, next * 1000u);
+}
+
+static void
+sec_refresh_soon(struct secondary *s, unsigned ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	evtimer_del(s->timer);
+	evtimer_add(s->timer, &tv);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* One request from a DNS worker (UDP or TCP); replies go to s. */
+static void
+xfr_request(struct xfr *x, struct sink *s, const uint8_t *q, size_t qlen,
+	    const struct sockaddr *peer)
+{
+	struct dns_pkt p;
+	struct tsig_ctx tc, *tcp = NULL;
+	int rc = dns_pkt_parse(&p, q, qlen);
+	unsigned op;
+
+	if (rc == DD_EINVAL)
+		return;
+	if (rc == DD_EFORMERR) {
+		size_t n = dns_answer(&x->actx, q, qlen, x->out, DNS_MSG_MAX, s->tcp_mode);
+		if (n)
+			sink_emit(s, x->out, n);
+		return;
+	}
+	if (p.tsig_off) {
+		int v = tsig_verify_request(&tc, x->keys, x->nkeys, q, qlen, p.tsig_off, now_s());
+		char addr[INET6_ADDRSTRLEN];
+		if (v == DD_EFORMERR) {
+			reply_simple(x, s, &p, NULL, DNS_RCODE_FORMERR, false);
+			return;
+		}
+		if (v > 0) {
+			peer_text(peer, addr, sizeof(addr));
+			log_info("TSIG from %s: %s", addr,
+				 v == TSIG_RCODE_BADKEY ? "BADKEY"
+				 : v == TSIG_RCODE_BADSIG ? "BADSIG"
+							  : "BADTIME");
+			reply_simple(x, s, &p, &tc, DNS_RCODE_NOTAUTH, false);
+			return;
+		}
+		tcp = &tc;
+	}
+	op = DNS_OPCODE(p.flags);
+	if (op == DNS_OPCODE_UPDATE) {
+		unsigned rcode = xfr_update(x, &p, q, qlen, tcp, peer);
+		reply_simple(x, s, &p, tcp, rcode, false);
+		return;
+	}
+	if (op == DNS_OPCODE_NOTIFY) {
+		unsigned rcode = xfr_notify_in(x, &p, peer, tcp);
+		reply_simple(x, s, &p, tcp, rcode, rcode == DNS_RCODE_NOERROR);
+		return;
+	}
+	if (op == DNS_OPCODE_QUERY && (p.qtype == DNS_TYPE_AXFR || p.qtype == DNS_TYPE_IXFR)) {
+		xfr_transfer(x, s, &p, q, qlen, peer, tcp);
+		return;
+	}
+	/* a signed ordinary query: answered from the table, then signed */
+	{
+		uint8_t stripped[DNS_MSG_MAX];
+		size_t slen = tcp ? p.tsig_off : qlen, n, cap;
+		uint16_t ar;
+		memcpy(stripped, q, slen);
+		if (tcp) {
+			ar = (uint16_t)(stripped[10] << 8 | stripped[11]);
+			ar--;
+			stripped[10] = (uint8_t)(ar >> 8);
+			stripped[11] = (uint8_t)ar;
+		}
+		cap = s->tcp_mode ? DNS_MSG_MAX - TSIG_ROOM
+				  : (p.has_edns && p.edns.udp_size > DNS_UDP_MIN
+					     ? (p.edns.udp_size < x->cfg->dns.udp_payload
+							? p.edns.udp_size
+							: x->cfg->dns.udp_payload)
+					     : DNS_UDP_MIN) -
+					    (tcp ? TSIG_ROOM / 2 : 0);
+		n = dns_answer(&x->actx, stripped, slen, x->out, cap, s->tcp_mode);
+		if (n == 0)
+			return;
+		emit_signed(x, s, tcp, x->out, n);
+	}
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+static void
+xconn_free(struct xconn *c)
+{
+	struct xfr *x = c->x;
+	for (struct xconn **pp = &x->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+xconn_read(struct bufferevent *bev, void *arg)
+{
+	struct xconn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct sink s = {.tcp = bufferevent_get_output(bev), .tcp_mode = true};
+
+	for (;;) {
+		uint8_t pre[2];
+		size_t mlen;
+		if (evbuffer_get_length(in) < 2)
+			return;
+		evbuffer_copyout(in, pre, 2);
+		mlen = (size_t)pre[0] << 8 | pre[1];
+		if (evbuffer_get_length(in) < 2 + mlen)
+			return;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, c->x->in, mlen);
+		xfr_request(c->x, &s, c->x->in, mlen, (struct sockaddr *)&c->peer);
+	}
+}
+
+static void
+xconn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		xconn_free(arg);
+}
+
+static void
+xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data, size_t len)
+{
+	struct xconn *c = calloc(1, sizeof(*c));
+	struct timeval idle = {CONN_IDLE_S, 0};
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	c->x = x;
+	c->peer = h->peer;
+	c->peer_len = h->peer_len;
+	c->bev = bufferevent_socket_new(x->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = x->conns;
+	x->conns = c;
+	bufferevent_setcb(c->bev, xconn_read, NULL, xconn_event, c);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (len) {
+		/* a socket bufferevent's input takes bytes at its start only */
+		evbuffer_prepend(bufferevent_get_input(c->bev), data, len);
+		xconn_read(c->bev, c);
+	}
+}
+
+/* ---------------------------------------------------------------- links */
+
+static void
+link_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfr *x = arg;
+	uint8_t *data = malloc(LINK_PAYLOAD_MAX);
+	uint8_t *udp = malloc(DNS_MSG_MAX);
+	(void)what;
+
+	if (data == NULL || udp == NULL)
+		goto done;
+	for (int k = 0; k < 256; k++) {
+		int afd;
+		long n = link_recv(fd, &x->lh, data, LINK_PAYLOAD_MAX, &afd);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			continue;
+		}
+		if (x->lh.kind == LINK_TCP && afd >= 0) {
+			xconn_start(x, afd, &x->lh, data, (size_t)n);
+			continue;
+		}
+		if (afd >= 0)
+			close(afd);
+		if (x->lh.kind == LINK_UDP) {
+			struct sink s = {.udp = udp};
+			struct link_hdr h = x->lh;
+			xfr_request(x, &s, data, (size_t)n, (struct sockaddr *)&h.peer);
+			if (s.udp_len) {
+				h.len = (uint32_t)s.udp_len;
+				if (link_send((int)fd, &h, udp, -1) < 0)
+					log_debug("reply to a DNS worker dropped");
+			}
+		}
+	}
+done:
+	free(data);
+	free(udp);
+}
+
+static void
+xfr_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfr *x = arg;
+	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3_stmt *st = NULL;
+	struct timeval tv = {TRIM_INTERVAL_S, 0};
+	(void)fd;
+	(void)what;
+
+	if (sqlite3_prepare_v2(h,
+			       "DELETE FROM journal WHERE zone = ?1 AND (ts < strftime('%s','now') - "
+			       "?2 OR id < (SELECT min(id) FROM (SELECT min(id) AS id FROM journal "
+			       "WHERE zone = ?1 AND serial IS NOT NULL GROUP BY from_serial, serial "
+			       "ORDER BY id DESC LIMIT ?3)))",
+			       -1, &st, NULL) == SQLITE_OK) {
+		for (size_t z = 0; z < x->cfg->nzones; z++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (int64_t)x->cfg->journal.max_age);
+			sqlite3_bind_int64(st, 3, x->cfg->journal.max_changes);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				log_warnx("journal trim: %s", sqlite3_errmsg(h));
+		}
+	}
+	sqlite3_finalize(st);
+	evtimer_add(x->trim, &tv);
+}
+
+/* ---------------------------------------------------------------- start/stop */
+
+static int
+xfr_keys(struct xfr *x)
+{
+	x->nkeys = x->cfg->ntsig;
+	if (x->nkeys == 0)
+		return 0;
+	x->keys = calloc(x->nkeys, sizeof(*x->keys));
+	if (x->keys == NULL)
+		return -1;
+	for (size_t i = 0; i < x->nkeys; i++) {
+		const struct cfg_tsig *t = &x->cfg->tsig[i];
+		if (tsig_key_init(&x->keys[i], t->name, t->algorithm, t->secret, t->secret_len) < 0) {
+			log_warnx("tsig key %s: unusable", t->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+xfr_targets(struct xfr *x)
+{
+	size_t n = 0, ns = 0;
+
+	for (size_t z = 0; z < x->cfg->nzones; z++) {
+		n += x->cfg->zones[z].ntransfer_notify;
+		ns += x->cfg->zones[z].primary != NULL;
+	}
+	x->nt = calloc(n + 1, sizeof(*x->nt));
+	x->sec = calloc(ns + 1, sizeof(*x->sec));
+	if (x->nt == NULL || x->sec == NULL)
+		return -1;
+	for (size_t z = 0; z < x->cfg->nzones; z++) {
+		const struct cfg_zone *cz = &x->cfg->zones[z];
+		for (size_t i = 0; i < cz->ntransfer_notify; i++) {
+			struct ntarget *t = &x->nt[x->nnt];
+			if (peer_parse(cz->transfer_notify[i], &t->ss, &t->sslen) < 0) {
+				log_warnx("zone %s: notify target %s: not ADDR:PORT", cz->name,
+					  cz->transfer_notify[i]);
+				continue;
+			}
+			t->x = x;
+			t->zone = (unsigned)z;
+			snprintf(t->text, sizeof(t->text), "%s", cz->transfer_notify[i]);
+			t->timer = evtimer_new(x->srv->base, notify_timeout, t);
+			if (t->timer == NULL)
+				return -1;
+			x->nnt++;
+		}
+		if (cz->primary) {
+			struct secondary *s = &x->sec[x->nsec];
+			if (peer_parse(cz->primary, &s->ss, &s->sslen) < 0) {
+				log_warnx("zone %s: primary %s: not ADDR:PORT", cz->name, cz->primary);
+				continue;
+			}
+			s->x = x;
+			s->zone = (unsigned)z;
+			snprintf(s->text, sizeof(s->text), "%s", cz->primary);
+			s->timer = evtimer_new(x->srv->base, sec_refresh, s);
+			if (s->timer == NULL)
+				return -1;
+			x->nsec++;
+		}
+	}
+	return 0;
+}
+
+struct xfr *
+xfr_start(struct http_server *srv, const struct listen_set *ls)
+{
+	struct xfr *x = calloc(1, sizeof(*x));
+	struct timeval now0 = {0, 0};
+
+	if (x == NULL)
+		return NULL;
+	x->srv = srv;
+	x->cfg = srv->cfg;
+	x->nsock[0] = x->nsock[1] = -1;
+	x->in = malloc(LINK_PAYLOAD_MAX);
+	x->out = malloc(DNS_MSG_MAX);
+	if (x->in == NULL || x->out == NULL ||
+	    dns_answer_ctx_init(&x->actx, srv->table, srv->cfg->dns.udp_payload, NULL) < 0)
+		goto failed;
+	x->actx.pools = srv->pools;
+	x->actx.pool_report_max_age_ms = srv->cfg->pools.report_max_age * 1000u;
+	if (xfr_keys(x) < 0 || xfr_targets(x) < 0)
+		goto failed;
+	x->nlinks = ls->nworkers;
+	x->links = calloc(x->nlinks + 1, sizeof(int));
+	x->link_ev = calloc(x->nlinks + 1, sizeof(*x->link_ev));
+	if (x->links == NULL || x->link_ev == NULL)
+		goto failed;
+	for (size_t i = 0; i < x->nlinks; i++) {
+		x->links[i] = ls->link_wr[i];
+		x->link_ev[i] = event_new(srv->base, x->links[i], EV_READ | EV_PERSIST, link_read, x);
+		if (x->link_ev[i] == NULL || event_add(x->link_ev[i], NULL) < 0)
+			goto failed;
+	}
+	for (int f = 0; f < 2; f++) {
+		x->nsock[f] = socket(f ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				     0);
+		if (x->nsock[f] < 0)
+			continue;
+		x->nev[f] = event_new(srv->base, x->nsock[f], EV_READ | EV_PERSIST, notify_reply, x);
+		if (x->nev[f] == NULL || event_add(x->nev[f], NULL) < 0)
+			goto failed;
+	}
+	x->trim = evtimer_new(srv->base, xfr_trim, x);
+	if (x->trim == NULL || evtimer_add(x->trim, &now0) < 0)
+		goto failed;
+	for (size_t i = 0; i < x->nsec; i++)
+		evtimer_add(x->sec[i].timer, &now0);
+	writer_set_commit_hook(srv->writer, xfr_on_commit, x);
+	return x;
+failed:
+	log_warnx("DNS transfer service: cannot start");
+	xfr_stop(x);
+	return NULL;
+}
+
+void
+xfr_stop(struct xfr *x)
+{
+	if (x == NULL)
+		return;
+	if (x->srv && x->srv->writer)
+		writer_set_commit_hook(x->srv->writer, NULL, NULL);
+	while (x->conns)
+		xconn_free(x->conns);
+	for (size_t i = 0; x->link_ev && i < x->nlinks; i++)
+		if (x->link_ev[i])
+			event_free(x->link_ev[i]);
+	for (int f = 0; f < 2; f++) {
+		if (x->nev[f])
+			event_free(x->nev[f]);
+		if (x->nsock[f] >= 0)
+			close(x->nsock[f]);
+	}
+	for (size_t i = 0; i < x->nnt; i++)
+		if (x->nt[i].timer)
+			event_free(x->nt[i].timer);
+	for (size_t i = 0; i < x->nsec; i++)
+		if (x->sec[i].timer)
+			event_free(x->sec[i].timer);
+	if (x->trim)
+		event_free(x->trim);
+	dns_answer_ctx_fini(&x->actx);
+	free(x->nt);
+	free(x->sec);
+	free(x->links);
+	free(x->link_ev);
+	free(x->keys);
+	free(x->in);
+	free(x->out);
+	free(x);
+}
