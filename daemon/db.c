@@ -104,7 +104,9 @@ static const char *const db_schema_v4 =
 	"  ts INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
 	"CREATE INDEX journal_zone ON journal (zone, id);"
 	"ALTER TABLE zones ADD COLUMN soa TEXT;"
-	"ALTER TABLE zones ADD COLUMN ns TEXT;";
+	"ALTER TABLE zones ADD COLUMN ns TEXT;"
+	/* what secondaries were last told of a pool member: 1 up, 0 down */
+	"ALTER TABLE pool_members ADD COLUMN xfr_up INTEGER NOT NULL DEFAULT 1;";
 
 /* Version 2: acme-dns accounts (POST /acme/register). */
 static const char *const db_schema_v2 =

@@ -1022,7 +1022,8 @@ writer_journal_pool(struct writer *w, const char *name, int op)
 			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 			       "dd_zone(p.name), ?2, p.name, CASE WHEN instr(m.ip, ':') THEN 'AAAA' "
 			       "ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN pool_members m ON "
-			       "m.pool_id = p.id WHERE p.name = ?1 AND dd_zone(p.name) IS NOT NULL",
+			       "m.pool_id = p.id WHERE p.name = ?1 AND m.xfr_up = 1 AND "
+			       "dd_zone(p.name) IS NOT NULL",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -1164,3 +1165,113 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 	writer_pool_reset(live, slot, false, NULL, 0, NULL);
 	return writer_pool_publish(w, name);
 }
+
+/*
+ * Secondaries see a pool as the RRset of its healthy members.  Compares
+ * what they were last told (pool_members.xfr_up) with the live health and,
+ * when it differs, moves the zone's serial in one transaction with journal
+ * rows for the members that went down or up.  Every member down: all of
+ * them (allDown "open") or none ("closed"), as the pool answers.
+ */
+int
+writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL, *up = NULL;
+	struct chg {
+		int64_t pool;
+		int pos, want;
+		char *name, *ip;
+		int64_t ttl;
+	} *c = NULL;
+	size_t nc = 0;
+	int rc = 0, step;
+
+	if (live == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(h,
+			       "SELECT p.id, p.name, p.slot, p.all_down, p.ttl, m.pos, m.ip, m.xfr_up, "
+			       "(SELECT count(*) FROM pool_members k WHERE k.pool_id = p.id) FROM "
+			       "pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY p.id, m.pos",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t slot = sqlite3_column_int64(st, 2);
+		int pos = sqlite3_column_int(st, 5), n = sqlite3_column_int(st, 8), want, nup = 0;
+		const struct pool_slot *ps;
+		if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX)
+			continue;
+		ps = &live->s[slot];
+		for (int i = 0; i < n && i < POOL_MEMBERS_MAX; i++)
+			nup += ps->m[i].up != 0;
+		want = ps->m[pos].up != 0;
+		if (nup == 0)
+			want = strcmp((const char *)sqlite3_column_text(st, 3), "closed") != 0;
+		if (want != sqlite3_column_int(st, 7)) {
+			struct chg *g = realloc(c, (nc + 1) * sizeof(*c));
+			if (g == NULL)
+				break;
+			c = g;
+			c[nc].pool = sqlite3_column_int64(st, 0);
+			c[nc].pos = pos;
+			c[nc].want = want;
+			c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
+			c[nc].ip = strdup((const char *)sqlite3_column_text(st, 6));
+			c[nc].ttl = sqlite3_column_int64(st, 4);
+			nc++;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (nc == 0)
+		goto out;
+	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+		rc = DD_EDB;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+			       "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE 'A' "
+			       "END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "UPDATE pool_members SET xfr_up = ?3 WHERE pool_id = ?1 AND pos = ?2",
+			       -1, &up, NULL) != SQLITE_OK)
+		rc = DD_EDB;
+	for (size_t i = 0; i < nc && rc == 0; i++) {
+		int z = writer_zone_of(w, c[i].name);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, c[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, c[i].want);
+		sqlite3_bind_text(st, 3, c[i].ip, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, c[i].ttl);
+		sqlite3_reset(up);
+		sqlite3_bind_int64(up, 1, c[i].pool);
+		sqlite3_bind_int(up, 2, c[i].pos);
+		sqlite3_bind_int(up, 3, c[i].want);
+		if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE)
+			rc = DD_EDB;
+		if (z >= 0)
+			w->zone_changed[z] = true;
+	}
+	if (rc == 0)
+		rc = writer_bump_serials(w);
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		rc = DD_EDB;
+		goto out;
+	}
+	for (size_t z = 0; z < w->cfg->nzones; z++)
+		if (w->zone_changed[z])
+			writer_zone_serial_publish(w, (unsigned)z);
+out:
+	for (size_t i = 0; i < nc; i++) {
+		free(c[i].name);
+		free(c[i].ip);
+	}
+	free(c);
+	return rc;
+}
+

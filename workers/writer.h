@@ -137,6 +137,14 @@ int writer_pool_set(struct writer *w, const struct writer_actor *who, const stru
 int writer_pool_del(struct writer *w, const struct writer_actor *who, const char *name,
 		    struct shm_pools *live);
 
+/*
+ * Transfers carry a pool as the A/AAAA RRset of its healthy members: when
+ * live health differs from what secondaries were last sent, one
+ * transaction moves the zone serial with the journal rows.  Returns 0 or
+ * DD_EDB.
+ */
+int writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live);
+
 /* Counts writes by source into stats (the HTTP worker's slot); NULL: none. */
 struct shm_worker_stats;
 void writer_set_stats(struct writer *w, struct shm_worker_stats *stats);

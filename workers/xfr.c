@@ -106,6 +106,7 @@ struct xfr {
 	struct secondary *sec;
 	size_t nsec;
 	struct event *trim;
+	struct event *health; /* pool health -> transfers, every second */
 };
 
 /* Where replies go: one UDP datagram, or length-prefixed TCP messages. */
@@ -282,7 +283,8 @@ xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
 			       "dd_zone(name) = ?1 UNION ALL SELECT p.name, CASE WHEN instr(m.ip, "
 			       "':') THEN 'AAAA' ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN "
-			       "pool_members m ON m.pool_id = p.id WHERE dd_zone(p.name) = ?1",
+			       "pool_members m ON m.pool_id = p.id WHERE m.xfr_up = 1 AND "
+			       "dd_zone(p.name) = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
@@ -1801,6 +1803,18 @@ xfr_trim(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(x->trim, &tv);
 }
 
+static void
+xfr_health(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfr *x = arg;
+	struct timeval tv = {1, 0};
+	(void)fd;
+	(void)what;
+	if (writer_pool_xfr_sync(x->srv->writer, x->srv->pools) < 0)
+		log_warnx("pool health for transfers: database write failed");
+	evtimer_add(x->health, &tv);
+}
+
 /* ---------------------------------------------------------------- start/stop */
 
 static int
@@ -1913,6 +1927,9 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 	x->trim = evtimer_new(srv->base, xfr_trim, x);
 	if (x->trim == NULL || evtimer_add(x->trim, &now0) < 0)
 		goto failed;
+	x->health = evtimer_new(srv->base, xfr_health, x);
+	if (x->health == NULL || evtimer_add(x->health, &now0) < 0)
+		goto failed;
 	for (size_t i = 0; i < x->nsec; i++)
 		evtimer_add(x->sec[i].timer, &now0);
 	writer_set_commit_hook(srv->writer, xfr_on_commit, x);
@@ -1949,6 +1966,8 @@ xfr_stop(struct xfr *x)
 			event_free(x->sec[i].timer);
 	if (x->trim)
 		event_free(x->trim);
+	if (x->health)
+		event_free(x->health);
 	dns_answer_ctx_fini(&x->actx);
 	free(x->nt);
 	free(x->sec);
