@@ -3,13 +3,15 @@
 # `make test` need are installed.  As root, installs what is missing (apt-get);
 # otherwise names the missing packages and exits 1.  `--bench` is for `make
 # bench` (NSD, Knot, dnsperf).  `--check` only checks the
-# build dependencies and says how to get them (used by plain `make`).
+# build dependencies and says how to get them (used by plain `make`).  The
+# test set includes NSD and Knot DNS: the transfer tests run them as
+# secondaries of ddnsd on loopback.
 set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
        libjansson-dev liburing-dev libidn2-dev"
 RUN="sqlite3 bind9-dnsutils curl"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs
-      prometheus bind9-utils knot-dnssecutils"
+      prometheus bind9-utils knot-dnssecutils nsd knot"
 BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk"
 mode=${1:-all}
 

@@ -200,6 +200,8 @@ test_full(void)
 	        "\"2001:db8::2\"]\n"
 	        "      tsig: Transfer-Key\n"
 	        "  - name: sub.dyn.example.test\n"
+	        "  - name: sec.example.test\n"
+	        "    primary: \"192.0.2.53:5300\"\n"
 	        "dns:\n"
 	        "  listen: [\"127.0.0.1:53\", \"[::1]:53\"]\n"
 	        "  workers: 64\n"
@@ -220,6 +222,8 @@ test_full(void)
 	        "  - name: update-key\n"
 	        "    algorithm: hmac-sha512\n"
 	        "    secret: \"AAECAwQ=\"\n"
+	        "    update: { names: [\"*.Dyn.Example.Test.\", host.example.test], types: [A, TXT] }\n"
+	        "journal: { max_changes: 50, max_age: 2d }\n"
 	        "notify:\n"
 	        "  - name: ops\n"
 	        "    type: discord\n"
@@ -242,7 +246,7 @@ test_full(void)
 	ok(strcmp(c->database, "/var/lib/ddnsd/db.sqlite") == 0, "absolute database kept");
 	ok(strcmp(c->user, "ddnsd") == 0, "user");
 	ok(strcmp(c->log_level, "debug") == 0, "log_level");
-	is_int(c->nzones, 2, "two zones (nested allowed)");
+	is_int(c->nzones, 3, "three zones (nested allowed)");
 	ok(strcmp(c->zones[0].name, "dyn.example.test") == 0, "zone name lower case, no dot");
 	is_int(c->zones[0].ttl, 60, "ttl");
 	ok(c->zones[0].nns == 2 && strcmp(c->zones[0].ns[0], "ns1.example.test") == 0, "ns");
@@ -277,7 +281,17 @@ test_full(void)
 	   "tsig secret decoded");
 	ok(strcmp(c->tsig[1].algorithm, "hmac-sha512") == 0 && c->tsig[1].secret_len == 5,
 	   "block-style tsig");
-	is_int(c->tsig[1].line, 32, "tsig line");
+	is_int(c->tsig[1].line, 34, "tsig line");
+	ok(!c->tsig[0].update_policy && c->tsig[1].update_policy, "update policy present or not");
+	ok(c->tsig[1].nupdate_names == 2 &&
+	       strcmp(c->tsig[1].update_names[0], "*.dyn.example.test") == 0,
+	   "update.names normalised, wildcard kept");
+	ok(c->tsig[1].nupdate_types == 2 && strcmp(c->tsig[1].update_types[1], "TXT") == 0,
+	   "update.types");
+	ok(c->zones[2].primary && strcmp(c->zones[2].primary, "192.0.2.53:5300") == 0 &&
+	       c->zones[0].primary == NULL,
+	   "zones[].primary");
+	ok(c->journal.max_changes == 50 && c->journal.max_age == 2 * 86400, "journal limits");
 	is_int(c->nnotify, 3, "notify targets");
 	is_int(c->notify[0].nevents, 2, "events given");
 	is_int(c->notify[1].nevents, 7, "events default all");
@@ -410,6 +424,11 @@ test_errors(void)
 	           "'zones[0].transfer.allow[0]'", "allow cidr");
 	expect_err(ZONE "    transfer:\n      notify: [\"1.2.3.4:0\"]\n", 4, "port must be",
 	           "notify port");
+	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-sha256, secret: AAAA, update: { names: "
+	           "[\"a..b\"] } }\n", 4, "is not a domain name", "update.names");
+	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-sha256, secret: AAAA, update: { types: "
+	           "[MX] } }\n", 4, "is not one of A, AAAA, TXT, CNAME", "update.types");
+	expect_err(ZONE "    primary: \"1.2.3.4:0\"\n", 3, "port must be", "primary port");
 	expect_err(ZONE "    transfer:\n      tsig: nokey\n", 4,
 	           "no key named 'nokey' under 'tsig'", "unknown transfer key");
 	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-md5, secret: AAAA }\n", 4,

@@ -133,6 +133,53 @@ main(void)
 		       "an invalid second set fails the whole call");
 		is_int(scalar("SELECT count(*) FROM records"), before, "all or nothing");
 		is_int(served(t, "a.example.test", 1), -1, "nothing published");
+		is_int(scalar("SELECT count(*) FROM journal WHERE name = 'a.example.test'"), 0,
+		       "a failed call leaves no journal row");
+	}
+
+	/* the IXFR journal: one (from_serial, serial) per committed change */
+	{
+		long s0 = scalar("SELECT serial FROM zones");
+		long j0 = scalar("SELECT count(*) FROM journal");
+		const char *a3[] = {"192.0.2.3"};
+		is_int(scalar("SELECT count(*) FROM journal WHERE serial IS NULL"), 0,
+		       "every journal row has its serial");
+		is_int(apply1(w, "j.example.test", 1, a1, 1, -1, &res), 0, "journal: add");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT count(*) FROM journal") - j0, 1, "one row added");
+		is_int(scalar("SELECT op FROM journal ORDER BY id DESC LIMIT 1"), 1, "an addition");
+		is_int(scalar("SELECT from_serial FROM journal ORDER BY id DESC LIMIT 1"), s0,
+		       "from the serial before");
+		is_int(scalar("SELECT serial FROM journal ORDER BY id DESC LIMIT 1"), s0 + 1,
+		       "to the serial after");
+		is_int(apply1(w, "j.example.test", 1, a3, 1, -1, &res), 0, "journal: replace");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT count(*) FROM journal WHERE serial = (SELECT serial FROM zones)"),
+		       2, "a replacement is one removal and one addition");
+		is_int(scalar("SELECT count(*) FROM journal WHERE serial = (SELECT serial FROM zones) "
+			      "AND op = 0 AND value = '192.0.2.1'"),
+		       1, "the old value is the removal");
+		is_int(apply1(w, "j.example.test", 1, a3, 1, -1, &res), 0, "journal: unchanged");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT max(serial) FROM journal"), s0 + 2, "an unchanged set journals nothing");
+		is_int(apply1(w, "x.elsewhere.test", 1, a1, 1, -1, &res), DD_EINVAL, "outside zones");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT count(*) FROM journal WHERE zone != 'example.test'"), 0,
+		       "rows name their zone");
+	}
+	{
+		struct writer_actor who = {.source = "transfer", .actor = "primary"};
+		struct writer_rr rr[] = {{.name = "t.example.test", .type = 1, .value = "192.0.2.9",
+					  .ttl = 60}};
+		size_t removed = 0, added = 0;
+		is_int(writer_transfer_zone(w, &who, 0, rr, 1, 4000000000u,
+					    "ns9.example.test hm.example.test 10 20 30 40", "ns9.example.test",
+					    &removed, &added),
+		       0, "a secondary's transfer stores the zone");
+		is_int(scalar("SELECT serial FROM zones"), 4000000000L, "with exactly the primary's serial");
+		is_int(added, 1, "one record added");
+		is_int(served(t, "t.example.test", 1), 1, "and served");
+		is_int(scalar("SELECT count(*) FROM records"), 1, "what was there before is gone");
 	}
 	writer_destroy(w);
 	shm_table_destroy(t);
