@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +75,18 @@ struct ntarget {
 	struct event *timer;
 };
 
+/* What an AXFR from the primary gave. */
+struct axfr_in {
+	struct writer_rr *rr;
+	char **strs; /* owned names and values */
+	size_t n, nstrs;
+	char soa[2 * DNS_DNAME_STR_MAX + 64];
+	char ns[4096];
+	uint32_t serial;
+	unsigned nsoa;
+	bool done;
+};
+
 /* A secondary zone's primary. */
 struct secondary {
 	struct xfr *x;
@@ -84,6 +95,14 @@ struct secondary {
 	socklen_t sslen;
 	char text[96];
 	struct event *timer;
+	/* the refresh in progress */
+	bool busy, again, loaded, last_signed;
+	int fd;                 /* SOA query socket */
+	struct event *ev;
+	struct bufferevent *bev; /* AXFR connection */
+	struct tsig_ctx tc;
+	uint16_t id;
+	struct axfr_in a;
 };
 
 struct xfr {
@@ -1238,37 +1257,6 @@ peer_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Blocking helpers with a deadline (a refresh is short and rare). */
-static int
-wait_fd(int fd, short ev)
-{
-	struct pollfd pf = {.fd = fd, .events = ev};
-	int r;
-	do
-		r = poll(&pf, 1, SEC_TIMEOUT_MS);
-	while (r < 0 && errno == EINTR);
-	return r == 1 ? 0 : -1;
-}
-
-static int
-read_full(int fd, uint8_t *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r;
-		if (wait_fd(fd, POLLIN) < 0)
-			return -1;
-		r = read(fd, buf + got, n - got);
-		if (r <= 0) {
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* Builds a query for the zone apex (SOA or AXFR), signed when key is set. */
 static size_t
 sec_query(struct secondary *s, uint16_t type, const struct tsig_key *key, struct tsig_ctx *tc,
@@ -1289,71 +1277,30 @@ sec_query(struct secondary *s, uint16_t type, const struct tsig_key *key, struct
 	return len;
 }
 
-/* The primary's SOA serial over UDP; 0 or -1. */
+/* The serial in the SOA answer of a reply to our SOA query; 0 or -1. */
 static int
-sec_soa_serial(struct secondary *s, const struct tsig_key *key, uint32_t *serial)
+soa_reply_serial(const uint8_t *buf, size_t n, uint32_t *serial)
 {
-	uint8_t buf[4096];
-	struct tsig_ctx tc;
-	uint16_t id;
-	size_t len = sec_query(s, DNS_TYPE_SOA, key, &tc, buf, sizeof(buf), &id);
-	int fd = socket(s->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+	size_t pos = DNS_HDR_LEN, rd, nl;
+	uint16_t type, rdlen;
+	uint8_t nm[DNS_DNAME_MAX];
 
-	if (fd < 0 || len == 0)
-		goto done;
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&s->ss, s->sslen) < 0)
-		goto done;
-	for (;;) {
-		ssize_t n;
-		size_t pos;
-		uint16_t type, rdlen;
-		size_t rd;
-		uint8_t nm[DNS_DNAME_MAX];
-		size_t nl;
-		bool tsig;
-		if (wait_fd(fd, POLLIN) < 0)
-			goto done;
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < DNS_HDR_LEN || (uint16_t)(buf[0] << 8 | buf[1]) != id)
-			continue;
-		if (key && tsig_verify_reply(&tc, buf, (size_t)n, now_s(), &tsig) != 0)
-			goto done;
-		if ((buf[3] & 0xf) != 0 || (buf[6] << 8 | buf[7]) < 1)
-			goto done;
-		/* question, then the first answer RR */
-		pos = DNS_HDR_LEN;
-		if (dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 || pos + 4 > (size_t)n)
-			goto done;
-		pos += 4;
-		if (dns_pkt_skip_rr(buf, (size_t)n, &pos, &type, NULL, NULL, &rdlen, &rd) < 0 ||
-		    type != DNS_TYPE_SOA)
-			goto done;
-		pos = rd;
-		if (dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 ||
-		    dns_dname_parse(buf, (size_t)n, &pos, nm, &nl, NULL) < 0 || pos + 4 > rd + rdlen)
-			goto done;
-		*serial = (uint32_t)buf[pos] << 24 | (uint32_t)buf[pos + 1] << 16 |
-			  (uint32_t)buf[pos + 2] << 8 | buf[pos + 3];
-		rc = 0;
-		break;
-	}
-done:
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (n < DNS_HDR_LEN || (buf[3] & 0xf) != 0 || (buf[6] << 8 | buf[7]) < 1)
+		return -1;
+	if (dns_dname_parse(buf, n, &pos, nm, &nl, NULL) < 0 || pos + 4 > n)
+		return -1;
+	pos += 4;
+	if (dns_pkt_skip_rr(buf, n, &pos, &type, NULL, NULL, &rdlen, &rd) < 0 ||
+	    type != DNS_TYPE_SOA)
+		return -1;
+	pos = rd;
+	if (dns_dname_parse(buf, n, &pos, nm, &nl, NULL) < 0 ||
+	    dns_dname_parse(buf, n, &pos, nm, &nl, NULL) < 0 || pos + 4 > rd + rdlen)
+		return -1;
+	*serial = (uint32_t)buf[pos] << 24 | (uint32_t)buf[pos + 1] << 16 |
+		  (uint32_t)buf[pos + 2] << 8 | buf[pos + 3];
+	return 0;
 }
-
-/* What an AXFR from the primary gave. */
-struct axfr_in {
-	struct writer_rr *rr;
-	char **strs; /* owned names and values */
-	size_t n, nstrs;
-	char soa[2 * DNS_DNAME_STR_MAX + 64];
-	char ns[4096];
-	uint32_t serial;
-	unsigned nsoa;
-	bool done;
-};
 
 static char *
 ain_keep(struct axfr_in *a, const char *s)
@@ -1459,113 +1406,224 @@ ain_free(struct axfr_in *a)
 	free(a->rr);
 }
 
-/* AXFR over TCP from the primary into the writer. */
-static int
-sec_axfr(struct secondary *s, const struct tsig_key *key)
-{
-	uint8_t *buf = s->x->in;
-	struct tsig_ctx tc;
-	uint16_t id;
-	size_t len = sec_query(s, DNS_TYPE_AXFR, key, &tc, buf + 2, LINK_PAYLOAD_MAX - 2, &id);
-	int fd = socket(s->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), rc = -1;
-	struct axfr_in a;
-	bool last_signed = false;
+/*
+ * A refresh runs on the event loop, never blocking it: SOA query over UDP
+ * (one try, SEC_TIMEOUT_MS), then when the primary is ahead (or the zone
+ * was never transferred) an AXFR over TCP read message by message; the
+ * whole zone is stored in one writer transaction at the end.
+ */
+static void sec_done(struct secondary *s, bool ok);
 
-	memset(&a, 0, sizeof(a));
-	if (fd < 0 || len == 0)
-		goto done;
-	if (connect(fd, (struct sockaddr *)&s->ss, s->sslen) < 0 && errno != EINPROGRESS)
-		goto done;
-	if (wait_fd(fd, POLLOUT) < 0)
-		goto done;
-	buf[0] = (uint8_t)(len >> 8);
-	buf[1] = (uint8_t)len;
-	if (write(fd, buf, len + 2) != (ssize_t)(len + 2))
-		goto done;
-	while (!a.done) {
+static const struct tsig_key *
+sec_key(struct secondary *s)
+{
+	return key_by_name(s->x, s->x->cfg->zones[s->zone].transfer_tsig);
+}
+
+static void
+sec_axfr_store(struct secondary *s)
+{
+	struct writer_actor who = {.source = "transfer", .actor = "primary", .client = s->text};
+	size_t removed, added;
+	int rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, s->a.rr, s->a.n,
+				      s->a.serial, s->a.soa, s->a.ns, &removed, &added);
+
+	if (rc == 0)
+		log_info("zone %s: transferred serial %u from %s: %zu records",
+			 s->x->cfg->zones[s->zone].name, s->a.serial, s->text, added);
+	else
+		log_warnx("zone %s: storing the transfer from %s: %s",
+			  s->x->cfg->zones[s->zone].name, s->text, dd_strerror(rc));
+	sec_done(s, rc == 0);
+}
+
+static void
+sec_axfr_read(struct bufferevent *bev, void *arg)
+{
+	struct secondary *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	const struct tsig_key *key = sec_key(s);
+	uint8_t *buf = s->x->in;
+
+	while (!s->a.done) {
 		uint8_t pre[2];
 		size_t mlen;
 		bool tsig = false;
-		if (read_full(fd, pre, 2) < 0)
-			goto done;
+		if (evbuffer_get_length(in) < 2)
+			return;
+		evbuffer_copyout(in, pre, 2);
 		mlen = (size_t)pre[0] << 8 | pre[1];
-		if (mlen < DNS_HDR_LEN || read_full(fd, buf, mlen) < 0)
-			goto done;
-		if ((uint16_t)(buf[0] << 8 | buf[1]) != id)
-			goto done;
+		if (evbuffer_get_length(in) < 2 + mlen)
+			return;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, buf, mlen);
+		if (mlen < DNS_HDR_LEN || (uint16_t)(buf[0] << 8 | buf[1]) != s->id) {
+			log_warnx("zone %s: transfer from %s: unexpected message",
+				  s->x->cfg->zones[s->zone].name, s->text);
+			sec_done(s, false);
+			return;
+		}
 		if (key) {
-			if (tsig_verify_reply(&tc, buf, mlen, now_s(), &tsig) != 0) {
+			if (tsig_verify_reply(&s->tc, buf, mlen, now_s(), &tsig) != 0) {
 				log_warnx("zone %s: transfer from %s: TSIG verification failed",
 					  s->x->cfg->zones[s->zone].name, s->text);
-				goto done;
+				sec_done(s, false);
+				return;
 			}
-			last_signed = tsig;
+			s->last_signed = tsig;
 		}
-		if (ain_message(s, &a, buf, mlen) < 0) {
+		if (ain_message(s, &s->a, buf, mlen) < 0) {
 			log_warnx("zone %s: transfer from %s: refused or malformed",
 				  s->x->cfg->zones[s->zone].name, s->text);
-			goto done;
+			sec_done(s, false);
+			return;
 		}
 	}
-	if (key && !last_signed)
-		goto done;
-	{
-		struct writer_actor who = {.source = "transfer", .actor = "primary", .client = s->text};
-		size_t removed, added;
-		rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, a.rr, a.n, a.serial, a.soa,
-					  a.ns, &removed, &added);
-		if (rc == 0)
-			log_info("zone %s: transferred serial %u from %s: %zu records",
-				 s->x->cfg->zones[s->zone].name, a.serial, s->text, added);
-		else
-			log_warnx("zone %s: storing the transfer from %s: %s",
-				  s->x->cfg->zones[s->zone].name, s->text, dd_strerror(rc));
+	if (key && !s->last_signed) {
+		log_warnx("zone %s: transfer from %s: last message not signed",
+			  s->x->cfg->zones[s->zone].name, s->text);
+		sec_done(s, false);
+		return;
 	}
-done:
-	if (fd >= 0)
-		close(fd);
-	ain_free(&a);
-	return rc;
+	sec_axfr_store(s);
+}
+
+static void
+sec_axfr_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct secondary *s = arg;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	log_warnx("zone %s: transfer from %s: %s", s->x->cfg->zones[s->zone].name, s->text,
+		  (what & BEV_EVENT_TIMEOUT) ? "timed out" : "connection failed or closed");
+	sec_done(s, false);
+}
+
+static void
+sec_axfr_start(struct secondary *s)
+{
+	uint8_t q[1024];
+	size_t len = sec_query(s, DNS_TYPE_AXFR, sec_key(s), &s->tc, q + 2, sizeof(q) - 2, &s->id);
+	struct timeval tmo = {SEC_TIMEOUT_MS / 1000, (SEC_TIMEOUT_MS % 1000) * 1000};
+
+	memset(&s->a, 0, sizeof(s->a));
+	s->last_signed = false;
+	s->bev = bufferevent_socket_new(s->x->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (len == 0 || s->bev == NULL) {
+		sec_done(s, false);
+		return;
+	}
+	q[0] = (uint8_t)(len >> 8);
+	q[1] = (uint8_t)len;
+	bufferevent_setcb(s->bev, sec_axfr_read, NULL, sec_axfr_event, s);
+	bufferevent_set_timeouts(s->bev, &tmo, &tmo);
+	bufferevent_write(s->bev, q, len + 2);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->ss, (int)s->sslen) < 0) {
+		log_warnx("zone %s: cannot connect to %s", s->x->cfg->zones[s->zone].name, s->text);
+		sec_done(s, false);
+	}
+}
+
+static void
+sec_soa_reply(evutil_socket_t fd, short what, void *arg)
+{
+	struct secondary *s = arg;
+	const struct cfg_zone *cz = &s->x->cfg->zones[s->zone];
+	struct shm_zone_copy zc;
+	uint8_t buf[4096];
+	uint32_t theirs;
+	bool tsig;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		log_warnx("zone %s: no SOA from primary %s", cz->name, s->text);
+		sec_done(s, false);
+		return;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < DNS_HDR_LEN || (uint16_t)(buf[0] << 8 | buf[1]) != s->id) {
+		struct timeval tmo = {SEC_TIMEOUT_MS / 1000, (SEC_TIMEOUT_MS % 1000) * 1000};
+		event_add(s->ev, &tmo); /* not ours: keep waiting */
+		return;
+	}
+	if ((sec_key(s) && tsig_verify_reply(&s->tc, buf, (size_t)n, now_s(), &tsig) != 0) ||
+	    soa_reply_serial(buf, (size_t)n, &theirs) < 0) {
+		log_warnx("zone %s: bad SOA reply from primary %s", cz->name, s->text);
+		sec_done(s, false);
+		return;
+	}
+	event_free(s->ev);
+	s->ev = NULL;
+	close(s->fd);
+	s->fd = -1;
+	if (s->loaded && shm_zone_get(s->x->srv->table, s->zone, &zc) == 0 &&
+	    !dns_serial_gt(theirs, zc.soa.serial)) {
+		log_debug("zone %s: serial %u is current", cz->name, theirs);
+		sec_done(s, true);
+		return;
+	}
+	sec_axfr_start(s);
 }
 
 static void
 sec_refresh(evutil_socket_t fd, short what, void *arg)
 {
 	struct secondary *s = arg;
-	struct xfr *x = s->x;
-	const struct cfg_zone *cz = &x->cfg->zones[s->zone];
-	const struct tsig_key *key = key_by_name(x, cz->transfer_tsig);
-	struct shm_zone_copy zc;
-	uint32_t theirs;
+	uint8_t q[1024];
+	size_t len;
 	char *soa = NULL, *ns = NULL;
-	bool loaded;
-	unsigned next;
+	struct timeval tmo = {SEC_TIMEOUT_MS / 1000, (SEC_TIMEOUT_MS % 1000) * 1000};
 	(void)fd;
 	(void)what;
 
-	loaded = db_zone_meta(writer_db(x->srv->writer), cz->name, &soa, &ns) == 0;
+	if (s->busy) {
+		s->again = true;
+		return;
+	}
+	s->busy = true;
+	s->again = false;
+	s->loaded = db_zone_meta(writer_db(s->x->srv->writer), s->x->cfg->zones[s->zone].name,
+				 &soa, &ns) == 0;
 	free(soa);
 	free(ns);
-	if (shm_zone_get(x->srv->table, s->zone, &zc) < 0) {
-		sec_refresh_soon(s, 1000);
-		return;
+	len = sec_query(s, DNS_TYPE_SOA, sec_key(s), &s->tc, q, sizeof(q), &s->id);
+	s->fd = socket(s->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (len == 0 || s->fd < 0 ||
+	    sendto(s->fd, q, len, 0, (struct sockaddr *)&s->ss, s->sslen) < 0 ||
+	    (s->ev = event_new(s->x->srv->base, s->fd, EV_READ, sec_soa_reply, s)) == NULL ||
+	    event_add(s->ev, &tmo) < 0) {
+		log_warnx("zone %s: cannot ask %s for the SOA", s->x->cfg->zones[s->zone].name,
+			  s->text);
+		sec_done(s, false);
 	}
-	next = zc.soa.retry;
-	if (sec_soa_serial(s, key, &theirs) < 0) {
-		log_warnx("zone %s: no SOA from primary %s; retrying in %u s", cz->name, s->text,
-			  loaded ? zc.soa.retry : 10);
-		sec_refresh_soon(s, (loaded ? zc.soa.retry : 10) * 1000u);
-		return;
-	}
-	if (!loaded || dns_serial_gt(theirs, zc.soa.serial)) {
-		if (sec_axfr(s, key) == 0 && shm_zone_get(x->srv->table, s->zone, &zc) == 0)
-			next = zc.soa.refresh;
-		else if (!loaded)
-			next = 10;
-	} else {
-		next = zc.soa.refresh;
-	}
-	sec_refresh_soon(s, next * 1000u);
+}
+
+/* End of a refresh: the next one after the SOA's refresh (success) or retry. */
+static void
+sec_done(struct secondary *s, bool ok)
+{
+	struct shm_zone_copy zc;
+	unsigned next = 10;
+
+	if (s->ev)
+		event_free(s->ev);
+	s->ev = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->bev)
+		bufferevent_free(s->bev);
+	s->bev = NULL;
+	ain_free(&s->a);
+	memset(&s->a, 0, sizeof(s->a));
+	s->busy = false;
+	if (shm_zone_get(s->x->srv->table, s->zone, &zc) == 0 && (ok || s->loaded))
+		next = ok ? zc.soa.refresh : zc.soa.retry;
+	if (!ok && !s->again)
+		log_info("zone %s: next try in %u s", s->x->cfg->zones[s->zone].name, next);
+	sec_refresh_soon(s, s->again ? 0 : next * 1000u);
 }
 
 static void
@@ -1874,6 +1932,7 @@ xfr_targets(struct xfr *x)
 			}
 			s->x = x;
 			s->zone = (unsigned)z;
+			s->fd = -1;
 			snprintf(s->text, sizeof(s->text), "%s", cz->primary);
 			s->timer = evtimer_new(x->srv->base, sec_refresh, s);
 			if (s->timer == NULL)
@@ -1961,9 +2020,18 @@ xfr_stop(struct xfr *x)
 	for (size_t i = 0; i < x->nnt; i++)
 		if (x->nt[i].timer)
 			event_free(x->nt[i].timer);
-	for (size_t i = 0; i < x->nsec; i++)
-		if (x->sec[i].timer)
-			event_free(x->sec[i].timer);
+	for (size_t i = 0; i < x->nsec; i++) {
+		struct secondary *s = &x->sec[i];
+		if (s->timer)
+			event_free(s->timer);
+		if (s->ev)
+			event_free(s->ev);
+		if (s->fd >= 0)
+			close(s->fd);
+		if (s->bev)
+			bufferevent_free(s->bev);
+		ain_free(&s->a);
+	}
 	if (x->trim)
 		event_free(x->trim);
 	if (x->health)
