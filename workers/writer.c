@@ -819,6 +819,63 @@ writer_transfer_zone(struct writer *w, const struct writer_actor *who, unsigned 
 				   added);
 }
 
+int
+writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned zone,
+		     const struct writer_diff *d, size_t n, uint32_t serial)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *del = NULL, *ins = NULL;
+	char summary[64];
+	int rc = DD_EDB;
+
+	if (zone >= w->cfg->nzones)
+		return DD_EINVAL;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	if (sqlite3_prepare_v2(h, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3",
+			       -1, &del, NULL) ||
+	    sqlite3_prepare_v2(h,
+			       "INSERT INTO records (name, type, value, ttl) VALUES (?1, ?2, ?3, ?4) "
+			       "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl",
+			       -1, &ins, NULL))
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = d[i].op ? ins : del;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, d[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, names_type_str(d[i].type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, d[i].value, -1, SQLITE_STATIC);
+		if (d[i].op)
+			sqlite3_bind_int64(st, 4, d[i].ttl);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto done;
+	}
+	snprintf(summary, sizeof(summary), "%zu changes", n);
+	if (writer_audit_row(w, who, "transfer", w->cfg->zones[zone].name, NULL, NULL, summary) < 0 ||
+	    writer_zone_bump(w, zone, BUMP_EXACT, serial) < 0)
+		goto done;
+	rc = 0;
+done:
+	sqlite3_finalize(del);
+	sqlite3_finalize(ins);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		log_warnx("%s: incremental transfer: %s", db_path(w->db), sqlite3_errmsg(h));
+		writer_exec(w, "ROLLBACK");
+		w->db_failed = true;
+		return DD_EDB;
+	}
+	w->db_failed = false;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(d[k].name, d[i].name) == 0;
+		if (!seen && (rc = load_name_publish(w->t, w->cfg, w->db, d[i].name)) < 0)
+			log_warnx("publishing %s: %s", d[i].name, dd_strerror(rc));
+	}
+	writer_zone_serial_publish(w, zone);
+	return 0;
+}
+
 /* ------------------------------------------------------------ pools */
 
 /* "policy|answers|ttl|closed|prefix|check|ip/weight,..." of p, or of the stored pool. */

@@ -101,6 +101,23 @@ int writer_transfer_zone(struct writer *w, const struct writer_actor *who, unsig
 			 const struct writer_rr *rr, size_t n, uint32_t serial, const char *soa,
 			 const char *ns, size_t *removed, size_t *added);
 
+/* One change of an incremental transfer (IXFR) received by a secondary. */
+struct writer_diff {
+	int op;                /* 0 remove, 1 add */
+	const char *name;      /* canonical */
+	uint16_t type;
+	const char *value;     /* canonical */
+	int64_t ttl;
+};
+
+/*
+ * A secondary zone's IXFR: the changes d[0..n) in order, in ONE transaction
+ * (one audit row), the serial becoming exactly serial; then the changed
+ * names are republished.  Returns 0 or DD_EDB (nothing changed).
+ */
+int writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned zone,
+			 const struct writer_diff *d, size_t n, uint32_t serial);
+
 /* The zone index (cfg->zones) that name belongs to, or -1. */
 int writer_zone_of(const struct writer *w, const char *name);
 

@@ -28,6 +28,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
+#include "daemon/util.h"
 #include "dns/answer.h"
 #include "dns/dname.h"
 #include "dns/msg.h"
@@ -69,22 +70,29 @@ struct ntarget {
 	socklen_t sslen;
 	char text[96];
 	uint16_t id;
+	uint64_t sent_ms;   /* when the NOTIFY in flight went out */
 	bool inflight;      /* sent, not yet acknowledged */
 	bool dirty;         /* the serial moved since the NOTIFY in flight */
 	unsigned tries;
 	struct event *timer;
 };
 
-/* What an AXFR from the primary gave. */
+/* What a transfer from the primary gave (AXFR, or IXFR in either form). */
 struct axfr_in {
-	struct writer_rr *rr;
-	char **strs; /* owned names and values */
-	size_t n, nstrs;
+	struct writer_rr *rr;   /* full zone (AXFR, or IXFR answered in AXFR form) */
+	struct writer_diff *d;  /* incremental changes, in order */
+	char **strs;            /* owned names and values */
+	size_t n, nd, nstrs;
 	char soa[2 * DNS_DNAME_STR_MAX + 64];
 	char ns[4096];
-	uint32_t serial;
-	unsigned nsoa;
+	uint32_t serial;        /* the primary's */
+	unsigned nsoa, nrr;
 	bool done;
+	bool ixfr;              /* we asked IXFR from serial ours */
+	uint32_t ours;
+	int mode;               /* 0 not known yet, 1 incremental, 2 whole zone, 3 up to date */
+	int phase;              /* incremental: 0 removals, 1 additions */
+	uint32_t cur_new;       /* incremental: the serial the current change leads to */
 };
 
 /* A secondary zone's primary. */
@@ -618,6 +626,25 @@ rr_read(const uint8_t *q, size_t qlen, size_t *pos, struct rr_in *r)
 	return 0;
 }
 
+/*
+ * RDATA of r (inside msg) as stored text.  Names in CNAME and NS RDATA may be
+ * compressed against the rest of the message (nsupdate and other primaries
+ * do that), so they are read with the whole message at hand.
+ */
+static int
+rr_text(const uint8_t *msg, size_t len, const struct rr_in *r, char *out, size_t outsz)
+{
+	if (r->type == DNS_TYPE_CNAME || r->type == DNS_TYPE_NS) {
+		uint8_t nm[DNS_DNAME_MAX];
+		size_t nl, pos = r->rd;
+		if (dns_dname_parse(msg, len, &pos, nm, &nl, NULL) < 0 || pos != r->rd + r->rdlen)
+			return DD_EFORMERR;
+		dns_dname_lower(nm, nm, nl);
+		return dns_dname_to_str(nm, nl, out, outsz, false);
+	}
+	return dns_rdata_to_text(r->type, msg + r->rd, r->rdlen, out, outsz);
+}
+
 /* Working RRset of an update: the stored values, then each operation applied. */
 struct wset {
 	char *name;
@@ -836,7 +863,7 @@ upd_prereqs(struct xfr *x, const uint8_t *q, size_t qlen, const struct dns_pkt *
 		} else if (r.rclass == DNS_CLASS_IN) {
 			char text[DNS_RDATA_MAX * 4 + 1];
 			struct wset *w = NULL;
-			if (dns_rdata_to_text(r.type, q + r.rd, r.rdlen, text, sizeof(text)) < 0) {
+			if (rr_text(q, qlen, &r, text, sizeof(text)) < 0) {
 				rc = 8; /* a type we never store cannot exist */
 				break;
 			}
@@ -957,7 +984,7 @@ upd_ops(struct upd *u, const uint8_t *q, size_t qlen, const struct dns_pkt *p, u
 			w->n = 0;
 			continue;
 		}
-		if (dns_rdata_to_text(r.type, q + r.rd, r.rdlen, text, sizeof(text)) < 0)
+		if (rr_text(q, qlen, &r, text, sizeof(text)) < 0)
 			return DNS_RCODE_FORMERR;
 		if (r.rclass == DNS_CLASS_NONE) {
 			for (size_t k = 0; k < w->n; k++)
@@ -1141,6 +1168,7 @@ notify_send(struct ntarget *t)
 		log_warn("NOTIFY %s to %s", x->cfg->zones[t->zone].name, t->text);
 	t->inflight = true;
 	t->dirty = false;
+	t->sent_ms = util_now_ms();
 	delay = NOTIFY_RETRY_MS << (t->tries < 5 ? t->tries : 5);
 	if (delay > NOTIFY_RETRY_MAX_MS)
 		delay = NOTIFY_RETRY_MAX_MS;
@@ -1178,10 +1206,14 @@ xfr_on_commit(void *arg, unsigned z)
 		struct ntarget *t = &x->nt[i];
 		if (t->zone != z)
 			continue;
-		if (t->inflight) {
+		if (t->inflight && util_now_ms() - t->sent_ms < NOTIFY_RETRY_MS) {
 			t->dirty = true; /* coalesced: sent again once this one is answered */
 			continue;
 		}
+		/* idle, or waiting on back-off for a secondary that did not answer: a
+		 * new serial goes out now, so one that comes back hears of it at once */
+		if (t->inflight)
+			evtimer_del(t->timer);
 		t->tries = 0;
 		notify_send(t);
 	}
@@ -1260,9 +1292,9 @@ peer_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 /* Builds a query for the zone apex (SOA or AXFR), signed when key is set. */
 static size_t
 sec_query(struct secondary *s, uint16_t type, const struct tsig_key *key, struct tsig_ctx *tc,
-	  uint8_t *buf, size_t cap, uint16_t *id)
+	  uint8_t *buf, size_t cap, uint16_t *id, const struct shm_zone_copy *ours)
 {
-	uint8_t apex[DNS_DNAME_MAX];
+	uint8_t apex[DNS_DNAME_MAX], rd[2 * DNS_DNAME_MAX + 20];
 	int alen = owner_wire(s->x->cfg->zones[s->zone].name, apex);
 	struct dns_msgb m;
 	size_t len;
@@ -1270,6 +1302,10 @@ sec_query(struct secondary *s, uint16_t type, const struct tsig_key *key, struct
 	randombytes_buf(id, sizeof(*id));
 	if (alen < 0 || dns_msgb_init(&m, buf, cap - TSIG_ROOM, *id, 0, apex, (size_t)alen, type,
 				      DNS_CLASS_IN) < 0)
+		return 0;
+	/* IXFR: the version we have, in the authority section (RFC 1995 3) */
+	if (ours && dns_msgb_rr(&m, DNS_SEC_NS, apex, (size_t)alen, DNS_TYPE_SOA, DNS_CLASS_IN,
+				ours->soa.ttl, rd, dns_soa_rdata(&ours->soa, ours->soa.serial, rd)) < 0)
 		return 0;
 	len = dns_msgb_finish(&m);
 	if (key && tsig_sign_request(tc, key, buf, &len, cap, now_s()) < 0)
@@ -1312,7 +1348,68 @@ ain_keep(struct axfr_in *a, const char *s)
 	return a->strs[a->nstrs++] = strdup(s);
 }
 
-/* One message of the AXFR stream: its answer RRs into a. */
+/* A record of the stream as a stored row (full zone or one change). */
+static int
+ain_add(struct secondary *s, struct axfr_in *a, const struct rr_in *r, const char *text, int op)
+{
+	const char *name = ain_keep(a, r->name), *value = ain_keep(a, text);
+
+	if (name == NULL || value == NULL)
+		return -1;
+	if (op >= 0) {
+		struct writer_diff *g = realloc(a->d, (a->nd + 1) * sizeof(*g));
+		if (g == NULL)
+			return -1;
+		a->d = g;
+		a->d[a->nd++] = (struct writer_diff){
+			.op = op, .name = name, .type = r->type, .value = value, .ttl = r->ttl};
+	} else {
+		struct writer_rr *g = realloc(a->rr, (a->n + 1) * sizeof(*g));
+		if (g == NULL)
+			return -1;
+		a->rr = g;
+		a->rr[a->n++] = (struct writer_rr){
+			.name = name, .type = r->type, .value = value, .ttl = r->ttl};
+	}
+	(void)s;
+	return 0;
+}
+
+/* SOA RDATA of r: the serial, and "MNAME RNAME REFRESH RETRY EXPIRE MINIMUM" into text. */
+static int
+ain_soa(const uint8_t *msg, size_t len, const struct rr_in *r, uint32_t *serial, char *text,
+	size_t textsz)
+{
+	size_t p2 = r->rd, ml, rl;
+	uint8_t mn[DNS_DNAME_MAX], rn[DNS_DNAME_MAX];
+	char ms[DNS_DNAME_STR_MAX], rs[DNS_DNAME_STR_MAX];
+	const uint8_t *f;
+
+	if (dns_dname_parse(msg, len, &p2, mn, &ml, NULL) < 0 ||
+	    dns_dname_parse(msg, len, &p2, rn, &rl, NULL) < 0 || p2 + 20 > r->rd + r->rdlen)
+		return -1;
+	f = msg + p2;
+	*serial = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 | f[3];
+	dns_dname_lower(mn, mn, ml);
+	dns_dname_lower(rn, rn, rl);
+	dns_dname_to_str(mn, ml, ms, sizeof(ms), false);
+	dns_dname_to_str(rn, rl, rs, sizeof(rs), false);
+	snprintf(text, textsz, "%s %s %u %u %u %u", ms, rs,
+		 (unsigned)((uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | (uint32_t)f[6] << 8 | f[7]),
+		 (unsigned)((uint32_t)f[8] << 24 | (uint32_t)f[9] << 16 | (uint32_t)f[10] << 8 | f[11]),
+		 (unsigned)((uint32_t)f[12] << 24 | (uint32_t)f[13] << 16 | (uint32_t)f[14] << 8 |
+			    f[15]),
+		 (unsigned)((uint32_t)f[16] << 24 | (uint32_t)f[17] << 16 | (uint32_t)f[18] << 8 |
+			    f[19]));
+	return 0;
+}
+
+/*
+ * One message of the transfer stream into a.  AXFR: SOA, records, SOA.
+ * IXFR (RFC 1995 4): SOA(new), then either the whole zone as for AXFR, or
+ * per change SOA(old) removals SOA(next) additions, closed by SOA(new); a
+ * lone SOA not ahead of ours means we are current.
+ */
 static int
 ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t len)
 {
@@ -1334,67 +1431,61 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 		char text[DNS_RDATA_MAX * 4 + 1];
 		if (rr_read(msg, len, &pos, &r) < 0)
 			return -1;
+		a->nrr++;
 		if (r.type == DNS_TYPE_SOA) {
-			size_t p2 = r.rd;
-			uint8_t mn[DNS_DNAME_MAX], rn[DNS_DNAME_MAX];
-			size_t ml, rl;
-			char ms[DNS_DNAME_STR_MAX], rs[DNS_DNAME_STR_MAX];
-			const uint8_t *f;
-			if (dns_dname_parse(msg, len, &p2, mn, &ml, NULL) < 0 ||
-			    dns_dname_parse(msg, len, &p2, rn, &rl, NULL) < 0 || p2 + 20 > r.rd + r.rdlen)
+			uint32_t sv;
+			if (ain_soa(msg, len, &r, &sv, text, sizeof(text)) < 0)
 				return -1;
-			f = msg + p2;
-			if (a->nsoa++ > 0) {
-				a->done = true;
-				break;
+			if (a->nsoa++ == 0) {
+				a->serial = sv;
+				snprintf(a->soa, sizeof(a->soa), "%s", text);
+				continue;
 			}
-			dns_dname_lower(mn, mn, ml);
-			dns_dname_lower(rn, rn, rl);
-			dns_dname_to_str(mn, ml, ms, sizeof(ms), false);
-			dns_dname_to_str(rn, rl, rs, sizeof(rs), false);
-			a->serial = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 |
-				    f[3];
-			snprintf(a->soa, sizeof(a->soa), "%s %s %u %u %u %u", ms, rs,
-				 (unsigned)(f[4] << 24 | f[5] << 16 | f[6] << 8 | f[7]),
-				 (unsigned)(f[8] << 24 | f[9] << 16 | f[10] << 8 | f[11]),
-				 (unsigned)(f[12] << 24 | f[13] << 16 | f[14] << 8 | f[15]),
-				 (unsigned)(f[16] << 24 | f[17] << 16 | f[18] << 8 | f[19]));
+			if (a->nrr == 2 && a->ixfr && sv == a->ours && sv != a->serial) {
+				a->mode = 1;
+				a->phase = 0;
+				continue;
+			}
+			if (a->mode == 1) {
+				if (a->phase == 0) {
+					a->cur_new = sv;
+					a->phase = 1;
+				} else if (sv == a->serial && a->cur_new == a->serial) {
+					a->done = true;
+				} else {
+					a->phase = 0;
+				}
+				continue;
+			}
+			a->mode = 2;
+			a->done = true; /* the closing SOA of a whole zone */
 			continue;
 		}
 		if (a->nsoa == 0)
 			return -1; /* the stream must open with the SOA */
+		if (a->mode == 0)
+			a->mode = 2;
 		if (r.type == DNS_TYPE_NS && strcmp(r.name, zone) == 0) {
-			uint8_t nm[DNS_DNAME_MAX];
-			size_t nl, p2 = r.rd;
-			char ns[DNS_DNAME_STR_MAX];
-			if (dns_dname_parse(msg, len, &p2, nm, &nl, NULL) < 0)
+			if (a->mode == 1)
+				continue; /* apex NS changes wait for the next full transfer */
+			if (rr_text(msg, len, &r, text, sizeof(text)) < 0)
 				return -1;
-			dns_dname_lower(nm, nm, nl);
-			dns_dname_to_str(nm, nl, ns, sizeof(ns), false);
-			if (strlen(a->ns) + strlen(ns) + 2 < sizeof(a->ns)) {
+			if (strlen(a->ns) + strlen(text) + 2 < sizeof(a->ns)) {
 				if (a->ns[0])
 					strcat(a->ns, " ");
-				strcat(a->ns, ns);
+				strcat(a->ns, text);
 			}
 			continue;
 		}
 		if (!upd_type_ok(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
-		    dns_rdata_to_text(r.type, msg + r.rd, r.rdlen, text, sizeof(text)) < 0)
+		    rr_text(msg, len, &r, text, sizeof(text)) < 0)
 			continue; /* what we cannot store or serve */
-		{
-			struct writer_rr *g = realloc(a->rr, (a->n + 1) * sizeof(*g));
-			if (g == NULL)
-				return -1;
-			a->rr = g;
-			g = &a->rr[a->n];
-			g->name = ain_keep(a, r.name);
-			g->value = ain_keep(a, text);
-			g->type = r.type;
-			g->ttl = r.ttl;
-			if (g->name == NULL || g->value == NULL)
-				return -1;
-			a->n++;
-		}
+		if (ain_add(s, a, &r, text, a->mode == 1 ? a->phase : -1) < 0)
+			return -1;
+	}
+	if (!a->done && a->ixfr && a->nrr == 1 && !dns_serial_gt(a->serial, a->ours)) {
+		a->mode = 3; /* a lone SOA: we are current */
+		a->done = true;
 	}
 	return 0;
 }
@@ -1404,6 +1495,7 @@ ain_free(struct axfr_in *a)
 {
 	strs_free(a->strs, a->nstrs);
 	free(a->rr);
+	free(a->d);
 }
 
 /*
@@ -1424,16 +1516,27 @@ static void
 sec_axfr_store(struct secondary *s)
 {
 	struct writer_actor who = {.source = "transfer", .actor = "primary", .client = s->text};
+	const char *zone = s->x->cfg->zones[s->zone].name;
 	size_t removed, added;
-	int rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, s->a.rr, s->a.n,
-				      s->a.serial, s->a.soa, s->a.ns, &removed, &added);
+	int rc = 0;
 
-	if (rc == 0)
-		log_info("zone %s: transferred serial %u from %s: %zu records",
-			 s->x->cfg->zones[s->zone].name, s->a.serial, s->text, added);
-	else
-		log_warnx("zone %s: storing the transfer from %s: %s",
-			  s->x->cfg->zones[s->zone].name, s->text, dd_strerror(rc));
+	if (s->a.mode == 3) {
+		log_debug("zone %s: serial %u is current", zone, s->a.serial);
+	} else if (s->a.mode == 1) {
+		rc = writer_transfer_diff(s->x->srv->writer, &who, s->zone, s->a.d, s->a.nd,
+					  s->a.serial);
+		if (rc == 0)
+			log_info("zone %s: IXFR from %s: serial %u -> %u, %zu changes", zone, s->text,
+				 s->a.ours, s->a.serial, s->a.nd);
+	} else {
+		rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, s->a.rr, s->a.n,
+					  s->a.serial, s->a.soa, s->a.ns, &removed, &added);
+		if (rc == 0)
+			log_info("zone %s: %s from %s: serial %u, %zu records", zone,
+				 s->a.ixfr ? "IXFR (whole zone)" : "AXFR", s->text, s->a.serial, added);
+	}
+	if (rc < 0)
+		log_warnx("zone %s: storing the transfer from %s: %s", zone, s->text, dd_strerror(rc));
 	sec_done(s, rc == 0);
 }
 
@@ -1500,14 +1603,18 @@ sec_axfr_event(struct bufferevent *bev, short what, void *arg)
 	sec_done(s, false);
 }
 
+/* AXFR, or IXFR from ours when the zone has been transferred before. */
 static void
-sec_axfr_start(struct secondary *s)
+sec_axfr_start(struct secondary *s, const struct shm_zone_copy *ours)
 {
-	uint8_t q[1024];
-	size_t len = sec_query(s, DNS_TYPE_AXFR, sec_key(s), &s->tc, q + 2, sizeof(q) - 2, &s->id);
+	uint8_t q[2048];
+	size_t len = sec_query(s, ours ? DNS_TYPE_IXFR : DNS_TYPE_AXFR, sec_key(s), &s->tc, q + 2,
+			       sizeof(q) - 2, &s->id, ours);
 	struct timeval tmo = {SEC_TIMEOUT_MS / 1000, (SEC_TIMEOUT_MS % 1000) * 1000};
 
 	memset(&s->a, 0, sizeof(s->a));
+	s->a.ixfr = ours != NULL;
+	s->a.ours = ours ? ours->soa.serial : 0;
 	s->last_signed = false;
 	s->bev = bufferevent_socket_new(s->x->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (len == 0 || s->bev == NULL) {
@@ -1558,13 +1665,16 @@ sec_soa_reply(evutil_socket_t fd, short what, void *arg)
 	s->ev = NULL;
 	close(s->fd);
 	s->fd = -1;
-	if (s->loaded && shm_zone_get(s->x->srv->table, s->zone, &zc) == 0 &&
-	    !dns_serial_gt(theirs, zc.soa.serial)) {
+	if (!s->loaded || shm_zone_get(s->x->srv->table, s->zone, &zc) < 0) {
+		sec_axfr_start(s, NULL);
+		return;
+	}
+	if (!dns_serial_gt(theirs, zc.soa.serial)) {
 		log_debug("zone %s: serial %u is current", cz->name, theirs);
 		sec_done(s, true);
 		return;
 	}
-	sec_axfr_start(s);
+	sec_axfr_start(s, &zc);
 }
 
 static void
@@ -1588,7 +1698,7 @@ sec_refresh(evutil_socket_t fd, short what, void *arg)
 				 &soa, &ns) == 0;
 	free(soa);
 	free(ns);
-	len = sec_query(s, DNS_TYPE_SOA, sec_key(s), &s->tc, q, sizeof(q), &s->id);
+	len = sec_query(s, DNS_TYPE_SOA, sec_key(s), &s->tc, q, sizeof(q), &s->id, NULL);
 	s->fd = socket(s->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (len == 0 || s->fd < 0 ||
 	    sendto(s->fd, q, len, 0, (struct sockaddr *)&s->ss, s->sslen) < 0 ||
