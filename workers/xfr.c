@@ -1434,11 +1434,12 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 		a->nrr++;
 		if (r.type == DNS_TYPE_SOA) {
 			uint32_t sv;
-			if (ain_soa(msg, len, &r, &sv, text, sizeof(text)) < 0)
+			char soa[sizeof(a->soa)];
+			if (ain_soa(msg, len, &r, &sv, soa, sizeof(soa)) < 0)
 				return -1;
 			if (a->nsoa++ == 0) {
 				a->serial = sv;
-				snprintf(a->soa, sizeof(a->soa), "%s", text);
+				memcpy(a->soa, soa, sizeof(soa));
 				continue;
 			}
 			if (a->nrr == 2 && a->ixfr && sv == a->ours && sv != a->serial) {
