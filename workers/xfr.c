@@ -1206,7 +1206,7 @@ xfr_on_commit(void *arg, unsigned z)
 		struct ntarget *t = &x->nt[i];
 		if (t->zone != z)
 			continue;
-		if (t->inflight && util_now_ms() - t->sent_ms < NOTIFY_RETRY_MS) {
+		if (t->inflight && t->tries <= 1 && util_now_ms() - t->sent_ms < NOTIFY_RETRY_MS) {
 			t->dirty = true; /* coalesced: sent again once this one is answered */
 			continue;
 		}
