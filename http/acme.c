@@ -478,6 +478,8 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 	writer_result_fini(&res);
 	if (rc == DD_EDB || rc == DD_ENOSPC) {
 		http_reply_error(r, 503, "database unavailable");
+	} else if (rc == DD_EROFS) {
+		http_reply_error(r, 403, "%s is in a secondary zone", name);
 	} else if (rc < 0) {
 		log_warnx("acme: write TXT of %s: %s", name, dd_strerror(rc));
 		http_reply_error(r, 500, "%s", dd_strerror(rc));

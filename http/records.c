@@ -91,7 +91,10 @@ records_delete(struct http_req *r)
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client};
 	rc = writer_apply(srv->writer, &who, &set, 1, &res);
 	if (rc < 0) {
-		http_reply_error(r, rc == DD_ENOSPC ? 503 : 503, "database write failed");
+		if (rc == DD_EROFS)
+			http_reply_error(r, 403, "in a secondary zone; change it on its primary");
+		else
+			http_reply_error(r, 503, "database write failed");
 		return;
 	}
 	if (!res.changed) {

@@ -320,6 +320,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 					     "pool)"
 			 : rc == DD_EINVAL ? "a CNAME takes exactly one value"
 			 : rc == DD_ENOSPC ? "committed, but the table is full"
+			 : rc == DD_EROFS  ? "in a secondary zone: change it on its primary"
 					   : "database write failed");
 		return NULL;
 	}
@@ -340,6 +341,7 @@ ctl_record_del(struct control *c, json_t *args, char *err, size_t errsz)
 	struct writer_result res;
 	struct writer_set set;
 	size_t deleted;
+	int rc;
 
 	if (ctl_name_arg(c, args, name, err, errsz) < 0)
 		return NULL;
@@ -348,8 +350,11 @@ ctl_record_del(struct control *c, json_t *args, char *err, size_t errsz)
 		return NULL;
 	}
 	set = (struct writer_set){.name = name, .type = type, .ttl = -1};
-	if (writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res) < 0) {
-		snprintf(err, errsz, "database write failed");
+	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
+	if (rc < 0) {
+		snprintf(err, errsz, "%s",
+			 rc == DD_EROFS ? "in a secondary zone: change it on its primary"
+					: "database write failed");
 		return NULL;
 	}
 	deleted = res.deleted;

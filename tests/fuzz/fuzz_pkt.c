@@ -4,6 +4,9 @@
  * A small table is built once (two zones, wildcards, CNAME chains and loops,
  * an RRset too big for 512 bytes).  Each input is answered as UDP and as TCP;
  * every reply must parse, stay within its limit and keep the query's id.
+ * The same bytes go through the TSIG code the writer process runs on
+ * requests and a secondary on replies (dns/tsig.c): verify as a request with
+ * two keys, and when that passes sign a reply; verify as a reply.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "dns/dname.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
+#include "dns/tsig.h"
 #include "dns/wire.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -155,9 +159,36 @@ check(const uint8_t *data, size_t size, bool tcp)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct tsig_key keys[2];
+	static bool keyed;
+	struct tsig_ctx tc;
+	long off;
+	bool present;
+
 	if (!table)
 		setup();
 	check(data, size, false);
 	check(data, size, true);
+	if (!keyed) {
+		must(tsig_key_init(&keys[0], "transfer-key", "hmac-sha256",
+				   (const uint8_t *)"secretsecretsecret", 18));
+		must(tsig_key_init(&keys[1], "update-key", "hmac-sha512",
+				   (const uint8_t *)"0123456789abcdef", 16));
+		keyed = true;
+	}
+	off = tsig_find(data, size);
+	if (off > 0 && size <= sizeof(out) - 512) {
+		int v = tsig_verify_request(&tc, keys, 2, data, size, (size_t)off, 1700000000);
+		if (v == 0 || v == TSIG_RCODE_BADTIME || v == TSIG_RCODE_BADKEY ||
+		    v == TSIG_RCODE_BADSIG) {
+			size_t len = off > 12 ? (size_t)off : 12;
+			memcpy(out, data, len);
+			out[10] = out[11] = 0;
+			(void)tsig_sign_reply(&tc, out, &len, sizeof(out), 1700000000);
+		}
+		if (tsig_sign_request(&tc, &keys[0], out, &(size_t){12}, sizeof(out), 1700000000) ==
+		    0)
+			(void)tsig_verify_reply(&tc, data, size, 1700000000, &present);
+	}
 	return 0;
 }
