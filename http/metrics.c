@@ -101,6 +101,29 @@ metrics_http(FILE *f, const struct shm_stats *st)
 			(unsigned long long)h->updates_unchanged[s]);
 	metrics_head(f, "ddnsd_update_errors_total", "counter", "Updates the database refused.");
 	fprintf(f, "ddnsd_update_errors_total %llu\n", (unsigned long long)h->update_errors);
+	metrics_head(f, "ddnsd_transfers_out_total", "counter", "Zone transfers sent, by type.");
+	fprintf(f, "ddnsd_transfers_out_total{type=\"axfr\"} %llu\n",
+		(unsigned long long)h->xfr_out[0]);
+	fprintf(f, "ddnsd_transfers_out_total{type=\"ixfr\"} %llu\n",
+		(unsigned long long)h->xfr_out[1]);
+	metrics_head(f, "ddnsd_transfers_refused_total", "counter",
+		     "Zone transfers refused (address or key not allowed).");
+	fprintf(f, "ddnsd_transfers_refused_total %llu\n", (unsigned long long)h->xfr_refused);
+	metrics_head(f, "ddnsd_transfers_in_total", "counter",
+		     "Secondary zone refreshes, by result.");
+	fprintf(f, "ddnsd_transfers_in_total{result=\"stored\"} %llu\n",
+		(unsigned long long)h->xfr_in);
+	fprintf(f, "ddnsd_transfers_in_total{result=\"failed\"} %llu\n",
+		(unsigned long long)h->xfr_in_failed);
+	metrics_head(f, "ddnsd_notify_total", "counter", "NOTIFY messages to secondaries, by outcome.");
+	fprintf(f, "ddnsd_notify_total{outcome=\"sent\"} %llu\n", (unsigned long long)h->notify_sent);
+	fprintf(f, "ddnsd_notify_total{outcome=\"acked\"} %llu\n",
+		(unsigned long long)h->notify_acked);
+	fprintf(f, "ddnsd_notify_total{outcome=\"given_up\"} %llu\n",
+		(unsigned long long)h->notify_given_up);
+	metrics_head(f, "ddnsd_tsig_errors_total", "counter",
+		     "Requests whose TSIG failed (BADKEY, BADSIG, BADTIME, malformed).");
+	fprintf(f, "ddnsd_tsig_errors_total %llu\n", (unsigned long long)h->tsig_errors);
 	metrics_head(f, "ddnsd_http_responses_total", "counter", "HTTP responses by status class.");
 	for (int c = 1; c <= 5; c++)
 		fprintf(f, "ddnsd_http_responses_total{code=\"%dxx\"} %llu\n", c,

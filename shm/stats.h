@@ -46,6 +46,13 @@ struct shm_worker_stats {
 	uint64_t update_errors;
 	uint64_t http_requests;
 	uint64_t http_status[6];  /* 1xx..5xx by first digit; [0] other */
+	/* the writer's DNS service (workers/xfr.c) */
+	uint64_t xfr_out[2];      /* transfers sent: [0] AXFR, [1] IXFR */
+	uint64_t xfr_refused;     /* transfers refused */
+	uint64_t xfr_in;          /* transfers stored by a secondary zone */
+	uint64_t xfr_in_failed;   /* refreshes that failed */
+	uint64_t notify_sent, notify_acked, notify_given_up;
+	uint64_t tsig_errors;     /* BADKEY, BADSIG, BADTIME, malformed TSIG */
 } __attribute__((aligned(64)));
 
 struct shm_stats {

@@ -50,6 +50,7 @@
 #define SEC_TIMEOUT_MS  3000    /* each network wait of a secondary refresh */
 #define TRIM_INTERVAL_S 60
 #define CONN_IDLE_S     30
+#define CONN_MAX        64      /* TCP connections the writer holds at once */
 
 struct xfr;
 
@@ -126,6 +127,7 @@ struct xfr {
 	uint8_t *out;       /* DNS_MSG_MAX */
 	struct dns_answer_ctx actx;
 	struct xconn *conns;
+	unsigned nconns;
 	int nsock[2];       /* NOTIFY sockets: IPv4, IPv6 */
 	struct event *nev[2];
 	struct ntarget *nt;
@@ -134,6 +136,7 @@ struct xfr {
 	size_t nsec;
 	struct event *trim;
 	struct event *health; /* pool health -> transfers, every second */
+	struct shm_worker_stats *st; /* the HTTP worker's counters */
 };
 
 /* Where replies go: one UDP datagram, or length-prefixed TCP messages. */
@@ -564,6 +567,7 @@ xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8
 	if (!transfer_allowed(x, (unsigned)z, peer, tc)) {
 		log_info("%s of %s from %s refused", p->qtype == DNS_TYPE_AXFR ? "AXFR" : "IXFR",
 			 x->cfg->zones[z].name, addr);
+		x->st->xfr_refused++;
 		reply_simple(x, s, p, tc, DNS_RCODE_REFUSED, false);
 		return;
 	}
@@ -590,10 +594,12 @@ xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8
 	if (p->qtype == DNS_TYPE_AXFR) {
 		log_info("AXFR of %s serial %u to %s", x->cfg->zones[z].name, zc.soa.serial, addr);
 		xfr_axfr(&o, (unsigned)z, &zc);
+		x->st->xfr_out[0]++;
 	} else {
 		log_info("IXFR of %s from serial %u to %u to %s", x->cfg->zones[z].name, client,
 			 zc.soa.serial, addr);
 		xfr_ixfr(&o, (unsigned)z, &zc, client);
+		x->st->xfr_out[1]++;
 	}
 	if (o.err)
 		log_warnx("transfer of %s to %s: %s", x->cfg->zones[z].name, addr,
@@ -1166,6 +1172,8 @@ notify_send(struct ntarget *t)
 		return;
 	if (sendto(x->nsock[fam], buf, len, 0, (struct sockaddr *)&t->ss, t->sslen) < 0)
 		log_warn("NOTIFY %s to %s", x->cfg->zones[t->zone].name, t->text);
+	else
+		x->st->notify_sent++;
 	t->inflight = true;
 	t->dirty = false;
 	t->sent_ms = util_now_ms();
@@ -1191,6 +1199,7 @@ notify_timeout(evutil_socket_t fd, short what, void *arg)
 			  t->x->cfg->zones[t->zone].name, t->text, t->tries);
 		t->inflight = false;
 		t->tries = 0;
+		t->x->st->notify_given_up++;
 		return;
 	}
 	notify_send(t);
@@ -1243,6 +1252,7 @@ notify_reply(evutil_socket_t fd, short what, void *arg)
 			evtimer_del(t->timer);
 			t->inflight = false;
 			t->tries = 0;
+			x->st->notify_acked++;
 			if ((buf[3] & 0xf) != 0)
 				log_warnx("NOTIFY %s to %s: rcode %d", x->cfg->zones[t->zone].name,
 					  t->text, buf[3] & 0xf);
@@ -1538,6 +1548,8 @@ sec_axfr_store(struct secondary *s)
 	}
 	if (rc < 0)
 		log_warnx("zone %s: storing the transfer from %s: %s", zone, s->text, dd_strerror(rc));
+	else if (s->a.mode != 3)
+		s->x->st->xfr_in++;
 	sec_done(s, rc == 0);
 }
 
@@ -1730,6 +1742,8 @@ sec_done(struct secondary *s, bool ok)
 	ain_free(&s->a);
 	memset(&s->a, 0, sizeof(s->a));
 	s->busy = false;
+	if (!ok)
+		s->x->st->xfr_in_failed++;
 	if (shm_zone_get(s->x->srv->table, s->zone, &zc) == 0 && (ok || s->loaded))
 		next = ok ? zc.soa.refresh : zc.soa.retry;
 	if (!ok && !s->again)
@@ -1768,6 +1782,8 @@ xfr_request(struct xfr *x, struct sink *s, const uint8_t *q, size_t qlen,
 	if (p.tsig_off) {
 		int v = tsig_verify_request(&tc, x->keys, x->nkeys, q, qlen, p.tsig_off, now_s());
 		char addr[INET6_ADDRSTRLEN];
+		if (v == DD_EFORMERR || v > 0)
+			x->st->tsig_errors++;
 		if (v == DD_EFORMERR) {
 			reply_simple(x, s, &p, NULL, DNS_RCODE_FORMERR, false);
 			return;
@@ -1833,6 +1849,7 @@ xconn_free(struct xconn *c)
 	for (struct xconn **pp = &x->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			x->nconns--;
 			break;
 		}
 	bufferevent_free(c->bev);
@@ -1872,10 +1889,17 @@ xconn_event(struct bufferevent *bev, short what, void *arg)
 static void
 xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data, size_t len)
 {
-	struct xconn *c = calloc(1, sizeof(*c));
+	struct xconn *c;
 	struct timeval idle = {CONN_IDLE_S, 0};
 
-	if (c == NULL) {
+	if (x->nconns >= CONN_MAX) {
+		/* transfers and UPDATEs over TCP are few; a flood of them must not
+		 * take the HTTP API's descriptors */
+		log_warnx("more than %d DNS connections in the writer: one closed", CONN_MAX);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}
@@ -1891,6 +1915,7 @@ xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data
 	}
 	c->next = x->conns;
 	x->conns = c;
+	x->nconns++;
 	bufferevent_setcb(c->bev, xconn_read, NULL, xconn_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -2064,6 +2089,7 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 		return NULL;
 	x->srv = srv;
 	x->cfg = srv->cfg;
+	x->st = &srv->stats->w[STATS_SLOT_HTTP];
 	x->nsock[0] = x->nsock[1] = -1;
 	x->in = malloc(LINK_PAYLOAD_MAX);
 	x->out = malloc(DNS_MSG_MAX);

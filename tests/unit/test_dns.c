@@ -10,6 +10,7 @@
 #include "daemon/dd.h"
 #include "dns/answer.h"
 #include "dns/dname.h"
+#include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
@@ -1181,10 +1182,51 @@ test_timing(void)
 	diag("NXDOMAIN answer: %.0f ns per query", ns);
 }
 
+/* RFC 1982 serial arithmetic and the message builder used by transfers. */
+static void
+test_msg_serial(void)
+{
+	struct dns_msgb m;
+	struct dns_pkt p;
+	uint8_t buf[512], apex[DNS_DNAME_MAX], rd[4] = {192, 0, 2, 1};
+	int al = dns_dname_from_str("dyn.example.test", apex, sizeof(apex));
+
+	ok(dns_serial_gt(2, 1) && !dns_serial_gt(1, 2) && !dns_serial_gt(5, 5), "serial: plain order");
+	ok(dns_serial_gt(0, 4294967295u) && dns_serial_gt(1, 4294967295u), "serial: 0 follows 2^32-1");
+	ok(!dns_serial_gt(4294967295u, 0), "serial: 2^32-1 precedes 0");
+	ok(dns_serial_gt(0x7fffffffu, 0) && !dns_serial_gt(0x80000000u, 0),
+	   "serial: at most 2^31-1 ahead (RFC 1982 3.2)");
+
+	is_int(dns_msgb_init(&m, buf, sizeof(buf), 0x1234, DNS_FLAG_QR | DNS_FLAG_AA, apex,
+			     (size_t)al, DNS_TYPE_AXFR, DNS_CLASS_IN),
+	       0, "msgb: header and question");
+	is_int(dns_msgb_rr(&m, DNS_SEC_AN, apex, (size_t)al, DNS_TYPE_A, DNS_CLASS_IN, 60, rd, 4), 0,
+	       "msgb: one A");
+	{
+		size_t len = dns_msgb_finish(&m);
+		buf[2] &= 0x7f; /* parse it as a query: dns_pkt_parse drops responses */
+		is_int(dns_pkt_parse(&p, buf, len), 0, "msgb: the message parses");
+		ok(p.id == 0x1234 && p.qdcount == 1 && p.ancount == 1 && p.qtype == DNS_TYPE_AXFR,
+		   "msgb: id, counts and question as built");
+	}
+	dns_msgb_init(&m, buf, 40, 1, 0, apex, (size_t)al, DNS_TYPE_SOA, DNS_CLASS_IN);
+	is_int(dns_msgb_rr(&m, DNS_SEC_AN, apex, (size_t)al, DNS_TYPE_A, DNS_CLASS_IN, 60, rd, 4),
+	       DD_ENOSPC, "msgb: an RR over the limit is refused");
+	is_int((int)m.count[DNS_SEC_AN], 0, "msgb: and nothing of it written");
+	ok(dns_answer_wants_writer(buf, dns_msgb_finish(&m)) == false,
+	   "an ordinary SOA query stays with the DNS worker");
+	dns_msgb_init(&m, buf, sizeof(buf), 1, 0, apex, (size_t)al, DNS_TYPE_IXFR, DNS_CLASS_IN);
+	ok(dns_answer_wants_writer(buf, dns_msgb_finish(&m)), "IXFR goes to the writer");
+	dns_msgb_init(&m, buf, sizeof(buf), 1, (uint16_t)(DNS_OPCODE_UPDATE << 11), apex, (size_t)al,
+		      DNS_TYPE_SOA, DNS_CLASS_IN);
+	ok(dns_answer_wants_writer(buf, dns_msgb_finish(&m)), "UPDATE goes to the writer");
+}
+
 int
 main(void)
 {
 	test_wire();
+	test_msg_serial();
 	test_dname_parse();
 	test_dname_str();
 	test_rdata();
