@@ -4,7 +4,7 @@
 
 CC      ?= cc
 SAN     ?=
-PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2
+PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2 libcurl
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Wimplicit-fallthrough \

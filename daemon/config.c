@@ -180,6 +180,8 @@ static const struct cfg_item schema[] = {
         {"notify[].command", CT_STR, CK_NONE, N(command)},
         {"notify[].events", CT_STRS, CK_ENUM, .min = 1, .max = 64, .choices = notify_events,
          N(events), .cnt_off = offsetof(struct cfg_notify, nevents)},
+        {"notify[].max_age", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400, .def = "1d",
+         N(max_age)},
 
         MAP("backup"),
         {"backup.interval", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400,
@@ -192,6 +194,7 @@ static const struct cfg_item schema[] = {
         {"backup.s3.bucket", CT_STR, CK_NONE, .flags = F_REQUIRED, R(backup.s3_bucket)},
         {"backup.s3.prefix", CT_STR, CK_NONE, .flags = F_EMPTY_OK, .def = "", R(backup.s3_prefix)},
         {"backup.s3.region", CT_STR, CK_NONE, .def = "us-east-1", R(backup.s3_region)},
+        {"backup.s3.credentials", CT_STR, CK_PATH, R(backup.s3_credentials)},
 
         MAP("table"),
         {"table.capacity", CT_INT, CK_NONE, .min = 16, .max = 100000000, .def = "65536",

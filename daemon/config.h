@@ -62,6 +62,7 @@ struct cfg_notify {
 	char *command;
 	char **events;                /* default: all */
 	size_t nevents;
+	uint64_t max_age;             /* seconds an event is retried before it is given up (1d) */
 	int line;                     /* where the entry starts in the file */
 };
 
@@ -108,6 +109,7 @@ struct cfg {
 		uint32_t keep;            /* default 7 */
 		bool s3_enabled;
 		char *s3_endpoint, *s3_bucket, *s3_prefix, *s3_region;
+		char *s3_credentials;     /* file with aws_access_key_id / aws_secret_access_key, or NULL */
 	} backup;
 	struct {
 		uint32_t capacity;        /* names, default 65536, 16..100000000 */

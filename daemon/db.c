@@ -108,6 +108,24 @@ static const char *const db_schema_v4 =
 	/* what secondaries were last told of a pool member: 1 up, 0 down */
 	"ALTER TABLE pool_members ADD COLUMN xfr_up INTEGER NOT NULL DEFAULT 1;";
 
+/*
+ * Version 5: the event outbox (notify:).  The writer appends rows in the
+ * transaction of the change; the notifier process delivers them and moves
+ * each target's cursor.  pool_members.notified_up is the health last
+ * reported as member_down / member_up.
+ */
+static const char *const db_schema_v5 =
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ts INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  event TEXT NOT NULL,"
+	"  name TEXT, type TEXT, value TEXT, old_value TEXT,"
+	"  detail TEXT);"
+	"CREATE TABLE outbox_cursor ("
+	"  target TEXT PRIMARY KEY,"
+	"  last_id INTEGER NOT NULL);"
+	"ALTER TABLE pool_members ADD COLUMN notified_up INTEGER NOT NULL DEFAULT 1;";
+
 /* Version 2: acme-dns accounts (POST /acme/register). */
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
@@ -180,6 +198,8 @@ db_migrate(struct db *db)
 		rc = db_exec(db, db_schema_v3);
 	if (rc == 0 && version < 4)
 		rc = db_exec(db, db_schema_v4);
+	if (rc == 0 && version < 5)
+		rc = db_exec(db, db_schema_v5);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",

@@ -12,7 +12,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 
 /*
  * Opens (creating the file, its parent directories and the schema when

@@ -1,9 +1,10 @@
-/* main.c - ddnsd command line: run, --check-config, --init-db, --version. */
+/* main.c - ddnsd command line: run, --check-config, --init-db, --restore, --version. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/dd.h"
@@ -13,12 +14,14 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ddnsd -c CONFIG [--check-config | --init-db]\n"
+	fprintf(f, "usage: ddnsd -c CONFIG [--check-config | --init-db | --restore BACKUP]\n"
 		   "       ddnsd --version\n"
 		   "\n"
 		   "  -c, --config FILE   configuration file (YAML)\n"
 		   "      --check-config  validate FILE, print every problem as FILE:LINE: reason\n"
 		   "      --init-db       create or migrate the database, then exit\n"
+		   "      --restore BACKUP  check BACKUP and install it as the database of the\n"
+		   "                      stopped daemon (the old one kept as DATABASE.before-restore)\n"
 		   "  -V, --version       print the version\n"
 		   "  -h, --help          this text\n"
 		   "\n"
@@ -66,16 +69,17 @@ done:
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_INITDB };
+	enum { OPT_CHECK = 256, OPT_INITDB, OPT_RESTORE };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", no_argument, NULL, OPT_CHECK},
 		{"init-db", no_argument, NULL, OPT_INITDB},
+		{"restore", required_argument, NULL, OPT_RESTORE},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL;
+	const char *config = NULL, *restore = NULL;
 	int c, mode = 0;
 
 	log_set_role("ddnsd");
@@ -87,6 +91,10 @@ main(int argc, char **argv)
 		case OPT_CHECK:
 		case OPT_INITDB:
 			mode = c;
+			break;
+		case OPT_RESTORE:
+			mode = c;
+			restore = optarg;
 			break;
 		case 'V':
 			printf("ddnsd %s\n", DD_VERSION);
@@ -117,5 +125,13 @@ main(int argc, char **argv)
 	}
 	if (mode == OPT_INITDB)
 		return init_db(config);
+	if (mode == OPT_RESTORE) {
+		struct cfg *cfg = NULL;
+		int rc = check_config(config, &cfg);
+		if (rc == 0)
+			rc = backup_restore(cfg, restore);
+		cfg_free(cfg);
+		return rc;
+	}
 	return master_run(config);
 }

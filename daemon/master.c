@@ -34,7 +34,7 @@
 #define MASTER_BACKOFF_MAX   10000
 #define MASTER_STABLE_MS     5000
 
-enum worker_kind { WORKER_DNS, WORKER_HTTP, WORKER_CHECK };
+enum worker_kind { WORKER_DNS, WORKER_HTTP, WORKER_CHECK, WORKER_NOTIFY };
 
 struct worker {
 	pid_t pid;               /* 0 while waiting for respawn */
@@ -54,7 +54,7 @@ struct master {
 	struct shm_stats *stats;
 	struct shm_pools *pools;
 	struct listen_set ls;
-	struct worker w[SHM_WORKERS_MAX + 2];
+	struct worker w[SHM_WORKERS_MAX + 3];
 	size_t nw;
 	pid_t retiring[MASTER_RETIRING_MAX];
 	size_t nretiring;
@@ -70,6 +70,8 @@ worker_role(const struct worker *w, char *buf, size_t len)
 		snprintf(buf, len, "http");
 	else if (w->kind == WORKER_CHECK)
 		snprintf(buf, len, "check");
+	else if (w->kind == WORKER_NOTIFY)
+		snprintf(buf, len, "notify");
 	else
 		snprintf(buf, len, "dns[%u]", w->id);
 	return buf;
@@ -99,18 +101,20 @@ master_spawn(struct master *m, struct worker *w)
 		int rc;
 		/* the worker sets its own signal mask; until then all stay blocked */
 		proc_child_init(m->self, role);
-		rc = w->kind == WORKER_DNS    ? dns_worker_main(&args)
-		     : w->kind == WORKER_HTTP ? http_worker_main(&args)
-					      : checker_main(&args);
+		rc = w->kind == WORKER_DNS     ? dns_worker_main(&args)
+		     : w->kind == WORKER_HTTP  ? http_worker_main(&args)
+		     : w->kind == WORKER_CHECK ? checker_main(&args)
+					       : notifier_main(&args);
 		_exit(rc);
 	}
 	w->pid = pid;
 	w->started_ms = util_now_ms();
 	{
 		struct shm_worker_stats *s =
-			&m->stats->w[w->kind == WORKER_DNS    ? w->id
-				     : w->kind == WORKER_HTTP ? STATS_SLOT_HTTP
-							      : STATS_SLOT_CHECK];
+			&m->stats->w[w->kind == WORKER_DNS     ? w->id
+				     : w->kind == WORKER_HTTP  ? STATS_SLOT_HTTP
+				     : w->kind == WORKER_CHECK ? STATS_SLOT_CHECK
+							       : STATS_SLOT_NOTIFY];
 		s->pid = (uint32_t)pid;
 		s->restarts = w->restarts;
 		s->started_at = (uint64_t)time(NULL);
@@ -491,12 +495,13 @@ master_init(struct master *m, const char *config_path)
 		return DD_EIO;
 	if (proc_drop_privileges(m->cfg) < 0)
 		return DD_EINVAL;
-	/* DNS workers, then the HTTP worker, then the pool health checker */
-	m->nw = m->cfg->dns.workers + 2;
+	/* DNS workers, then the HTTP worker, the pool health checker, the notifier */
+	m->nw = m->cfg->dns.workers + 3;
 	for (size_t i = 0; i < m->nw; i++) {
-		m->w[i].kind = i < m->cfg->dns.workers    ? WORKER_DNS
-			       : i == m->cfg->dns.workers ? WORKER_HTTP
-							  : WORKER_CHECK;
+		m->w[i].kind = i < m->cfg->dns.workers        ? WORKER_DNS
+			       : i == m->cfg->dns.workers     ? WORKER_HTTP
+			       : i == m->cfg->dns.workers + 1 ? WORKER_CHECK
+							      : WORKER_NOTIFY;
 		m->w[i].id = (unsigned)i;
 	}
 	log_info("ddnsd %s: %zu zones, %zu names (%zu records, %zu skipped), %u dns workers",

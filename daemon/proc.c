@@ -254,3 +254,20 @@ proc_child_init(pid_t master, const char *role)
 	sigaddset(&all, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 }
+
+void
+proc_close_inherited(const struct listen_set *ls)
+{
+	if (ls == NULL)
+		return;
+	for (size_t i = 0; i < ls->naddr * ls->nworkers; i++) {
+		close(ls->udp[i]);
+		close(ls->tcp[i]);
+	}
+	if (ls->http >= 0)
+		close(ls->http);
+	for (size_t w = 0; ls->link_dns && w < ls->nworkers; w++) {
+		close(ls->link_dns[w]);
+		close(ls->link_wr[w]);
+	}
+}

@@ -42,6 +42,9 @@ bool proc_listen_same(const struct listen_set *ls, const struct cfg *cfg);
  */
 int proc_drop_privileges(const struct cfg *cfg);
 
+/* For workers that serve no socket (checker, notifier): closes every inherited one. */
+void proc_close_inherited(const struct listen_set *ls);
+
 /* In a freshly forked child: die with the parent, restore signals. */
 void proc_child_init(pid_t master, const char *role);
 

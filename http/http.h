@@ -38,6 +38,7 @@ struct http_server {
 	struct ratelimit *rl_token;  /* per token */
 	struct event_base *base;
 	void *dyndns_state;          /* http/dyndns2.c's abuse tracker */
+	void *auth_fail_state;       /* failed authentications per address (auth_abuse events) */
 };
 
 enum http_method {

@@ -124,6 +124,22 @@ metrics_http(FILE *f, const struct shm_stats *st)
 	metrics_head(f, "ddnsd_tsig_errors_total", "counter",
 		     "Requests whose TSIG failed (BADKEY, BADSIG, BADTIME, malformed).");
 	fprintf(f, "ddnsd_tsig_errors_total %llu\n", (unsigned long long)h->tsig_errors);
+	{
+		const struct shm_worker_stats *nw = &st->w[STATS_SLOT_NOTIFY];
+		metrics_head(f, "ddnsd_events_total", "counter",
+			     "Event deliveries to notify targets, by outcome.");
+		fprintf(f, "ddnsd_events_total{outcome=\"delivered\"} %llu\n",
+			(unsigned long long)nw->events_delivered);
+		fprintf(f, "ddnsd_events_total{outcome=\"failed\"} %llu\n",
+			(unsigned long long)nw->events_failed);
+		fprintf(f, "ddnsd_events_total{outcome=\"given_up\"} %llu\n",
+			(unsigned long long)nw->events_given_up);
+		metrics_head(f, "ddnsd_backups_total", "counter", "Scheduled backups, by result.");
+		fprintf(f, "ddnsd_backups_total{result=\"ok\"} %llu\n",
+			(unsigned long long)nw->backups_ok);
+		fprintf(f, "ddnsd_backups_total{result=\"failed\"} %llu\n",
+			(unsigned long long)nw->backups_failed);
+	}
 	metrics_head(f, "ddnsd_http_responses_total", "counter", "HTTP responses by status class.");
 	for (int c = 1; c <= 5; c++)
 		fprintf(f, "ddnsd_http_responses_total{code=\"%dxx\"} %llu\n", c,
@@ -144,6 +160,8 @@ metrics_process(FILE *f, const struct http_server *srv, unsigned n)
 		st->w[STATS_SLOT_HTTP].restarts);
 	fprintf(f, "ddnsd_worker_restarts_total{worker=\"check\",kind=\"check\"} %u\n",
 		st->w[STATS_SLOT_CHECK].restarts);
+	fprintf(f, "ddnsd_worker_restarts_total{worker=\"notify\",kind=\"notify\"} %u\n",
+		st->w[STATS_SLOT_NOTIFY].restarts);
 	metrics_head(f, "ddnsd_reloads_total", "counter", "Configuration reloads applied.");
 	fprintf(f, "ddnsd_reloads_total %u\n", st->reloads);
 	metrics_head(f, "ddnsd_start_time_seconds", "gauge", "Unix time the master started.");

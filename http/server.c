@@ -26,6 +26,7 @@
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
 #include "shm/stats.h"
+#include "workers/writer.h"
 
 #define HTTP_TIMEOUT_S     30
 #define HTTP_RL_SLOTS      8192
@@ -186,10 +187,65 @@ http_retry_after(struct http_req *r, uint32_t secs)
 	http_reply_error(r, 429, "rate limited: retry in %u s", secs);
 }
 
+/*
+ * auth_abuse: AUTH_ABUSE_FAILS failed authentications from one address
+ * within AUTH_ABUSE_WINDOW_MS raise one event, then none for that address
+ * for AUTH_ABUSE_QUIET_MS.  A fixed table: an address that collides with
+ * another simply starts over (the limit still holds for most).
+ */
+#define AUTH_ABUSE_SLOTS     512
+#define AUTH_ABUSE_FAILS     10
+#define AUTH_ABUSE_WINDOW_MS 60000
+#define AUTH_ABUSE_QUIET_MS  600000
+
+struct auth_fail {
+	char addr[INET6_ADDRSTRLEN];
+	uint64_t window_ms, reported_ms;
+	uint32_t n;
+};
+
+static void
+http_auth_abuse_note(struct http_server *srv, const char *addr, uint64_t now)
+{
+	struct auth_fail *t = srv->auth_fail_state, *e;
+	uint64_t h = 1469598103934665603ull;
+
+	if (t == NULL && !writer_wants_event(srv->writer, "auth_abuse"))
+		return;
+	if (t == NULL && (t = srv->auth_fail_state = calloc(AUTH_ABUSE_SLOTS, sizeof(*t))) == NULL)
+		return;
+	for (const char *p = addr; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	e = &t[h % AUTH_ABUSE_SLOTS];
+	if (strcmp(e->addr, addr) != 0 || now - e->window_ms > AUTH_ABUSE_WINDOW_MS) {
+		if (strcmp(e->addr, addr) != 0)
+			e->reported_ms = 0;
+		snprintf(e->addr, sizeof(e->addr), "%s", addr);
+		e->window_ms = now;
+		e->n = 0;
+	}
+	if (++e->n < AUTH_ABUSE_FAILS ||
+	    (e->reported_ms && now - e->reported_ms < AUTH_ABUSE_QUIET_MS))
+		return;
+	{
+		char n[16], d[128];
+		snprintf(n, sizeof(n), "%u", e->n);
+		snprintf(d, sizeof(d), "{\"failures\":%u,\"window_s\":%u}", e->n,
+			 AUTH_ABUSE_WINDOW_MS / 1000);
+		log_warnx("%u failed authentications from %s within %u s", e->n, addr,
+			  AUTH_ABUSE_WINDOW_MS / 1000);
+		writer_event(srv->writer, "auth_abuse", addr, n, d);
+	}
+	e->reported_ms = now;
+	e->n = 0;
+}
+
 void
 http_req_auth_failed(struct http_req *r)
 {
-	ratelimit_charge(r->srv->rl, r->client, HTTP_AUTH_FAIL_COST, util_now_ms());
+	uint64_t now = util_now_ms();
+	ratelimit_charge(r->srv->rl, r->client, HTTP_AUTH_FAIL_COST, now);
+	http_auth_abuse_note(r->srv, r->client, now);
 }
 
 /* The request's token: Authorization: Bearer, ?token=, or "token" in the body. */
@@ -465,6 +521,8 @@ http_server_stop(struct http_server *srv)
 	http_ev = NULL;
 	dyndns2_abuse_destroy(srv->dyndns_state);
 	srv->dyndns_state = NULL;
+	free(srv->auth_fail_state);
+	srv->auth_fail_state = NULL;
 	ratelimit_destroy(srv->rl);
 	ratelimit_destroy(srv->rl_token);
 	srv->rl = srv->rl_token = NULL;

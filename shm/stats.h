@@ -12,9 +12,10 @@
 
 #include <stdint.h>
 
-#define STATS_SLOTS   66 /* DNS workers 0..63, then the HTTP worker, then the checker */
-#define STATS_SLOT_HTTP  64
-#define STATS_SLOT_CHECK 65
+#define STATS_SLOTS   67 /* DNS workers 0..63, the HTTP worker, the checker, the notifier */
+#define STATS_SLOT_HTTP   64
+#define STATS_SLOT_CHECK  65
+#define STATS_SLOT_NOTIFY 66
 #define STATS_QTYPES  9  /* A AAAA TXT CNAME SOA NS ANY other, none (no question) */
 #define STATS_RCODES  17 /* 0..15, 16 = BADVERS (EDNS extended rcode) */
 #define STATS_QTYPE_NONE 8
@@ -53,6 +54,9 @@ struct shm_worker_stats {
 	uint64_t xfr_in_failed;   /* refreshes that failed */
 	uint64_t notify_sent, notify_acked, notify_given_up;
 	uint64_t tsig_errors;     /* BADKEY, BADSIG, BADTIME, malformed TSIG */
+	/* the notifier (its own slot) */
+	uint64_t events_delivered, events_failed, events_given_up;
+	uint64_t backups_ok, backups_failed;
 } __attribute__((aligned(64)));
 
 struct shm_stats {

@@ -664,13 +664,41 @@ cmd_pool_del(struct cli *c)
 	return 0;
 }
 
+/* backup list: the scheduled backups, newest first. */
+static int
+cmd_backup_list(struct cli *c)
+{
+	json_t *r = call(c, "backup.list", NULL), *b;
+	size_t i;
+
+	if (c->json) {
+		print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	printf("%s (keep %lld%s%s%s)\n", jstr(r, "dir"), jint(r, "keep"),
+	       json_is_true(json_object_get(r, "scheduled")) ? ", scheduled" : ", not scheduled",
+	       json_string_value(json_object_get(r, "s3")) ? ", S3 " : "",
+	       json_string_value(json_object_get(r, "s3")) ? jstr(r, "s3") : "");
+	if (json_array_size(json_object_get(r, "backups")) == 0)
+		printf("no backups yet\n");
+	else
+		printf("%-34s %12s  %s\n", "NAME", "BYTES", "TIME");
+	json_array_foreach(json_object_get(r, "backups"), i, b)
+		printf("%-34s %12lld  %s\n", jstr(b, "name"), jint(b, "bytes"), jstr(b, "time"));
+	json_decref(r);
+	return 0;
+}
+
 static int
 cmd_backup(struct cli *c)
 {
 	char abs[4096];
 	json_t *r;
 
-	need_args(c, 1, 1, "backup PATH");
+	if (c->argc == 1 && strcmp(c->argv[0], "list") == 0)
+		return cmd_backup_list(c);
+	need_args(c, 1, 1, "backup PATH | backup list");
 	if (c->argv[0][0] == '/') {
 		snprintf(abs, sizeof(abs), "%s", c->argv[0]);
 	} else {
@@ -734,7 +762,8 @@ static const struct cmd cmds[] = {
 	 "--check tcp:PORT|http:PORT/PATH, --interval, --timeout, --rise, --fall)",
 	 cmd_pool_set},
 	{"pool del", "pool del NAME", "delete a pool", cmd_pool_del},
-	{"backup", "backup PATH", "consistent online copy of the database", cmd_backup},
+	{"backup", "backup PATH | backup list",
+	 "consistent online copy of the database; list the scheduled backups", cmd_backup},
 	{"reload", "reload", "re-read config and records (as SIGHUP)", cmd_reload},
 };
 

@@ -958,23 +958,6 @@ chk_on_term(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-static void
-chk_close_inherited(const struct listen_set *ls)
-{
-	if (ls == NULL)
-		return;
-	for (size_t i = 0; i < ls->naddr * ls->nworkers; i++) {
-		close(ls->udp[i]);
-		close(ls->tcp[i]);
-	}
-	if (ls->http >= 0)
-		close(ls->http);
-	for (size_t w = 0; ls->link_dns && w < ls->nworkers; w++) {
-		close(ls->link_dns[w]);
-		close(ls->link_wr[w]);
-	}
-}
-
 int
 checker_main(const struct worker_args *a)
 {
@@ -984,7 +967,7 @@ checker_main(const struct worker_args *a)
 	sigset_t sigs;
 	int rc = 1;
 
-	chk_close_inherited(a->ls);
+	proc_close_inherited(a->ls);
 	if (ck.shm == NULL) {
 		log_warnx("no pool state mapping");
 		goto done;

@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 #include <sqlite3.h>
 
+#include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/dd.h"
@@ -157,6 +158,11 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 					(int)st->w[STATS_SLOT_CHECK].pid, "restarts",
 					(int)st->w[STATS_SLOT_CHECK].restarts, "qps", 0.0, "alive",
 					ctl_alive(st->w[STATS_SLOT_CHECK].pid)));
+	json_array_append_new(workers,
+			      json_pack("{s:s, s:i, s:i, s:f, s:b}", "kind", "notify", "pid",
+					(int)st->w[STATS_SLOT_NOTIFY].pid, "restarts",
+					(int)st->w[STATS_SLOT_NOTIFY].restarts, "qps", 0.0, "alive",
+					ctl_alive(st->w[STATS_SLOT_NOTIFY].pid)));
 	for (unsigned z = 0; z < cfg->nzones; z++) {
 		uint32_t serial = 0;
 		if (zc && shm_zone_get(c->srv->table, z, zc) == 0)
@@ -730,46 +736,54 @@ static json_t *
 ctl_backup(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const char *path = ctl_str(args, "path");
-	char tmp[4096];
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b;
-	int rc;
 
 	if (path == NULL || path[0] != '/') {
 		snprintf(err, errsz, "backup needs an absolute path");
 		return NULL;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
-	unlink(tmp);
-	if (sqlite3_open(tmp, &dst) != SQLITE_OK) {
-		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(dst));
-		sqlite3_close(dst);
+	if (backup_copy(db_sqlite(c->srv->db), path, err, errsz) < 0)
 		return NULL;
-	}
-	/* one step copies every page under one read transaction: a consistent copy,
-	 * while the WAL lets nothing else wait for it */
-	b = sqlite3_backup_init(dst, "main", db_sqlite(c->srv->db), "main");
-	rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
-	if (b)
-		sqlite3_backup_finish(b);
-	if (rc == SQLITE_DONE)
-		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
-	else
-		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(dst));
-	sqlite3_close(dst);
-	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
-		unlink(tmp);
-		if (!err[0])
-			snprintf(err, errsz, "%s: backup failed", path);
-		return NULL;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return NULL;
-	}
 	return json_pack("{s:s, s:I}", "path", path, "records",
 			 (json_int_t)db_records_count(c->srv->db));
+}
+
+/* The scheduled backups in backup.dir, newest first. */
+static json_t *
+ctl_backup_list(struct control *c, json_t *args, char *err, size_t errsz)
+{
+	enum { MAXF = 1000 };
+	const struct cfg *cfg = c->srv->cfg;
+	struct backup_file *f = calloc(MAXF, sizeof(*f));
+	json_t *list;
+	int n;
+
+	(void)args;
+	if (f == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	n = backup_list(cfg->backup.dir, f, MAXF);
+	if (n < 0) {
+		snprintf(err, errsz, "%s: %s", cfg->backup.dir, strerror(errno));
+		free(f);
+		return NULL;
+	}
+	list = json_array();
+	for (int i = 0; i < n; i++) {
+		char when[32], path[4096];
+		struct tm tm;
+		gmtime_r(&f[i].mtime, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(path, sizeof(path), "%s/%s", cfg->backup.dir, f[i].name);
+		json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:s}", "name", f[i].name, "path",
+						      path, "bytes", (json_int_t)f[i].size, "time",
+						      when));
+	}
+	free(f);
+	return json_pack("{s:s, s:b, s:s?, s:i, s:o}", "dir", cfg->backup.dir, "scheduled",
+			 cfg->backup.enabled, "s3",
+			 cfg->backup.s3_enabled ? cfg->backup.s3_endpoint : NULL, "keep",
+			 (int)cfg->backup.keep, "backups", list);
 }
 
 /* Lists what a reload would change, in words. */
@@ -861,6 +875,7 @@ static const struct {
 	{"pool.set", ctl_pool_set},
 	{"pool.del", ctl_pool_del},
 	{"backup", ctl_backup},
+	{"backup.list", ctl_backup_list},
 	{"reload", ctl_reload},
 };
 

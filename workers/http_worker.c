@@ -6,6 +6,7 @@
 #include "workers/workers.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +23,66 @@
 #include "workers/xfr.h"
 
 #define HTTP_DRAIN_MS 500
+
+/*
+ * Once a second: events that are not changes of records.  Pool members whose
+ * health moved (member_down / member_up) and workers the master restarted
+ * since the last look (worker_restarted; the restart counters live in the
+ * stats mapping, which outlives every worker).
+ */
+struct housekeeping {
+	struct http_server *srv;
+	struct event *ev;
+	uint32_t seen[STATS_SLOTS];
+};
+
+static void
+slot_role(unsigned i, char *buf, size_t len)
+{
+	if (i == STATS_SLOT_HTTP)
+		snprintf(buf, len, "http");
+	else if (i == STATS_SLOT_CHECK)
+		snprintf(buf, len, "check");
+	else if (i == STATS_SLOT_NOTIFY)
+		snprintf(buf, len, "notify");
+	else
+		snprintf(buf, len, "dns[%u]", i);
+}
+
+static void
+restart_event(struct http_server *srv, unsigned slot, uint32_t restarts)
+{
+	char role[16], n[16], d[96];
+
+	slot_role(slot, role, sizeof(role));
+	snprintf(n, sizeof(n), "%u", restarts);
+	snprintf(d, sizeof(d), "{\"restarts\":%u,\"pid\":%u}", restarts,
+		 srv->stats->w[slot].pid);
+	if (writer_event(srv->writer, "worker_restarted", role, n, d) < 0)
+		log_warnx("worker_restarted event for %s: database write failed", role);
+}
+
+static void
+housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct housekeeping *hk = arg;
+	struct http_server *srv = hk->srv;
+	struct timeval tv = {1, 0};
+	(void)fd;
+	(void)what;
+
+	if (writer_pool_events(srv->writer, srv->pools) < 0)
+		log_warnx("pool member events: database write failed");
+	for (unsigned i = 0; i < STATS_SLOTS; i++) {
+		uint32_t r = srv->stats->w[i].restarts;
+		if (i == STATS_SLOT_HTTP || r == hk->seen[i])
+			continue;
+		if (r > hk->seen[i])
+			restart_event(srv, i, r);
+		hk->seen[i] = r;
+	}
+	evtimer_add(hk->ev, &tv);
+}
 
 /* SIGTERM: finish what is in flight, flush the replies, then exit.  A request
  * is handled whole between two signals (one thread), so an acknowledged
@@ -45,6 +106,8 @@ http_worker_main(const struct worker_args *a)
 	struct event *term = NULL, *intr = NULL;
 	struct control *ctl = NULL;
 	struct xfr *xfr = NULL;
+	struct housekeeping hk = {.ev = NULL};
+	struct timeval one = {1, 0};
 	int ctl_fd;
 	sigset_t sigs;
 	int rc = 1;
@@ -74,6 +137,15 @@ http_worker_main(const struct worker_args *a)
 			close(ctl_fd);
 	}
 	xfr = xfr_start(&srv, ls);
+	memset(&hk, 0, sizeof(hk));
+	hk.srv = &srv;
+	for (unsigned i = 0; i < STATS_SLOTS; i++)
+		hk.seen[i] = a->stats->w[i].restarts;
+	if (a->restarts > 0)
+		restart_event(&srv, STATS_SLOT_HTTP, a->restarts); /* this process is the restart */
+	hk.ev = evtimer_new(srv.base, housekeeping, &hk);
+	if (hk.ev)
+		evtimer_add(hk.ev, &one);
 	term = evsignal_new(srv.base, SIGTERM, http_on_term, srv.base);
 	intr = evsignal_new(srv.base, SIGINT, http_on_term, srv.base);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
@@ -92,6 +164,8 @@ done:
 	if (intr)
 		event_free(intr);
 	control_stop(ctl);
+	if (hk.ev)
+		event_free(hk.ev);
 	xfr_stop(xfr);
 	http_server_stop(&srv);
 	if (srv.base)

@@ -25,5 +25,6 @@ struct worker_args {
 int dns_worker_main(const struct worker_args *a);
 int http_worker_main(const struct worker_args *a);
 int checker_main(const struct worker_args *a);
+int notifier_main(const struct worker_args *a);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "daemon/config.h"
@@ -39,6 +40,7 @@ struct writer {
 	bool *zone_changed;
 	writer_commit_cb on_commit;
 	void *on_commit_arg;
+	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
 };
 
 void
@@ -60,6 +62,8 @@ writer_zone_serial_publish(struct writer *w, unsigned z)
 	if (w->on_commit)
 		w->on_commit(w->on_commit_arg, z);
 }
+
+static int writer_exec(struct writer *w, const char *sql);
 
 /* dd_zone(name): the configured zone name holds, or NULL. */
 static void
@@ -116,6 +120,103 @@ writer_journal_setup(struct writer *w)
 	return 0;
 }
 
+/*
+ * Which events the notify: targets want, and a cursor for every target that
+ * has none yet (starting after the newest event: a new target is not sent
+ * the past).  Runs before the writer takes any write, so a target never
+ * misses an event of this process's life.
+ */
+static int
+writer_outbox_setup(struct writer *w)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	snprintf(w->wanted, sizeof(w->wanted), ",");
+	for (size_t i = 0; i < w->cfg->nnotify; i++)
+		for (size_t k = 0; k < w->cfg->notify[i].nevents; k++) {
+			char key[64];
+			snprintf(key, sizeof(key), ",%s,", w->cfg->notify[i].events[k]);
+			if (strstr(w->wanted, key) == NULL &&
+			    strlen(w->wanted) + strlen(key) < sizeof(w->wanted)) {
+				strcat(w->wanted, key + 1);
+			}
+		}
+	if (w->cfg->nnotify == 0)
+		return 0;
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
+			       "coalesce(max(id), 0) FROM outbox",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	for (size_t i = 0; i < w->cfg->nnotify && rc == 0; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, w->cfg->notify[i].name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = DD_EDB;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+bool
+writer_wants_event(const struct writer *w, const char *event)
+{
+	char key[64];
+	snprintf(key, sizeof(key), ",%s,", event);
+	return strstr(w->wanted, key) != NULL;
+}
+
+/* One outbox row, inside the caller's transaction; nothing if no target wants it. */
+static int
+writer_outbox_row(struct writer *w, const char *event, const char *name, const char *type,
+		  const char *value, const char *old, const char *detail)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (!writer_wants_event(w, event))
+		return 0;
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
+			       "INSERT INTO outbox (event, name, type, value, old_value, detail) VALUES "
+			       "(?1, ?2, ?3, ?4, ?5, ?6)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
+	if (name)
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (type)
+		sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+	if (old)
+		sqlite3_bind_text(st, 5, old, -1, SQLITE_STATIC);
+	if (detail)
+		sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+writer_event(struct writer *w, const char *event, const char *name, const char *value,
+	     const char *detail)
+{
+	int rc;
+
+	if (!writer_wants_event(w, event))
+		return 0;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+		return DD_EDB;
+	rc = writer_outbox_row(w, event, name, NULL, value, NULL, detail);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		return DD_EDB;
+	}
+	return 0;
+}
+
 int
 writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, const char *db_path)
 {
@@ -134,7 +235,7 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 		free(w);
 		return rc;
 	}
-	if ((rc = writer_journal_setup(w)) < 0) {
+	if ((rc = writer_journal_setup(w)) < 0 || (rc = writer_outbox_setup(w)) < 0) {
 		writer_destroy(w);
 		return rc;
 	}
@@ -348,22 +449,28 @@ writer_check_cname(struct writer *w, const struct writer_set *s)
 }
 
 static char *
-writer_join(const char *const *v, size_t n)
+writer_join_sep(const char *const *v, size_t n, const char *sep)
 {
 	size_t len = 1;
 	char *out;
 
 	for (size_t i = 0; i < n; i++)
-		len += strlen(v[i]) + 1;
+		len += strlen(v[i]) + strlen(sep);
 	if ((out = malloc(len)) == NULL)
 		return NULL;
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			strcat(out, "\n");
+			strcat(out, sep);
 		strcat(out, v[i]);
 	}
 	return out;
+}
+
+static char *
+writer_join(const char *const *v, size_t n)
+{
+	return writer_join_sep(v, n, "\n");
 }
 
 /* One audit row (inside the caller's transaction): who did what to which name. */
@@ -407,6 +514,21 @@ writer_audit(struct writer *w, const struct writer_actor *who, const struct writ
 				  s->type ? names_type_str(s->type) : NULL,
 				  res->nold ? oldv : NULL, s->nvalues ? newv : NULL);
 
+	if (rc == 0 && writer_wants_event(w, "record_changed")) {
+		/* the event carries values joined by ", " and who made the change */
+		char *o2 = writer_join_sep((const char *const *)res->old, res->nold, ", ");
+		char *n2 = writer_join_sep(s->values, s->nvalues, ", ");
+		json_t *d = json_pack("{s:s, s:s, s:s?}", "source", who->source ? who->source : "?",
+				      "actor", who->actor ? who->actor : "?", "client", who->client);
+		char *ds = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		rc = writer_outbox_row(w, "record_changed", s->name,
+				       s->type ? names_type_str(s->type) : NULL,
+				       s->nvalues ? n2 : NULL, res->nold ? o2 : NULL, ds);
+		free(ds);
+		json_decref(d);
+		free(o2);
+		free(n2);
+	}
 	free(oldv);
 	free(newv);
 	return rc;
@@ -1323,6 +1445,86 @@ writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live)
 	for (size_t z = 0; z < w->cfg->nzones; z++)
 		if (w->zone_changed[z])
 			writer_zone_serial_publish(w, (unsigned)z);
+out:
+	for (size_t i = 0; i < nc; i++) {
+		free(c[i].name);
+		free(c[i].ip);
+	}
+	free(c);
+	return rc;
+}
+
+/*
+ * member_down / member_up events: live health against what was last
+ * reported (pool_members.notified_up), one transaction for all changes.
+ */
+int
+writer_pool_events(struct writer *w, const struct shm_pools *live)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL, *up = NULL;
+	struct chg {
+		int64_t pool;
+		int pos, now;
+		char *name, *ip;
+	} *c = NULL;
+	size_t nc = 0;
+	int rc = 0;
+
+	if (live == NULL || (!writer_wants_event(w, "member_down") &&
+			     !writer_wants_event(w, "member_up")))
+		return 0;
+	if (sqlite3_prepare_v2(h,
+			       "SELECT p.id, p.name, p.slot, m.pos, m.ip, m.notified_up FROM pools p "
+			       "JOIN pool_members m ON m.pool_id = p.id ORDER BY p.id, m.pos",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t slot = sqlite3_column_int64(st, 2);
+		int pos = sqlite3_column_int(st, 3), now;
+		struct chg *g;
+		if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX)
+			continue;
+		now = live->s[slot].m[pos].up != 0;
+		if (now == sqlite3_column_int(st, 5))
+			continue;
+		if ((g = realloc(c, (nc + 1) * sizeof(*c))) == NULL)
+			break;
+		c = g;
+		c[nc].pool = sqlite3_column_int64(st, 0);
+		c[nc].pos = pos;
+		c[nc].now = now;
+		c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
+		c[nc].ip = strdup((const char *)sqlite3_column_text(st, 4));
+		nc++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (nc == 0)
+		goto out;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+		rc = DD_EDB;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(h,
+			       "UPDATE pool_members SET notified_up = ?3 WHERE pool_id = ?1 AND pos = ?2",
+			       -1, &up, NULL) != SQLITE_OK)
+		rc = DD_EDB;
+	for (size_t i = 0; i < nc && rc == 0; i++) {
+		sqlite3_reset(up);
+		sqlite3_bind_int64(up, 1, c[i].pool);
+		sqlite3_bind_int(up, 2, c[i].pos);
+		sqlite3_bind_int(up, 3, c[i].now);
+		if (sqlite3_step(up) != SQLITE_DONE ||
+		    writer_outbox_row(w, c[i].now ? "member_up" : "member_down", c[i].name, NULL,
+				      c[i].ip, NULL, NULL) < 0)
+			rc = DD_EDB;
+	}
+	sqlite3_finalize(up);
+	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+		writer_exec(w, "ROLLBACK");
+		rc = DD_EDB;
+	}
 out:
 	for (size_t i = 0; i < nc; i++) {
 		free(c[i].name);

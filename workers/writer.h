@@ -162,6 +162,23 @@ int writer_pool_del(struct writer *w, const struct writer_actor *who, const char
  */
 int writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live);
 
+/* --- events for notify: targets (the outbox; workers/notifier.c delivers) --- */
+
+/* True when some notify: target wants event. */
+bool writer_wants_event(const struct writer *w, const char *event);
+
+/*
+ * Appends one event (its own transaction) when some target wants it: for
+ * events that are not a change of records (worker_restarted, auth_abuse).
+ * detail is a JSON object text or NULL.  Returns 0 or DD_EDB.
+ */
+int writer_event(struct writer *w, const char *event, const char *name, const char *value,
+		 const char *detail);
+
+/* member_down / member_up for every pool member whose live health changed
+ * since it was last reported.  Returns 0 or DD_EDB. */
+int writer_pool_events(struct writer *w, const struct shm_pools *live);
+
 /* Counts writes by source into stats (the HTTP worker's slot); NULL: none. */
 struct shm_worker_stats;
 void writer_set_stats(struct writer *w, struct shm_worker_stats *stats);

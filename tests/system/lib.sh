@@ -42,6 +42,7 @@ ZONE2=other.test
 CONF=$T_DIR/ddnsd.yaml
 DB=$T_DIR/data/ddnsd.db
 WORKERS=2
+EXTRA_CHILDREN=3   # beside the DNS workers: http, check, notify
 TCP_MAX=64
 TCP_IDLE=10000
 LOG_LEVEL=info
@@ -242,6 +243,7 @@ worker_kind()
 	case $comm in
 	*http*) echo http; return 0 ;;
 	*check*) echo check; return 0 ;;
+	*notify*) echo notify; return 0 ;;
 	*-dns* | *dns\[*) echo dns; return 0 ;;
 	esac
 	if grep -q "dns\[[0-9]*\]\[$1\]" "$DAEMON_LOG" 2>/dev/null; then
@@ -877,7 +879,7 @@ wait_reloaded()
 	reloaded_n()
 	{
 		[ "$(grep -c 'reloaded: ' "$DAEMON_LOG")" -ge "$n" ] &&
-			[ "$(children "$DAEMON_PID" | wc -l)" -eq $((WORKERS + 2)) ] && ctl_up
+			[ "$(children "$DAEMON_PID" | wc -l)" -eq $((WORKERS + EXTRA_CHILDREN)) ] && ctl_up
 	}
 	wait_until "$limit" reloaded_n && return 0
 	fail "reload $n completes within $((limit / 1000)) s" "log:" "$(tail -n 20 "$DAEMON_LOG")"

@@ -30,7 +30,7 @@ for z in "$ZONE" "$ZONE2"; do
 done
 status_pids()
 {
-	printf '%s\n' "$CTL_OUT" | awk '$1 == "dns" || $1 == "http" || $1 == "check" { print $1, $3 }' | sort -k2n
+	printf '%s\n' "$CTL_OUT" | awk '$1 == "dns" || $1 == "http" || $1 == "check" || $1 == "notify" { print $1, $3 }' | sort -k2n
 }
 real_pids()
 {
@@ -40,7 +40,7 @@ real_pids()
 	done
 }
 assert_eq "status: worker kinds and pids are the master's children" "$(real_pids)" "$(status_pids)"
-assert_eq "status: $WORKERS dns workers, one http, one check" "check dns dns http" \
+assert_eq "status: $WORKERS dns workers, one http, one check, one notify" "check dns dns http notify" \
 	"$(status_pids | awk '{ print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "status: the http row is the HTTP worker" "$(http_worker_pid)" \
 	"$(status_pids | awk '$1 == "http" { print $2 }')"
@@ -50,7 +50,7 @@ assert_match "status: table header" '^KIND +ID +PID +RESTARTS +QPS +ALIVE$' "$CT
 ctl --json status
 assert_ctl_ok "status --json"
 assert_json "status --json: every worker has pid, kind, qps" \
-	'all(isinstance(w["pid"], int) and w["kind"] in ("dns", "http", "check") and isinstance(w["qps"], (int, float)) for w in j["workers"])' \
+	'all(isinstance(w["pid"], int) and w["kind"] in ("dns", "http", "check", "notify") and isinstance(w["qps"], (int, float)) for w in j["workers"])' \
 	true "$CTL_OUT"
 assert_json "status --json: worker pids" \
 	'" ".join(str(p) for p in sorted(w["pid"] for w in j["workers"]))' \

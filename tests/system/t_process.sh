@@ -19,7 +19,7 @@ health()
 
 # ---- process layout
 kids=$(children "$DAEMON_PID")
-assert_eq "master has dns.workers + 2 children (dns workers, http, check)" $((WORKERS + 2)) "$(printf '%s\n' "$kids" | grep -c .)"
+assert_eq "master has dns.workers + 3 children (dns workers, http, check, notify)" $((WORKERS + EXTRA_CHILDREN)) "$(printf '%s\n' "$kids" | grep -c .)"
 dns_pids=$(dns_worker_pids)
 assert_eq "DNS worker processes found" "$WORKERS" "$(printf '%s\n' "$dns_pids" | grep -c .)"
 http_pid=$(http_worker_pid)
@@ -33,7 +33,7 @@ respawned()
 {
 	local now
 	now=$(children "$DAEMON_PID")
-	[ "$(printf '%s\n' "$now" | grep -c .)" = $((WORKERS + 2)) ] &&
+	[ "$(printf '%s\n' "$now" | grep -c .)" = $((WORKERS + EXTRA_CHILDREN)) ] &&
 		! printf '%s\n' "$now" | grep -qx "$1"
 }
 t0=$(now_ms)
@@ -157,7 +157,7 @@ q +norec "home.$ZONE" A
 check_answer "old config and records still served" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
 q +norec "$ZONE2" SOA
 assert_eq "second zone still served" "NOERROR 1" "$(q_status) $(q_count ANSWER)"
-assert_eq "all workers still there" $((WORKERS + 2)) "$(children "$DAEMON_PID" | grep -c .)"
+assert_eq "all workers still there" $((WORKERS + EXTRA_CHILDREN)) "$(children "$DAEMON_PID" | grep -c .)"
 cp "$T_DIR/good.yaml" "$CONF"
 kill -HUP "$DAEMON_PID"
 if wait_until $((3000 * SLOW)) seen "during.$ZONE" A 192.0.2.88; then
@@ -185,7 +185,7 @@ if wait_until $((3000 * SLOW)) seen "load5.$ZONE" A 192.0.2.105; then
 else
 	fail "records added during the loaded reloads visible"
 fi
-assert_eq "workers after five reloads" $((WORKERS + 2)) "$(children "$DAEMON_PID" | grep -c .)"
+assert_eq "workers after five reloads" $((WORKERS + EXTRA_CHILDREN)) "$(children "$DAEMON_PID" | grep -c .)"
 
 # ---- SIGTERM
 stop_daemon TERM
