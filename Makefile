@@ -99,7 +99,8 @@ run: deps
 # ---------------------------------------------------------------- test
 # Unit tests and corpus replay in both builds; the system suite against the
 # release build and again against the ASan+UBSan build.
-test: deps
+test:
+	@tools/deps.sh --test
 	@$(MAKE) --no-print-directory all units
 	@$(MAKE) --no-print-directory SAN=address,undefined all units
 	tests/run-unit.sh build/rel
