@@ -25,8 +25,8 @@
 #define HTTP_DRAIN_MS 500
 
 /*
- * Once a second: events that are not changes of records.  Pool members whose
- * health moved (member_down / member_up) and workers the master restarted
+ * Once a second: pool health published to transfers and as member_down /
+ * member_up events (writer_pool_sync), and workers the master restarted
  * since the last look (worker_restarted; the restart counters live in the
  * stats mapping, which outlives every worker).
  */
@@ -71,8 +71,8 @@ housekeeping(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	if (writer_pool_events(srv->writer, srv->pools) < 0)
-		log_warnx("pool member events: database write failed");
+	if (writer_pool_sync(srv->writer, srv->pools) < 0)
+		log_warnx("pool health for transfers and events: database write failed");
 	for (unsigned i = 0; i < STATS_SLOTS; i++) {
 		uint32_t r = srv->stats->w[i].restarts;
 		if (i == STATS_SLOT_HTTP || r == hk->seen[i])

@@ -1346,97 +1346,139 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 }
 
 /*
- * Secondaries see a pool as the RRset of its healthy members.  Compares
- * what they were last told (pool_members.xfr_up) with the live health and,
- * when it differs, moves the zone's serial in one transaction with journal
- * rows for the members that went down or up.  Every member down: all of
- * them (allDown "open") or none ("closed"), as the pool answers.
+ * Once a second (the HTTP worker's housekeeping): live pool health against
+ * what was last published.  Two things follow from it, in one transaction:
+ *
+ *   - secondaries see a pool as the A/AAAA RRset of its healthy members (all
+ *     of them when every one is down and the pool fails open, none when it
+ *     fails closed): a member whose transfer state (pool_members.xfr_up)
+ *     differs gets a journal row and the zone's serial moves;
+ *   - a member whose health differs from the last reported one
+ *     (pool_members.notified_up) is a member_down / member_up event.
  */
-int
-writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live)
-{
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL, *up = NULL;
-	struct chg {
-		int64_t pool;
-		int pos, want;
-		char *name, *ip;
-		int64_t ttl;
-	} *c = NULL;
-	size_t nc = 0;
-	int rc = 0, step;
+struct pool_chg {
+	int64_t pool;
+	int pos;
+	int xfr;      /* -1 unchanged, else the new xfr_up */
+	int up;       /* -1 unchanged, else the new notified_up */
+	char *name, *ip;
+	int64_t ttl;
+};
 
-	if (live == NULL)
-		return 0;
-	if (sqlite3_prepare_v2(h,
+/* The member rows whose published states differ from live; malloc'd. */
+static int
+writer_pool_diff(struct writer *w, const struct shm_pools *live, bool events,
+		 struct pool_chg **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct pool_chg *c = NULL;
+	size_t nc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db_sqlite(w->db),
 			       "SELECT p.id, p.name, p.slot, p.all_down, p.ttl, m.pos, m.ip, m.xfr_up, "
-			       "(SELECT count(*) FROM pool_members k WHERE k.pool_id = p.id) FROM "
-			       "pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY p.id, m.pos",
+			       "m.notified_up, (SELECT count(*) FROM pool_members k WHERE k.pool_id = "
+			       "p.id) FROM pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY "
+			       "p.id, m.pos",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t slot = sqlite3_column_int64(st, 2);
-		int pos = sqlite3_column_int(st, 5), n = sqlite3_column_int(st, 8), want, nup = 0;
+		int pos = sqlite3_column_int(st, 5), members = sqlite3_column_int(st, 9), nup = 0;
 		const struct pool_slot *ps;
+		struct pool_chg *g;
+		int up, xfr;
 		if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX)
 			continue;
 		ps = &live->s[slot];
-		for (int i = 0; i < n && i < POOL_MEMBERS_MAX; i++)
+		for (int i = 0; i < members && i < POOL_MEMBERS_MAX; i++)
 			nup += ps->m[i].up != 0;
-		want = ps->m[pos].up != 0;
-		if (nup == 0)
-			want = strcmp((const char *)sqlite3_column_text(st, 3), "closed") != 0;
-		if (want != sqlite3_column_int(st, 7)) {
-			struct chg *g = realloc(c, (nc + 1) * sizeof(*c));
-			if (g == NULL)
-				break;
-			c = g;
-			c[nc].pool = sqlite3_column_int64(st, 0);
-			c[nc].pos = pos;
-			c[nc].want = want;
-			c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
-			c[nc].ip = strdup((const char *)sqlite3_column_text(st, 6));
-			c[nc].ttl = sqlite3_column_int64(st, 4);
-			nc++;
-		}
+		up = ps->m[pos].up != 0;
+		xfr = nup ? up : strcmp((const char *)sqlite3_column_text(st, 3), "closed") != 0;
+		xfr = xfr != sqlite3_column_int(st, 7) ? xfr : -1;
+		up = events && up != sqlite3_column_int(st, 8) ? up : -1;
+		if (xfr < 0 && up < 0)
+			continue;
+		if ((g = realloc(c, (nc + 1) * sizeof(*c))) == NULL)
+			break;
+		c = g;
+		c[nc] = (struct pool_chg){.pool = sqlite3_column_int64(st, 0), .pos = pos, .xfr = xfr,
+					  .up = up, .ttl = sqlite3_column_int64(st, 4)};
+		c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
+		c[nc].ip = strdup((const char *)sqlite3_column_text(st, 6));
+		nc++;
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	if (nc == 0)
+	*out = c;
+	*n = nc;
+	return 0;
+}
+
+/* Inside the transaction: the journal row and xfr_up, or the event and notified_up. */
+static int
+writer_pool_apply(struct writer *w, const struct pool_chg *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, z = writer_zone_of(w, c->name);
+
+	if (c->xfr >= 0) {
+		if (sqlite3_prepare_v2(db_sqlite(w->db),
+				       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+				       "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE "
+				       "'A' END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL",
+				       -1, &st, NULL) != SQLITE_OK)
+			return DD_EDB;
+		sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, c->xfr);
+		sqlite3_bind_text(st, 3, c->ip, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, c->ttl);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = DD_EDB;
+		sqlite3_finalize(st);
+		if (z >= 0)
+			w->zone_changed[z] = true;
+	}
+	if (rc == 0 && c->up >= 0)
+		rc = writer_outbox_row(w, c->up ? "member_up" : "member_down", c->name, NULL, c->ip,
+				       NULL, NULL);
+	if (rc < 0 || sqlite3_prepare_v2(db_sqlite(w->db),
+					 "UPDATE pool_members SET xfr_up = CASE WHEN ?3 < 0 THEN xfr_up "
+					 "ELSE ?3 END, notified_up = CASE WHEN ?4 < 0 THEN notified_up "
+					 "ELSE ?4 END WHERE pool_id = ?1 AND pos = ?2",
+					 -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, c->pool);
+	sqlite3_bind_int(st, 2, c->pos);
+	sqlite3_bind_int(st, 3, c->xfr);
+	sqlite3_bind_int(st, 4, c->up);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = DD_EDB;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+writer_pool_sync(struct writer *w, const struct shm_pools *live)
+{
+	struct pool_chg *c = NULL;
+	size_t nc = 0;
+	bool events = writer_wants_event(w, "member_down") || writer_wants_event(w, "member_up");
+	int rc;
+
+	if (live == NULL)
+		return 0;
+	if ((rc = writer_pool_diff(w, live, events, &c, &nc)) < 0 || nc == 0)
 		goto out;
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
 		rc = DD_EDB;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(h,
-			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-			       "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE 'A' "
-			       "END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(h, "UPDATE pool_members SET xfr_up = ?3 WHERE pool_id = ?1 AND pos = ?2",
-			       -1, &up, NULL) != SQLITE_OK)
-		rc = DD_EDB;
-	for (size_t i = 0; i < nc && rc == 0; i++) {
-		int z = writer_zone_of(w, c[i].name);
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, c[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, c[i].want);
-		sqlite3_bind_text(st, 3, c[i].ip, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, c[i].ttl);
-		sqlite3_reset(up);
-		sqlite3_bind_int64(up, 1, c[i].pool);
-		sqlite3_bind_int(up, 2, c[i].pos);
-		sqlite3_bind_int(up, 3, c[i].want);
-		if (sqlite3_step(st) != SQLITE_DONE || sqlite3_step(up) != SQLITE_DONE)
-			rc = DD_EDB;
-		if (z >= 0)
-			w->zone_changed[z] = true;
-	}
+	for (size_t i = 0; i < nc && rc == 0; i++)
+		rc = writer_pool_apply(w, &c[i]);
 	if (rc == 0)
 		rc = writer_bump_serials(w);
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
 		writer_exec(w, "ROLLBACK");
 		rc = DD_EDB;
@@ -1445,86 +1487,6 @@ writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live)
 	for (size_t z = 0; z < w->cfg->nzones; z++)
 		if (w->zone_changed[z])
 			writer_zone_serial_publish(w, (unsigned)z);
-out:
-	for (size_t i = 0; i < nc; i++) {
-		free(c[i].name);
-		free(c[i].ip);
-	}
-	free(c);
-	return rc;
-}
-
-/*
- * member_down / member_up events: live health against what was last
- * reported (pool_members.notified_up), one transaction for all changes.
- */
-int
-writer_pool_events(struct writer *w, const struct shm_pools *live)
-{
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL, *up = NULL;
-	struct chg {
-		int64_t pool;
-		int pos, now;
-		char *name, *ip;
-	} *c = NULL;
-	size_t nc = 0;
-	int rc = 0;
-
-	if (live == NULL || (!writer_wants_event(w, "member_down") &&
-			     !writer_wants_event(w, "member_up")))
-		return 0;
-	if (sqlite3_prepare_v2(h,
-			       "SELECT p.id, p.name, p.slot, m.pos, m.ip, m.notified_up FROM pools p "
-			       "JOIN pool_members m ON m.pool_id = p.id ORDER BY p.id, m.pos",
-			       -1, &st, NULL) != SQLITE_OK)
-		return DD_EDB;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t slot = sqlite3_column_int64(st, 2);
-		int pos = sqlite3_column_int(st, 3), now;
-		struct chg *g;
-		if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX)
-			continue;
-		now = live->s[slot].m[pos].up != 0;
-		if (now == sqlite3_column_int(st, 5))
-			continue;
-		if ((g = realloc(c, (nc + 1) * sizeof(*c))) == NULL)
-			break;
-		c = g;
-		c[nc].pool = sqlite3_column_int64(st, 0);
-		c[nc].pos = pos;
-		c[nc].now = now;
-		c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
-		c[nc].ip = strdup((const char *)sqlite3_column_text(st, 4));
-		nc++;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (nc == 0)
-		goto out;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
-		rc = DD_EDB;
-		goto out;
-	}
-	if (sqlite3_prepare_v2(h,
-			       "UPDATE pool_members SET notified_up = ?3 WHERE pool_id = ?1 AND pos = ?2",
-			       -1, &up, NULL) != SQLITE_OK)
-		rc = DD_EDB;
-	for (size_t i = 0; i < nc && rc == 0; i++) {
-		sqlite3_reset(up);
-		sqlite3_bind_int64(up, 1, c[i].pool);
-		sqlite3_bind_int(up, 2, c[i].pos);
-		sqlite3_bind_int(up, 3, c[i].now);
-		if (sqlite3_step(up) != SQLITE_DONE ||
-		    writer_outbox_row(w, c[i].now ? "member_up" : "member_down", c[i].name, NULL,
-				      c[i].ip, NULL, NULL) < 0)
-			rc = DD_EDB;
-	}
-	sqlite3_finalize(up);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
-		rc = DD_EDB;
-	}
 out:
 	for (size_t i = 0; i < nc; i++) {
 		free(c[i].name);

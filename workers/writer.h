@@ -155,12 +155,12 @@ int writer_pool_del(struct writer *w, const struct writer_actor *who, const char
 		    struct shm_pools *live);
 
 /*
- * Transfers carry a pool as the A/AAAA RRset of its healthy members: when
- * live health differs from what secondaries were last sent, one
- * transaction moves the zone serial with the journal rows.  Returns 0 or
- * DD_EDB.
+ * Live pool health against what was last published, in one transaction:
+ * transfers carry a pool as the A/AAAA RRset of its healthy members (a
+ * difference moves the zone serial, with journal rows), and a member whose
+ * health changed is a member_down / member_up event.  Returns 0 or DD_EDB.
  */
-int writer_pool_xfr_sync(struct writer *w, const struct shm_pools *live);
+int writer_pool_sync(struct writer *w, const struct shm_pools *live);
 
 /* --- events for notify: targets (the outbox; workers/notifier.c delivers) --- */
 
@@ -174,10 +174,6 @@ bool writer_wants_event(const struct writer *w, const char *event);
  */
 int writer_event(struct writer *w, const char *event, const char *name, const char *value,
 		 const char *detail);
-
-/* member_down / member_up for every pool member whose live health changed
- * since it was last reported.  Returns 0 or DD_EDB. */
-int writer_pool_events(struct writer *w, const struct shm_pools *live);
 
 /* Counts writes by source into stats (the HTTP worker's slot); NULL: none. */
 struct shm_worker_stats;

@@ -135,7 +135,6 @@ struct xfr {
 	struct secondary *sec;
 	size_t nsec;
 	struct event *trim;
-	struct event *health; /* pool health -> transfers, every second */
 	struct shm_worker_stats *st; /* the HTTP worker's counters */
 };
 
@@ -352,16 +351,21 @@ struct jtxn {
 };
 
 static void
+jtxn_rows_free(struct jtxn *t)
+{
+	for (size_t k = 0; k < t->n; k++) {
+		free(t->rows[k].name);
+		free(t->rows[k].type);
+		free(t->rows[k].value);
+	}
+	free(t->rows);
+}
+
+static void
 jtxns_free(struct jtxn *t, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < t[i].n; k++) {
-			free(t[i].rows[k].name);
-			free(t[i].rows[k].type);
-			free(t[i].rows[k].value);
-		}
-		free(t[i].rows);
-	}
+	for (size_t i = 0; i < n; i++)
+		jtxn_rows_free(&t[i]);
 	free(t);
 }
 
@@ -423,14 +427,8 @@ journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn
 		return -1;
 	}
 	/* drop what came before start; check the chain is continuous up to `to` */
-	for (size_t i = 0; i < start; i++) {
-		for (size_t k = 0; k < t[i].n; k++) {
-			free(t[i].rows[k].name);
-			free(t[i].rows[k].type);
-			free(t[i].rows[k].value);
-		}
-		free(t[i].rows);
-	}
+	for (size_t i = 0; i < start; i++)
+		jtxn_rows_free(&t[i]);
 	memmove(t, t + start, (n - start) * sizeof(*t));
 	n -= start;
 	for (size_t i = 1; i < n; i++)
@@ -1997,18 +1995,6 @@ xfr_trim(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(x->trim, &tv);
 }
 
-static void
-xfr_health(evutil_socket_t fd, short what, void *arg)
-{
-	struct xfr *x = arg;
-	struct timeval tv = {1, 0};
-	(void)fd;
-	(void)what;
-	if (writer_pool_xfr_sync(x->srv->writer, x->srv->pools) < 0)
-		log_warnx("pool health for transfers: database write failed");
-	evtimer_add(x->health, &tv);
-}
-
 /* ---------------------------------------------------------------- start/stop */
 
 static int
@@ -2123,9 +2109,6 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 	x->trim = evtimer_new(srv->base, xfr_trim, x);
 	if (x->trim == NULL || evtimer_add(x->trim, &now0) < 0)
 		goto failed;
-	x->health = evtimer_new(srv->base, xfr_health, x);
-	if (x->health == NULL || evtimer_add(x->health, &now0) < 0)
-		goto failed;
 	for (size_t i = 0; i < x->nsec; i++)
 		evtimer_add(x->sec[i].timer, &now0);
 	writer_set_commit_hook(srv->writer, xfr_on_commit, x);
@@ -2171,8 +2154,6 @@ xfr_stop(struct xfr *x)
 	}
 	if (x->trim)
 		event_free(x->trim);
-	if (x->health)
-		event_free(x->health);
 	dns_answer_ctx_fini(&x->actx);
 	free(x->nt);
 	free(x->sec);
