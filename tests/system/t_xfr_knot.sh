@@ -18,24 +18,8 @@
 . "$(dirname "$0")/xfr_lib.sh"
 
 KNOTD=/usr/sbin/knotd
-if [ ! -x "$KNOTD" ]; then
-	T_N=$((T_N + 1))
-	echo "ok $T_N # SKIP $KNOTD not installed (tools/deps.sh --bench installs knot)"
-	exit 0
-fi
-
-pick_ports
-KNOT_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
-[ "$KNOT_PORT" != "$DNS_PORT" ] && [ "$KNOT_PORT" != "$HTTP_PORT" ] || KNOT_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
-ONE_ZONE=1
-ZONE_XFR[$ZONE]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$KNOT_PORT\"], tsig: $XFR_KEY }"
-key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
-write_xfr_config
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-
-xfr_populate
+primary_for "$KNOTD"
+KNOT_PORT=$PEER_PORT
 
 # ---- Knot: everything under $T_DIR, secondary of ddnsd with TSIG
 KD=$T_DIR/knot

@@ -16,24 +16,8 @@
 . "$(dirname "$0")/xfr_lib.sh"
 
 NSD=/usr/sbin/nsd
-if [ ! -x "$NSD" ]; then
-	T_N=$((T_N + 1))
-	echo "ok $T_N # SKIP $NSD not installed (tools/deps.sh --bench installs nsd)"
-	exit 0
-fi
-
-pick_ports
-NSD_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
-[ "$NSD_PORT" != "$DNS_PORT" ] && [ "$NSD_PORT" != "$HTTP_PORT" ] || NSD_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
-ONE_ZONE=1
-ZONE_XFR[$ZONE]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$NSD_PORT\"], tsig: $XFR_KEY }"
-key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
-write_xfr_config
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-
-xfr_populate
+primary_for "$NSD"
+NSD_PORT=$PEER_PORT
 
 # ---- NSD, unprivileged paths under $T_DIR, secondary of ddnsd with TSIG
 ND=$T_DIR/nsd

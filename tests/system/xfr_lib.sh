@@ -863,3 +863,30 @@ def main():
 if __name__ == "__main__":
     sys.exit(main())
 PYEOF
+
+# primary_for BIN: for the tests with another server as secondary.  Skips the
+# test (TAP SKIP) when BIN is not installed; otherwise picks the ports (the
+# peer's in PEER_PORT), starts ddnsd as the TSIG-protected primary of $ZONE
+# with NOTIFY to 127.0.0.1:$PEER_PORT, and fills it with xfr_populate.
+PEER_PORT=
+primary_for()
+{
+	if [ ! -x "$1" ]; then
+		T_N=$((T_N + 1))
+		echo "ok $T_N # SKIP $1 not installed (tools/deps.sh --test installs it)"
+		exit 0
+	fi
+	pick_ports
+	PEER_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
+	[ "$PEER_PORT" != "$DNS_PORT" ] && [ "$PEER_PORT" != "$HTTP_PORT" ] ||
+		PEER_PORT=$("$PY" "$SYS_DIR/ports.py" 1)
+	ONE_ZONE=1
+	ZONE_XFR[$ZONE]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$PEER_PORT\"], tsig: $XFR_KEY }"
+	key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
+	write_xfr_config
+	init_db || exit 1
+	start_daemon || exit 1
+	wait_http || exit 1
+	xfr_populate
+}
+
