@@ -75,6 +75,7 @@ struct cfg_item {
 
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
+static const char *const io_modes[] = {"auto", "io_uring", "recvmmsg", NULL};
 static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
 static const char *const notify_events[] = {"record_changed",   "member_down", "member_up",
@@ -132,6 +133,7 @@ static const struct cfg_item schema[] = {
          R(dns.tcp_idle_timeout)},
         {"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",
          R(dns.udp_payload)},
+        {"dns.io", CT_STR, CK_ENUM, .def = "auto", .choices = io_modes, R(dns.io)},
 
         MAP("http"),
         {"http.listen", CT_STR, CK_ADDR, .def = "127.0.0.1:8080", R(http.listen)},

@@ -81,6 +81,7 @@ struct cfg {
 		uint32_t tcp_max_connections; /* per worker, default 256 */
 		uint32_t tcp_idle_timeout;    /* ms, default 10000 */
 		uint16_t udp_payload;     /* EDNS payload we use, 512..4096, default 1232 */
+		char *io;                 /* UDP path: auto | io_uring | recvmmsg (default auto) */
 	} dns;
 	struct {
 		struct cfg_addr listen;   /* default 127.0.0.1:8080 */

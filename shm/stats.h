@@ -41,6 +41,9 @@ struct shm_worker_stats {
 	uint64_t truncated;       /* TC answers */
 	uint64_t retries;         /* seqlock reader retries */
 	uint64_t tcp_conns, tcp_refused;
+	uint32_t io_uring;        /* 1: this DNS worker serves UDP with io_uring, 0: recvmmsg */
+	uint32_t pad_io;
+	uint64_t io_enters;       /* io_uring_enter calls (io_uring path) */
 	/* HTTP worker */
 	uint64_t updates[STATS_SRC_MAX];       /* committed changes by source */
 	uint64_t updates_unchanged[STATS_SRC_MAX];

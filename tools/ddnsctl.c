@@ -170,15 +170,18 @@ cmd_status(struct cli *c)
 	json_array_foreach(json_object_get(r, "zones"), i, v)
 		printf("%-28s %12lld %10lld\n", jstr(v, "name"), jint(v, "serial"),
 		       jint(v, "records"));
-	printf("\n%-6s %-5s %8s %9s %10s %6s\n", "KIND", "ID", "PID", "RESTARTS", "QPS", "ALIVE");
+	printf("\n%-6s %-5s %8s %9s %10s %6s  %s\n", "KIND", "ID", "PID", "RESTARTS", "QPS", "ALIVE",
+	       "IO");
 	json_array_foreach(json_object_get(r, "workers"), i, v) {
 		json_t *id = json_object_get(v, "id");
 		char ids[16] = "-";
 		if (json_is_integer(id))
 			snprintf(ids, sizeof(ids), "%lld", (long long)json_integer_value(id));
-		printf("%-6s %-5s %8lld %9lld %10.0f %6s\n", jstr(v, "kind"), ids, jint(v, "pid"),
-		       jint(v, "restarts"), json_real_value(json_object_get(v, "qps")),
-		       json_is_true(json_object_get(v, "alive")) ? "yes" : "no");
+		printf("%-6s %-5s %8lld %9lld %10.0f %6s  %s\n", jstr(v, "kind"), ids,
+		       jint(v, "pid"), jint(v, "restarts"),
+		       json_real_value(json_object_get(v, "qps")),
+		       json_is_true(json_object_get(v, "alive")) ? "yes" : "no",
+		       json_string_value(json_object_get(v, "io")) ? jstr(v, "io") : "-");
 	}
 	json_decref(r);
 	return 0;

@@ -128,6 +128,16 @@ ctl_zone_arg(struct control *c, json_t *args, char *err, size_t errsz)
 
 /* ------------------------------------------------------------ status, stats */
 
+/* The UDP path of the DNS workers: io_uring, recvmmsg, or mixed. */
+static const char *
+ctl_io_mode(const struct shm_stats *st, const struct cfg *cfg)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < cfg->dns.workers; i++)
+		n += st->w[i].io_uring != 0;
+	return n == 0 ? "recvmmsg" : n == cfg->dns.workers ? "io_uring" : "mixed";
+}
+
 static json_t *
 ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 {
@@ -142,10 +152,11 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 	for (unsigned i = 0; i < cfg->dns.workers; i++) {
 		const struct shm_worker_stats *w = &st->w[i];
 		json_array_append_new(
-			workers, json_pack("{s:s, s:i, s:i, s:i, s:f, s:I, s:b}", "kind", "dns", "id",
-					   i, "pid", (int)w->pid, "restarts", (int)w->restarts, "qps",
-					   c->qps[i], "queries", (json_int_t)ctl_worker_queries(w),
-					   "alive", ctl_alive(w->pid)));
+			workers, json_pack("{s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s}", "kind", "dns",
+					   "id", i, "pid", (int)w->pid, "restarts", (int)w->restarts,
+					   "qps", c->qps[i], "queries",
+					   (json_int_t)ctl_worker_queries(w), "alive", ctl_alive(w->pid),
+					   "io", w->io_uring ? "io_uring" : "recvmmsg"));
 	}
 	json_array_append_new(workers,
 			      json_pack("{s:s, s:i, s:i, s:f, s:I, s:b}", "kind", "http", "pid",
@@ -178,7 +189,7 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 			 "master_pid", (int)st->master_pid, "records",
 			 (json_int_t)db_records_count(c->srv->db), "names",
 			 (json_int_t)shm_table_count(c->srv->table), "reloads",
-			 (json_int_t)st->reloads, "io", "recvmmsg", "workers", workers, "zones",
+			 (json_int_t)st->reloads, "io", ctl_io_mode(st, cfg), "workers", workers, "zones",
 			 zones);
 }
 

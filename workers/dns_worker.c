@@ -7,15 +7,33 @@
  * allocates nor locks.  TCP connections come from a fixed pool sized by
  * dns.tcp_max_connections; each is length-framed (RFC 1035 4.2.2), may
  * pipeline queries (RFC 7766 6.2.1.1) and is closed after dns.tcp_idle_timeout.
+ *
+ * UDP has two paths, chosen at start (dns.io, default auto):
+ *   io_uring   one ring per worker, made after fork: a multishot recvmsg per
+ *              socket into a provided-buffer ring, each answer built into
+ *              the send buffer paired with its query's buffer, the sends of a
+ *              whole completion batch submitted with the next wait in ONE
+ *              io_uring_enter; the wait asks for 16 completions or 50 us
+ *              while busy and for one (no timeout) when idle, so an idle
+ *              server adds no latency.  TCP, signals and the writer link stay
+ *              on epoll, whose fd the ring watches with a multishot poll.
+ *   recvmmsg   epoll + recvmmsg/sendmmsg batches of 64: where io_uring is
+ *              unavailable (old kernel, seccomp, io_uring_disabled) or not
+ *              wanted.  The log and `ddnsctl status` say which one runs.
  */
 #include "workers/workers.h"
 
 #include <errno.h>
+#include <liburing.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,6 +97,20 @@ struct dns_worker {
 	int link;              /* to the writer process (workers/link.h) */
 	struct link_hdr lh;
 	uint8_t *linkbuf;      /* LINK_PAYLOAD_MAX bytes */
+	/* io_uring UDP path */
+	bool uring;
+	struct io_uring ring;
+	struct io_uring_buf_ring *br;
+	uint8_t *rbufs;        /* URING_NBUFS receive buffers of URING_RBUF bytes */
+	uint8_t *sbufs;        /* URING_NBUFS reply buffers of UDP_BUF bytes, paired by id */
+	struct msghdr *smsg;   /* per buffer id: the reply's header */
+	struct iovec *siov;
+	uint8_t (*sctrl)[UDP_CTRL];
+	struct msghdr rmsg;    /* recvmsg template: name and control sizes */
+	unsigned freed;        /* buffers given back since the last advance */
+	unsigned last_batch;   /* completions handled in the last round */
+	bool rearm[WORKER_LISTEN_MAX];
+	bool poll_armed;
 };
 
 /* ------------------------------------------------------------------ UDP */
@@ -482,6 +514,282 @@ tcp_sweep(struct dns_worker *w, uint64_t now)
 	}
 }
 
+/* ------------------------------------------------------------------ io_uring */
+
+#define URING_NBUFS   512             /* datagrams in flight per worker (power of 2) */
+#define URING_RBUF    (UDP_BUF + 512) /* recvmsg_out + address + control + payload */
+#define URING_BGID    0
+#define TAG_RECV      (1ull << 62)    /* | socket index */
+#define TAG_POLL      (2ull << 62)    /* the epoll fd became readable */
+#define TAG_SEND      (3ull << 62)    /* | buffer id */
+#define TAG_KIND(t)   ((t) & (3ull << 62))
+#define BUSY_BATCH    8               /* a round this big: coalesce the next wait */
+#define BUSY_WAIT_NR  16
+#define BUSY_WAIT_US  50
+
+static uint8_t *
+rbuf(struct dns_worker *w, unsigned bid)
+{
+	return w->rbufs + (size_t)bid * URING_RBUF;
+}
+
+static struct io_uring_sqe *
+uring_sqe(struct dns_worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	while (sqe == NULL) { /* SQ full: hand what is queued to the kernel */
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+static void
+uring_arm_recv(struct dns_worker *w, unsigned idx)
+{
+	struct io_uring_sqe *sqe = uring_sqe(w);
+	io_uring_prep_recvmsg_multishot(sqe, (int)idx, &w->rmsg, 0);
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+	sqe->buf_group = URING_BGID;
+	io_uring_sqe_set_data64(sqe, TAG_RECV | idx);
+	w->rearm[idx] = false;
+}
+
+static void
+uring_arm_poll(struct dns_worker *w)
+{
+	struct io_uring_sqe *sqe = uring_sqe(w);
+	io_uring_prep_poll_multishot(sqe, w->ep, POLLIN);
+	io_uring_sqe_set_data64(sqe, TAG_POLL);
+	w->poll_armed = true;
+}
+
+static void
+uring_give_back(struct dns_worker *w, unsigned bid)
+{
+	io_uring_buf_ring_add(w->br, rbuf(w, bid), URING_RBUF, (unsigned short)bid,
+			      io_uring_buf_ring_mask(URING_NBUFS), (int)w->freed++);
+}
+
+/* The reply's source address, for sockets bound to a wildcard address. */
+static size_t
+uring_reply_ctrl(struct io_uring_recvmsg_out *o, struct msghdr *rm, uint8_t *ctrl)
+{
+	for (struct cmsghdr *c = io_uring_recvmsg_cmsg_firsthdr(o, rm); c != NULL;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, rm, c)) {
+		struct msghdr one = {.msg_control = c, .msg_controllen = c->cmsg_len};
+		size_t n = udp_reply_ctrl(&one, ctrl);
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+/* One datagram from socket idx in buffer bid: answer it, hand it over, or drop it. */
+static void
+uring_query(struct dns_worker *w, unsigned idx, unsigned bid, int res)
+{
+	struct io_uring_recvmsg_out *o = io_uring_recvmsg_validate(rbuf(w, bid), res, &w->rmsg);
+	uint8_t *q, *out = w->sbufs + (size_t)bid * UDP_BUF;
+	unsigned qlen;
+	size_t len, cl = 0;
+	struct io_uring_sqe *sqe;
+	struct msghdr *m = &w->smsg[bid];
+
+	w->stats->queries_udp++;
+	if (o == NULL || (o->flags & MSG_TRUNC) || o->namelen > w->rmsg.msg_namelen) {
+		w->stats->dropped++;
+		uring_give_back(w, bid);
+		return;
+	}
+	q = io_uring_recvmsg_payload(o, &w->rmsg);
+	qlen = io_uring_recvmsg_payload_length(o, res, &w->rmsg);
+	w->ctx.client = io_uring_recvmsg_name(o);
+	len = dns_answer(&w->ctx, q, qlen, out, UDP_BUF, false);
+	if (w->udp_pktinfo[idx])
+		cl = uring_reply_ctrl(o, &w->rmsg, w->sctrl[bid]);
+	if (w->ctx.forward) {
+		struct link_hdr h;
+		memset(&h, 0, offsetof(struct link_hdr, peer));
+		h.kind = LINK_UDP;
+		h.listen_idx = (uint8_t)idx;
+		h.len = qlen;
+		memcpy(&h.peer, io_uring_recvmsg_name(o), o->namelen);
+		h.peer_len = o->namelen;
+		h.ctrl_len = (uint16_t)cl;
+		if (cl)
+			memcpy(h.ctrl, w->sctrl[bid], cl);
+		if (link_send(w->link, &h, q, -1) < 0)
+			w->stats->dropped++;
+		uring_give_back(w, bid);
+		return;
+	}
+	if (len == 0) {
+		uring_give_back(w, bid);
+		return;
+	}
+	w->siov[bid].iov_base = out;
+	w->siov[bid].iov_len = len;
+	memset(m, 0, sizeof(*m));
+	m->msg_name = io_uring_recvmsg_name(o);
+	m->msg_namelen = o->namelen;
+	m->msg_iov = &w->siov[bid];
+	m->msg_iovlen = 1;
+	if (cl) {
+		m->msg_control = w->sctrl[bid];
+		m->msg_controllen = cl;
+	}
+	sqe = uring_sqe(w);
+	io_uring_prep_sendmsg(sqe, (int)idx, m, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, TAG_SEND | bid);
+}
+
+static int epoll_round(struct dns_worker *w, int timeout);
+
+/* One round: submit what is queued, wait, handle every completion. */
+static void
+uring_round(struct dns_worker *w)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts;
+	unsigned head, seen = 0, nr = 1;
+	int ret;
+
+	if (w->last_batch >= BUSY_BATCH) {
+		/* busy: let completions pile up a little, one wake-up for many */
+		nr = BUSY_WAIT_NR;
+		ts.tv_sec = 0;
+		ts.tv_nsec = BUSY_WAIT_US * 1000;
+		ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, nr, &ts, NULL);
+	} else if (w->nconns > 0 || w->draining) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = SWEEP_MS * 1000000L;
+		ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+	} else {
+		ret = io_uring_submit_and_wait(&w->ring, 1);
+	}
+	w->stats->io_enters++;
+	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
+		log_warnx("io_uring wait: %s", strerror(-ret));
+	w->freed = 0;
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		seen++;
+		switch (TAG_KIND(tag)) {
+		case TAG_SEND:
+			if (cqe->res < 0)
+				w->stats->dropped++;
+			uring_give_back(w, (unsigned)(tag & 0xffff));
+			break;
+		case TAG_RECV: {
+			unsigned idx = (unsigned)(tag & 0xff);
+			if (!(cqe->flags & IORING_CQE_F_MORE) && !w->draining)
+				w->rearm[idx] = true;
+			if (cqe->res < 0 || !(cqe->flags & IORING_CQE_F_BUFFER))
+				break; /* -ENOBUFS: re-armed below once buffers come back */
+			uring_query(w, idx, cqe->flags >> IORING_CQE_BUFFER_SHIFT, cqe->res);
+			break;
+		}
+		case TAG_POLL:
+			if (!(cqe->flags & IORING_CQE_F_MORE))
+				w->poll_armed = false;
+			/* all that is ready: the poll fires again only on new readiness */
+			while (epoll_round(w, 0) == EPOLL_EVENTS)
+				;
+			break;
+		default:
+			break;
+		}
+	}
+	io_uring_cq_advance(&w->ring, seen);
+	if (w->freed)
+		io_uring_buf_ring_advance(w->br, (int)w->freed);
+	w->last_batch = seen;
+	for (unsigned i = 0; i < w->nudp; i++)
+		if (w->rearm[i] && !w->draining)
+			uring_arm_recv(w, i);
+	if (!w->poll_armed)
+		uring_arm_poll(w);
+}
+
+/* Sets the ring up after fork; false (logged) means: use recvmmsg. */
+static bool
+uring_init(struct dns_worker *w)
+{
+	struct io_uring_params p;
+	struct io_uring_buf_reg reg;
+	int fds[WORKER_LISTEN_MAX], ret;
+	const char *why = NULL;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	p.cq_entries = 4 * URING_NBUFS;
+	if ((ret = io_uring_queue_init_params(URING_NBUFS, &w->ring, &p)) < 0) {
+		why = "io_uring_setup";
+		goto fail_noring;
+	}
+	for (size_t a = 0; a < w->nudp; a++)
+		fds[a] = w->udp[a];
+	if ((ret = io_uring_register_files(&w->ring, fds, (unsigned)w->nudp)) < 0) {
+		why = "register files";
+		goto fail;
+	}
+	w->br = mmap(NULL, URING_NBUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	w->rbufs = malloc((size_t)URING_NBUFS * URING_RBUF);
+	w->sbufs = malloc((size_t)URING_NBUFS * UDP_BUF);
+	w->smsg = calloc(URING_NBUFS, sizeof(*w->smsg));
+	w->siov = calloc(URING_NBUFS, sizeof(*w->siov));
+	w->sctrl = calloc(URING_NBUFS, sizeof(*w->sctrl));
+	if (w->br == MAP_FAILED || !w->rbufs || !w->sbufs || !w->smsg || !w->siov || !w->sctrl) {
+		if (w->br == MAP_FAILED)
+			w->br = NULL;
+		ret = -ENOMEM;
+		why = "buffers";
+		goto fail;
+	}
+	io_uring_buf_ring_init(w->br);
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_addr = (unsigned long)w->br;
+	reg.ring_entries = URING_NBUFS;
+	reg.bgid = URING_BGID;
+	if ((ret = io_uring_register_buf_ring(&w->ring, &reg, 0)) < 0) {
+		why = "provided-buffer ring";
+		goto fail;
+	}
+	w->freed = 0;
+	for (unsigned i = 0; i < URING_NBUFS; i++)
+		uring_give_back(w, i);
+	io_uring_buf_ring_advance(w->br, (int)w->freed);
+	w->freed = 0;
+	memset(&w->rmsg, 0, sizeof(w->rmsg));
+	w->rmsg.msg_namelen = sizeof(struct sockaddr_storage);
+	w->rmsg.msg_controllen = UDP_CTRL;
+	for (unsigned i = 0; i < w->nudp; i++) {
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, w->udp[i], NULL); /* the ring reads them now */
+		uring_arm_recv(w, i);
+	}
+	uring_arm_poll(w);
+	return true;
+fail:
+	io_uring_queue_exit(&w->ring);
+fail_noring:
+	log_info("io_uring unavailable (%s: %s): serving UDP with recvmmsg", why, strerror(-ret));
+	return false;
+}
+
+/* SIGTERM on the io_uring path: stop receiving (the multishot reads end). */
+static void
+uring_drain(struct dns_worker *w)
+{
+	for (unsigned i = 0; i < w->nudp; i++) {
+		struct io_uring_sqe *sqe = uring_sqe(w);
+		io_uring_prep_cancel64(sqe, TAG_RECV | i, 0);
+		io_uring_sqe_set_data64(sqe, 0);
+	}
+}
+
 /* ------------------------------------------------------------------ setup */
 
 static int
@@ -615,46 +923,64 @@ worker_signal(struct dns_worker *w)
 	}
 }
 
+/* Handles what epoll has ready (waiting up to timeout ms); returns the event count. */
+static int
+epoll_round(struct dns_worker *w, int timeout)
+{
+	struct epoll_event evs[EPOLL_EVENTS];
+	int n = epoll_wait(w->ep, evs, EPOLL_EVENTS, timeout);
+
+	for (int i = 0; i < n; i++) {
+		uint32_t kind = (uint32_t)(evs[i].data.u64 >> 32);
+		uint32_t idx = (uint32_t)evs[i].data.u64;
+		switch (kind) {
+		case EV_UDP:
+			udp_serve(w, idx);
+			break;
+		case EV_LISTEN:
+			tcp_accept(w, w->tcp_listen[idx]);
+			break;
+		case EV_CONN:
+			tcp_conn_event(w, idx, evs[i].events);
+			break;
+		case EV_SIGNAL:
+			worker_signal(w);
+			break;
+		case EV_LINK:
+			link_serve(w);
+			break;
+		default:
+			break;
+		}
+	}
+	return n;
+}
+
 int
 dns_worker_main(const struct worker_args *a)
 {
 	static struct dns_worker w; /* large; lives for the whole process */
-	struct epoll_event evs[EPOLL_EVENTS];
 	uint64_t last_sweep = 0;
+	const char *io = a->cfg->dns.io ? a->cfg->dns.io : "auto";
 
 	if (worker_init(&w, a) < 0) {
 		log_warn("worker start-up");
 		return 1;
 	}
-	log_debug("serving");
+	if (strcmp(io, "recvmmsg") != 0)
+		w.uring = uring_init(&w);
+	w.stats->io_uring = w.uring;
+	log_info("serving UDP with %s", w.uring ? "io_uring" : "recvmmsg");
 	for (;;) {
-		int timeout = (w.nconns > 0 || w.draining) ? SWEEP_MS : -1;
-		int n = epoll_wait(w.ep, evs, EPOLL_EVENTS, timeout);
 		uint64_t now;
+		bool was_draining = w.draining;
 
-		for (int i = 0; i < n; i++) {
-			uint32_t kind = (uint32_t)(evs[i].data.u64 >> 32);
-			uint32_t idx = (uint32_t)evs[i].data.u64;
-			switch (kind) {
-			case EV_UDP:
-				udp_serve(&w, idx);
-				break;
-			case EV_LISTEN:
-				tcp_accept(&w, w.tcp_listen[idx]);
-				break;
-			case EV_CONN:
-				tcp_conn_event(&w, idx, evs[i].events);
-				break;
-			case EV_SIGNAL:
-				worker_signal(&w);
-				break;
-			case EV_LINK:
-				link_serve(&w);
-				break;
-			default:
-				break;
-			}
-		}
+		if (w.uring)
+			uring_round(&w);
+		else
+			epoll_round(&w, (w.nconns > 0 || w.draining) ? SWEEP_MS : -1);
+		if (w.uring && w.draining && !was_draining)
+			uring_drain(&w);
 		if (w.nconns == 0 && !w.draining)
 			continue;
 		now = util_now_ms();
@@ -665,6 +991,8 @@ dns_worker_main(const struct worker_args *a)
 			last_sweep = now;
 		}
 	}
+	if (w.uring)
+		io_uring_queue_exit(&w.ring);
 	log_debug("drained, exiting");
 	return 0;
 }

@@ -7,7 +7,8 @@
 # the test if a daemon log holds a sanitizer report or a "fatal" line.
 #
 # Environment: DDNSD_BIN (default bin/ddnsd), DDNSD_SAN=1 (sanitizer build:
-# longer timeouts), T_DIR (work directory; created and removed when unset).
+# longer timeouts), DDNSD_IO (dns.io: auto, io_uring or recvmmsg; default
+# auto), T_DIR (work directory; created and removed when unset).
 
 set -u
 export LC_ALL=C
@@ -325,6 +326,7 @@ dns:
   tcp_max_connections: $TCP_MAX
   tcp_idle_timeout: $TCP_IDLE
   udp_payload: 1232
+  io: ${DDNSD_IO:-auto}
 http:
   listen: "127.0.0.1:$HTTP_PORT"
 control:

@@ -46,7 +46,7 @@ fi
 files_bad=0
 checks_ok=0
 checks_bad=0
-echo "system tests: $DDNSD_BIN"
+echo "system tests: $DDNSD_BIN${DDNSD_IO:+ (dns.io: $DDNSD_IO)}"
 for t in "${tests[@]}"; do
 	name=$(basename "$t" .sh)
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/ddnsd-$name.XXXXXX")

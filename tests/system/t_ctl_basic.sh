@@ -44,7 +44,15 @@ assert_eq "status: $WORKERS dns workers, one http, one check, one notify" "check
 	"$(status_pids | awk '{ print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "status: the http row is the HTTP worker" "$(http_worker_pid)" \
 	"$(status_pids | awk '$1 == "http" { print $2 }')"
-assert_match "status: table header" '^KIND +ID +PID +RESTARTS +QPS +ALIVE$' "$CTL_OUT"
+assert_match "status: table header" '^KIND +ID +PID +RESTARTS +QPS +ALIVE +IO$' "$CTL_OUT"
+want_io=$(grep -o 'serving UDP with [a-z_]*' "$DAEMON_LOG" | awk '{ print $4 }' | sort -u | tr '\n' ' ' | sed 's/ $//')
+case ${DDNSD_IO:-auto} in
+recvmmsg) assert_eq "the log says the workers serve UDP with recvmmsg (dns.io)" recvmmsg "$want_io" ;;
+*) assert_match "the log says which UDP path the workers took" '^(io_uring|recvmmsg)$' "$want_io" ;;
+esac
+assert_match "status: the header names that UDP path" ", io $want_io\$" "$(printf '%s\n' "$CTL_OUT" | head -n 1)"
+assert_eq "status: every dns row names that UDP path" "$want_io" \
+	"$(printf '%s\n' "$CTL_OUT" | awk '$1 == "dns" { print $7 }' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- status --json
 ctl --json status
@@ -94,7 +102,7 @@ assert_json "status: the dns pids are the live workers" \
 	'" ".join(str(p) for p in sorted(w["pid"] for w in j["workers"] if w["kind"] == "dns"))' \
 	"$(dns_worker_pids | tr '\n' ' ' | sed 's/ $//')" "$CTL_OUT"
 ctl status
-assert_match "status (human): a dns row with 1 restart" '^dns +[0-9]+ +[0-9]+ +1 +[0-9]+ +yes$' "$CTL_OUT"
+assert_match "status (human): a dns row with 1 restart" '^dns +[0-9]+ +[0-9]+ +1 +[0-9]+ +yes +(io_uring|recvmmsg)$' "$CTL_OUT"
 
 # ---- qps while a bounded query loop runs
 ctl record set "host.$ZONE" A 192.0.2.10
@@ -124,7 +132,7 @@ wait "$loader" 2>/dev/null
 note "query loop: $(cat "$T_DIR/load.out") queries"
 assert_json "status --json: qps > 0 while queries run" \
 	'sum(w["qps"] for w in j["workers"] if w["kind"] == "dns") > 0' true "$qps_json"
-assert_match "status (human): a dns row with QPS > 0" '^dns +[0-9]+ +[0-9]+ +[0-9]+ +[1-9][0-9]* +yes$' \
+assert_match "status (human): a dns row with QPS > 0" '^dns +[0-9]+ +[0-9]+ +[0-9]+ +[1-9][0-9]* +yes +(io_uring|recvmmsg)$' \
 	"$qps_human"
 qps_zero()
 {

@@ -166,6 +166,7 @@ test_defaults(void)
 	is_int(c->dns.tcp_max_connections, 256, "tcp_max_connections default");
 	is_int(c->dns.tcp_idle_timeout, 10000, "tcp_idle_timeout default");
 	is_int(c->dns.udp_payload, 1232, "udp_payload default");
+	ok(c->dns.io && strcmp(c->dns.io, "auto") == 0, "dns.io default auto");
 	ok(strcmp(c->http.listen.text, "127.0.0.1:8080") == 0, "http.listen default");
 	is_int(c->http.max_body, 65536, "max_body default");
 	is_int(c->http.rate_per_ip_per_minute, 600, "rate default");
@@ -381,6 +382,7 @@ test_errors(void)
 	           "list for int");
 	expect_err(ZONE "dns: 5\n", 3, "'dns' must be a mapping", "scalar for map");
 	expect_err(ZONE "dns:\n  udp_payload: 511\n", 4, "between 512 and 4096", "udp_payload");
+	expect_err(ZONE "dns:\n  io: epoll\n", 4, "is not one of auto, io_uring, recvmmsg", "dns.io");
 	expect_err(ZONE "dns:\n  udp_payload: 4097\n", 4, "between 512 and 4096", "udp_payload");
 	expect_err(ZONE "    ttl: 2147483648\n", 3, "between 0 and 2147483647", "ttl range");
 	expect_err(ZONE "    ttl: -1\n", 3, "between 0 and 2147483647", "ttl negative");
