@@ -19,6 +19,7 @@ zones:
 dns:
   listen: ["${BENCH_ADDR:-127.0.0.1}:$dns_port"]
   workers: ${BENCH_WORKERS:-1}
+  io: ${DDNSD_IO:-auto}
 http:
   listen: "127.0.0.1:$http_port"
   rate_limit: { per_ip_per_minute: 100000000, burst: 100000000, per_token_per_minute: 100000000 }

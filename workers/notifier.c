@@ -384,6 +384,7 @@ target_run(struct notifier *nf, struct target *t, uint64_t now)
 		return;
 	for (int k = 0; k < BURST; k++) {
 		struct ev e;
+		char *col[6];
 		long r;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, t->n->name, -1, SQLITE_STATIC);
@@ -392,12 +393,19 @@ target_run(struct notifier *nf, struct target *t, uint64_t now)
 			break;
 		e.id = sqlite3_column_int64(st, 0);
 		e.ts = sqlite3_column_int64(st, 1);
-		e.event = (const char *)sqlite3_column_text(st, 2);
-		e.name = (const char *)sqlite3_column_text(st, 3);
-		e.type = (const char *)sqlite3_column_text(st, 4);
-		e.value = (const char *)sqlite3_column_text(st, 5);
-		e.old = (const char *)sqlite3_column_text(st, 6);
-		e.detail = (const char *)sqlite3_column_text(st, 7);
+		for (int i = 0; i < 6; i++) {
+			const char *v = (const char *)sqlite3_column_text(st, 2 + i);
+			col[i] = v ? strdup(v) : NULL;
+		}
+		/* end the read before anything else: the cursor write below must not
+		 * find this connection holding an old snapshot (SQLITE_BUSY_SNAPSHOT) */
+		sqlite3_reset(st);
+		e.event = col[0] ? col[0] : "";
+		e.name = col[1];
+		e.type = col[2];
+		e.value = col[3];
+		e.old = col[4];
+		e.detail = col[5];
 		if ((uint64_t)time(NULL) > (uint64_t)e.ts + t->n->max_age) {
 			log_warnx("notify %s: event %lld (%s %s) older than %llu s: given up", t->n->name,
 				  (long long)e.id, e.event, e.name ? e.name : "",
@@ -405,24 +413,25 @@ target_run(struct notifier *nf, struct target *t, uint64_t now)
 			nf->st->events_given_up++;
 			cursor_set(nf, t->n->name, e.id);
 			t->tries = 0;
-			continue;
-		}
-		r = deliver(nf, t->n, &e);
-		if (r == 0) {
+			r = 0;
+		} else if ((r = deliver(nf, t->n, &e)) == 0) {
 			cursor_set(nf, t->n->name, e.id);
 			t->tries = 0;
 			nf->st->events_delivered++;
-			continue;
-		}
-		nf->st->events_failed++;
-		if (r > 0) {
-			t->next_ms = util_now_ms() + (uint64_t)r;
 		} else {
-			uint64_t d = 1000u << (t->tries < 5 ? t->tries : 5);
-			t->next_ms = util_now_ms() + (d > RETRY_MAX_MS ? RETRY_MAX_MS : d);
-			t->tries++;
+			nf->st->events_failed++;
+			if (r > 0) {
+				t->next_ms = util_now_ms() + (uint64_t)r;
+			} else {
+				uint64_t d = 1000u << (t->tries < 5 ? t->tries : 5);
+				t->next_ms = util_now_ms() + (d > RETRY_MAX_MS ? RETRY_MAX_MS : d);
+				t->tries++;
+			}
 		}
-		break;
+		for (int i = 0; i < 6; i++)
+			free(col[i]);
+		if (r != 0)
+			break;
 	}
 	sqlite3_finalize(st);
 }
