@@ -61,6 +61,10 @@ $(BIN)/ddnsctl: $(B)/tools/ddnsctl.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
+$(B)/bench/answer_ir: $(B)/bench/answer_ir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
@@ -167,19 +171,41 @@ BENCH_T ?= 10
 BENCH_R ?= 5
 BENCH_UPDATES_N ?= 20000
 BENCH_UPDATES_R ?= 3
+# BENCH_QUICK=1: a short look (small zone, 3 short rounds; a few minutes)
+ifeq ($(BENCH_QUICK),1)
+BENCH_N := 10000
+BENCH_T := 3
+BENCH_R := 3
+BENCH_UPDATES_N := 2000
+BENCH_UPDATES_R := 3
+BENCH_POOL := -t 3 -r 3
+BENCH_1M :=
+else
+BENCH_POOL :=
+BENCH_1M := 1
+endif
 bench:
 	@tools/deps.sh --bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(B)/bench/answer_ir
 	flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \
-		-p "reflector nsd knot project" -o bench-summary.md
+		-p "reflector reflector-uring nsd knot project" -o bench-summary.md
+	flock /tmp/ddnsd-bench.lock env DDNSD_IO=recvmmsg \
+		PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
+		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
+		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \
+		-p "reflector knot project" -o bench-summary-recvmmsg.md
 	env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_DNS_PORT=15750 PROJECT_HTTP_PORT=15751 \
 		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
 		-s "http visible" -p "knot pdns project" -o bench-updates.md
-	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh
+	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh $(BENCH_POOL)
+	bench/callgrind.sh 100000 200000 | tee bench-callgrind.md
+	$(if $(BENCH_1M),flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
+		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
+		../shared/bench/peers.sh -n 1000000 -t 2 -r 1 -p "nsd knot project" -o bench-1m.md)
 
 clean:
 	rm -rf build bin
