@@ -313,6 +313,8 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 		log_warnx("shared memory table (capacity %u): %s", p.capacity, dd_strerror(rc));
 		return rc;
 	}
+	/* about 64 heap bytes per record: the pages the load is about to touch */
+	shm_table_prefault(t, (uint64_t)(db_records_count(db) > 0 ? db_records_count(db) : 0) * 64);
 	for (unsigned i = 0; i < cfg->nzones; i++) {
 		if ((rc = load_zone_publish(t, cfg, db, i)) < 0) {
 			log_warnx("zone %s: %s", cfg->zones[i].name, dd_strerror(rc));

@@ -10,6 +10,7 @@
  */
 #include "shm/table.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -311,6 +312,35 @@ heap_read(const struct shm_table *t, uint32_t off, uint8_t *dst, size_t len)
 
 /* ------------------------------------------------------------ writer plumbing */
 
+/*
+ * This process's pid, without a syscall per write (glibc no longer caches
+ * getpid()): looked up once, forgotten in a child after fork().
+ */
+static pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void
+self_pid_forget(void)
+{
+	self_pid = 0;
+}
+
+static void
+self_pid_register(void)
+{
+	pthread_atfork(NULL, NULL, self_pid_forget);
+}
+
+static pid_t
+writer_self(void)
+{
+	if (self_pid == 0) {
+		pthread_once(&self_pid_once, self_pid_register);
+		self_pid = getpid();
+	}
+	return self_pid;
+}
+
 static void
 write_begin(struct shm_table *t)
 {
@@ -320,7 +350,7 @@ write_begin(struct shm_table *t)
 	 * stays visible (broken) even after this write ends. */
 	if (g & 1u)
 		atomic_store_explicit(&t->hdr->broken, 1, memory_order_relaxed);
-	atomic_store_explicit(&t->hdr->writer_pid, (uint32_t)getpid(), memory_order_relaxed);
+	atomic_store_explicit(&t->hdr->writer_pid, (uint32_t)writer_self(), memory_order_relaxed);
 	atomic_store_explicit(&t->hdr->write_gen, g | 1u, memory_order_relaxed);
 	seqlock_fence_release();
 }
@@ -542,6 +572,16 @@ shm_table_create(struct shm_table **out, const struct shm_table_params *p)
 	t->heap = (_Atomic uint64_t *)(t->base + heap_off);
 	t->heap_granules = data / GRANULE;
 	t->mask = (uint32_t)(nb - 1);
+#ifdef MADV_POPULATE_WRITE
+	{
+		/* every bucket page is written while loading: fault them in one call
+		 * rather than one trap per page (best effort: older kernels refuse) */
+		size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+		uintptr_t a = (uintptr_t)t->buckets & ~(uintptr_t)(pg - 1);
+		uintptr_t e = (uintptr_t)(t->base + heap_off);
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+	}
+#endif
 	t->seed = p->seed;
 	if (t->seed == 0) {
 		if (sodium_init() < 0) {
@@ -1306,3 +1346,22 @@ shm_entry_find(const struct shm_entry *e, uint16_t type)
 	}
 	return NULL;
 }
+
+void
+shm_table_prefault(struct shm_table *t, uint64_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *heap = t->base + t->hdr->heap_off;
+	uint64_t max = t->heap_granules * GRANULE;
+	uintptr_t a = (uintptr_t)heap & ~(uintptr_t)(pg - 1);
+
+	if (bytes > max)
+		bytes = max;
+	(void)madvise((void *)a, (size_t)((uintptr_t)heap + bytes - a), MADV_POPULATE_WRITE);
+#else
+	(void)t;
+	(void)bytes;
+#endif
+}
+

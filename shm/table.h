@@ -128,6 +128,12 @@ uint32_t shm_table_count(const struct shm_table *t);
 uint64_t shm_table_heap_used(const struct shm_table *t);
 uint32_t shm_table_capacity(const struct shm_table *t);
 
+/*
+ * Faults in the first bytes of the heap in one call (a load about to write
+ * that much), instead of one page fault per page.  Best effort.
+ */
+void shm_table_prefault(struct shm_table *t, uint64_t bytes);
+
 /* --- writer side (one writer process at a time) ------------------------ */
 
 /*
