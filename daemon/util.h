@@ -2,6 +2,7 @@
 #ifndef DD_UTIL_H
 #define DD_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,5 +12,8 @@ int util_mkdir_parents(const char *path, mode_t mode);
 
 /* Monotonic clock in milliseconds. */
 uint64_t util_now_ms(void);
+
+/* Frees n malloc'd strings and the array that holds them (NULL: nothing). */
+void util_strv_free(char **v, size_t n);
 
 #endif

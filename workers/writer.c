@@ -25,6 +25,7 @@
 #include "daemon/load.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
+#include "daemon/util.h"
 #include "http/names.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
@@ -783,14 +784,6 @@ writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 	return step == SQLITE_DONE ? 0 : DD_EDB;
 }
 
-static void
-writer_names_free(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 /* Inside the open transaction: old rows out, new rows in, audit, serial. */
 static int
 writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone,
@@ -901,7 +894,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 		rc = writer_zone_meta(w, zone, soa, ns ? ns : "");
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
 		writer_exec(w, "ROLLBACK");
-		writer_names_free(old, nold);
+		util_strv_free(old, nold);
 		w->db_failed = true;
 		*removed = *added = 0;
 		return DD_EDB;
@@ -915,7 +908,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 		if ((rc = load_name_publish(w->t, w->cfg, w->db, rr[i].name)) < 0)
 			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
 	writer_zone_serial_publish(w, zone);
-	writer_names_free(old, nold);
+	util_strv_free(old, nold);
 	if (soa && (rc = load_zone_publish(w->t, w->cfg, w->db, zone)) < 0)
 		log_warnx("zone %s: %s", w->cfg->zones[zone].name, dd_strerror(rc));
 	if (w->stats && mode != BUMP_EXACT)
@@ -1292,7 +1285,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	}
 	w->db_failed = false;
 	writer_pool_reset(live, slot, true, old, nold, p);
-	writer_names_free(old, nold);
+	util_strv_free(old, nold);
 	*changed = true;
 	free(want);
 	free(have);
@@ -1301,7 +1294,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	return writer_pool_publish(w, p->name);
 rollback:
 	writer_exec(w, "ROLLBACK");
-	writer_names_free(old, nold);
+	util_strv_free(old, nold);
 	free(want);
 	free(have);
 	return rc;

@@ -667,20 +667,12 @@ struct upd {
 };
 
 static void
-strs_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
 upd_free(struct upd *u)
 {
 	for (size_t i = 0; i < u->n; i++) {
 		free(u->s[i].name);
-		strs_free(u->s[i].v, u->s[i].n);
-		strs_free(u->s[i].orig, u->s[i].norig);
+		util_strv_free(u->s[i].v, u->s[i].n);
+		util_strv_free(u->s[i].orig, u->s[i].norig);
 	}
 	free(u->s);
 }
@@ -859,7 +851,7 @@ upd_prereqs(struct xfr *x, const uint8_t *q, size_t qlen, const struct dns_pkt *
 				else {
 					stored_values(x, r.name, r.type, &v, &n, &ttl);
 					have = n > 0;
-					strs_free(v, n);
+					util_strv_free(v, n);
 				}
 				if (have != want)
 					rc = want ? 8 /* NXRRSET */ : 7 /* YXRRSET */;
@@ -910,7 +902,7 @@ upd_prereqs(struct xfr *x, const uint8_t *q, size_t qlen, const struct dns_pkt *
 		same = n == vals.s[k].n;
 		for (size_t i = 0; same && i < n; i++)
 			same = strs_has(vals.s[k].v, vals.s[k].n, v[i]);
-		strs_free(v, n);
+		util_strv_free(v, n);
 		if (!same)
 			rc = 8; /* NXRRSET */
 	}
@@ -974,7 +966,7 @@ upd_ops(struct upd *u, const uint8_t *q, size_t qlen, const struct dns_pkt *p, u
 				w = upd_set(u, r.name, (uint16_t)dns_type_from_str(upd_types[t]));
 				if (w == NULL)
 					return DNS_RCODE_SERVFAIL;
-				strs_free(w->v, w->n);
+				util_strv_free(w->v, w->n);
 				w->v = NULL;
 				w->n = 0;
 			}
@@ -983,7 +975,7 @@ upd_ops(struct upd *u, const uint8_t *q, size_t qlen, const struct dns_pkt *p, u
 		if ((w = upd_set(u, r.name, r.type)) == NULL)
 			return DNS_RCODE_SERVFAIL;
 		if (r.rclass == DNS_CLASS_ANY) {
-			strs_free(w->v, w->n);
+			util_strv_free(w->v, w->n);
 			w->v = NULL;
 			w->n = 0;
 			continue;
@@ -1001,7 +993,7 @@ upd_ops(struct upd *u, const uint8_t *q, size_t qlen, const struct dns_pkt *p, u
 		}
 		/* add: a CNAME replaces the CNAME (3.4.2.2); the RRset takes the new TTL */
 		if (r.type == DNS_TYPE_CNAME) {
-			strs_free(w->v, w->n);
+			util_strv_free(w->v, w->n);
 			w->v = NULL;
 			w->n = 0;
 		}
@@ -1502,7 +1494,7 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 static void
 ain_free(struct axfr_in *a)
 {
-	strs_free(a->strs, a->nstrs);
+	util_strv_free(a->strs, a->nstrs);
 	free(a->rr);
 	free(a->d);
 }
