@@ -107,7 +107,11 @@ writer_journal_setup(struct writer *w)
 		"dd_zone(OLD.name) IS NOT NULL; "
 		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 		"dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl WHERE "
-		"dd_zone(NEW.name) IS NOT NULL; END;";
+		"dd_zone(NEW.name) IS NOT NULL; END;"
+		/* a pool as secondaries and UPDATE prerequisites see it: A/AAAA rows */
+		"CREATE TEMP VIEW pool_rrs AS SELECT p.name AS name, CASE WHEN instr(m.ip, ':') "
+		"THEN 'AAAA' ELSE 'A' END AS type, m.ip AS value, p.ttl AS ttl, m.xfr_up AS xfr_up "
+		"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;";
 	sqlite3 *h = db_sqlite(w->db);
 	char *err = NULL;
 
@@ -1192,10 +1196,8 @@ writer_journal_pool(struct writer *w, const char *name, int op)
 
 	if (sqlite3_prepare_v2(db_sqlite(w->db),
 			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-			       "dd_zone(p.name), ?2, p.name, CASE WHEN instr(m.ip, ':') THEN 'AAAA' "
-			       "ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN pool_members m ON "
-			       "m.pool_id = p.id WHERE p.name = ?1 AND m.xfr_up = 1 AND "
-			       "dd_zone(p.name) IS NOT NULL",
+			       "dd_zone(name), ?2, name, type, value, ttl FROM pool_rrs WHERE "
+			       "name = ?1 AND xfr_up = 1 AND dd_zone(name) IS NOT NULL",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);

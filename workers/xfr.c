@@ -302,18 +302,13 @@ xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	const char *zone = o->x->cfg->zones[z].name;
 	uint32_t defttl = o->x->cfg->zones[z].ttl;
 	sqlite3_stmt *st = NULL;
-	size_t off = 0;
 
-	for (unsigned i = 0; i < zc->ns_count; i++) {
+	for (unsigned i = 0; i < zc->ns_count; i++)
 		xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_NS, zc->ns_ttl, zc->ns[i], zc->ns_len[i]);
-		off += zc->ns_len[i];
-	}
 	if (sqlite3_prepare_v2(h,
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
-			       "dd_zone(name) = ?1 UNION ALL SELECT p.name, CASE WHEN instr(m.ip, "
-			       "':') THEN 'AAAA' ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN "
-			       "pool_members m ON m.pool_id = p.id WHERE m.xfr_up = 1 AND "
-			       "dd_zone(p.name) = ?1",
+			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
+			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
@@ -694,9 +689,7 @@ stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_
 	*ttl = -1;
 	if (sqlite3_prepare_v2(h,
 			       "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 UNION ALL "
-			       "SELECT m.ip, p.ttl FROM pools p JOIN pool_members m ON m.pool_id = "
-			       "p.id WHERE p.name = ?1 AND (CASE WHEN instr(m.ip, ':') THEN 'AAAA' "
-			       "ELSE 'A' END) = ?2",
+			       "SELECT value, ttl FROM pool_rrs WHERE name = ?1 AND type = ?2",
 			       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
