@@ -2,6 +2,8 @@
 #include "daemon/db.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,17 @@ static const char *const db_schema_v5 =
 	"  last_id INTEGER NOT NULL);"
 	"ALTER TABLE pool_members ADD COLUMN notified_up INTEGER NOT NULL DEFAULT 1;";
 
+/*
+ * Version 6, for the write rate: the journal rows of the open transaction
+ * (serial NULL) have their own small index, so stamping them with the new
+ * serial costs the transaction's changes, not the journal's length; and
+ * records loses its (name, type) index, which the UNIQUE (name, type,
+ * value) index already serves (one page less to write per change).
+ */
+static const char *const db_schema_v6 =
+	"CREATE INDEX journal_pending ON journal (zone) WHERE serial IS NULL;"
+	"DROP INDEX IF EXISTS records_name_type;";
+
 /* Version 2: acme-dns accounts (POST /acme/register). */
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
@@ -200,6 +213,8 @@ db_migrate(struct db *db)
 		rc = db_exec(db, db_schema_v4);
 	if (rc == 0 && version < 5)
 		rc = db_exec(db, db_schema_v5);
+	if (rc == 0 && version < 6)
+		rc = db_exec(db, db_schema_v6);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",
@@ -250,11 +265,93 @@ failed:
 	return DD_EDB;
 }
 
+/*
+ * Prepared statements kept for the connection's life, keyed by (connection,
+ * address of the SQL text): the callers pass string constants.  One process
+ * has few connections and a few dozen distinct statements.
+ */
+#define DB_PREP_SLOTS 512
+
+static struct db_prep_slot {
+	sqlite3 *h;
+	const char *sql;
+	sqlite3_stmt *st;
+} db_prep_cache[DB_PREP_SLOTS];
+
+int
+db_prep(sqlite3 *h, const char *sql, sqlite3_stmt **st)
+{
+	size_t i = ((uintptr_t)sql >> 3 ^ (uintptr_t)h >> 4) % DB_PREP_SLOTS;
+	int rc;
+
+	for (size_t k = 0; k < DB_PREP_SLOTS; k++, i = (i + 1) % DB_PREP_SLOTS) {
+		struct db_prep_slot *e = &db_prep_cache[i];
+		if (e->st != NULL && e->h == h && e->sql == sql) {
+			sqlite3_reset(e->st);
+			sqlite3_clear_bindings(e->st);
+			*st = e->st;
+			return SQLITE_OK;
+		}
+		if (e->st != NULL)
+			continue;
+		rc = sqlite3_prepare_v3(h, sql, -1, SQLITE_PREPARE_PERSISTENT, &e->st, NULL);
+		if (rc != SQLITE_OK) {
+			e->st = NULL;
+			*st = NULL;
+			return rc;
+		}
+		e->h = h;
+		e->sql = sql;
+		*st = e->st;
+		return SQLITE_OK;
+	}
+	log_warnx("more than %d cached SQL statements", DB_PREP_SLOTS);
+	*st = NULL;
+	return SQLITE_NOMEM;
+}
+
+/* The cached statements of connection h go (before it closes). */
+static void
+db_prep_forget(sqlite3 *h)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < DB_PREP_SLOTS; i++) {
+			struct db_prep_slot *e = &db_prep_cache[i];
+			if (e->st == NULL || e->h != h)
+				continue;
+			sqlite3_finalize(e->st);
+			e->st = NULL;
+			/* keep the probe chains whole: re-seat what follows */
+			for (size_t j = (i + 1) % DB_PREP_SLOTS; db_prep_cache[j].st != NULL;
+			     j = (j + 1) % DB_PREP_SLOTS) {
+				struct db_prep_slot m = db_prep_cache[j];
+				db_prep_cache[j].st = NULL;
+				if (m.h == h) {
+					sqlite3_finalize(m.st);
+					continue;
+				}
+				for (size_t k = ((uintptr_t)m.sql >> 3 ^ (uintptr_t)m.h >> 4) %
+						DB_PREP_SLOTS;
+				     ; k = (k + 1) % DB_PREP_SLOTS)
+					if (db_prep_cache[k].st == NULL) {
+						db_prep_cache[k] = m;
+						break;
+					}
+			}
+			again = true;
+		}
+	}
+}
+
 void
 db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
+	db_prep_forget(db->h);
 	sqlite3_close_v2(db->h);
 	free(db->path);
 	free(db);
@@ -267,15 +364,14 @@ db_zone_sync(struct db *db, const char *name, uint32_t *serial)
 	int rc = DD_EDB;
 
 	*serial = 1;
-	if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO zones (name) VALUES (?1)", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_prep(db->h, "INSERT OR IGNORE INTO zones (name) VALUES (?1)", &st) != SQLITE_OK)
 		goto done;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto done;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db->h, "SELECT serial FROM zones WHERE name = ?1", -1, &st, NULL) !=
+	if (db_prep(db->h, "SELECT serial FROM zones WHERE name = ?1", &st) !=
 	    SQLITE_OK)
 		goto done;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -286,7 +382,7 @@ db_zone_sync(struct db *db, const char *name, uint32_t *serial)
 done:
 	if (rc < 0)
 		log_warnx("%s: zone %s: %s", db->path, name, sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -296,6 +392,7 @@ int
 db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
+	int rc;
 
 	if (sqlite3_prepare_v2(db->h,
 			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
@@ -303,26 +400,30 @@ db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 		return DD_EDB;
 	}
-	return db_records_walk(db, st, cb, arg);
+	rc = db_records_walk(db, st, cb, arg);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int
 db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
+	int rc;
 
-	if (sqlite3_prepare_v2(db->h,
+	if (db_prep(db->h,
 			       "SELECT name, type, value, ttl FROM records WHERE name = ?1 "
-			       "ORDER BY type, id",
-			       -1, &st, NULL) != SQLITE_OK) {
+			       "ORDER BY type, id", &st) != SQLITE_OK) {
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 		return DD_EDB;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	return db_records_walk(db, st, cb, arg);
+	rc = db_records_walk(db, st, cb, arg);
+	sqlite3_reset(st);
+	return rc;
 }
 
-/* Steps st, calling cb per row; finalizes st. */
+/* Steps st, calling cb per row. */
 static int
 db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg)
 {
@@ -343,7 +444,6 @@ db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg)
 		log_warnx("%s: reading records: %s", db->path, sqlite3_errmsg(db->h));
 		rc = DD_EDB;
 	}
-	sqlite3_finalize(st);
 	return rc;
 }
 

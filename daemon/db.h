@@ -12,7 +12,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 
 /*
  * Opens (creating the file, its parent directories and the schema when
@@ -40,6 +40,17 @@ int db_records_foreach(struct db *db, db_record_cb cb, void *arg);
  * Records of one name (same order and callback as db_records_foreach).
  */
 int db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg);
+
+/*
+ * A prepared statement for sql on connection h, kept until the connection
+ * closes (db_close): sql must be a string constant, the cache is keyed by
+ * its address.  The statement comes reset with no bindings; the caller
+ * resets it when done (never finalizes it), and must not use the same SQL
+ * in a nested call while stepping it.  Returns an SQLite result code.
+ */
+struct sqlite3;
+struct sqlite3_stmt;
+int db_prep(struct sqlite3 *h, const char *sql, struct sqlite3_stmt **st);
 
 /* The connection, for the modules that own their queries (http/, writer). */
 struct sqlite3 *db_sqlite(struct db *db);

@@ -64,12 +64,11 @@ pooldb_load(struct db *db, const char *only_name, struct pooldb_def **out, size_
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db_sqlite(db),
+	if (db_prep(db_sqlite(db),
 			       "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
 			       "p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
 			       "ON m.pool_id = p.id WHERE ?1 IS NULL OR p.name = ?1 "
-			       "ORDER BY p.name, m.pos",
-			       -1, &st, NULL) != SQLITE_OK) {
+			       "ORDER BY p.name, m.pos", &st) != SQLITE_OK) {
 		log_warnx("%s: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
 		return DD_EDB;
 	}
@@ -109,7 +108,7 @@ pooldb_load(struct db *db, const char *only_name, struct pooldb_def **out, size_
 		pooldb_add_member(cur, (const char *)sqlite3_column_text(st, 7),
 				  sqlite3_column_int64(st, 8));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (step != SQLITE_DONE) {
 		free(defs);
 		return DD_EDB;

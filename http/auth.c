@@ -50,11 +50,10 @@ auth_check(struct db *db, const struct cfg *cfg, const char *token, struct auth_
 		return 0;
 	}
 	auth_hash(token, h);
-	if (sqlite3_prepare_v2(db_sqlite(db),
+	if (db_prep(db_sqlite(db),
 			       "SELECT t.id, t.hash, t.subdomain, coalesce(u.id, 0), u.username, "
 			       "coalesce(u.admin, 0) FROM tokens t LEFT JOIN users u "
-			       "ON u.id = t.user_id WHERE t.hash = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "ON u.id = t.user_id WHERE t.hash = ?1", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -78,15 +77,14 @@ auth_check(struct db *db, const struct cfg *cfg, const char *token, struct auth_
 	} else if (step != SQLITE_ROW && step != SQLITE_DONE) {
 		rc = DD_EDB;
 	}
-	sqlite3_finalize(st);
-	if (rc == 0 && sqlite3_prepare_v2(db_sqlite(db),
+	sqlite3_reset(st);
+	if (rc == 0 && db_prep(db_sqlite(db),
 					  "UPDATE tokens SET last_used_at = strftime('%s','now') "
-					  "WHERE id = ?1",
-					  -1, &st, NULL) == SQLITE_OK) {
+					  "WHERE id = ?1", &st) == SQLITE_OK) {
 		/* best effort: a read-only database must not lock users out */
 		sqlite3_bind_int64(st, 1, p->token_id);
 		sqlite3_step(st);
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 	}
 	return rc;
 }
@@ -136,9 +134,8 @@ auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, 
 	snprintf(out, outsz, AUTH_PREFIX "%s", b64);
 	auth_hash(out, h);
 	sodium_memzero(raw, sizeof(raw));
-	if (sqlite3_prepare_v2(db_sqlite(db),
-			       "INSERT INTO tokens (user_id, subdomain, hash) VALUES (?1, ?2, ?3)", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db),
+			       "INSERT INTO tokens (user_id, subdomain, hash) VALUES (?1, ?2, ?3)", &st) != SQLITE_OK)
 		return DD_EDB;
 	if (user_id > 0)
 		sqlite3_bind_int64(st, 1, user_id);
@@ -149,7 +146,7 @@ auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, 
 		*id = sqlite3_last_insert_rowid(db_sqlite(db));
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -174,8 +171,7 @@ auth_user_create(struct db *db, const char *username, bool admin, int64_t *id)
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB, step;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), "INSERT INTO users (username, admin) VALUES (?1, ?2)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db), "INSERT INTO users (username, admin) VALUES (?1, ?2)", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, admin ? 1 : 0);
@@ -186,7 +182,7 @@ auth_user_create(struct db *db, const char *username, bool admin, int64_t *id)
 	} else if (sqlite3_extended_errcode(db_sqlite(db)) == SQLITE_CONSTRAINT_UNIQUE) {
 		rc = DD_EEXIST;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -196,8 +192,7 @@ auth_user_find(struct db *db, const char *username, bool *admin)
 	sqlite3_stmt *st = NULL;
 	int64_t id = 0;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), "SELECT id, admin FROM users WHERE username = ?1", -1,
-			       &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db), "SELECT id, admin FROM users WHERE username = ?1", &st) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -205,7 +200,7 @@ auth_user_find(struct db *db, const char *username, bool *admin)
 		if (admin)
 			*admin = sqlite3_column_int(st, 1) != 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return id;
 }
 
@@ -216,12 +211,11 @@ auth_user_delete(struct db *db, const char *username)
 	int rc = DD_EDB;
 
 	/* tokens go with the user (ON DELETE CASCADE); records stay, unowned */
-	if (sqlite3_prepare_v2(db_sqlite(db), "DELETE FROM users WHERE username = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db), "DELETE FROM users WHERE username = ?1", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = sqlite3_changes(db_sqlite(db)) > 0 ? 0 : DD_ENOENT;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }

@@ -101,6 +101,12 @@ metrics_http(FILE *f, const struct shm_stats *st)
 			(unsigned long long)h->updates_unchanged[s]);
 	metrics_head(f, "ddnsd_update_errors_total", "counter", "Updates the database refused.");
 	fprintf(f, "ddnsd_update_errors_total %llu\n", (unsigned long long)h->update_errors);
+	metrics_head(f, "ddnsd_db_commits_total", "counter",
+		     "Group commits of record changes (one fsync and one serial step each).");
+	fprintf(f, "ddnsd_db_commits_total %llu\n", (unsigned long long)h->commits);
+	metrics_head(f, "ddnsd_db_commit_names_total", "counter",
+		     "Names changed by those commits (names / commits = mean group size).");
+	fprintf(f, "ddnsd_db_commit_names_total %llu\n", (unsigned long long)h->commit_names);
 	metrics_head(f, "ddnsd_transfers_out_total", "counter", "Zone transfers sent, by type.");
 	fprintf(f, "ddnsd_transfers_out_total{type=\"axfr\"} %llu\n",
 		(unsigned long long)h->xfr_out[0]);

@@ -74,24 +74,80 @@ http_iso_time(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* A reply held until the open group of writes is committed (writer.h). */
+struct http_held {
+	struct evhttp_request *ev;
+	struct http_server *srv;
+	int status;
+	bool dyndns2;            /* a /nic/update reply (text, one line per host) */
+	struct evbuffer *body;
+};
+
+static void
+http_count(struct http_server *srv, int status)
+{
+	if (srv->stats != NULL) {
+		struct shm_worker_stats *st = &srv->stats->w[STATS_SLOT_HTTP];
+		st->http_requests++;
+		st->http_status[status >= 100 && status < 600 ? status / 100 : 0]++;
+	}
+}
+
+/*
+ * The group is committed (rc 0) or not: a reply built while it was open may
+ * have read or made changes of it, so it is sent only now, and replaced by
+ * an error when the commit failed.
+ */
+static void
+http_held_send(void *arg, int rc)
+{
+	struct http_held *h = arg;
+	int status = h->status;
+
+	if (rc < 0 && status < 400 && h->dyndns2) {
+		/* dyndns2 clients read "911" as "the server failed: retry later" */
+		evbuffer_drain(h->body, evbuffer_get_length(h->body));
+		evbuffer_add(h->body, "911\n", 4);
+	} else if (rc < 0 && status < 400) {
+		const char *msg = rc == DD_ENOSPC
+					  ? "{\"error\":\"committed, but the shared table is full "
+					    "(raise table.capacity)\"}"
+					  : "{\"error\":\"database write failed\"}";
+		status = 503;
+		evbuffer_drain(h->body, evbuffer_get_length(h->body));
+		evbuffer_add(h->body, msg, strlen(msg));
+		evhttp_remove_header(evhttp_request_get_output_headers(h->ev), "Content-Type");
+		evhttp_add_header(evhttp_request_get_output_headers(h->ev), "Content-Type",
+				  "application/json");
+	}
+	http_count(h->srv, status);
+	evhttp_send_reply(h->ev, status, http_reason(status), h->body);
+	evbuffer_free(h->body);
+	free(h);
+}
+
 static void
 http_send(struct http_req *r, int status, const char *ctype, const char *body, size_t len)
 {
 	struct evbuffer *b;
+	struct http_held *h;
 
 	if (r->replied)
 		return;
 	r->replied = true;
-	if (r->srv->stats != NULL) {
-		struct shm_worker_stats *st = &r->srv->stats->w[STATS_SLOT_HTTP];
-		st->http_requests++;
-		st->http_status[status >= 100 && status < 600 ? status / 100 : 0]++;
-	}
 	b = evbuffer_new();
 	if (ctype)
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", ctype);
 	if (b && len)
 		evbuffer_add(b, body, len);
+	if (b && writer_group_open(r->srv->writer) && (h = calloc(1, sizeof(*h))) != NULL) {
+		*h = (struct http_held){.ev = r->ev, .srv = r->srv, .status = status, .body = b,
+					.dyndns2 = strcmp(r->path, "/nic/update") == 0};
+		if (writer_after_commit(r->srv->writer, http_held_send, h) == 0)
+			return;
+		free(h);
+	}
+	http_count(r->srv, status);
 	evhttp_send_reply(r->ev, status, http_reason(status), b);
 	if (b)
 		evbuffer_free(b);

@@ -48,6 +48,8 @@ struct shm_worker_stats {
 	uint64_t updates[STATS_SRC_MAX];       /* committed changes by source */
 	uint64_t updates_unchanged[STATS_SRC_MAX];
 	uint64_t update_errors;
+	uint64_t commits;         /* group commits of writer_apply changes */
+	uint64_t commit_names;    /* names those commits changed */
 	uint64_t http_requests;
 	uint64_t http_status[6];  /* 1xx..5xx by first digit; [0] other */
 	/* the writer's DNS service (workers/xfr.c) */

@@ -916,6 +916,15 @@ control_handle(struct control *c, json_t *req)
 			continue;
 		res = ctl_cmds[i].fn(c, args, err, sizeof(err));
 		json_decref(args);
+		/* the reply says "done" only of what is committed (group commit) */
+		if (writer_group_open(c->srv->writer)) {
+			int crc = writer_group_commit(c->srv->writer);
+			if (crc == DD_EDB && !err[0])
+				snprintf(err, sizeof(err), "database write failed: nothing was changed");
+			else if (crc == DD_ENOSPC && !err[0])
+				snprintf(err, sizeof(err), "committed, but the shared table is full "
+							   "(raise table.capacity)");
+		}
 		if (err[0]) {
 			json_t *rep = json_pack("{s:i, s:b, s:s}", "v", CONTROL_VERSION, "ok", 0,
 						"error", err);

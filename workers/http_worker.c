@@ -84,6 +84,26 @@ housekeeping(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(hk->ev, &tv);
 }
 
+/*
+ * Group commit: the writes of one pass of the event loop (every request the
+ * last wait returned) share one COMMIT, run once those requests are handled;
+ * their replies leave after it (writer.h).
+ */
+static void
+group_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+	(void)fd;
+	(void)what;
+	writer_group_commit(srv->writer);
+}
+
+static void
+group_schedule(void *arg)
+{
+	event_active(arg, EV_TIMEOUT, 0);
+}
+
 /* SIGTERM: finish what is in flight, flush the replies, then exit.  A request
  * is handled whole between two signals (one thread), so an acknowledged
  * change is always committed; the grace period lets its reply leave too. */
@@ -103,7 +123,8 @@ http_worker_main(const struct worker_args *a)
 	const struct listen_set *ls = a->ls;
 	struct http_server srv = {
 		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
-	struct event *term = NULL, *intr = NULL;
+	struct event *term = NULL, *intr = NULL, *commit = NULL;
+	struct event_config *ecfg;
 	struct control *ctl = NULL;
 	struct xfr *xfr = NULL;
 	struct housekeeping hk = {.ev = NULL};
@@ -124,8 +145,18 @@ http_worker_main(const struct worker_args *a)
 	}
 	srv.db = writer_db(srv.writer);
 	writer_set_stats(srv.writer, &a->stats->w[STATS_SLOT_HTTP]);
-	srv.base = event_base_new();
-	if (srv.base == NULL || http_server_start(&srv, ls->http) < 0) {
+	/* epoll changes of one loop pass go in one batch (evhttp turns a
+	 * connection's read and write interest on and off per request); no
+	 * descriptor of this process is a dup() of another */
+	if ((ecfg = event_config_new()) != NULL) {
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		srv.base = event_base_new_with_config(ecfg);
+		event_config_free(ecfg);
+	}
+	if (srv.base == NULL || (commit = event_new(srv.base, -1, 0, group_commit, &srv)) == NULL)
+		goto done;
+	writer_group_init(srv.writer, group_schedule, commit);
+	if (http_server_start(&srv, ls->http) < 0) {
 		log_warnx("cannot serve on %s", a->cfg->http.listen.text);
 		goto done;
 	}
@@ -166,8 +197,12 @@ done:
 	control_stop(ctl);
 	if (hk.ev)
 		event_free(hk.ev);
+	if (srv.writer)
+		writer_group_commit(srv.writer); /* before the replies' connections go */
 	xfr_stop(xfr);
 	http_server_stop(&srv);
+	if (commit)
+		event_free(commit);
 	if (srv.base)
 		event_base_free(srv.base);
 	writer_destroy(srv.writer);

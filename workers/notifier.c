@@ -52,6 +52,7 @@
 #define COMMAND_TIMEOUT_S 30
 #define BURST            50       /* deliveries per target per tick */
 #define TRIM_EVERY_MS    60000
+#define CHECKPOINT_MS    1000    /* WAL pages copied into the database file */
 
 struct target {
 	const struct cfg_notify *n;
@@ -69,6 +70,7 @@ struct notifier {
 	struct event_base *base;
 	struct event *tick;
 	uint64_t last_trim_ms;
+	uint64_t last_checkpoint_ms;
 	time_t next_backup;
 };
 
@@ -577,6 +579,18 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		/* an interval counts from this backup, whatever the clock says */
 		if (nf->cfg->backup.schedule == NULL)
 			nf->next_backup = time(NULL) + (time_t)nf->cfg->backup.interval;
+	}
+	/*
+	 * The WAL is checkpointed here, not by the writer's commits (writer.c
+	 * raises its automatic threshold): PASSIVE never waits for the writer
+	 * nor blocks it, and the writer's commits pay only their own pages.
+	 */
+	if (now - nf->last_checkpoint_ms >= CHECKPOINT_MS) {
+		int rc = sqlite3_wal_checkpoint_v2(db_sqlite(nf->db), NULL,
+						   SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+			log_warnx("checkpoint: %s", sqlite3_errmsg(db_sqlite(nf->db)));
+		nf->last_checkpoint_ms = now;
 	}
 	if (now - nf->last_trim_ms >= TRIM_EVERY_MS) {
 		outbox_trim(nf);

@@ -1,12 +1,14 @@
 /*
  * writer.c - the one write path (see writer.h).
  *
- * Order of a write: BEGIN IMMEDIATE; per set, read the RRset, compare as a
- * set of values (order and duplicates ignored) plus TTL; if different,
- * replace the rows and add an audit row; bump the SOA serial of every zone
- * that changed (RFC 1982 arithmetic: +1 modulo 2^32); COMMIT (WAL,
+ * Order of a write: BEGIN IMMEDIATE (or join the open group's transaction)
+ * and SAVEPOINT; per set, read the RRset, compare as a set of values (order
+ * and duplicates ignored) plus TTL; if different, replace the rows and add
+ * an audit row; RELEASE.  At the group's end: bump the SOA serial of every
+ * zone that changed (RFC 1982 arithmetic: +1 modulo 2^32); COMMIT (WAL,
  * synchronous=FULL: durable once it returns); then republish each changed
- * name into the shared table from its committed rows.  A crash between
+ * name into the shared table from its committed rows, and only then run the
+ * callbacks that acknowledge the writes.  A crash between
  * COMMIT and publish loses nothing: the master rebuilds the table from SQLite
  * when the writer dies.
  */
@@ -39,6 +41,15 @@ struct writer {
 	struct shm_worker_stats *stats;
 	/* zones changed by the current transaction */
 	bool *zone_changed;
+	/* group commit (writer_group_init): one transaction for many writer_apply */
+	bool group_on;
+	bool group_open;         /* BEGIN done, COMMIT pending */
+	bool *group_zone;        /* zones changed by the open group */
+	char **pend;             /* names to republish after the COMMIT */
+	size_t npend, pend_cap;
+	struct writer_waiter *waiters, **wtail;
+	void (*schedule)(void *);
+	void *schedule_arg;
 	writer_commit_cb on_commit;
 	void *on_commit_arg;
 	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
@@ -65,6 +76,7 @@ writer_zone_serial_publish(struct writer *w, unsigned z)
 }
 
 static int writer_exec(struct writer *w, const char *sql);
+static int writer_begin(struct writer *w);
 
 /* dd_zone(name): the configured zone name holds, or NULL. */
 static void
@@ -149,10 +161,9 @@ writer_outbox_setup(struct writer *w)
 		}
 	if (w->cfg->nnotify == 0)
 		return 0;
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
-			       "coalesce(max(id), 0) FROM outbox",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "coalesce(max(id), 0) FROM outbox", &st) != SQLITE_OK)
 		return DD_EDB;
 	for (size_t i = 0; i < w->cfg->nnotify && rc == 0; i++) {
 		sqlite3_reset(st);
@@ -160,7 +171,7 @@ writer_outbox_setup(struct writer *w)
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = DD_EDB;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -182,10 +193,9 @@ writer_outbox_row(struct writer *w, const char *event, const char *name, const c
 
 	if (!writer_wants_event(w, event))
 		return 0;
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "INSERT INTO outbox (event, name, type, value, old_value, detail) VALUES "
-			       "(?1, ?2, ?3, ?4, ?5, ?6)",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "(?1, ?2, ?3, ?4, ?5, ?6)", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
 	if (name)
@@ -200,7 +210,7 @@ writer_outbox_row(struct writer *w, const char *event, const char *name, const c
 		sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -212,7 +222,7 @@ writer_event(struct writer *w, const char *event, const char *name, const char *
 
 	if (!writer_wants_event(w, event))
 		return 0;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+	if (writer_begin(w) < 0)
 		return DD_EDB;
 	rc = writer_outbox_row(w, event, name, NULL, value, NULL, detail);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
@@ -229,18 +239,29 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 	int rc;
 
 	*out = NULL;
-	if (w == NULL || (w->zone_changed = calloc(cfg->nzones + 1, sizeof(bool))) == NULL) {
+	if (w == NULL || (w->zone_changed = calloc(cfg->nzones + 1, sizeof(bool))) == NULL ||
+	    (w->group_zone = calloc(cfg->nzones + 1, sizeof(bool))) == NULL) {
+		if (w)
+			free(w->zone_changed);
 		free(w);
 		return DD_ENOMEM;
 	}
+	w->wtail = &w->waiters;
 	w->cfg = cfg;
 	w->t = t;
 	if ((rc = db_open(db_path, &w->db)) < 0) {
 		free(w->zone_changed);
+		free(w->group_zone);
 		free(w);
 		return rc;
 	}
-	if ((rc = writer_journal_setup(w)) < 0 || (rc = writer_outbox_setup(w)) < 0) {
+	/* savepoints journal in memory (no temporary file per group), and the
+	 * pages a stream of updates touches stay cached */
+	if ((rc = writer_exec(w, "PRAGMA temp_store = MEMORY")) < 0 ||
+	    (rc = writer_exec(w, "PRAGMA cache_size = -65536")) < 0 ||
+	    /* the notifier checkpoints once a second; this is the safety net */
+	    (rc = writer_exec(w, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
+	    (rc = writer_journal_setup(w)) < 0 || (rc = writer_outbox_setup(w)) < 0) {
 		writer_destroy(w);
 		return rc;
 	}
@@ -253,8 +274,11 @@ writer_destroy(struct writer *w)
 {
 	if (w == NULL)
 		return;
+	writer_group_commit(w);
 	db_close(w->db);
 	free(w->zone_changed);
+	free(w->group_zone);
+	free(w->pend);
 	free(w);
 }
 
@@ -319,16 +343,15 @@ writer_owner_of(struct writer *w, const char *name)
 	sqlite3_stmt *st = NULL;
 	int64_t owner = 0;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "SELECT owner_id FROM records WHERE name = ?1 AND owner_id IS NOT NULL "
 			       "UNION ALL SELECT owner_id FROM pools WHERE name = ?1 AND owner_id "
-			       "IS NOT NULL LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "IS NOT NULL LIMIT 1", &st) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		owner = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return owner;
 }
 
@@ -344,10 +367,19 @@ writer_result_fini(struct writer_result *res)
 static int
 writer_exec(struct writer *w, const char *sql)
 {
-	char *err = NULL;
-	if (sqlite3_exec(db_sqlite(w->db), sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("%s: %s: %s", db_path(w->db), sql, err ? err : "?");
-		sqlite3_free(err);
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	int rc = db_prep(h, sql, &st);
+
+	/* one statement, kept prepared (BEGIN, SAVEPOINT, COMMIT... run often) */
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: %s: %s", db_path(w->db), sql, sqlite3_errmsg(h));
 		return DD_EDB;
 	}
 	return 0;
@@ -365,7 +397,7 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 	int step;
 
 	res->old_ttl = -1;
-	if (sqlite3_prepare_v2(db_sqlite(w->db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
 	if (s->type)
@@ -381,7 +413,7 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			res->old_ttl = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return step == SQLITE_DONE ? 0 : DD_EDB;
 }
 
@@ -419,12 +451,11 @@ writer_has_pool(struct writer *w, const char *name)
 	sqlite3_stmt *st = NULL;
 	bool has = false;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT 1 FROM pools WHERE name = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
+	if (db_prep(db_sqlite(w->db), "SELECT 1 FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		has = sqlite3_step(st) == SQLITE_ROW;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return has;
 }
 
@@ -442,12 +473,12 @@ writer_check_cname(struct writer *w, const struct writer_set *s)
 		return 0;
 	if (s->type == 5 && s->nvalues > 1)
 		return DD_EINVAL;
-	if (sqlite3_prepare_v2(db_sqlite(w->db), sql, -1, &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		rc = DD_EEXIST;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == 0 && writer_has_pool(w, s->name))
 		rc = DD_EEXIST; /* a pool name answers from its members only */
 	return rc;
@@ -486,10 +517,9 @@ writer_audit_row(struct writer *w, const struct writer_actor *who, const char *a
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "INSERT INTO audit (actor, source, action, name, type, old_value, "
-			       "new_value, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "new_value, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
@@ -505,7 +535,7 @@ writer_audit_row(struct writer *w, const struct writer_actor *who, const char *a
 		sqlite3_bind_text(st, 8, who->client, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -539,6 +569,98 @@ writer_audit(struct writer *w, const struct writer_actor *who, const struct writ
 	return rc;
 }
 
+/* One statement on (name, type[, value]) with up to two more values (?4, ?5). */
+static int
+writer_row_op(struct writer *w, const char *sql, const struct writer_set *s, const char *value,
+	      const char *v4, int64_t ttl)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	if (v4)
+		sqlite3_bind_text(st, 4, v4, -1, SQLITE_STATIC);
+	if (ttl >= 0)
+		sqlite3_bind_int64(st, 5, ttl);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * The RRset of s becomes exactly s->values, touching only the rows that
+ * change: a value that stays keeps its row, a value that goes loses it, a
+ * new value gets a new row (so row order stays the order values came in,
+ * which acme-dns's "two newest" relies on); then the TTL of every row is
+ * set.  One value replacing one value (the dynamic-DNS case) is an UPDATE
+ * in place: one index page less to write than a delete and an insert.
+ */
+static int
+writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_result *res,
+		int64_t owner)
+{
+	bool stays[WRITER_VALUES_MAX + 1] = {false};
+	size_t next_old = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < res->nold && i <= WRITER_VALUES_MAX; i++)
+		stays[i] = writer_in(res->old[i], s->values, s->nvalues);
+	for (size_t j = 0; j < s->nvalues && rc == 0; j++) {
+		const char *v = s->values[j];
+		if (writer_in(v, (const char *const *)res->old, res->nold) ||
+		    writer_in(v, s->values, j))
+			continue; /* kept, or a repeat of an earlier value */
+		while (next_old < res->nold && stays[next_old])
+			next_old++;
+		if (res->nold == 1 && s->nvalues == 1 && next_old < res->nold) {
+			rc = writer_row_op(w,
+					   "UPDATE records SET value = ?4, ttl = ?5, updated_at = "
+					   "strftime('%s','now') WHERE name = ?1 AND type = ?2 AND "
+					   "value = ?3",
+					   s, res->old[next_old], v, s->ttl);
+			stays[next_old++] = true;
+			res->deleted++;
+			continue;
+		}
+		{
+			sqlite3_stmt *st = NULL;
+			if (db_prep(db_sqlite(w->db),
+				    "INSERT OR IGNORE INTO records (name, type, value, ttl, owner_id) "
+				    "VALUES (?1, ?2, ?3, ?4, ?5)",
+				    &st) != SQLITE_OK)
+				return DD_EDB;
+			sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
+			if (s->ttl >= 0)
+				sqlite3_bind_int64(st, 4, s->ttl);
+			if (owner > 0)
+				sqlite3_bind_int64(st, 5, owner);
+			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : DD_EDB;
+			sqlite3_reset(st);
+		}
+	}
+	for (size_t i = 0; i < res->nold && rc == 0; i++) {
+		if (i <= WRITER_VALUES_MAX && stays[i])
+			continue;
+		rc = writer_row_op(w, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3",
+				   s, res->old[i], NULL, -1);
+		res->deleted++;
+	}
+	if (rc == 0)
+		rc = writer_row_op(w,
+				   "UPDATE records SET ttl = ?5, updated_at = strftime('%s','now') "
+				   "WHERE name = ?1 AND type = ?2 AND ttl IS NOT ?5",
+				   s, NULL, NULL, s->ttl);
+	return rc;
+}
+
 /* Replaces the rows of s; the name keeps its owner, or gets who's. */
 static int
 writer_replace(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
@@ -551,48 +673,35 @@ writer_replace(struct writer *w, const struct writer_actor *who, const struct wr
 
 	if (owner <= 0)
 		owner = who->owner_id;
-	if (sqlite3_prepare_v2(h,
-			       s->type ? "DELETE FROM records WHERE name = ?1 AND type = ?2"
-				       : "DELETE FROM records WHERE name = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	if (s->type)
-		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto done;
-	res->deleted = (size_t)sqlite3_changes(h);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (s->nvalues && sqlite3_prepare_v2(h,
-					     "INSERT OR IGNORE INTO records (name, type, value, ttl, "
-					     "owner_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-					     -1, &st, NULL) != SQLITE_OK)
-		goto done;
-	for (size_t i = 0; i < s->nvalues; i++) {
-		sqlite3_reset(st);
+	if (s->nvalues > 0 && s->type != 0 && res->nold <= WRITER_VALUES_MAX) {
+		if (writer_rows_set(w, s, res, owner) < 0)
+			goto done;
+	} else {
+		if (db_prep(h,
+			    s->type ? "DELETE FROM records WHERE name = ?1 AND type = ?2"
+				    : "DELETE FROM records WHERE name = ?1",
+			    &st) != SQLITE_OK)
+			goto done;
 		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, s->values[i], -1, SQLITE_STATIC);
-		if (s->ttl >= 0)
-			sqlite3_bind_int64(st, 4, s->ttl);
-		else
-			sqlite3_bind_null(st, 4);
-		if (owner > 0)
-			sqlite3_bind_int64(st, 5, owner);
-		else
-			sqlite3_bind_null(st, 5);
+		if (s->type)
+			sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto done;
+		res->deleted = (size_t)sqlite3_changes(h);
+		sqlite3_reset(st);
+		st = NULL;
+		if (s->nvalues > 0) { /* more old rows than a set holds: all went */
+			struct writer_result none = {.old_ttl = -1};
+			if (writer_rows_set(w, s, &none, owner) < 0)
+				goto done;
+		}
 	}
 	if (owner > 0) {
 		/* the name has one owner: a claim or a reassignment covers all its rows */
-		sqlite3_finalize(st);
-		st = NULL;
-		if (sqlite3_prepare_v2(h,
-				       "UPDATE records SET owner_id = ?2 WHERE name = ?1 AND "
-				       "owner_id IS NOT ?2",
-				       -1, &st, NULL) != SQLITE_OK)
+		if (db_prep(h,
+			    "UPDATE records SET owner_id = ?2 WHERE name = ?1 AND "
+			    "owner_id IS NOT ?2",
+			    &st) != SQLITE_OK)
 			goto done;
 		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, owner);
@@ -603,7 +712,7 @@ writer_replace(struct writer *w, const struct writer_actor *who, const struct wr
 done:
 	if (rc < 0)
 		log_warnx("%s: writing %s: %s", db_path(w->db), s->name, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -624,31 +733,29 @@ writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
 	uint32_t old = 0, next;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(h, "SELECT serial FROM zones WHERE name = ?1", -1, &st, NULL))
+	if (db_prep(h, "SELECT serial FROM zones WHERE name = ?1", &st))
 		goto done;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		old = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	next = old + 1u;
 	if (mode == BUMP_MIN && val > next)
 		next = val;
 	if (mode == BUMP_EXACT)
 		next = val;
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "INSERT INTO zones (name, serial) VALUES (?1, ?2) ON CONFLICT (name) "
-			       "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')",
-			       -1, &st, NULL))
+			       "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')", &st))
 		goto done;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, next);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto done;
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(h,
+	sqlite3_reset(st);
+	if (db_prep(h,
 			       "UPDATE journal SET from_serial = ?2, serial = ?3 WHERE zone = ?1 AND "
-			       "serial IS NULL",
-			       -1, &st, NULL))
+			       "serial IS NULL", &st))
 		goto done;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, old);
@@ -656,53 +763,184 @@ writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 done:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
 static int
-writer_bump_serials(struct writer *w)
+writer_bump_serials(struct writer *w, const bool *changed)
 {
 	int rc = 0;
 
 	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++)
-		if (w->zone_changed[z])
+		if (changed[z])
 			rc = writer_zone_bump(w, z, BUMP_NEXT, 0);
 	return rc;
 }
 
-/* After COMMIT: the table follows the database. */
-static int
-writer_publish(struct writer *w, const struct writer_set *sets, size_t n,
-	       const struct writer_result *res)
+/* ---------------------------------------------------------------- group commit */
+
+struct writer_waiter {
+	struct writer_waiter *next;
+	writer_after_cb cb;
+	void *arg;
+};
+
+void
+writer_group_init(struct writer *w, void (*schedule)(void *arg), void *arg)
 {
+	w->group_on = true;
+	w->schedule = schedule;
+	w->schedule_arg = arg;
+}
+
+bool
+writer_group_open(const struct writer *w)
+{
+	return w->group_open;
+}
+
+int
+writer_after_commit(struct writer *w, writer_after_cb cb, void *arg)
+{
+	struct writer_waiter *q;
+
+	if (!w->group_open) {
+		cb(arg, 0);
+		return 0;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return DD_ENOMEM;
+	q->cb = cb;
+	q->arg = arg;
+	*w->wtail = q;
+	w->wtail = &q->next;
+	return 0;
+}
+
+/* Opens the group's transaction if none is open (and asks for its commit). */
+static int
+writer_group_begin(struct writer *w)
+{
+	if (w->group_open)
+		return 0;
+	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+		w->db_failed = true;
+		return DD_EDB;
+	}
+	w->group_open = true;
+	if (w->schedule)
+		w->schedule(w->schedule_arg);
+	return 0;
+}
+
+/* A name the open group changed: republished from its rows after COMMIT. */
+static int
+writer_group_pend(struct writer *w, const char *name)
+{
+	for (size_t i = w->npend; i > 0; i--)
+		if (strcmp(w->pend[i - 1], name) == 0)
+			return 0;
+	if (w->npend == w->pend_cap) {
+		size_t cap = w->pend_cap ? 2 * w->pend_cap : 64;
+		char **grown = realloc(w->pend, cap * sizeof(char *));
+		if (grown == NULL)
+			return DD_ENOMEM;
+		w->pend = grown;
+		w->pend_cap = cap;
+	}
+	if ((w->pend[w->npend] = strdup(name)) == NULL)
+		return DD_ENOMEM;
+	w->npend++;
+	return 0;
+}
+
+int
+writer_group_commit(struct writer *w)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	struct writer_waiter *q;
+	bool any = false;
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		int r;
-		if (!res[i].changed)
-			continue;
-		r = load_name_publish(w->t, w->cfg, w->db, sets[i].name);
-		if (r < 0) {
-			log_warnx("publishing %s: %s", sets[i].name, dd_strerror(r));
-			rc = r;
-		}
-	}
+	if (!w->group_open)
+		return 0;
+	w->group_open = false;
 	for (size_t z = 0; z < w->cfg->nzones; z++)
-		if (w->zone_changed[z])
+		any |= w->group_zone[z];
+	/* SQLite rolls a transaction back by itself on a full disk or an I/O
+	 * error: then there is nothing to commit, and nothing was kept */
+	if (sqlite3_get_autocommit(h))
+		rc = DD_EDB;
+	if (rc == 0 && any && writer_bump_serials(w, w->group_zone) < 0)
+		rc = DD_EDB;
+	if (rc == 0 && writer_exec(w, "COMMIT") < 0)
+		rc = DD_EDB;
+	if (rc < 0) {
+		if (!sqlite3_get_autocommit(h))
+			writer_exec(w, "ROLLBACK");
+		log_warnx("%s: a group of %zu changed names was not committed", db_path(w->db),
+			  w->npend);
+	}
+	w->db_failed = rc < 0;
+	if (rc == 0 && w->stats && w->npend > 0) {
+		w->stats->commits++;
+		w->stats->commit_names += w->npend;
+	}
+	/* the table follows the database, whichever way the commit went; all
+	 * the names are read in one read transaction */
+	if (w->npend > 1)
+		writer_exec(w, "BEGIN");
+	for (size_t i = 0; i < w->npend; i++) {
+		int r = load_name_publish(w->t, w->cfg, w->db, w->pend[i]);
+		if (r < 0) {
+			log_warnx("publishing %s: %s", w->pend[i], dd_strerror(r));
+			if (rc == 0)
+				rc = r;
+		}
+		free(w->pend[i]);
+	}
+	if (w->npend > 1)
+		writer_exec(w, "COMMIT");
+	w->npend = 0;
+	for (size_t z = 0; z < w->cfg->nzones; z++)
+		if (w->group_zone[z] && rc != DD_EDB)
 			writer_zone_serial_publish(w, (unsigned)z);
+	memset(w->group_zone, 0, w->cfg->nzones * sizeof(bool));
+	/* the waiters may open the next group; this one is done */
+	q = w->waiters;
+	w->waiters = NULL;
+	w->wtail = &w->waiters;
+	while (q) {
+		struct writer_waiter *next = q->next;
+		q->cb(q->arg, rc);
+		free(q);
+		q = next;
+	}
 	return rc;
 }
 
+/* An explicit transaction of its own: the open group is committed first. */
+static int
+writer_begin(struct writer *w)
+{
+	if (writer_group_commit(w) == DD_EDB)
+		return DD_EDB;
+	return writer_exec(w, "BEGIN IMMEDIATE");
+}
+
+/*
+ * The sets, inside the group's transaction under a savepoint: a set refused
+ * (or a failed statement) undoes this call's changes only.
+ */
 static int
 writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
-	     size_t n, struct writer_result *res)
+		 size_t n, struct writer_result *res)
 {
 	bool any = false;
 	int rc = 0;
 
 	memset(res, 0, n * sizeof(*res));
-	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	for (size_t i = 0; i < n; i++) {
 		int z = writer_zone_of(w, sets[i].name);
 		if (z >= 0 && w->cfg->zones[z].primary)
@@ -711,7 +949,9 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 		    (sets[i].type == 0 && sets[i].nvalues > 0))
 			return DD_EINVAL;
 	}
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+	if (writer_group_begin(w) < 0)
+		return DD_EDB;
+	if (sqlite3_get_autocommit(db_sqlite(w->db)) || writer_exec(w, "SAVEPOINT apply") < 0) {
 		w->db_failed = true;
 		return DD_EDB;
 	}
@@ -726,13 +966,11 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 		if ((rc = writer_replace(w, who, s, &res[i])) < 0)
 			break;
 		res[i].changed = true;
-		w->zone_changed[writer_zone_of(w, s->name)] = true;
 		any = true;
 	}
-	if (rc == 0 && any)
-		rc = writer_bump_serials(w);
 	if (rc < 0 || !any) {
-		writer_exec(w, "ROLLBACK");
+		writer_exec(w, "ROLLBACK TO apply");
+		writer_exec(w, "RELEASE apply");
 		if (rc < 0)
 			for (size_t i = 0; i < n; i++)
 				res[i].changed = false;
@@ -740,22 +978,37 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 			w->db_failed = true;
 		return rc;
 	}
-	if (writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
+	if (writer_exec(w, "RELEASE apply") < 0) {
 		w->db_failed = true;
 		for (size_t i = 0; i < n; i++)
 			res[i].changed = false;
 		return DD_EDB;
 	}
-	w->db_failed = false;
-	return writer_publish(w, sets, n, res);
+	for (size_t i = 0; i < n; i++) {
+		if (!res[i].changed)
+			continue;
+		w->group_zone[writer_zone_of(w, sets[i].name)] = true;
+		if (writer_group_pend(w, sets[i].name) < 0)
+			rc = DD_ENOMEM;
+	}
+	return rc;
 }
 
 int
 writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
 	     size_t n, struct writer_result *res)
 {
-	return writer_count(w, who, res, n, writer_apply_txn(w, who, sets, n, res));
+	int rc = writer_apply_txn(w, who, sets, n, res);
+
+	if (!w->group_on || w->npend >= WRITER_GROUP_MAX) {
+		int c = writer_group_commit(w);
+		if (rc == 0 && c < 0)
+			rc = c;
+		if (c == DD_EDB)
+			for (size_t i = 0; i < n; i++)
+				res[i].changed = false;
+	}
+	return writer_count(w, who, res, n, rc);
 }
 
 /* Names (distinct) currently stored in zone slot zone; malloc'd array. */
@@ -769,8 +1022,7 @@ writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT DISTINCT name FROM records", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(w->db), "SELECT DISTINCT name FROM records", &st) != SQLITE_OK)
 		return DD_EDB;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *nm = (const char *)sqlite3_column_text(st, 0);
@@ -782,7 +1034,7 @@ writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 		names = grown;
 		names[cnt++] = strdup(nm);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*out = names;
 	*n = cnt;
 	return step == SQLITE_DONE ? 0 : DD_EDB;
@@ -799,11 +1051,10 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 	char summary[64];
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(h, "DELETE FROM records WHERE name = ?1", -1, &del, NULL) ||
-	    sqlite3_prepare_v2(h,
+	if (db_prep(h, "DELETE FROM records WHERE name = ?1", &del) ||
+	    db_prep(h,
 			       "INSERT OR IGNORE INTO records (name, type, value, ttl) "
-			       "VALUES (?1, ?2, ?3, ?4)",
-			       -1, &ins, NULL))
+			       "VALUES (?1, ?2, ?3, ?4)", &ins))
 		goto done;
 	for (size_t i = 0; i < nold; i++) {
 		sqlite3_reset(del);
@@ -833,8 +1084,8 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 done:
 	if (rc < 0)
 		log_warnx("%s: zone import: %s", db_path(w->db), sqlite3_errmsg(h));
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
+	sqlite3_reset(del);
+	sqlite3_reset(ins);
 	return rc;
 }
 
@@ -859,15 +1110,14 @@ writer_zone_meta(struct writer *w, unsigned zone, const char *soa, const char *n
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db), "UPDATE zones SET soa = ?2, ns = ?3 WHERE name = ?1",
-			       -1, &st, NULL) == SQLITE_OK) {
+	if (db_prep(db_sqlite(w->db), "UPDATE zones SET soa = ?2, ns = ?3 WHERE name = ?1", &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, soa, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, ns, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_DONE)
 			rc = 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -888,7 +1138,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 			return DD_EINVAL;
 	if (!writer_rr_cname_ok(rr, n))
 		return DD_EEXIST;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+	if (writer_begin(w) < 0)
 		return DD_EDB;
 	rc = writer_zone_names(w, zone, &old, &nold);
 	if (rc == 0)
@@ -949,14 +1199,12 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 
 	if (zone >= w->cfg->nzones)
 		return DD_EINVAL;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+	if (writer_begin(w) < 0)
 		return DD_EDB;
-	if (sqlite3_prepare_v2(h, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3",
-			       -1, &del, NULL) ||
-	    sqlite3_prepare_v2(h,
+	if (db_prep(h, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3", &del) ||
+	    db_prep(h,
 			       "INSERT INTO records (name, type, value, ttl) VALUES (?1, ?2, ?3, ?4) "
-			       "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl",
-			       -1, &ins, NULL))
+			       "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl", &ins))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = d[i].op ? ins : del;
@@ -975,8 +1223,8 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 		goto done;
 	rc = 0;
 done:
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
+	sqlite3_reset(del);
+	sqlite3_reset(ins);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
 		log_warnx("%s: incremental transfer: %s", db_path(w->db), sqlite3_errmsg(h));
 		writer_exec(w, "ROLLBACK");
@@ -1025,16 +1273,15 @@ writer_pool_stored_key(struct writer *w, const char *name, int64_t *id, int64_t 
 
 	*id = 0;
 	*slot = -1;
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "SELECT p.id, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
 			       "p.prefix_match, coalesce(p.check_json, ''), m.ip, m.weight FROM pools p "
 			       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
-			       "ORDER BY m.pos",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "ORDER BY m.pos", &st) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if ((f = open_memstream(&out, &len)) == NULL) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		return NULL;
 	}
 	for (int row = 0; sqlite3_step(st) == SQLITE_ROW; row++) {
@@ -1051,7 +1298,7 @@ writer_pool_stored_key(struct writer *w, const char *name, int64_t *id, int64_t 
 		fprintf(f, "%s/%d,", (const char *)sqlite3_column_text(st, 8),
 			sqlite3_column_int(st, 9));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	fclose(f);
 	return out;
 }
@@ -1063,12 +1310,11 @@ writer_pool_free_slot(struct writer *w)
 	sqlite3_stmt *st = NULL;
 	int64_t want = 0;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT slot FROM pools ORDER BY slot", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(w->db), "SELECT slot FROM pools ORDER BY slot", &st) != SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == want)
 		want++;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return want < POOL_SLOTS ? want : -1;
 }
 
@@ -1107,10 +1353,9 @@ writer_pool_old_ips(struct writer *w, int64_t id, char ***out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (id == 0 || sqlite3_prepare_v2(db_sqlite(w->db),
+	if (id == 0 || db_prep(db_sqlite(w->db),
 					  "SELECT ip FROM pool_members WHERE pool_id = ?1 ORDER BY "
-					  "pos",
-					  -1, &st, NULL) != SQLITE_OK)
+					  "pos", &st) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW && *n < POOL_MEMBERS_MAX) {
@@ -1120,7 +1365,7 @@ writer_pool_old_ips(struct writer *w, int64_t id, char ***out, size_t *n)
 		*out = g;
 		(*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 }
 
 static int
@@ -1135,18 +1380,17 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 
 	if (owner <= 0)
 		owner = who->owner_id;
-	if (id && sqlite3_prepare_v2(h, "DELETE FROM pools WHERE id = ?1", -1, &st, NULL) == 0) {
+	if (id && db_prep(h, "DELETE FROM pools WHERE id = ?1", &st) == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto done;
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		st = NULL;
 	}
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "INSERT INTO pools (name, slot, policy, answers, ttl, all_down, "
 			       "prefix_match, check_json, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			       "?7, ?8, ?9)",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "?7, ?8, ?9)", &st) != SQLITE_OK)
 		goto done;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, slot);
@@ -1162,12 +1406,11 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto done;
 	id = sqlite3_last_insert_rowid(h);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "INSERT INTO pool_members (pool_id, pos, ip, weight) VALUES "
-			       "(?1, ?2, ?3, ?4)",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "(?1, ?2, ?3, ?4)", &st) != SQLITE_OK)
 		goto done;
 	for (size_t i = 0; i < p->n; i++) {
 		sqlite3_reset(st);
@@ -1180,7 +1423,7 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 	}
 	rc = 0;
 done:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -1194,17 +1437,16 @@ writer_journal_pool(struct writer *w, const char *name, int op)
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 			       "dd_zone(name), ?2, name, type, value, ttl FROM pool_rrs WHERE "
-			       "name = ?1 AND xfr_up = 1 AND dd_zone(name) IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "name = ?1 AND xfr_up = 1 AND dd_zone(name) IS NOT NULL", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, op);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -1217,7 +1459,7 @@ writer_pool_log(struct writer *w, const struct writer_actor *who, const char *na
 		return DD_EDB;
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	w->zone_changed[writer_zone_of(w, name)] = true;
-	return writer_bump_serials(w);
+	return writer_bump_serials(w, w->zone_changed);
 }
 
 /* After COMMIT: the table and the zone serial follow. */
@@ -1246,7 +1488,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	*changed = false;
 	if (writer_zone_of(w, p->name) < 0)
 		return DD_EINVAL;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+	if (writer_begin(w) < 0)
 		return DD_EDB;
 	want = writer_pool_key(p);
 	have = writer_pool_stored_key(w, p->name, &id, &slot);
@@ -1258,13 +1500,12 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		/* a pool name answers from its members only: no records beside it */
 		sqlite3_stmt *st = NULL;
 		rc = 0;
-		if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT 1 FROM records WHERE name = ?1",
-				       -1, &st, NULL) == SQLITE_OK) {
+		if (db_prep(db_sqlite(w->db), "SELECT 1 FROM records WHERE name = ?1", &st) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				rc = DD_EEXIST;
 		}
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (rc < 0)
 			goto rollback;
 	}
@@ -1310,26 +1551,24 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 	int64_t slot = -1;
 	int rc = DD_ENOENT;
 
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0)
+	if (writer_begin(w) < 0)
 		return DD_EDB;
-	if (sqlite3_prepare_v2(db_sqlite(w->db), "SELECT slot FROM pools WHERE name = ?1", -1,
-			       &st, NULL) == SQLITE_OK) {
+	if (db_prep(db_sqlite(w->db), "SELECT slot FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			slot = sqlite3_column_int64(st, 0);
 			rc = 0;
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	st = NULL;
 	if (rc == 0)
 		rc = writer_journal_pool(w, name, 0);
-	if (rc == 0 && (sqlite3_prepare_v2(db_sqlite(w->db), "DELETE FROM pools WHERE name = ?1",
-					   -1, &st, NULL) != SQLITE_OK ||
+	if (rc == 0 && (db_prep(db_sqlite(w->db), "DELETE FROM pools WHERE name = ?1", &st) != SQLITE_OK ||
 			(sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
 			 sqlite3_step(st) != SQLITE_DONE)))
 		rc = DD_EDB;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, name, "pool-delete", NULL);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
@@ -1371,12 +1610,11 @@ writer_pool_diff(struct writer *w, const struct shm_pools *live, bool events,
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db_sqlite(w->db),
+	if (db_prep(db_sqlite(w->db),
 			       "SELECT p.id, p.name, p.slot, p.all_down, p.ttl, m.pos, m.ip, m.xfr_up, "
 			       "m.notified_up, (SELECT count(*) FROM pool_members k WHERE k.pool_id = "
 			       "p.id) FROM pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY "
-			       "p.id, m.pos",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "p.id, m.pos", &st) != SQLITE_OK)
 		return DD_EDB;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t slot = sqlite3_column_int64(st, 2);
@@ -1404,7 +1642,7 @@ writer_pool_diff(struct writer *w, const struct shm_pools *live, bool events,
 		c[nc].ip = strdup((const char *)sqlite3_column_text(st, 6));
 		nc++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*out = c;
 	*n = nc;
 	return 0;
@@ -1418,11 +1656,10 @@ writer_pool_apply(struct writer *w, const struct pool_chg *c)
 	int rc = 0, z = writer_zone_of(w, c->name);
 
 	if (c->xfr >= 0) {
-		if (sqlite3_prepare_v2(db_sqlite(w->db),
+		if (db_prep(db_sqlite(w->db),
 				       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 				       "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE "
-				       "'A' END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL",
-				       -1, &st, NULL) != SQLITE_OK)
+				       "'A' END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL", &st) != SQLITE_OK)
 			return DD_EDB;
 		sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, c->xfr);
@@ -1430,18 +1667,17 @@ writer_pool_apply(struct writer *w, const struct pool_chg *c)
 		sqlite3_bind_int64(st, 4, c->ttl);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = DD_EDB;
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (z >= 0)
 			w->zone_changed[z] = true;
 	}
 	if (rc == 0 && c->up >= 0)
 		rc = writer_outbox_row(w, c->up ? "member_up" : "member_down", c->name, NULL, c->ip,
 				       NULL, NULL);
-	if (rc < 0 || sqlite3_prepare_v2(db_sqlite(w->db),
+	if (rc < 0 || db_prep(db_sqlite(w->db),
 					 "UPDATE pool_members SET xfr_up = CASE WHEN ?3 < 0 THEN xfr_up "
 					 "ELSE ?3 END, notified_up = CASE WHEN ?4 < 0 THEN notified_up "
-					 "ELSE ?4 END WHERE pool_id = ?1 AND pos = ?2",
-					 -1, &st, NULL) != SQLITE_OK)
+					 "ELSE ?4 END WHERE pool_id = ?1 AND pos = ?2", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_int64(st, 1, c->pool);
 	sqlite3_bind_int(st, 2, c->pos);
@@ -1449,7 +1685,7 @@ writer_pool_apply(struct writer *w, const struct pool_chg *c)
 	sqlite3_bind_int(st, 4, c->up);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = DD_EDB;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -1466,14 +1702,14 @@ writer_pool_sync(struct writer *w, const struct shm_pools *live)
 	if ((rc = writer_pool_diff(w, live, events, &c, &nc)) < 0 || nc == 0)
 		goto out;
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+	if (writer_begin(w) < 0) {
 		rc = DD_EDB;
 		goto out;
 	}
 	for (size_t i = 0; i < nc && rc == 0; i++)
 		rc = writer_pool_apply(w, &c[i]);
 	if (rc == 0)
-		rc = writer_bump_serials(w);
+		rc = writer_bump_serials(w, w->zone_changed);
 	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
 		writer_exec(w, "ROLLBACK");
 		rc = DD_EDB;

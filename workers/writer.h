@@ -61,7 +61,9 @@ struct db *writer_db(struct writer *w);
  * Applies n sets in ONE transaction: all or nothing.  Unchanged sets write
  * nothing (no row, no audit, no serial bump).  After COMMIT, every changed
  * name is republished to the table and the serials of changed zones bumped
- * there too; only then does this return.  res[i] describes sets[i].
+ * there too; only then does this return (with group commit on: see below,
+ * the COMMIT and the publishing come with the group's).  res[i] describes
+ * sets[i].
  * Returns 0; DD_EINVAL (a value invalid for its type, name outside every
  * zone); DD_EEXIST (CNAME beside other data, RFC 1034 3.6.2); DD_EDB (the
  * transaction failed: nothing changed); DD_ENOSPC (committed, but the table
@@ -70,6 +72,30 @@ struct db *writer_db(struct writer *w);
 int writer_apply(struct writer *w, const struct writer_actor *who, const struct writer_set *sets,
 		 size_t n, struct writer_result *res);
 void writer_result_fini(struct writer_result *res);
+
+/*
+ * Group commit.  After writer_group_init, writer_apply no longer commits by
+ * itself: it applies its sets inside one open transaction (under a
+ * savepoint, so a refused call undoes only itself), notes the names to
+ * republish, and on opening the transaction calls schedule(arg) once; the
+ * owner then calls writer_group_commit soon (the HTTP worker: when the
+ * current pass of its event loop is done), which bumps each changed zone's
+ * serial once, COMMITs (one fsync for the whole group), republishes every
+ * changed name and serial, and then runs the after-commit callbacks in
+ * order with the result.  Anything that acknowledges a write must do so from
+ * such a callback: writer_after_commit queues cb while a group is open and
+ * runs it at once (with 0) otherwise.  Every other writer function, and
+ * writer_destroy, commits the open group first.  writer_apply commits at
+ * once when grouping is off or WRITER_GROUP_MAX names are pending.
+ * writer_group_commit returns 0, DD_EDB (nothing of the group was kept) or
+ * DD_ENOSPC (committed, but some name did not fit in the table).
+ */
+#define WRITER_GROUP_MAX 1024
+typedef void (*writer_after_cb)(void *arg, int rc);
+void writer_group_init(struct writer *w, void (*schedule)(void *arg), void *arg);
+bool writer_group_open(const struct writer *w);
+int writer_group_commit(struct writer *w);
+int writer_after_commit(struct writer *w, writer_after_cb cb, void *arg);
 
 /* One record of a whole-zone replacement (canonical name and value). */
 struct writer_rr {

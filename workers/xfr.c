@@ -138,12 +138,20 @@ struct xfr {
 	struct shm_worker_stats *st; /* the HTTP worker's counters */
 };
 
-/* Where replies go: one UDP datagram, or length-prefixed TCP messages. */
+/*
+ * Where replies go: one UDP datagram, or length-prefixed TCP messages; and
+ * how to send one later (an UPDATE's reply waits for its commit): through
+ * the DNS worker's link with the request's header, or on the connection.
+ */
 struct sink {
 	struct evbuffer *tcp;
 	uint8_t *udp;
 	size_t udp_len;
+	size_t udp_cap;               /* 0: DNS_MSG_MAX */
 	bool tcp_mode;
+	int link_fd;
+	const struct link_hdr *lh;
+	struct bufferevent *bev;
 };
 
 static uint64_t
@@ -159,7 +167,7 @@ sink_emit(struct sink *s, const uint8_t *msg, size_t len)
 		uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
 		evbuffer_add(s->tcp, pre, 2);
 		evbuffer_add(s->tcp, msg, len);
-	} else if (s->udp_len == 0 && len <= DNS_MSG_MAX) {
+	} else if (s->udp_len == 0 && len <= (s->udp_cap ? s->udp_cap : DNS_MSG_MAX)) {
 		memcpy(s->udp, msg, len);
 		s->udp_len = len;
 	}
@@ -217,6 +225,84 @@ reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 			  p->has_question ? p->qname : NULL, p->qname_len, p->qtype, p->qclass) < 0)
 		return;
 	emit_signed(x, s, tc, x->out, dns_msgb_finish(&m));
+}
+
+/* An UPDATE's reply, held until the group of writes it joined is committed. */
+struct held {
+	int link_fd;
+	struct link_hdr h;
+	struct bufferevent *bev;  /* a reference is held */
+	size_t len, fail_len;     /* msg: the reply, then the SERVFAIL to send instead */
+	uint8_t msg[];
+};
+
+static void
+held_send(void *arg, int rc)
+{
+	struct held *hd = arg;
+	bool fail = rc == DD_EDB && hd->fail_len > 0;
+	const uint8_t *m = fail ? hd->msg + hd->len : hd->msg;
+	size_t n = fail ? hd->fail_len : hd->len;
+
+	if (hd->bev) {
+		uint8_t pre[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+		evbuffer_add(bufferevent_get_output(hd->bev), pre, 2);
+		evbuffer_add(bufferevent_get_output(hd->bev), m, n);
+		bufferevent_decref(hd->bev);
+	} else {
+		struct link_hdr h = hd->h;
+		h.len = (uint32_t)n;
+		if (link_send(hd->link_fd, &h, m, -1) < 0)
+			log_debug("reply to a DNS worker dropped");
+	}
+	free(hd);
+}
+
+static void reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p,
+			 struct tsig_ctx *tc, unsigned rcode, bool aa);
+
+/*
+ * The reply to an UPDATE: sent now when no group of writes is open, else
+ * held for the commit (with a SERVFAIL beside a NOERROR, sent instead if the
+ * commit fails: the client must not believe in a change that was not kept).
+ */
+static void
+reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig_ctx *tc,
+	     unsigned rcode)
+{
+	uint8_t ok[DNS_UDP_MIN + TSIG_ROOM], bad[DNS_UDP_MIN + TSIG_ROOM];
+	struct sink so = {.udp = ok, .udp_cap = sizeof(ok)}, sb = {.udp = bad, .udp_cap = sizeof(bad)};
+	struct tsig_ctx saved;
+	struct held *hd;
+
+	if (!writer_group_open(x->srv->writer) || (s->bev == NULL && s->lh == NULL)) {
+		reply_simple(x, s, p, tc, rcode, false);
+		return;
+	}
+	if (tc)
+		saved = *tc;
+	reply_simple(x, &so, p, tc, rcode, false);
+	if (rcode == DNS_RCODE_NOERROR) {
+		if (tc)
+			*tc = saved;
+		reply_simple(x, &sb, p, tc, DNS_RCODE_SERVFAIL, false);
+	}
+	if (so.udp_len == 0 || (hd = malloc(sizeof(*hd) + so.udp_len + sb.udp_len)) == NULL) {
+		reply_simple(x, s, p, tc, rcode, false);
+		return;
+	}
+	hd->link_fd = s->link_fd;
+	if (s->lh)
+		hd->h = *s->lh;
+	hd->bev = s->bev;
+	hd->len = so.udp_len;
+	hd->fail_len = sb.udp_len;
+	memcpy(hd->msg, ok, so.udp_len);
+	memcpy(hd->msg + so.udp_len, bad, sb.udp_len);
+	if (hd->bev)
+		bufferevent_incref(hd->bev);
+	if (writer_after_commit(x->srv->writer, held_send, hd) < 0)
+		held_send(hd, 0);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -553,6 +639,8 @@ xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8
 	uint32_t client = 0;
 
 	peer_text(peer, addr, sizeof(addr));
+	/* a transfer is one committed snapshot: the open group goes first */
+	writer_group_commit(x->srv->writer);
 	if (z < 0) {
 		reply_simple(x, s, p, tc, DNS_RCODE_NOTAUTH, false);
 		return;
@@ -1785,7 +1873,7 @@ xfr_request(struct xfr *x, struct sink *s, const uint8_t *q, size_t qlen,
 	op = DNS_OPCODE(p.flags);
 	if (op == DNS_OPCODE_UPDATE) {
 		unsigned rcode = xfr_update(x, &p, q, qlen, tcp, peer);
-		reply_simple(x, s, &p, tcp, rcode, false);
+		reply_update(x, s, &p, tcp, rcode);
 		return;
 	}
 	if (op == DNS_OPCODE_NOTIFY) {
@@ -1844,7 +1932,7 @@ xconn_read(struct bufferevent *bev, void *arg)
 {
 	struct xconn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct sink s = {.tcp = bufferevent_get_output(bev), .tcp_mode = true};
+	struct sink s = {.tcp = bufferevent_get_output(bev), .tcp_mode = true, .bev = bev};
 
 	for (;;) {
 		uint8_t pre[2];
@@ -1936,8 +2024,8 @@ link_read(evutil_socket_t fd, short what, void *arg)
 		if (afd >= 0)
 			close(afd);
 		if (x->lh.kind == LINK_UDP) {
-			struct sink s = {.udp = udp};
 			struct link_hdr h = x->lh;
+			struct sink s = {.udp = udp, .link_fd = (int)fd, .lh = &h};
 			xfr_request(x, &s, data, (size_t)n, (struct sockaddr *)&h.peer);
 			if (s.udp_len) {
 				h.len = (uint32_t)s.udp_len;
