@@ -653,7 +653,8 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 				   s, res->old[i], NULL, -1);
 		res->deleted++;
 	}
-	if (rc == 0)
+	/* rows that stayed keep their TTL unless it changes (new rows have it) */
+	if (rc == 0 && res->nold > 0 && res->old_ttl != s->ttl)
 		rc = writer_row_op(w,
 				   "UPDATE records SET ttl = ?5, updated_at = strftime('%s','now') "
 				   "WHERE name = ?1 AND type = ?2 AND ttl IS NOT ?5",

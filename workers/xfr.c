@@ -136,6 +136,7 @@ struct xfr {
 	size_t nsec;
 	struct event *trim;
 	struct shm_worker_stats *st; /* the HTTP worker's counters */
+	struct held *held, **held_tail; /* UPDATE replies waiting for the commit */
 };
 
 /*
@@ -229,6 +230,7 @@ reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 
 /* An UPDATE's reply, held until the group of writes it joined is committed. */
 struct held {
+	struct held *next;
 	int link_fd;
 	struct link_hdr h;
 	struct bufferevent *bev;  /* a reference is held */
@@ -236,26 +238,67 @@ struct held {
 	uint8_t msg[];
 };
 
-static void
-held_send(void *arg, int rc)
-{
-	struct held *hd = arg;
-	bool fail = rc == DD_EDB && hd->fail_len > 0;
-	const uint8_t *m = fail ? hd->msg + hd->len : hd->msg;
-	size_t n = fail ? hd->fail_len : hd->len;
+#define HELD_BATCH 64
 
-	if (hd->bev) {
-		uint8_t pre[2] = {(uint8_t)(n >> 8), (uint8_t)n};
-		evbuffer_add(bufferevent_get_output(hd->bev), pre, 2);
-		evbuffer_add(bufferevent_get_output(hd->bev), m, n);
-		bufferevent_decref(hd->bev);
-	} else {
-		struct link_hdr h = hd->h;
-		h.len = (uint32_t)n;
-		if (link_send(hd->link_fd, &h, m, -1) < 0)
-			log_debug("reply to a DNS worker dropped");
+/*
+ * The group is committed (or not): every held reply leaves, the UDP ones
+ * through their link with one sendmmsg per batch of up to HELD_BATCH.
+ */
+static void
+held_flush(void *arg, int rc)
+{
+	struct xfr *x = arg;
+	struct held *list = x->held, *batch[HELD_BATCH];
+	struct mmsghdr mm[HELD_BATCH];
+	struct iovec iov[HELD_BATCH][2];
+	size_t nb = 0;
+
+	x->held = NULL;
+	x->held_tail = &x->held;
+	while (list || nb) {
+		struct held *hd = list;
+		bool fail;
+		/* a full batch, the end, or another link: send what is gathered */
+		if (nb > 0 && (hd == NULL || nb == HELD_BATCH || hd->bev != NULL ||
+			       hd->link_fd != batch[0]->link_fd)) {
+			size_t sent = 0;
+			while (sent < nb) {
+				int r = sendmmsg(batch[0]->link_fd, mm + sent, (unsigned)(nb - sent),
+						 MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					break;
+				sent += (size_t)r;
+			}
+			if (sent < nb)
+				log_debug("%zu replies to a DNS worker dropped", nb - sent);
+			for (size_t i = 0; i < nb; i++)
+				free(batch[i]);
+			nb = 0;
+			continue;
+		}
+		list = hd->next;
+		fail = rc == DD_EDB && hd->fail_len > 0;
+		if (hd->bev) {
+			const uint8_t *m = fail ? hd->msg + hd->len : hd->msg;
+			size_t n = fail ? hd->fail_len : hd->len;
+			uint8_t pre[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+			evbuffer_add(bufferevent_get_output(hd->bev), pre, 2);
+			evbuffer_add(bufferevent_get_output(hd->bev), m, n);
+			bufferevent_decref(hd->bev);
+			free(hd);
+			continue;
+		}
+		hd->h.len = (uint32_t)(fail ? hd->fail_len : hd->len);
+		iov[nb][0] = (struct iovec){.iov_base = &hd->h, .iov_len = sizeof(hd->h)};
+		iov[nb][1] = (struct iovec){.iov_base = fail ? hd->msg + hd->len : hd->msg,
+					    .iov_len = hd->h.len};
+		memset(&mm[nb], 0, sizeof(mm[nb]));
+		mm[nb].msg_hdr.msg_iov = iov[nb];
+		mm[nb].msg_hdr.msg_iovlen = 2;
+		batch[nb++] = hd;
 	}
-	free(hd);
 }
 
 static void reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p,
@@ -291,6 +334,7 @@ reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 		reply_simple(x, s, p, tc, rcode, false);
 		return;
 	}
+	hd->next = NULL;
 	hd->link_fd = s->link_fd;
 	if (s->lh)
 		hd->h = *s->lh;
@@ -301,8 +345,17 @@ reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 	memcpy(hd->msg + so.udp_len, bad, sb.udp_len);
 	if (hd->bev)
 		bufferevent_incref(hd->bev);
-	if (writer_after_commit(x->srv->writer, held_send, hd) < 0)
-		held_send(hd, 0);
+	/* one after-commit call sends all the group's replies */
+	if (x->held == NULL && writer_after_commit(x->srv->writer, held_flush, x) < 0) {
+		/* out of memory: no reply rather than one before the commit */
+		log_warnx("UPDATE reply dropped: out of memory");
+		if (hd->bev)
+			bufferevent_decref(hd->bev);
+		free(hd);
+		return;
+	}
+	*x->held_tail = hd;
+	x->held_tail = &hd->next;
 }
 
 /* ---------------------------------------------------------------- records */
@@ -391,11 +444,10 @@ xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 
 	for (unsigned i = 0; i < zc->ns_count; i++)
 		xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_NS, zc->ns_ttl, zc->ns[i], zc->ns_len[i]);
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
 			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
-			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, defttl);
@@ -404,7 +456,7 @@ xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 			  (const char *)sqlite3_column_text(st, 1),
 			  (const char *)sqlite3_column_text(st, 2),
 			  (uint32_t)sqlite3_column_int64(st, 3));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return o->err;
 }
 
@@ -466,10 +518,9 @@ journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn
 	int64_t defttl = x->cfg->zones[z].ttl;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
-			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id", &st) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, defttl);
@@ -502,7 +553,7 @@ journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn
 		r->value = strdup((const char *)sqlite3_column_text(st, 5));
 		r->ttl = (uint32_t)sqlite3_column_int64(st, 6);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (!found) {
 		jtxns_free(t, n);
 		return -1;
@@ -775,10 +826,9 @@ stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_
 	*out = NULL;
 	*n = 0;
 	*ttl = -1;
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 UNION ALL "
-			       "SELECT value, ttl FROM pool_rrs WHERE name = ?1 AND type = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
+			       "SELECT value, ttl FROM pool_rrs WHERE name = ?1 AND type = ?2", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ts, -1, SQLITE_STATIC);
@@ -791,7 +841,7 @@ stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			*ttl = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -804,14 +854,13 @@ name_in_use(struct xfr *x, const char *name, unsigned z)
 
 	if (strcmp(name, x->cfg->zones[z].name) == 0)
 		return true; /* SOA and NS */
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "SELECT 1 FROM records WHERE name = ?1 UNION ALL SELECT 1 FROM pools "
-			       "WHERE name = ?1 LIMIT 1",
-			       -1, &st, NULL) == SQLITE_OK) {
+			       "WHERE name = ?1 LIMIT 1", &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		used = sqlite3_step(st) == SQLITE_ROW;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return used;
 }
 
@@ -2049,12 +2098,11 @@ xfr_trim(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	if (sqlite3_prepare_v2(h,
+	if (db_prep(h,
 			       "DELETE FROM journal WHERE zone = ?1 AND (ts < strftime('%s','now') - "
 			       "?2 OR id < (SELECT min(id) FROM (SELECT min(id) AS id FROM journal "
 			       "WHERE zone = ?1 AND serial IS NOT NULL GROUP BY from_serial, serial "
-			       "ORDER BY id DESC LIMIT ?3)))",
-			       -1, &st, NULL) == SQLITE_OK) {
+			       "ORDER BY id DESC LIMIT ?3)))", &st) == SQLITE_OK) {
 		for (size_t z = 0; z < x->cfg->nzones; z++) {
 			sqlite3_reset(st);
 			sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
@@ -2064,7 +2112,7 @@ xfr_trim(evutil_socket_t fd, short what, void *arg)
 				log_warnx("journal trim: %s", sqlite3_errmsg(h));
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	evtimer_add(x->trim, &tv);
 }
 
@@ -2149,6 +2197,7 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 	x->srv = srv;
 	x->cfg = srv->cfg;
 	x->st = &srv->stats->w[STATS_SLOT_HTTP];
+	x->held_tail = &x->held;
 	x->nsock[0] = x->nsock[1] = -1;
 	x->in = malloc(LINK_PAYLOAD_MAX);
 	x->out = malloc(DNS_MSG_MAX);
