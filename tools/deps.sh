@@ -13,7 +13,7 @@ BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev liby
 RUN="sqlite3 bind9-dnsutils curl"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs
       prometheus bind9-utils knot-dnssecutils nsd knot nodejs"
-BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk"
+BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk gnuplot-nox"
 mode=${1:-all}
 
 missing() {

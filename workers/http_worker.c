@@ -95,7 +95,17 @@ group_commit(evutil_socket_t fd, short what, void *arg)
 	struct http_server *srv = arg;
 	(void)fd;
 	(void)what;
-	writer_group_commit(srv->writer);
+	writer_group_commit_async(srv->writer);
+}
+
+/* The sync thread made some groups durable: their replies can leave. */
+static void
+group_synced(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+	(void)fd;
+	(void)what;
+	writer_sync_done(srv->writer);
 }
 
 static void
@@ -123,7 +133,8 @@ http_worker_main(const struct worker_args *a)
 	const struct listen_set *ls = a->ls;
 	struct http_server srv = {
 		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
-	struct event *term = NULL, *intr = NULL, *commit = NULL;
+	struct event *term = NULL, *intr = NULL, *commit = NULL, *synced = NULL;
+	int sync_fd;
 	struct event_config *ecfg;
 	struct control *ctl = NULL;
 	struct xfr *xfr = NULL;
@@ -156,6 +167,11 @@ http_worker_main(const struct worker_args *a)
 	if (srv.base == NULL || (commit = event_new(srv.base, -1, 0, group_commit, &srv)) == NULL)
 		goto done;
 	writer_group_init(srv.writer, group_schedule, commit);
+	if ((sync_fd = writer_sync_start(srv.writer)) >= 0 &&
+	    ((synced = event_new(srv.base, sync_fd, EV_READ | EV_PERSIST, group_synced, &srv)) ==
+		     NULL ||
+	     event_add(synced, NULL) < 0))
+		goto done;
 	if (http_server_start(&srv, ls->http) < 0) {
 		log_warnx("cannot serve on %s", a->cfg->http.listen.text);
 		goto done;
@@ -203,6 +219,8 @@ done:
 	http_server_stop(&srv);
 	if (commit)
 		event_free(commit);
+	if (synced)
+		event_free(synced);
 	if (srv.base)
 		event_base_free(srv.base);
 	writer_destroy(srv.writer);

@@ -14,9 +14,14 @@
  */
 #include "workers/writer.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -50,6 +55,26 @@ struct writer {
 	struct writer_waiter *waiters, **wtail;
 	void (*schedule)(void *);
 	void *schedule_arg;
+	/*
+	 * Pipelined durability (writer_sync_start): a group's COMMIT writes the
+	 * WAL without waiting for the disk (synchronous=NORMAL for that one
+	 * transaction), the sync thread fdatasyncs the WAL while the loop goes
+	 * on with the next group, and the group's callbacks run once the sync
+	 * that covers it is done (writer_sync_done, from sync_efd).
+	 */
+	bool sync_on;
+	int wal_fd;
+	int sync_efd;
+	pthread_t sync_thr;
+	pthread_mutex_t sync_mu;
+	pthread_cond_t sync_cv;
+	uint64_t sync_want;      /* highest group sequence handed to the thread */
+	uint64_t sync_done;      /* highest sequence the thread made durable */
+	int sync_err;            /* errno of a failed fdatasync, sticky */
+	bool sync_stop;
+	uint64_t seq;            /* groups committed */
+	uint64_t durable;        /* groups whose callbacks ran */
+	struct writer_ticket *tickets, **ttail;
 	writer_commit_cb on_commit;
 	void *on_commit_arg;
 	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
@@ -62,21 +87,28 @@ writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg)
 	w->on_commit_arg = arg;
 }
 
-/* After COMMIT: zone z's serial moved; the table has it, now tell whoever listens. */
+/* After COMMIT: zone z's serial moved; the table has it. */
 static void
-writer_zone_serial_publish(struct writer *w, unsigned z)
+writer_zone_serial_set(struct writer *w, unsigned z)
 {
 	uint32_t serial;
 
-	if (db_zone_sync(w->db, w->cfg->zones[z].name, &serial) < 0)
-		return;
-	shm_zone_set_serial(w->t, z, serial);
+	if (db_zone_sync(w->db, w->cfg->zones[z].name, &serial) == 0)
+		shm_zone_set_serial(w->t, z, serial);
+}
+
+/* ... and once durable, whoever listens is told (NOTIFY). */
+static void
+writer_zone_serial_publish(struct writer *w, unsigned z)
+{
+	writer_zone_serial_set(w, z);
 	if (w->on_commit)
 		w->on_commit(w->on_commit_arg, z);
 }
 
 static int writer_exec(struct writer *w, const char *sql);
 static int writer_begin(struct writer *w);
+static void writer_sync_stop(struct writer *w);
 
 /* dd_zone(name): the configured zone name holds, or NULL. */
 static void
@@ -247,6 +279,8 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 		return DD_ENOMEM;
 	}
 	w->wtail = &w->waiters;
+	w->ttail = &w->tickets;
+	w->wal_fd = w->sync_efd = -1;
 	w->cfg = cfg;
 	w->t = t;
 	if ((rc = db_open(db_path, &w->db)) < 0) {
@@ -275,6 +309,7 @@ writer_destroy(struct writer *w)
 	if (w == NULL)
 		return;
 	writer_group_commit(w);
+	writer_sync_stop(w);
 	db_close(w->db);
 	free(w->zone_changed);
 	free(w->group_zone);
@@ -825,8 +860,13 @@ writer_group_begin(struct writer *w)
 {
 	if (w->group_open)
 		return 0;
+	/* the sync thread makes this group durable (writer_sync_start) */
+	if (w->sync_on && writer_exec(w, "PRAGMA synchronous = NORMAL") < 0)
+		return DD_EDB;
 	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
 		w->db_failed = true;
+		if (w->sync_on)
+			writer_exec(w, "PRAGMA synchronous = FULL");
 		return DD_EDB;
 	}
 	w->group_open = true;
@@ -856,16 +896,178 @@ writer_group_pend(struct writer *w, const char *name)
 	return 0;
 }
 
+/* A committed group waiting for the sync that makes it durable. */
+struct writer_ticket {
+	struct writer_ticket *next;
+	uint64_t seq;
+	int rc;
+	struct writer_waiter *waiters;
+	bool zones[];            /* zones whose serial moved: NOTIFY once durable */
+};
+
+/* The group is durable (or not: rc): NOTIFY, then the acknowledgements. */
+static void
+writer_group_done(struct writer *w, const bool *zones, struct writer_waiter *q, int rc)
+{
+	for (size_t z = 0; z < w->cfg->nzones && rc != DD_EDB; z++)
+		if (zones[z] && w->on_commit)
+			w->on_commit(w->on_commit_arg, (unsigned)z);
+	while (q) {
+		struct writer_waiter *next = q->next;
+		q->cb(q->arg, rc);
+		free(q);
+		q = next;
+	}
+}
+
+/* Runs the callbacks of every ticket up to sequence upto (err: the sync failed). */
+static void
+writer_tickets_run(struct writer *w, uint64_t upto, int err)
+{
+	while (w->tickets && w->tickets->seq <= upto) {
+		struct writer_ticket *t = w->tickets;
+		w->tickets = t->next;
+		if (w->tickets == NULL)
+			w->ttail = &w->tickets;
+		if (err && t->rc != DD_EDB) {
+			log_warnx("%s: fdatasync of the WAL: %s: changes were not acknowledged",
+				  db_path(w->db), strerror(err));
+			t->rc = DD_EDB;
+		}
+		writer_group_done(w, t->zones, t->waiters, t->rc);
+		free(t);
+	}
+	if (upto > w->durable)
+		w->durable = upto;
+}
+
+static void *
+writer_sync_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->sync_mu);
+	for (;;) {
+		uint64_t target;
+		int r;
+		while (!w->sync_stop && w->sync_want == w->sync_done)
+			pthread_cond_wait(&w->sync_cv, &w->sync_mu);
+		if (w->sync_stop)
+			break;
+		target = w->sync_want;
+		pthread_mutex_unlock(&w->sync_mu);
+		r = fdatasync(w->wal_fd);
+		pthread_mutex_lock(&w->sync_mu);
+		if (r < 0 && w->sync_err == 0)
+			w->sync_err = errno;
+		w->sync_done = target;
+		if (write(w->sync_efd, &one, sizeof(one)) < 0) {
+			/* the counter is full: the loop has plenty to read already */
+		}
+	}
+	pthread_mutex_unlock(&w->sync_mu);
+	return NULL;
+}
+
 int
-writer_group_commit(struct writer *w)
+writer_sync_start(struct writer *w)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s-wal", db_path(w->db));
+	if ((w->wal_fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		log_warn("%s: commits stay synchronous", path);
+		return -1;
+	}
+	if ((w->sync_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		close(w->wal_fd);
+		w->wal_fd = -1;
+		return -1;
+	}
+	pthread_mutex_init(&w->sync_mu, NULL);
+	pthread_cond_init(&w->sync_cv, NULL);
+	if (pthread_create(&w->sync_thr, NULL, writer_sync_main, w) != 0) {
+		close(w->wal_fd);
+		close(w->sync_efd);
+		w->wal_fd = w->sync_efd = -1;
+		return -1;
+	}
+	w->sync_on = true;
+	return w->sync_efd;
+}
+
+void
+writer_sync_done(struct writer *w)
+{
+	uint64_t n, done;
+	int err;
+
+	if (!w->sync_on)
+		return;
+	if (read(w->sync_efd, &n, sizeof(n)) < 0) {
+		/* nothing to read: a previous call took it */
+	}
+	pthread_mutex_lock(&w->sync_mu);
+	done = w->sync_done;
+	err = w->sync_err;
+	pthread_mutex_unlock(&w->sync_mu);
+	writer_tickets_run(w, done, err);
+}
+
+/* Everything committed so far is made durable now, in this thread. */
+static void
+writer_sync_now(struct writer *w)
+{
+	int err = 0;
+
+	if (!w->sync_on || w->durable == w->seq)
+		return;
+	if (fdatasync(w->wal_fd) < 0)
+		err = errno;
+	pthread_mutex_lock(&w->sync_mu);
+	if (err && w->sync_err == 0)
+		w->sync_err = err;
+	err = w->sync_err;
+	pthread_mutex_unlock(&w->sync_mu);
+	writer_tickets_run(w, w->seq, err);
+}
+
+static void
+writer_sync_stop(struct writer *w)
+{
+	if (!w->sync_on)
+		return;
+	writer_sync_now(w);
+	pthread_mutex_lock(&w->sync_mu);
+	w->sync_stop = true;
+	pthread_cond_signal(&w->sync_cv);
+	pthread_mutex_unlock(&w->sync_mu);
+	pthread_join(w->sync_thr, NULL);
+	close(w->wal_fd);
+	close(w->sync_efd);
+	w->sync_on = false;
+}
+
+/*
+ * COMMIT of the open group; the table follows at once.  async: the group's
+ * callbacks wait for the sync thread (the loop goes on meanwhile); else
+ * they run before this returns, after an fdatasync of everything committed.
+ */
+static int
+writer_group_finish(struct writer *w, bool async)
 {
 	sqlite3 *h = db_sqlite(w->db);
 	struct writer_waiter *q;
+	struct writer_ticket *t;
 	bool any = false;
 	int rc = 0;
 
-	if (!w->group_open)
+	if (!w->group_open) {
+		if (!async)
+			writer_sync_now(w);
 		return 0;
+	}
 	w->group_open = false;
 	for (size_t z = 0; z < w->cfg->nzones; z++)
 		any |= w->group_zone[z];
@@ -883,6 +1085,8 @@ writer_group_commit(struct writer *w)
 		log_warnx("%s: a group of %zu changed names was not committed", db_path(w->db),
 			  w->npend);
 	}
+	if (w->sync_on)
+		writer_exec(w, "PRAGMA synchronous = FULL");
 	w->db_failed = rc < 0;
 	if (rc == 0 && w->stats && w->npend > 0) {
 		w->stats->commits++;
@@ -906,19 +1110,47 @@ writer_group_commit(struct writer *w)
 	w->npend = 0;
 	for (size_t z = 0; z < w->cfg->nzones; z++)
 		if (w->group_zone[z] && rc != DD_EDB)
-			writer_zone_serial_publish(w, (unsigned)z);
-	memset(w->group_zone, 0, w->cfg->nzones * sizeof(bool));
-	/* the waiters may open the next group; this one is done */
+			writer_zone_serial_set(w, (unsigned)z);
+	/* the callbacks may open the next group; this one is done */
 	q = w->waiters;
 	w->waiters = NULL;
 	w->wtail = &w->waiters;
-	while (q) {
-		struct writer_waiter *next = q->next;
-		q->cb(q->arg, rc);
-		free(q);
-		q = next;
+	if (!w->sync_on || rc == DD_EDB) {
+		writer_sync_now(w); /* earlier groups first, in order */
+		writer_group_done(w, w->group_zone, q, rc);
+	} else if ((t = calloc(1, sizeof(*t) + w->cfg->nzones + 1)) == NULL) {
+		writer_sync_now(w);
+		writer_group_done(w, w->group_zone, q, rc);
+	} else {
+		t->seq = ++w->seq;
+		t->rc = rc;
+		t->waiters = q;
+		memcpy(t->zones, w->group_zone, w->cfg->nzones * sizeof(bool));
+		*w->ttail = t;
+		w->ttail = &t->next;
+		if (async) {
+			pthread_mutex_lock(&w->sync_mu);
+			w->sync_want = w->seq;
+			pthread_cond_signal(&w->sync_cv);
+			pthread_mutex_unlock(&w->sync_mu);
+		} else {
+			writer_sync_now(w);
+		}
 	}
+	memset(w->group_zone, 0, w->cfg->nzones * sizeof(bool));
 	return rc;
+}
+
+int
+writer_group_commit(struct writer *w)
+{
+	return writer_group_finish(w, false);
+}
+
+void
+writer_group_commit_async(struct writer *w)
+{
+	writer_group_finish(w, true);
 }
 
 /* An explicit transaction of its own: the open group is committed first. */

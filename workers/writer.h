@@ -91,6 +91,20 @@ void writer_result_fini(struct writer_result *res);
  * DD_ENOSPC (committed, but some name did not fit in the table).
  */
 #define WRITER_GROUP_MAX 1024
+
+/*
+ * Pipelined durability, for the event loop: writer_sync_start starts a
+ * thread that fdatasyncs the WAL and returns a descriptor that becomes
+ * readable when a sync is done (call writer_sync_done then), or -1 (commits
+ * stay synchronous).  writer_group_commit_async commits the open group
+ * without waiting for the disk: the table serves it at once, and its
+ * callbacks (the acknowledgements) and the commit hook (NOTIFY) run from
+ * writer_sync_done once the WAL holding it is on disk.  writer_group_commit
+ * (and every other writer function) waits for the disk as before.
+ */
+int writer_sync_start(struct writer *w);
+void writer_sync_done(struct writer *w);
+void writer_group_commit_async(struct writer *w);
 typedef void (*writer_after_cb)(void *arg, int rc);
 void writer_group_init(struct writer *w, void (*schedule)(void *arg), void *arg);
 bool writer_group_open(const struct writer *w);
