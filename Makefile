@@ -177,10 +177,12 @@ BENCH_N := 10000
 BENCH_T := 3
 BENCH_R := 3
 BENCH_UPDATES_N := 2000
-BENCH_UPDATES_R := 3
+BENCH_UPDATES_R := 1
+BENCH_UPDATE_PEERS := knot pdns project
 BENCH_POOL := -t 3 -r 3
 BENCH_1M :=
 else
+BENCH_UPDATE_PEERS := knot bind pdns project
 BENCH_POOL :=
 BENCH_1M := 1
 endif
@@ -198,14 +200,17 @@ bench:
 		-p "reflector knot project" -o bench-summary-recvmmsg.md
 	env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_DNS_PORT=15750 PROJECT_HTTP_PORT=15751 \
-		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
+		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS="64 4 1" \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
-		-s "http visible" -p "knot pdns project" -o bench-updates.md
+		-s "dnsupdate http visible mixed" -p "$(BENCH_UPDATE_PEERS)" -o bench-updates.md
+	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh -t $(BENCH_T) | tee bench-mixed-worker.md
 	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh $(BENCH_POOL)
 	bench/callgrind.sh 100000 200000 | tee bench-callgrind.md
+	flock /tmp/ddnsd-bench.lock bench/syscalls.sh | tee bench-syscalls.md
 	$(if $(BENCH_1M),flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n 1000000 -t 2 -r 1 -p "nsd knot project" -o bench-1m.md)
+	$(if $(BENCH_1M),flock /tmp/ddnsd-bench.lock bench/zone-sizes.sh | tee bench-zone-sizes.md)
 
 clean:
 	rm -rf build bin

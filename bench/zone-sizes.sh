@@ -56,6 +56,7 @@ set title "Server CPU per answered query against zone size (one core, dnsperf on
 set xlabel "names in the zone"
 set ylabel "server-core CPU, microseconds per query"
 set logscale x
+set xrange [700:1500000]
 set xtics ("1k" 1000, "10k" 10000, "100k" 100000, "1M" 1000000)
 set yrange [0:*]
 set key top left

@@ -395,7 +395,7 @@ db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 	int rc;
 
 	if (sqlite3_prepare_v2(db->h,
-			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
+			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, value",
 			       -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 		return DD_EDB;
@@ -413,7 +413,7 @@ db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg)
 
 	if (db_prep(db->h,
 			       "SELECT name, type, value, ttl FROM records WHERE name = ?1 "
-			       "ORDER BY type, id", &st) != SQLITE_OK) {
+			       "ORDER BY type, value", &st) != SQLITE_OK) {
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 		return DD_EDB;
 	}
