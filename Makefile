@@ -180,10 +180,14 @@ BENCH_UPDATES_N := 2000
 BENCH_UPDATES_R := 1
 BENCH_UPDATE_PEERS := knot pdns project
 BENCH_POOL := -t 3 -r 3
+BENCH_MIXED := -t 4 -r 1
+BENCH_SYSCALLS := -t 4
 BENCH_1M :=
 else
 BENCH_UPDATE_PEERS := knot bind pdns project
 BENCH_POOL :=
+BENCH_MIXED := -t $(BENCH_T)
+BENCH_SYSCALLS :=
 BENCH_1M := 1
 endif
 bench:
@@ -203,10 +207,10 @@ bench:
 		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS="64 4 1" \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
 		-s "dnsupdate http visible mixed" -p "$(BENCH_UPDATE_PEERS)" -o bench-updates.md
-	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh -t $(BENCH_T) | tee bench-mixed-worker.md
+	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh $(BENCH_MIXED) | tee bench-mixed-worker.md
 	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh $(BENCH_POOL)
 	bench/callgrind.sh 100000 200000 | tee bench-callgrind.md
-	flock /tmp/ddnsd-bench.lock bench/syscalls.sh | tee bench-syscalls.md
+	flock /tmp/ddnsd-bench.lock bench/syscalls.sh $(BENCH_SYSCALLS) | tee bench-syscalls.md
 	$(if $(BENCH_1M),flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n 1000000 -t 2 -r 1 -p "nsd knot project" -o bench-1m.md)

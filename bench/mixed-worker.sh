@@ -80,7 +80,7 @@ BEGIN { srand(20240601); split("home nas cam vpn pi office router nuc", w, " ")
 setsid taskset -c "$SERVER_CPU" "$ROOT/bin/ddnsd" -c "$WORK/ddnsd.yaml" >"$WORK/ddnsd.log" 2>&1 </dev/null &
 DPID=$!
 for _ in $(seq 100); do
-	[[ -n $(dig +tries=1 +time=1 +short -p "$PROJECT_DNS_PORT" @127.0.0.1 "home0.$ZONE" A 2>/dev/null) ]] && break
+	[[ $(dig +tries=1 +time=1 +short -p "$PROJECT_DNS_PORT" @127.0.0.1 "home0.$ZONE" A 2>/dev/null) == 10.0.0.0 ]] && break
 	sleep 0.1
 done
 kids=$(pgrep -P "$DPID" -f . || true)
