@@ -69,33 +69,13 @@ queries() {
 run_path() {
 	local io=$1 dp before after sc out
 	read -r DNS_PORT HTTP_PORT < <(python3 "$ROOT/tests/system/ports.py" 2) || die "no free ports"
-	rm -f "$WORK/ddnsd.db"*
-	cat >"$WORK/ddnsd.yaml" <<YAML
-database: ddnsd.db
-log_level: warn
-zones:
-  - name: $ZONE
-    ttl: 300
-    ns: [ns1.$ZONE]
-    soa: { mname: ns1.$ZONE, rname: hostmaster.$ZONE,
-           refresh: 3600, retry: 600, expire: 604800, minimum: 60 }
-dns:
-  listen: ["$ADDR:$DNS_PORT"]
-  workers: 1
-  io: $io
-http:
-  listen: "$ADDR:$HTTP_PORT"
-control:
-  socket: ddnsd.sock
-auth:
-  master_token: "syscalls-bench-token"
-table:
-  capacity: $(( (NAMES + 1000) * 2 ))
-YAML
-	"$DDNSD_BIN" -c "$WORK/ddnsd.yaml" --init-db >/dev/null || die "--init-db failed"
-	awk -v n="$NAMES" -v z="$ZONE" 'BEGIN { print "BEGIN;"
-		for (i = 0; i < n; i++) printf "INSERT INTO records (name, type, value, ttl) VALUES (\047h%d.%s\047, \047A\047, \04710.0.%d.%d\047, 300);\n", i, z, int(i / 256) % 256, i % 256
-		print "COMMIT;" }' | sqlite3 "$WORK/ddnsd.db"
+	# the same config and database as peers.sh's runs (bench/bench-config.sh)
+	awk -v n="$NAMES" -v z="$ZONE" 'BEGIN { print "name,type,value,ttl"
+		for (i = 0; i < n; i++) printf "h%d.%s,A,10.0.%d.%d,300\n", i, z, int(i / 256) % 256, i % 256 }' \
+		>"$WORK/zone.csv"
+	BENCH_DIR=$WORK ZONE_NAME=$ZONE ZONE_CSV=$WORK/zone.csv BENCH_WORKERS=1 DDNSD_IO=$io \
+		PROJECT_DNS_PORT=$DNS_PORT PROJECT_HTTP_PORT=$HTTP_PORT \
+		"$ROOT/bench/bench-config.sh" >/dev/null 2>&1 || die "bench-config.sh failed"
 	setsid taskset -c "$SERVER_CPU" "$DDNSD_BIN" -c "$WORK/ddnsd.yaml" >"$WORK/ddnsd.$io.log" 2>&1 </dev/null &
 	DPID=$!
 	for _ in $(seq 100); do
@@ -104,7 +84,6 @@ YAML
 	done
 	dp=$(pgrep -P "$DPID" -f . | head -n 1)
 	[[ $(cat "/proc/$dp/comm" 2>/dev/null) == ddnsd-dns* ]] || die "no DNS worker found ($io)"
-	:
 	# shellcheck disable=SC2086
 	taskset -c "$CLIENT_CPU" dnsperf -s "$ADDR" -p "$DNS_PORT" -d "$WORK/q.txt" -l "$((T + 3))" \
 		$DNSPERF_OPTS >"$WORK/dnsperf.$io.out" 2>&1 &
