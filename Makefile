@@ -171,23 +171,29 @@ BENCH_T ?= 10
 BENCH_R ?= 5
 BENCH_UPDATES_N ?= 20000
 BENCH_UPDATES_R ?= 3
-# BENCH_QUICK=1: a short look (small zone, 3 short rounds; a few minutes)
+# BENCH_QUICK=1: a short look (small zone, 3 rounds of 2 s, no pool or 1M runs; under 4 minutes)
 ifeq ($(BENCH_QUICK),1)
 BENCH_N := 10000
-BENCH_T := 3
+BENCH_T := 2
 BENCH_R := 3
 BENCH_UPDATES_N := 2000
 BENCH_UPDATES_R := 1
 BENCH_UPDATE_PEERS := knot pdns project
-BENCH_POOL := -t 3 -r 3
-BENCH_MIXED := -t 4 -r 1
-BENCH_SYSCALLS := -t 4
+BENCH_MIXED := -t 3 -r 1
+BENCH_SYSCALLS := -t 2
+BENCH_POOL :=
+BENCH_FALLBACK_PEERS := reflector project
+BENCH_HTTP_CONNS := 64 1
+BENCH_CALLGRIND := 10000 20000
 BENCH_1M :=
 else
 BENCH_UPDATE_PEERS := knot bind pdns project
-BENCH_POOL :=
+BENCH_POOL := 1
 BENCH_MIXED := -t $(BENCH_T)
 BENCH_SYSCALLS :=
+BENCH_FALLBACK_PEERS := reflector knot project
+BENCH_HTTP_CONNS := 64 4 1
+BENCH_CALLGRIND := 100000 200000
 BENCH_1M := 1
 endif
 bench:
@@ -201,15 +207,15 @@ bench:
 		PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \
 		../shared/bench/peers.sh -n $(BENCH_N) -t $(BENCH_T) -r $(BENCH_R) \
-		-p "reflector knot project" -o bench-summary-recvmmsg.md
+		-p "$(BENCH_FALLBACK_PEERS)" -o bench-summary-recvmmsg.md
 	env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_DNS_PORT=15750 PROJECT_HTTP_PORT=15751 \
-		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS="64 4 1" \
+		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS="$(BENCH_HTTP_CONNS)" \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
 		-s "dnsupdate http visible mixed" -p "$(BENCH_UPDATE_PEERS)" -o bench-updates.md
 	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh $(BENCH_MIXED) | tee bench-mixed-worker.md
-	flock /tmp/ddnsd-bench.lock bench/pool-bench.sh $(BENCH_POOL)
-	bench/callgrind.sh 100000 200000 | tee bench-callgrind.md
+	$(if $(BENCH_POOL),flock /tmp/ddnsd-bench.lock bench/pool-bench.sh)
+	bench/callgrind.sh $(BENCH_CALLGRIND) | tee bench-callgrind.md
 	flock /tmp/ddnsd-bench.lock bench/syscalls.sh $(BENCH_SYSCALLS) | tee bench-syscalls.md
 	$(if $(BENCH_1M),flock /tmp/ddnsd-bench.lock env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
 		PROJECT_PORT=15350 PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' \

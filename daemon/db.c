@@ -247,7 +247,9 @@ db_open(const char *path, struct db **out)
 		free(db);
 		return DD_ENOMEM;
 	}
-	rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/* a connection is used by one thread at a time: no per-call mutex */
+	rc = sqlite3_open_v2(path, &db->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		log_warnx("%s: %s", path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		goto failed;
@@ -386,22 +388,84 @@ done:
 	return rc;
 }
 
-static int db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg);
+static int db_records_walk(sqlite3 *h, const char *path, sqlite3_stmt *st, db_record_cb cb,
+			   void *arg);
 
 int
 db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	return db_records_range(db, false, NULL, NULL, cb, arg);
+}
 
-	if (sqlite3_prepare_v2(db->h,
-			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, value",
-			       -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
-		return DD_EDB;
+int
+db_records_range(struct db *db, bool own, const char *lo, const char *hi, db_record_cb cb,
+		 void *arg)
+{
+	sqlite3 *h = db->h;
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (own) {
+		h = NULL;
+		if (sqlite3_open_v2(db->path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				    NULL) != SQLITE_OK)
+			goto done;
+		sqlite3_busy_timeout(h, 5000);
 	}
-	rc = db_records_walk(db, st, cb, arg);
+	if (sqlite3_prepare_v2(h,
+			       hi ? "SELECT name, type, value, ttl FROM records "
+				    "WHERE name >= ?1 AND name < ?2 ORDER BY name, type, value"
+				  : "SELECT name, type, value, ttl FROM records "
+				    "WHERE name >= ?1 ORDER BY name, type, value",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, lo ? lo : "", -1, SQLITE_STATIC);
+	if (hi)
+		sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	/* the walk reads the whole file: map it instead of a pread per page */
+	sqlite3_exec(h, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	rc = db_records_walk(h, db->path, st, cb, arg);
+	sqlite3_exec(h, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+done:
+	if (rc == DD_EDB && st == NULL)
+		log_warnx("%s: %s", db->path, h ? sqlite3_errmsg(h) : "cannot open");
 	sqlite3_finalize(st);
+	if (own)
+		sqlite3_close(h);
+	return rc;
+}
+
+int
+db_records_split(struct db *db, int64_t min, char **mid)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+	int rc = DD_EDB;
+
+	*mid = NULL;
+	sqlite3_exec(db->h, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	n = db_records_count(db);
+	if (n < 0)
+		goto done;
+	if (n < min || n < 2) {
+		rc = DD_ENOENT;
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db->h, "SELECT name FROM records ORDER BY name LIMIT 1 OFFSET ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(st, 1, n / 2);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+		*mid = strdup((const char *)sqlite3_column_text(st, 0));
+		rc = *mid ? 0 : DD_ENOMEM;
+	} else {
+		rc = DD_ENOENT;
+	}
+done:
+	if (rc == DD_EDB)
+		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
+	sqlite3_finalize(st);
+	sqlite3_exec(db->h, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -418,14 +482,14 @@ db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg)
 		return DD_EDB;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = db_records_walk(db, st, cb, arg);
+	rc = db_records_walk(db->h, db->path, st, cb, arg);
 	sqlite3_reset(st);
 	return rc;
 }
 
 /* Steps st, calling cb per row. */
 static int
-db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg)
+db_records_walk(sqlite3 *h, const char *path, sqlite3_stmt *st, db_record_cb cb, void *arg)
 {
 	int rc = 0, step;
 
@@ -441,7 +505,7 @@ db_records_walk(struct db *db, sqlite3_stmt *st, db_record_cb cb, void *arg)
 			break;
 	}
 	if (rc == 0 && step != SQLITE_DONE) {
-		log_warnx("%s: reading records: %s", db->path, sqlite3_errmsg(db->h));
+		log_warnx("%s: reading records: %s", path, sqlite3_errmsg(h));
 		rc = DD_EDB;
 	}
 	return rc;

@@ -8,6 +8,7 @@
 #ifndef DD_DB_H
 #define DD_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct db;
@@ -35,6 +36,22 @@ int db_zone_sync(struct db *db, const char *name, uint32_t *serial);
 typedef int (*db_record_cb)(void *arg, const char *name, const char *type, const char *value,
 			    int64_t ttl);
 int db_records_foreach(struct db *db, db_record_cb cb, void *arg);
+
+/*
+ * The records with lo <= name < hi (NULL: no bound), in the order of
+ * db_records_foreach.  With own, on a read-only connection of its own that
+ * lives for the call, so that another thread may walk another range of db
+ * at the same time (the caller's connection stays untouched).
+ */
+int db_records_range(struct db *db, bool own, const char *lo, const char *hi, db_record_cb cb,
+		     void *arg);
+
+/*
+ * The name at the middle of the records in name order, for splitting a full
+ * walk in two: 0 and *mid (free it), DD_ENOENT when there are fewer than
+ * min records, DD_EDB on error.
+ */
+int db_records_split(struct db *db, int64_t min, char **mid);
 
 /*
  * Records of one name (same order and callback as db_records_foreach).

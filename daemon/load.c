@@ -1,10 +1,14 @@
 /* load.c - SQLite rows -> shared-memory entries, one name at a time. */
 #include "daemon/load.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
@@ -17,6 +21,44 @@
 
 #define LOAD_RRSETS_MAX 8
 #define LOAD_DATA_MAX   SHM_ENTRY_MAX
+#define LOAD_CHUNK      (1u << 20) /* bytes of entries handed over at a time */
+#define LOAD_QUEUE_MAX  8          /* chunks waiting before the reader waits */
+#define LOAD_AHEAD      8          /* entries prefetched ahead of the insert */
+
+/*
+ * The full load runs as two threads: the reader steps SQLite and converts
+ * each owner name's rows into an entry, the inserter (the calling thread)
+ * puts the entries into the table.  Entries travel in chunks of packed
+ * items, so the two meet once per megabyte, not once per name.
+ */
+struct load_rr {
+	uint16_t type, count, data_len, pad;
+	uint32_t ttl;
+};
+
+struct load_item {
+	uint32_t size; /* of the whole item, a multiple of 8 */
+	uint8_t zone, wire_len, nrrsets, pad;
+	uint16_t data_len;
+	uint16_t pad2;
+	/* nrrsets x struct load_rr, the wire name, the rrsets' data */
+};
+
+struct load_chunk {
+	struct load_chunk *next;
+	size_t len;
+	_Alignas(8) uint8_t buf[LOAD_CHUNK];
+};
+
+struct load_pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct load_chunk *head, *tail; /* full chunks, oldest first */
+	size_t queued;
+	unsigned running;       /* readers still walking */
+	int rc;                 /* the first reader error */
+	atomic_bool stop;       /* the inserter failed: the readers stop */
+};
 
 /* Accumulates the rows of one owner name until the name changes. */
 struct load_ctx {
@@ -35,6 +77,13 @@ struct load_ctx {
 	int error;
 	struct pooldb_def *pools; /* sorted by name; NULL: none */
 	size_t npools;
+	struct load_pipe *pipe; /* full load: entries go to the inserter */
+	struct load_chunk *cur; /* the reader's chunk being filled */
+	struct db *db;
+	bool own;               /* the reader walks on a connection of its own */
+	const char *lo, *hi;    /* its names: lo <= name < hi (NULL: no bound) */
+	struct load_stats rst;  /* its counts */
+	pthread_t th;
 };
 
 static const struct {
@@ -79,6 +128,98 @@ load_add_pool(struct load_ctx *lc)
 	lc->data_len += 2 + d->len;
 }
 
+/* Puts one entry; DD_ENOSPC (logged) stops the load, other errors skip it. */
+static int
+load_put(struct shm_table *t, struct load_stats *st, unsigned zone, const uint8_t *wire,
+	 size_t wire_len, const struct shm_rrset_in *rr, size_t n, int *error)
+{
+	int rc = shm_table_put(t, zone, wire, wire_len, rr, n);
+
+	if (rc == DD_ENOSPC) {
+		log_warnx("table full at %zu names (table.capacity %u): raise table.capacity "
+			  "or table.data_bytes",
+			  st->names, shm_table_capacity(t));
+		return rc;
+	}
+	if (rc < 0) {
+		char name[DNS_DNAME_STR_MAX];
+		if (dns_dname_to_str(wire, wire_len, name, sizeof(name), false) < 0)
+			snprintf(name, sizeof(name), "?");
+		log_warnx("record %s: %s; skipped", name, dd_strerror(rc));
+		st->skipped++;
+		*error = rc;
+	} else {
+		st->names++;
+	}
+	return 0;
+}
+
+/* Hands the reader's current chunk to the inserter (waits while it is behind). */
+static int
+pipe_hand(struct load_ctx *lc)
+{
+	struct load_pipe *p = lc->pipe;
+	struct load_chunk *c = lc->cur;
+
+	lc->cur = NULL;
+	if (c == NULL)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	while (p->queued >= LOAD_QUEUE_MAX && !atomic_load(&p->stop))
+		pthread_cond_wait(&p->cv, &p->mu);
+	c->next = NULL;
+	if (p->tail)
+		p->tail->next = c;
+	else
+		p->head = c;
+	p->tail = c;
+	p->queued++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return atomic_load(&p->stop) ? DD_ENOSPC : 0;
+}
+
+/* Packs the accumulated name as one item of the reader's chunk. */
+static int
+pipe_push(struct load_ctx *lc)
+{
+	struct load_pipe *p = lc->pipe;
+	size_t size = sizeof(struct load_item) + lc->nrrsets * sizeof(struct load_rr) +
+		      lc->wire_len + lc->data_len;
+	struct load_item *it;
+	struct load_rr *rr;
+	int rc;
+
+	size = (size + 7) & ~(size_t)7;
+	if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+		return DD_ENOSPC;
+	if (lc->cur && lc->cur->len + size > LOAD_CHUNK && (rc = pipe_hand(lc)) < 0)
+		return rc;
+	if (lc->cur == NULL) {
+		if ((lc->cur = malloc(sizeof(*lc->cur))) == NULL)
+			return DD_ENOMEM;
+		lc->cur->len = 0;
+	}
+	it = (struct load_item *)(void *)(lc->cur->buf + lc->cur->len);
+	memset(it, 0, sizeof(*it));
+	it->size = (uint32_t)size;
+	it->zone = (uint8_t)lc->zone;
+	it->wire_len = (uint8_t)lc->wire_len;
+	it->nrrsets = (uint8_t)lc->nrrsets;
+	it->data_len = (uint16_t)lc->data_len;
+	rr = (struct load_rr *)(void *)(it + 1);
+	for (size_t i = 0; i < lc->nrrsets; i++) {
+		rr[i] = (struct load_rr){.type = lc->rr[i].type,
+					 .count = lc->rr[i].count,
+					 .data_len = (uint16_t)lc->rr[i].data_len,
+					 .ttl = lc->rr[i].ttl};
+	}
+	memcpy((uint8_t *)(rr + lc->nrrsets), lc->wire, lc->wire_len);
+	memcpy((uint8_t *)(rr + lc->nrrsets) + lc->wire_len, lc->data, lc->data_len);
+	lc->cur->len += size;
+	return 0;
+}
+
 static int
 load_flush(struct load_ctx *lc)
 {
@@ -88,41 +229,33 @@ load_flush(struct load_ctx *lc)
 		load_add_pool(lc);
 	if (lc->nrrsets == 0)
 		return 0;
-	for (size_t i = 0; i < lc->nrrsets; i++)
-		lc->rr[i].data = lc->data + lc->rr_off[i];
-	rc = shm_table_put(lc->t, (unsigned)lc->zone, lc->wire, lc->wire_len, lc->rr,
-			   lc->nrrsets);
-	if (rc == DD_ENOSPC) {
-		log_warnx("table full at %zu names (table.capacity %u): raise table.capacity "
-			  "or table.data_bytes",
-			  lc->st->names, shm_table_capacity(lc->t));
-		return rc;
-	}
-	if (rc < 0) {
-		log_warnx("record %s: %s; skipped", lc->name, dd_strerror(rc));
-		lc->st->skipped++;
-		lc->error = rc;
+	if (lc->pipe) {
+		rc = pipe_push(lc);
 	} else {
-		lc->st->names++;
+		for (size_t i = 0; i < lc->nrrsets; i++)
+			lc->rr[i].data = lc->data + lc->rr_off[i];
+		rc = load_put(lc->t, lc->st, (unsigned)lc->zone, lc->wire, lc->wire_len, lc->rr,
+			      lc->nrrsets, &lc->error);
 	}
 	lc->nrrsets = 0;
 	lc->data_len = 0;
-	return 0;
+	return rc;
 }
 
 /* Starts a new owner name: converts it and finds its zone. */
 static int
 load_begin_name(struct load_ctx *lc, const char *name)
 {
+	size_t len = strnlen(name, sizeof(lc->name) - 1);
 	int n;
 
-	snprintf(lc->name, sizeof(lc->name), "%s", name);
+	memcpy(lc->name, name, len);
+	lc->name[len] = '\0';
 	lc->zone = -1;
-	n = dns_dname_from_str(name, lc->wire, sizeof(lc->wire));
+	n = dns_dname_from_str(name, lc->wire, sizeof(lc->wire)); /* lower-case */
 	if (n < 0)
 		return n;
 	lc->wire_len = (size_t)n;
-	dns_dname_lower(lc->wire, lc->wire, lc->wire_len);
 	lc->zone = shm_zone_find(lc->t, lc->wire, lc->wire_len);
 	return lc->zone < 0 ? DD_ENOENT : 0;
 }
@@ -293,6 +426,180 @@ done:
 	return rc;
 }
 
+/* A reader thread: its range of rows, as entries for the inserter. */
+static void *
+load_reader(void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct load_pipe *p = lc->pipe;
+	int rc = db_records_range(lc->db, lc->own, lc->lo, lc->hi, load_row, lc);
+
+	if (rc == 0)
+		rc = load_flush(lc);
+	if (rc == 0)
+		rc = pipe_hand(lc);
+	free(lc->cur);
+	lc->cur = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->rc == 0)
+		p->rc = rc;
+	p->running--;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Puts the items of one chunk, prefetching buckets LOAD_AHEAD items ahead. */
+static int
+load_insert_chunk(struct shm_table *t, struct load_stats *st, const struct load_chunk *c,
+		  int *error)
+{
+	struct shm_rrset_in rr[LOAD_RRSETS_MAX];
+	size_t pos = 0, ahead = 0;
+	int rc;
+
+	for (unsigned k = 0; k < LOAD_AHEAD && ahead < c->len; k++) {
+		const struct load_item *a = (const void *)(c->buf + ahead);
+		shm_table_prefetch(t, (const uint8_t *)a + sizeof(*a) + a->nrrsets * sizeof(struct load_rr),
+				   a->wire_len);
+		ahead += a->size;
+	}
+	while (pos < c->len) {
+		const struct load_item *it = (const void *)(c->buf + pos);
+		const struct load_rr *in = (const void *)(it + 1);
+		const uint8_t *wire = (const uint8_t *)(in + it->nrrsets);
+		const uint8_t *data = wire + it->wire_len;
+
+		if (ahead < c->len) {
+			const struct load_item *a = (const void *)(c->buf + ahead);
+			shm_table_prefetch(t, (const uint8_t *)a + sizeof(*a) +
+						      a->nrrsets * sizeof(struct load_rr),
+					   a->wire_len);
+			ahead += a->size;
+		}
+		for (size_t i = 0; i < it->nrrsets; i++) {
+			rr[i] = (struct shm_rrset_in){.type = in[i].type,
+						      .count = in[i].count,
+						      .ttl = in[i].ttl,
+						      .data = data,
+						      .data_len = in[i].data_len};
+			data += in[i].data_len;
+		}
+		if ((rc = load_put(t, st, it->zone, wire, it->wire_len, rr, it->nrrsets, error)) < 0)
+			return rc;
+		pos += it->size;
+	}
+	return 0;
+}
+
+#define LOAD_READERS   2
+#define LOAD_SPLIT_MIN 50000 /* rows below which one reader is enough */
+
+/*
+ * Loads every row, then the pools at names without rows.  Reader threads
+ * step SQLite and build entries (two, on the two halves of the names, for
+ * a large table) while this thread inserts them.  When no thread can be
+ * started, everything runs here.
+ */
+static int
+load_rows(struct load_ctx *lc)
+{
+	struct load_ctx *rd[LOAD_READERS] = {NULL};
+	struct load_pipe p;
+	struct load_stats ins;
+	char *mid = NULL;
+	unsigned n = 1, started = 0;
+	int rc = 0, error = 0;
+
+	memset(&p, 0, sizeof(p));
+	memset(&ins, 0, sizeof(ins));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	atomic_init(&p.stop, false);
+	if (db_records_split(lc->db, LOAD_SPLIT_MIN, &mid) == 0)
+		n = LOAD_READERS;
+	for (unsigned i = 0; i < n; i++) {
+		if ((rd[i] = malloc(sizeof(*rd[i]))) == NULL) {
+			rc = DD_ENOMEM;
+			break;
+		}
+		*rd[i] = *lc;
+		memset(&rd[i]->rst, 0, sizeof(rd[i]->rst));
+		rd[i]->st = &rd[i]->rst;
+		rd[i]->pipe = &p;
+		rd[i]->own = i > 0;
+		rd[i]->lo = i > 0 ? mid : NULL;
+		rd[i]->hi = i + 1 < n ? mid : NULL;
+	}
+	p.running = rc == 0 ? n : 0;
+	for (unsigned i = 0; rc == 0 && i < n; i++, started++) {
+		if (pthread_create(&rd[i]->th, NULL, load_reader, rd[i]) != 0)
+			break;
+	}
+	if (started < n) {
+		/* the rest of the readers run here, one after the other, each
+		 * putting its entries straight away */
+		pthread_mutex_lock(&p.mu);
+		p.running -= n - started;
+		pthread_mutex_unlock(&p.mu);
+	}
+	for (;;) {
+		struct load_chunk *c;
+
+		pthread_mutex_lock(&p.mu);
+		while (p.head == NULL && p.running > 0)
+			pthread_cond_wait(&p.cv, &p.mu);
+		c = p.head;
+		if (c) {
+			p.head = c->next;
+			if (p.head == NULL)
+				p.tail = NULL;
+			p.queued--;
+			pthread_cond_broadcast(&p.cv);
+		}
+		pthread_mutex_unlock(&p.mu);
+		if (c == NULL)
+			break;
+		if (rc == 0) {
+			/* entries take about the bytes of their items: fault the
+			 * heap pages this chunk will write in one call */
+			shm_table_prefault(lc->t, c->len + c->len / 4);
+			rc = load_insert_chunk(lc->t, &ins, c, &error);
+			if (rc < 0) {
+				atomic_store(&p.stop, true);
+				pthread_mutex_lock(&p.mu);
+				pthread_cond_broadcast(&p.cv);
+				pthread_mutex_unlock(&p.mu);
+			}
+		}
+		free(c);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(rd[i]->th, NULL);
+	if (rc == 0)
+		rc = p.rc;
+	for (unsigned i = started; rc == 0 && i < n && rd[i]; i++) {
+		rd[i]->pipe = NULL;
+		rd[i]->st = &ins;
+		rc = db_records_range(lc->db, false, rd[i]->lo, rd[i]->hi, load_row, rd[i]);
+		if (rc == 0)
+			rc = load_flush(rd[i]);
+	}
+	for (unsigned i = 0; i < n && rd[i]; i++) {
+		lc->st->records += rd[i]->rst.records;
+		lc->st->skipped += rd[i]->rst.skipped;
+		free(rd[i]);
+	}
+	lc->st->names += ins.names;
+	lc->st->skipped += ins.skipped;
+	lc->st->records += ins.records;
+	rc = rc < 0 ? rc : load_pool_names(lc);
+	free(mid);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	return rc;
+}
+
 int
 load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct load_stats *st)
 {
@@ -302,6 +609,9 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 	struct load_ctx *lc = NULL;
 	int rc;
 
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*out = NULL;
 	memset(st, 0, sizeof(*st));
 	if (cfg->nzones > SHM_ZONES_MAX) {
@@ -313,8 +623,6 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 		log_warnx("shared memory table (capacity %u): %s", p.capacity, dd_strerror(rc));
 		return rc;
 	}
-	/* about 64 heap bytes per record: the pages the load is about to touch */
-	shm_table_prefault(t, (uint64_t)(db_records_count(db) > 0 ? db_records_count(db) : 0) * 64);
 	for (unsigned i = 0; i < cfg->nzones; i++) {
 		if ((rc = load_zone_publish(t, cfg, db, i)) < 0) {
 			log_warnx("zone %s: %s", cfg->zones[i].name, dd_strerror(rc));
@@ -333,15 +641,15 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 	lc->zone = -1;
 	if ((rc = pooldb_load(db, NULL, &lc->pools, &lc->npools)) < 0)
 		goto failed;
-	rc = db_records_foreach(db, load_row, lc);
-	if (rc == 0)
-		rc = load_flush(lc);
-	rc = rc < 0 ? rc : load_pool_names(lc);
+	lc->db = db;
+	rc = load_rows(lc);
 	if (rc < 0)
 		goto failed;
 	free(lc->pools);
 	free(lc);
 	*out = t;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	return 0;
 failed:
 	if (lc)

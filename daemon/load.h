@@ -16,6 +16,7 @@ struct load_stats {
 	size_t names;   /* owner names with records */
 	size_t records; /* rows loaded */
 	size_t skipped; /* rows outside every zone or invalid (each logged) */
+	double seconds; /* load_table: from the call to the filled table */
 };
 
 /*

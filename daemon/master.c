@@ -504,8 +504,10 @@ master_init(struct master *m, const char *config_path)
 							      : WORKER_NOTIFY;
 		m->w[i].id = (unsigned)i;
 	}
-	log_info("ddnsd %s: %zu zones, %zu names (%zu records, %zu skipped), %u dns workers",
-		 DD_VERSION, st.zones, st.names, st.records, st.skipped, m->cfg->dns.workers);
+	log_info("ddnsd %s: %zu zones, %zu names (%zu records, %zu skipped) loaded in %.2f s, "
+		 "%u dns workers",
+		 DD_VERSION, st.zones, st.names, st.records, st.skipped, st.seconds,
+		 m->cfg->dns.workers);
 	return 0;
 }
 

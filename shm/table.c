@@ -791,33 +791,22 @@ shm_zone_count(const struct shm_table *t)
 int
 shm_zone_find(const struct shm_table *t, const uint8_t *name, size_t name_len)
 {
-	bool boundary[SHM_NAME_MAX + 1] = {false};
 	unsigned nz = shm_zone_count(t);
-	size_t i = 0, best_len = 0;
-	int best = -1;
 
 	if (name_labels(name, name_len, false) < 0)
 		return -1;
-	for (;;) {
-		boundary[i] = true;
-		if (name[i] == 0)
-			break;
-		i += 1u + name[i];
-	}
-	for (unsigned z = 0; z < nz && z < SHM_ZONES_MAX; z++) {
-		const struct shm_zone_slot *s = &t->zones[z];
-		size_t al;
-		if (!zone_is_defined(t, z))
-			continue;
-		al = s->apex_len;
-		if (al > name_len || (best >= 0 && al <= best_len) || !boundary[name_len - al])
-			continue;
-		if (memcmp(name + (name_len - al), s->apex, al) == 0) {
-			best = (int)z;
-			best_len = al;
+	/* suffixes from the longest: the first apex that matches is the closest */
+	for (size_t i = 0;; i += 1u + name[i]) {
+		size_t rest = name_len - i;
+		for (unsigned z = 0; z < nz && z < SHM_ZONES_MAX; z++) {
+			const struct shm_zone_slot *s = &t->zones[z];
+			if (s->apex_len == rest && zone_is_defined(t, z) &&
+			    memcmp(name + i, s->apex, rest) == 0)
+				return (int)z;
 		}
+		if (name[i] == 0)
+			return -1;
 	}
-	return best;
 }
 
 /* Copies words [from, to) of a zone slot's variable part. */
@@ -1348,17 +1337,30 @@ shm_entry_find(const struct shm_entry *e, uint16_t type)
 }
 
 void
+shm_table_prefetch(const struct shm_table *t, const uint8_t *name, size_t name_len)
+{
+	uint32_t i = (uint32_t)name_hash(t->seed, name, name_len) & t->mask;
+
+	__builtin_prefetch(&t->buckets[i], 0, 1);
+}
+
+void
 shm_table_prefault(struct shm_table *t, uint64_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t top = atomic_load_explicit(&t->hdr->heap_top, memory_order_relaxed);
+	uint64_t max = t->heap_granules * GRANULE, from = top * GRANULE;
 	uint8_t *heap = t->base + t->hdr->heap_off;
-	uint64_t max = t->heap_granules * GRANULE;
-	uintptr_t a = (uintptr_t)heap & ~(uintptr_t)(pg - 1);
+	uintptr_t a, e;
 
-	if (bytes > max)
-		bytes = max;
-	(void)madvise((void *)a, (size_t)((uintptr_t)heap + bytes - a), MADV_POPULATE_WRITE);
+	if (from >= max)
+		return;
+	if (bytes > max - from)
+		bytes = max - from;
+	a = (uintptr_t)(heap + from) & ~(uintptr_t)(pg - 1);
+	e = (uintptr_t)(heap + from + bytes);
+	(void)madvise((void *)a, (size_t)(e - a), MADV_POPULATE_WRITE);
 #else
 	(void)t;
 	(void)bytes;

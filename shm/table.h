@@ -129,10 +129,13 @@ uint64_t shm_table_heap_used(const struct shm_table *t);
 uint32_t shm_table_capacity(const struct shm_table *t);
 
 /*
- * Faults in the first bytes of the heap in one call (a load about to write
- * that much), instead of one page fault per page.  Best effort.
+ * Faults in the next bytes of the heap above its top in one call (a load
+ * about to write that much), instead of one page fault per page.  Best effort.
  */
 void shm_table_prefault(struct shm_table *t, uint64_t bytes);
+/* Starts fetching the bucket where name's probe chain begins (a bulk load
+ * calls it a few names ahead of shm_table_put). */
+void shm_table_prefetch(const struct shm_table *t, const uint8_t *name, size_t name_len);
 
 /* --- writer side (one writer process at a time) ------------------------ */
 

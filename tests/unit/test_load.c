@@ -106,6 +106,37 @@ main(void)
 	cfg.table.capacity = 1024;
 	is_int(load_table(&cfg, db, &t, &st), 0, "a larger capacity loads");
 	shm_table_destroy(t);
+
+	/* a large table is read by two threads, each on half of the names */
+	ok(exec_sql(path, "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c "
+			  "WHERE i < 59999) INSERT INTO records (name, type, value, ttl) "
+			  "SELECT 'n' || i || '.example.test', 'A', '10.0.' || (i / 256 % 256) || "
+			  "'.' || (i % 256), 60 FROM c;"
+			  "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 10 FROM c "
+			  "WHERE i < 59990) INSERT INTO records (name, type, value) "
+			  "SELECT 'n' || i || '.example.test', 'AAAA', printf('2001:db8::%x', i) FROM c;") == 0,
+	   "60,000 more names");
+	t = NULL;
+	is_int(load_table(&cfg, db, &t, &st), DD_ENOSPC,
+	       "two readers: a full table stops both, with a clear error");
+	ok(t == NULL, "no table handed out");
+	cfg.table.capacity = 70000;
+	is_int(load_table(&cfg, db, &t, &st), 0, "two readers: the large table loads");
+	is_int(st.names, 60000 + 200 + 3, "every name once");
+	is_int(st.records, 60000 + 6000 + 200 + 5, "every valid row");
+	{
+		int bad = 0;
+		char nm[64];
+		for (int i = 0; i < 60000; i++) {
+			snprintf(nm, sizeof(nm), "n%d.example.test", i);
+			if (get(t, nm, buf) <= 0 || e->nrrsets != (i % 10 == 0 ? 2 : 1) ||
+			    shm_entry_find(e, 1) == NULL || shm_entry_find(e, 1)->ttl != 60)
+				bad++;
+		}
+		is_int(bad, 0, "each name whole: its A rrset, and its AAAA rrset every tenth name");
+	}
+	ok(get(t, "home.example.test", buf) > 0 && e->nrrsets == 2, "the earlier names still load");
+	shm_table_destroy(t);
 	db_close(db);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
