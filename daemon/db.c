@@ -391,6 +391,14 @@ done:
 static int db_records_walk(sqlite3 *h, const char *path, sqlite3_stmt *st, db_record_cb cb,
 			   void *arg);
 
+/* Maps the file while h reads most of it, instead of a pread per page. */
+static void
+db_map(sqlite3 *h, bool on)
+{
+	sqlite3_exec(h, on ? "PRAGMA mmap_size = 4294967296" : "PRAGMA mmap_size = 0", NULL,
+		     NULL, NULL);
+}
+
 int
 db_records_foreach(struct db *db, db_record_cb cb, void *arg)
 {
@@ -422,10 +430,9 @@ db_records_range(struct db *db, bool own, const char *lo, const char *hi, db_rec
 	sqlite3_bind_text(st, 1, lo ? lo : "", -1, SQLITE_STATIC);
 	if (hi)
 		sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
-	/* the walk reads the whole file: map it instead of a pread per page */
-	sqlite3_exec(h, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	db_map(h, true);
 	rc = db_records_walk(h, db->path, st, cb, arg);
-	sqlite3_exec(h, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+	db_map(h, false);
 done:
 	if (rc == DD_EDB && st == NULL)
 		log_warnx("%s: %s", db->path, h ? sqlite3_errmsg(h) : "cannot open");
@@ -443,7 +450,7 @@ db_records_split(struct db *db, int64_t min, char **mid)
 	int rc = DD_EDB;
 
 	*mid = NULL;
-	sqlite3_exec(db->h, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
+	db_map(db->h, true);
 	n = db_records_count(db);
 	if (n < 0)
 		goto done;
@@ -465,7 +472,7 @@ done:
 	if (rc == DD_EDB)
 		log_warnx("%s: %s", db->path, sqlite3_errmsg(db->h));
 	sqlite3_finalize(st);
-	sqlite3_exec(db->h, "PRAGMA mmap_size = 0", NULL, NULL, NULL);
+	db_map(db->h, false);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* load.c - SQLite rows -> shared-memory entries, one name at a time. */
+/* load.c - SQLite rows -> shared-memory entries, one owner name per entry. */
 #include "daemon/load.h"
 
 #include <pthread.h>
@@ -26,10 +26,11 @@
 #define LOAD_AHEAD      8          /* entries prefetched ahead of the insert */
 
 /*
- * The full load runs as two threads: the reader steps SQLite and converts
- * each owner name's rows into an entry, the inserter (the calling thread)
- * puts the entries into the table.  Entries travel in chunks of packed
- * items, so the two meet once per megabyte, not once per name.
+ * The full load runs reader threads (one, or two on the two halves of the
+ * names) that step SQLite and convert each owner name's rows into an entry,
+ * and the inserter (the calling thread) that puts the entries into the
+ * table.  Entries travel in chunks of packed items, so the threads meet once
+ * per megabyte, not once per name.
  */
 struct load_rr {
 	uint16_t type, count, data_len, pad;
@@ -39,10 +40,15 @@ struct load_rr {
 struct load_item {
 	uint32_t size; /* of the whole item, a multiple of 8 */
 	uint8_t zone, wire_len, nrrsets, pad;
-	uint16_t data_len;
-	uint16_t pad2;
 	/* nrrsets x struct load_rr, the wire name, the rrsets' data */
 };
+
+/* The wire name of an item (its rrsets' data follows it). */
+static const uint8_t *
+item_wire(const struct load_item *it)
+{
+	return (const uint8_t *)(it + 1) + it->nrrsets * sizeof(struct load_rr);
+}
 
 struct load_chunk {
 	struct load_chunk *next;
@@ -206,7 +212,6 @@ pipe_push(struct load_ctx *lc)
 	it->zone = (uint8_t)lc->zone;
 	it->wire_len = (uint8_t)lc->wire_len;
 	it->nrrsets = (uint8_t)lc->nrrsets;
-	it->data_len = (uint16_t)lc->data_len;
 	rr = (struct load_rr *)(void *)(it + 1);
 	for (size_t i = 0; i < lc->nrrsets; i++) {
 		rr[i] = (struct load_rr){.type = lc->rr[i].type,
@@ -214,6 +219,7 @@ pipe_push(struct load_ctx *lc)
 					 .data_len = (uint16_t)lc->rr[i].data_len,
 					 .ttl = lc->rr[i].ttl};
 	}
+	/* the layout item_wire() reads */
 	memcpy((uint8_t *)(rr + lc->nrrsets), lc->wire, lc->wire_len);
 	memcpy((uint8_t *)(rr + lc->nrrsets) + lc->wire_len, lc->data, lc->data_len);
 	lc->cur->len += size;
@@ -440,6 +446,8 @@ load_reader(void *arg)
 		rc = pipe_hand(lc);
 	free(lc->cur);
 	lc->cur = NULL;
+	if (rc < 0)
+		atomic_store(&p->stop, true); /* the load fails: the other reader stops */
 	pthread_mutex_lock(&p->mu);
 	if (p->rc == 0)
 		p->rc = rc;
@@ -456,25 +464,19 @@ load_insert_chunk(struct shm_table *t, struct load_stats *st, const struct load_
 {
 	struct shm_rrset_in rr[LOAD_RRSETS_MAX];
 	size_t pos = 0, ahead = 0;
+	unsigned lead = 0; /* items fetched ahead and not yet put */
 	int rc;
 
-	for (unsigned k = 0; k < LOAD_AHEAD && ahead < c->len; k++) {
-		const struct load_item *a = (const void *)(c->buf + ahead);
-		shm_table_prefetch(t, (const uint8_t *)a + sizeof(*a) + a->nrrsets * sizeof(struct load_rr),
-				   a->wire_len);
-		ahead += a->size;
-	}
 	while (pos < c->len) {
 		const struct load_item *it = (const void *)(c->buf + pos);
 		const struct load_rr *in = (const void *)(it + 1);
-		const uint8_t *wire = (const uint8_t *)(in + it->nrrsets);
+		const uint8_t *wire = item_wire(it);
 		const uint8_t *data = wire + it->wire_len;
 
-		if (ahead < c->len) {
+		/* bucket fetches run up to LOAD_AHEAD items ahead of the puts */
+		for (; lead < LOAD_AHEAD && ahead < c->len; lead++) {
 			const struct load_item *a = (const void *)(c->buf + ahead);
-			shm_table_prefetch(t, (const uint8_t *)a + sizeof(*a) +
-						      a->nrrsets * sizeof(struct load_rr),
-					   a->wire_len);
+			shm_table_prefetch(t, item_wire(a), a->wire_len);
 			ahead += a->size;
 		}
 		for (size_t i = 0; i < it->nrrsets; i++) {
@@ -488,6 +490,7 @@ load_insert_chunk(struct shm_table *t, struct load_stats *st, const struct load_
 		if ((rc = load_put(t, st, it->zone, wire, it->wire_len, rr, it->nrrsets, error)) < 0)
 			return rc;
 		pos += it->size;
+		lead--;
 	}
 	return 0;
 }
@@ -516,8 +519,12 @@ load_rows(struct load_ctx *lc)
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	atomic_init(&p.stop, false);
+	/* Each reader reads its own snapshot.  No writer runs during a load
+	 * (start-up, reload and rebuild all stop or lack it), and a name's rows
+	 * are all in one reader's range, so a name is never torn either way. */
 	if (db_records_split(lc->db, LOAD_SPLIT_MIN, &mid) == 0)
 		n = LOAD_READERS;
+	lc->st->readers = n;
 	for (unsigned i = 0; i < n; i++) {
 		if ((rd[i] = malloc(sizeof(*rd[i]))) == NULL) {
 			rc = DD_ENOMEM;
@@ -607,9 +614,8 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 				     .data_bytes = cfg->table.data_bytes};
 	struct shm_table *t = NULL;
 	struct load_ctx *lc = NULL;
-	int rc;
-
 	struct timespec t0, t1;
+	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	*out = NULL;

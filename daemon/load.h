@@ -17,6 +17,7 @@ struct load_stats {
 	size_t records; /* rows loaded */
 	size_t skipped; /* rows outside every zone or invalid (each logged) */
 	double seconds; /* load_table: from the call to the filled table */
+	unsigned readers; /* load_table: threads that read the rows */
 };
 
 /*

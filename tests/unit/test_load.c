@@ -67,6 +67,7 @@ main(void)
 	is_int(st.records, 5, "five valid records loaded");
 	is_int(st.skipped, 3, "out-of-zone, invalid value and unsupported type skipped");
 	is_int(st.names, 3, "three owner names");
+	is_int(st.readers, 1, "a small table: one reader");
 
 	ok(get(t, "home.example.test", buf) > 0, "home found");
 	is_int(e->nrrsets, 2, "A and AAAA rrsets");
@@ -122,6 +123,7 @@ main(void)
 	ok(t == NULL, "no table handed out");
 	cfg.table.capacity = 70000;
 	is_int(load_table(&cfg, db, &t, &st), 0, "two readers: the large table loads");
+	is_int(st.readers, 2, "the large table is split between two readers");
 	is_int(st.names, 60000 + 200 + 3, "every name once");
 	is_int(st.records, 60000 + 6000 + 200 + 5, "every valid row");
 	{
