@@ -449,9 +449,11 @@ ctl_user_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	(void)args;
 	return ctl_query_list(c,
-			      "SELECT username, admin, (SELECT count(DISTINCT name) FROM records r "
-			      "WHERE r.owner_id = u.id) AS names, datetime(created_at, 'unixepoch') "
-			      "AS created FROM users u ORDER BY username",
+			      "SELECT username, admin, coalesce(o.names, 0) AS names, "
+			      "datetime(created_at, 'unixepoch') AS created FROM users u LEFT JOIN "
+			      "(SELECT owner_id, count(DISTINCT name) AS names FROM records "
+			      "WHERE owner_id IS NOT NULL GROUP BY owner_id) o ON o.owner_id = u.id "
+			      "ORDER BY username",
 			      "users", err, errsz);
 }
 

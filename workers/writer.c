@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -78,7 +79,24 @@ struct writer {
 	writer_commit_cb on_commit;
 	void *on_commit_arg;
 	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
+	int64_t last_id;      /* records.id last given (writer_next_id) */
 };
+
+/*
+ * records.id of a new row: the clock in microseconds, strictly increasing
+ * within the process, so row order is the order rows came in (db.c v7).
+ */
+static int64_t
+writer_next_id(struct writer *w)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	w->last_id = now > w->last_id ? now : w->last_id + 1;
+	return w->last_id;
+}
 
 void
 writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg)
@@ -666,10 +684,11 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 		{
 			sqlite3_stmt *st = NULL;
 			if (db_prep(db_sqlite(w->db),
-				    "INSERT OR IGNORE INTO records (name, type, value, ttl, owner_id) "
-				    "VALUES (?1, ?2, ?3, ?4, ?5)",
+				    "INSERT OR IGNORE INTO records (name, type, value, ttl, owner_id, id) "
+				    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 				    &st) != SQLITE_OK)
 				return DD_EDB;
+			sqlite3_bind_int64(st, 6, writer_next_id(w));
 			sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
@@ -1286,8 +1305,8 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 
 	if (db_prep(h, "DELETE FROM records WHERE name = ?1", &del) ||
 	    db_prep(h,
-			       "INSERT OR IGNORE INTO records (name, type, value, ttl) "
-			       "VALUES (?1, ?2, ?3, ?4)", &ins))
+			       "INSERT OR IGNORE INTO records (name, type, value, ttl, id) "
+			       "VALUES (?1, ?2, ?3, ?4, ?5)", &ins))
 		goto done;
 	for (size_t i = 0; i < nold; i++) {
 		sqlite3_reset(del);
@@ -1305,6 +1324,7 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 			sqlite3_bind_int64(ins, 4, rr[i].ttl);
 		else
 			sqlite3_bind_null(ins, 4);
+		sqlite3_bind_int64(ins, 5, writer_next_id(w));
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto done;
 		*added += (size_t)sqlite3_changes(h);
@@ -1436,7 +1456,7 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 		return DD_EDB;
 	if (db_prep(h, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3", &del) ||
 	    db_prep(h,
-			       "INSERT INTO records (name, type, value, ttl) VALUES (?1, ?2, ?3, ?4) "
+			       "INSERT INTO records (name, type, value, ttl, id) VALUES (?1, ?2, ?3, ?4, ?5) "
 			       "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl", &ins))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
@@ -1445,8 +1465,10 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 		sqlite3_bind_text(st, 1, d[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, names_type_str(d[i].type), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, d[i].value, -1, SQLITE_STATIC);
-		if (d[i].op)
+		if (d[i].op) {
 			sqlite3_bind_int64(st, 4, d[i].ttl);
+			sqlite3_bind_int64(st, 5, writer_next_id(w));
+		}
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto done;
 	}

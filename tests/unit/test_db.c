@@ -114,6 +114,51 @@ main(void)
 	is_int(calls, 1, "stopped after the first row");
 	db_close(db);
 
+	/* schema 6 (a rowid table and a unique index) becomes 7 (clustered by key) */
+	snprintf(path, sizeof(path), "%s/v6.db", dir);
+	ok(exec_sql(path,
+		    "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+		    "INSERT INTO schema_version VALUES (6);"
+		    "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT);"
+		    "CREATE TABLE records (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		    " type TEXT NOT NULL, value TEXT NOT NULL, ttl INTEGER,"
+		    " owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+		    " created_at INTEGER NOT NULL DEFAULT 5, updated_at INTEGER NOT NULL DEFAULT 6,"
+		    " UNIQUE (name, type, value));"
+		    "CREATE INDEX records_owner ON records (owner_id);"
+		    "INSERT INTO users VALUES (3, 'u');"
+		    "INSERT INTO records (id, name, type, value, ttl, owner_id) VALUES"
+		    " (10, 't.example.test', 'TXT', 'zz', NULL, 3),"
+		    " (11, 't.example.test', 'TXT', 'aa', 60, NULL),"
+		    " (12, 'a.example.test', 'A', '192.0.2.9', 30, 3);") == 0,
+	   "a schema 6 database");
+	is_int(db_open(path, &db), 0, "schema 6 is migrated");
+	is_int(db_records_count(db), 3, "every row kept");
+	db_close(db);
+	is_int(query_int(path, "SELECT version FROM schema_version"), 7, "now at schema 7");
+	is_int(query_int(path, "SELECT rowid FROM records"), -1, "records has no rowid");
+	is_int(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'records_owner'"), 0,
+	       "the owner index is gone");
+	is_int(query_int(path, "SELECT id FROM records WHERE name = 't.example.test' ORDER BY id"),
+	       10, "ids kept: insertion order survives");
+	is_int(query_int(path, "SELECT owner_id FROM records WHERE value = 'zz'"), 3, "owner kept");
+	is_int(query_int(path, "SELECT ttl FROM records WHERE value = 'aa'"), 60, "ttl kept");
+	is_int(query_int(path, "SELECT created_at FROM records WHERE value = 'aa'"), 5,
+	       "created_at kept");
+	ok(exec_sql(path, "INSERT INTO records (name, type, value) VALUES"
+			  " ('t.example.test', 'TXT', 'mm')") == 0,
+	   "a row added by another tool");
+	ok(query_int(path, "SELECT id FROM records WHERE value = 'mm'") > 1000000000000000L,
+	   "gets the clock's microseconds as id, after every older row");
+	ok(exec_sql(path, "INSERT INTO records (name, type, value) VALUES"
+			  " ('t.example.test', 'TXT', 'mm')") < 0,
+	   "(name, type, value) is still unique");
+	ok(exec_sql(path, "PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 3") == 0,
+	   "a user is deleted");
+	is_int(query_int(path, "SELECT count(*) FROM records WHERE owner_id IS NOT NULL"), 0,
+	       "their rows lose the owner (ON DELETE SET NULL)");
+
+	snprintf(path, sizeof(path), "%s/a/b/ddnsd.db", dir);
 	ok(exec_sql(path, "UPDATE schema_version SET version = 999") == 0, "pretend a newer schema");
 	is_int(db_open(path, &db), DD_EDB, "a newer schema is refused");
 	ok(db == NULL, "no handle on failure");
