@@ -30,6 +30,13 @@ int load_table(const struct cfg *cfg, struct db *db, struct shm_table **out,
 	       struct load_stats *st);
 
 /*
+ * At most n reader threads for load_table (1 or 2; 0, the default: two when
+ * the process may run on three CPUs or more, the inserting thread and each
+ * reader having one, else one).
+ */
+void load_set_readers(unsigned n);
+
+/*
  * Republishes one owner name (canonical FQDN) from the database into t:
  * its entry becomes exactly its rows (none: the entry is removed).  Returns 0,
  * DD_ENOSPC (table full), DD_ETOOBIG or DD_EDB.

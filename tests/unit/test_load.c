@@ -118,6 +118,7 @@ main(void)
 			  "SELECT 'n' || i || '.example.test', 'AAAA', printf('2001:db8::%x', i) FROM c;") == 0,
 	   "60,000 more names");
 	t = NULL;
+	load_set_readers(2); /* whatever the CPUs of this machine */
 	is_int(load_table(&cfg, db, &t, &st), DD_ENOSPC,
 	       "two readers: a full table stops both, with a clear error");
 	ok(t == NULL, "no table handed out");
@@ -139,6 +140,17 @@ main(void)
 	}
 	ok(get(t, "home.example.test", buf) > 0 && e->nrrsets == 2, "the earlier names still load");
 	shm_table_destroy(t);
+
+	/* the same table through one reader */
+	load_set_readers(1);
+	t = NULL;
+	is_int(load_table(&cfg, db, &t, &st), 0, "one reader: the large table loads");
+	is_int(st.readers, 1, "one reader asked for, one used");
+	is_int(st.names, 60000 + 200 + 3, "one reader: every name once");
+	is_int(st.records, 60000 + 6000 + 200 + 5, "one reader: every valid row");
+	ok(get(t, "n59990.example.test", buf) > 0 && e->nrrsets == 2, "one reader: the last name whole");
+	shm_table_destroy(t);
+	load_set_readers(0);
 	db_close(db);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
