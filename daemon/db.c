@@ -263,6 +263,14 @@ db_migrate(struct db *db)
 	return db_exec(db, "COMMIT");
 }
 
+void
+db_init(void)
+{
+	/* no allocation statistics: they take a global mutex on every SQLite
+	 * malloc and free, a few dozen per update on the write path */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 db_open(const char *path, struct db **out)
 {

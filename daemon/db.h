@@ -21,6 +21,8 @@ struct db;
  * with the reason logged.  Refuses a database whose schema is newer than
  * this binary knows.
  */
+/* Process-wide SQLite settings; call once, before any connection opens. */
+void db_init(void);
 int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
 

@@ -83,6 +83,7 @@ main(int argc, char **argv)
 	int c, mode = 0;
 
 	log_set_role("ddnsd");
+	db_init();
 	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
