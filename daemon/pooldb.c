@@ -64,11 +64,16 @@ pooldb_load(struct db *db, const char *only_name, struct pooldb_def **out, size_
 
 	*out = NULL;
 	*n = 0;
+	/* two statements: "?1 IS NULL OR p.name = ?1" would scan every pool for
+	 * the one name the writer republishes after each change */
 	if (db_prep(db_sqlite(db),
-			       "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-			       "p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
-			       "ON m.pool_id = p.id WHERE ?1 IS NULL OR p.name = ?1 "
-			       "ORDER BY p.name, m.pos", &st) != SQLITE_OK) {
+		    only_name ? "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
+				"p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
+				"ON m.pool_id = p.id WHERE p.name = ?1 ORDER BY m.pos"
+			      : "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
+				"p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
+				"ON m.pool_id = p.id ORDER BY p.name, m.pos",
+		    &st) != SQLITE_OK) {
 		log_warnx("%s: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
 		return DD_EDB;
 	}

@@ -438,26 +438,50 @@ writer_exec(struct writer *w, const char *sql)
 	return 0;
 }
 
-/* Reads the current RRset (type 0: every row of the name) into res. */
+/* What the name's other rows say about a set (writer_read_old). */
+struct writer_name {
+	bool cname_clash; /* RFC 1034 3.6.2: s would put a CNAME beside other data */
+	int64_t owner;    /* owner_id of the name's rows; 0: none; -1: not read */
+};
+
+/*
+ * Reads the current RRset (type 0: every row of the name) into res.  For one
+ * type, the same single walk over the name's rows (the table's key starts
+ * with the name) also gives the CNAME clash and the rows' owner, which
+ * would otherwise take a query each.
+ */
 static int
-writer_read_old(struct writer *w, const struct writer_set *s, struct writer_result *res)
+writer_read_old(struct writer *w, const struct writer_set *s, struct writer_result *res,
+		struct writer_name *nm)
 {
 	sqlite3_stmt *st = NULL;
-	const char *sql = s->type ? "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 "
+	const char *sql = s->type ? "SELECT value, ttl, type, owner_id FROM records WHERE name = ?1 "
 				    "ORDER BY id"
 				  : "SELECT type || ' ' || value, ttl FROM records WHERE name = ?1 "
 				    "ORDER BY type, id";
+	const char *want = s->type ? names_type_str(s->type) : NULL;
 	int step;
 
 	res->old_ttl = -1;
+	nm->cname_clash = false;
+	nm->owner = s->type ? 0 : -1;
 	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	if (s->type)
-		sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		char **grown = realloc(res->old, (res->nold + 2) * sizeof(char *));
+		char **grown;
 		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (want) {
+			const char *type = (const char *)sqlite3_column_text(st, 2);
+			if (nm->owner == 0 && sqlite3_column_type(st, 3) != SQLITE_NULL)
+				nm->owner = sqlite3_column_int64(st, 3);
+			if (type == NULL || strcmp(type, want) != 0) {
+				if ((s->type == 5) != (type != NULL && strcmp(type, "CNAME") == 0))
+					nm->cname_clash = true;
+				continue;
+			}
+		}
+		grown = realloc(res->old, (res->nold + 2) * sizeof(char *));
 		if (grown == NULL)
 			break;
 		res->old = grown;
@@ -513,28 +537,19 @@ writer_has_pool(struct writer *w, const char *name)
 }
 
 /* RFC 1034 3.6.2: a CNAME owner has no other data.  Returns DD_EEXIST when
- * setting s would break that. */
+ * setting s would break that (nm: from writer_read_old). */
 static int
-writer_check_cname(struct writer *w, const struct writer_set *s)
+writer_check_cname(struct writer *w, const struct writer_set *s, const struct writer_name *nm)
 {
-	sqlite3_stmt *st = NULL;
-	const char *sql = s->type == 5 ? "SELECT 1 FROM records WHERE name = ?1 AND type != 'CNAME'"
-				       : "SELECT 1 FROM records WHERE name = ?1 AND type = 'CNAME'";
-	int rc = 0;
-
 	if (s->nvalues == 0)
 		return 0;
 	if (s->type == 5 && s->nvalues > 1)
 		return DD_EINVAL;
-	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		rc = DD_EEXIST;
-	sqlite3_reset(st);
-	if (rc == 0 && writer_has_pool(w, s->name))
-		rc = DD_EEXIST; /* a pool name answers from its members only */
-	return rc;
+	if (nm->cname_clash)
+		return DD_EEXIST;
+	if (writer_has_pool(w, s->name))
+		return DD_EEXIST; /* a pool name answers from its members only */
+	return 0;
 }
 
 static char *
@@ -716,14 +731,20 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 	return rc;
 }
 
-/* Replaces the rows of s; the name keeps its owner, or gets who's. */
+/*
+ * Replaces the rows of s; the name keeps its owner, or gets who's.  known:
+ * the owner of the name's rows when the name is known not to be a pool (a
+ * set with values passed writer_check_cname), else -1.
+ */
 static int
 writer_replace(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
-	       struct writer_result *res)
+	       struct writer_result *res, int64_t known)
 {
 	sqlite3 *h = db_sqlite(w->db);
 	sqlite3_stmt *st = NULL;
-	int64_t owner = s->new_owner > 0 ? s->new_owner : writer_owner_of(w, s->name);
+	int64_t owner = s->new_owner > 0 ? s->new_owner
+			: known >= 0     ? known
+					 : writer_owner_of(w, s->name);
 	int rc = DD_EDB;
 
 	if (owner <= 0)
@@ -1209,13 +1230,14 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct writer_set *s = &sets[i];
-		if ((rc = writer_read_old(w, s, &res[i])) < 0)
+		struct writer_name nm;
+		if ((rc = writer_read_old(w, s, &res[i], &nm)) < 0)
 			break;
 		if (writer_unchanged(s, &res[i]))
 			continue;
-		if ((rc = writer_check_cname(w, s)) < 0)
+		if ((rc = writer_check_cname(w, s, &nm)) < 0)
 			break;
-		if ((rc = writer_replace(w, who, s, &res[i])) < 0)
+		if ((rc = writer_replace(w, who, s, &res[i], s->nvalues > 0 ? nm.owner : -1)) < 0)
 			break;
 		res[i].changed = true;
 		any = true;
