@@ -274,6 +274,12 @@ db_init(void)
 int
 db_open(const char *path, struct db **out)
 {
+	return db_open_vfs(path, NULL, out);
+}
+
+int
+db_open_vfs(const char *path, const char *vfs, struct db **out)
+{
 	struct db *db;
 	int rc;
 
@@ -289,7 +295,7 @@ db_open(const char *path, struct db **out)
 	}
 	/* a connection is used by one thread at a time: no per-call mutex */
 	rc = sqlite3_open_v2(path, &db->h,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
 		log_warnx("%s: %s", path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		goto failed;

@@ -21,9 +21,11 @@ struct db;
  * with the reason logged.  Refuses a database whose schema is newer than
  * this binary knows.
  */
+int db_open(const char *path, struct db **out);
+/* The same through SQLite VFS vfs (NULL: the default one). */
+int db_open_vfs(const char *path, const char *vfs, struct db **out);
 /* Process-wide SQLite settings; call once, before any connection opens. */
 void db_init(void);
-int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
 
 /* Inserts zone name if missing; returns its stored SOA serial in *serial. */

@@ -34,6 +34,7 @@
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
 #include "daemon/util.h"
+#include "daemon/walbuf.h"
 #include "http/names.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
@@ -301,7 +302,9 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 	w->wal_fd = w->sync_efd = -1;
 	w->cfg = cfg;
 	w->t = t;
-	if ((rc = db_open(db_path, &w->db)) < 0) {
+	/* a group's WAL frames go down in one write (daemon/walbuf.h) */
+	if ((rc = db_open_vfs(db_path, walbuf_register() == SQLITE_OK ? WALBUF_VFS : NULL,
+			      &w->db)) < 0) {
 		free(w->zone_changed);
 		free(w->group_zone);
 		free(w);
