@@ -693,7 +693,8 @@ failed:
 }
 
 int
-load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name)
+load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name,
+		  bool pools)
 {
 	struct load_stats st;
 	struct load_ctx *lc = calloc(1, sizeof(*lc));
@@ -706,7 +707,7 @@ load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, con
 	lc->t = t;
 	lc->st = &st;
 	lc->zone = -1;
-	rc = pooldb_load(db, name, &lc->pools, &lc->npools);
+	rc = pools ? pooldb_load(db, name, &lc->pools, &lc->npools) : 0;
 	if (rc == 0)
 		rc = db_records_of_name(db, name, load_row, lc);
 	if (rc == 0)

@@ -4,6 +4,7 @@
 #ifndef DD_LOAD_H
 #define DD_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,8 @@ void load_set_readers(unsigned n);
 /* (Re)defines zone slot i from cfg and the database (serial; a secondary's
  * stored SOA and NS). */
 int load_zone_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i);
-int load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name);
+/* pools: false when the database is known to hold no pool (no lookup). */
+int load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name,
+		      bool pools);
 
 #endif

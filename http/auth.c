@@ -110,6 +110,12 @@ auth_may_write(const struct auth_principal *p, const char *name, int64_t owner)
 }
 
 bool
+auth_needs_owner(const struct auth_principal *p)
+{
+	return p->kind == AUTH_USER && !p->admin;
+}
+
+bool
 auth_may_read(const struct auth_principal *p, const char *name, int64_t owner)
 {
 	if (p->kind == AUTH_USER && !p->admin)

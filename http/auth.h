@@ -50,6 +50,9 @@ int auth_check(struct db *db, const struct cfg *cfg, const char *token, struct a
  * they own; a scoped token its name and "_acme-challenge.<name>".
  */
 bool auth_may_write(const struct auth_principal *p, const char *name, int64_t owner);
+/* Whether auth_may_write's answer for p depends on the owner at all (a
+ * user's own token that is not an admin's): else the lookup can be skipped. */
+bool auth_needs_owner(const struct auth_principal *p);
 /* May p see name in listings (same rule as writing). */
 bool auth_may_read(const struct auth_principal *p, const char *name, int64_t owner);
 

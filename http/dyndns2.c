@@ -410,7 +410,7 @@ dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char 
 		return "notfqdn";
 	if (writer_zone_of(r->srv->writer, name) < 0)
 		return "nohost";
-	owner = writer_owner_of(r->srv->writer, name);
+	owner = auth_needs_owner(&r->who) ? writer_owner_of(r->srv->writer, name) : 0;
 	if (owner < 0)
 		return "911";
 	if (!auth_may_write(&r->who, name, owner))

@@ -81,6 +81,7 @@ struct writer {
 	void *on_commit_arg;
 	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
 	int64_t last_id;      /* records.id last given (writer_next_id) */
+	int64_t npools;       /* rows in pools; -1: to be counted (writer_pools_none) */
 };
 
 /*
@@ -300,6 +301,7 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 	w->wtail = &w->waiters;
 	w->ttail = &w->tickets;
 	w->wal_fd = w->sync_efd = -1;
+	w->npools = -1;
 	w->cfg = cfg;
 	w->t = t;
 	/* a group's WAL frames go down in one write (daemon/walbuf.h) */
@@ -525,12 +527,39 @@ writer_unchanged(const struct writer_set *s, const struct writer_result *res)
 	return s->ttl < 0 ? res->old_ttl < 0 : res->old_ttl == s->ttl;
 }
 
+/*
+ * No pool at all?  Most databases have none, and then neither the conflict
+ * check nor a name's republishing needs to look.  Pools change only through
+ * this writer (writer_pool_set, writer_pool_del), which make it count again.
+ */
+static bool
+writer_pools_none(struct writer *w)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (w->npools < 0 && db_prep(db_sqlite(w->db), "SELECT count(*) FROM pools", &st) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			w->npools = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return w->npools == 0;
+}
+
+/* Publishes name from its committed rows (and its pool, if pools exist). */
+static int
+writer_publish(struct writer *w, const char *name)
+{
+	return load_name_publish(w->t, w->cfg, w->db, name, !writer_pools_none(w));
+}
+
 static bool
 writer_has_pool(struct writer *w, const char *name)
 {
 	sqlite3_stmt *st = NULL;
 	bool has = false;
 
+	if (writer_pools_none(w))
+		return false;
 	if (db_prep(db_sqlite(w->db), "SELECT 1 FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		has = sqlite3_step(st) == SQLITE_ROW;
@@ -1140,7 +1169,7 @@ writer_group_finish(struct writer *w, bool async)
 	if (w->npend > 1)
 		writer_exec(w, "BEGIN");
 	for (size_t i = 0; i < w->npend; i++) {
-		int r = load_name_publish(w->t, w->cfg, w->db, w->pend[i]);
+		int r = writer_publish(w, w->pend[i]);
 		if (r < 0) {
 			log_warnx("publishing %s: %s", w->pend[i], dd_strerror(r));
 			if (rc == 0)
@@ -1434,10 +1463,10 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 	w->db_failed = false;
 	/* the table follows: every name that was or now is in the zone */
 	for (size_t i = 0; i < nold; i++)
-		if ((rc = load_name_publish(w->t, w->cfg, w->db, old[i])) < 0)
+		if ((rc = writer_publish(w, old[i])) < 0)
 			log_warnx("publishing %s: %s", old[i], dd_strerror(rc));
 	for (size_t i = 0; i < n; i++)
-		if ((rc = load_name_publish(w->t, w->cfg, w->db, rr[i].name)) < 0)
+		if ((rc = writer_publish(w, rr[i].name)) < 0)
 			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
 	writer_zone_serial_publish(w, zone);
 	util_strv_free(old, nold);
@@ -1516,7 +1545,7 @@ done:
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(d[k].name, d[i].name) == 0;
-		if (!seen && (rc = load_name_publish(w->t, w->cfg, w->db, d[i].name)) < 0)
+		if (!seen && (rc = writer_publish(w, d[i].name)) < 0)
 			log_warnx("publishing %s: %s", d[i].name, dd_strerror(rc));
 	}
 	writer_zone_serial_publish(w, zone);
@@ -1748,7 +1777,7 @@ writer_pool_publish(struct writer *w, const char *name)
 {
 	int z = writer_zone_of(w, name), rc;
 
-	rc = load_name_publish(w->t, w->cfg, w->db, name);
+	rc = writer_publish(w, name);
 	if (rc < 0)
 		log_warnx("publishing pool %s: %s", name, dd_strerror(rc));
 	if (z >= 0)
@@ -1766,6 +1795,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	int rc;
 
 	*changed = false;
+	w->npools = -1;
 	if (writer_zone_of(w, p->name) < 0)
 		return DD_EINVAL;
 	if (writer_begin(w) < 0)
@@ -1831,6 +1861,7 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 	int64_t slot = -1;
 	int rc = DD_ENOENT;
 
+	w->npools = -1;
 	if (writer_begin(w) < 0)
 		return DD_EDB;
 	if (db_prep(db_sqlite(w->db), "SELECT slot FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
