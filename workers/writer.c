@@ -460,11 +460,14 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 		struct writer_name *nm)
 {
 	sqlite3_stmt *st = NULL;
-	const char *sql = s->type ? "SELECT value, ttl, type, owner_id FROM records WHERE name = ?1 "
-				    "ORDER BY id"
+	/* one type: the rows come in key order and are put in the order they
+	 * arrived (id) here, a few values, rather than by an SQLite sorter */
+	const char *sql = s->type ? "SELECT value, ttl, type, owner_id, id FROM records "
+				    "WHERE name = ?1"
 				  : "SELECT type || ' ' || value, ttl FROM records WHERE name = ?1 "
 				    "ORDER BY type, id";
 	const char *want = s->type ? names_type_str(s->type) : NULL;
+	int64_t *ids = NULL, ttl_id = INT64_MIN;
 	int step;
 
 	res->old_ttl = -1;
@@ -490,12 +493,37 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 		if (grown == NULL)
 			break;
 		res->old = grown;
+		res->old[res->nold] = NULL;
+		if (want) {
+			int64_t id = sqlite3_column_int64(st, 4), *g;
+			if ((g = realloc(ids, (res->nold + 1) * sizeof(*ids))) == NULL)
+				break;
+			ids = g;
+			ids[res->nold] = id;
+			/* the TTL of the newest row that has one */
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL && id >= ttl_id) {
+				res->old_ttl = sqlite3_column_int64(st, 1);
+				ttl_id = id;
+			}
+		} else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			res->old_ttl = sqlite3_column_int64(st, 1);
+		}
 		res->old[res->nold] = strdup(v ? v : "");
 		res->old[++res->nold] = NULL;
-		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-			res->old_ttl = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
+	/* order of arrival (insertion sort: an RRset holds a few values) */
+	for (size_t i = 1; ids && i < res->nold; i++) {
+		for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
+			int64_t t = ids[j];
+			char *v = res->old[j];
+			ids[j] = ids[j - 1];
+			res->old[j] = res->old[j - 1];
+			ids[j - 1] = t;
+			res->old[j - 1] = v;
+		}
+	}
+	free(ids);
 	return step == SQLITE_DONE ? 0 : DD_EDB;
 }
 
