@@ -538,6 +538,7 @@ master_run(const char *config_path)
 	sigaddset(&m->sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &m->sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* EFBIG instead, as for a full disk */
 	rc = master_init(m, config_path);
 	if (rc < 0) {
 		log_warnx("start-up failed: %s", dd_strerror(rc));

@@ -250,6 +250,9 @@ proc_child_init(pid_t master, const char *role)
 		prctl(PR_SET_NAME, comm);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit (ulimit -f) fails the write with EFBIG, like a
+	 * full disk, instead of killing the process */
+	signal(SIGXFSZ, SIG_IGN);
 	sigemptyset(&all);
 	sigaddset(&all, SIGCHLD);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
