@@ -1,16 +1,22 @@
 #!/bin/bash
 # t_disk_full.sh - the writer's files cannot grow (prlimit --fsize on the
 # HTTP worker: every write past the limit fails with EFBIG, as a full disk
-# fails with ENOSPC): updates get 503 {"error"}, nothing of them is stored
+# fails with ENOSPC): updates get 503 {"error"} and a signed RFC 2136
+# UPDATE SERVFAIL, nothing of them is stored
 # or served, DNS keeps answering the last committed value, /health says the
 # database is failing and the worker is not killed (SIGXFSZ is ignored);
 # with room again the next updates succeed and are served, and the database
 # passes its integrity check and serves the same after a restart.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xfr_lib.sh"
 
 command -v prlimit >/dev/null 2>&1 || { note "prlimit not installed: skipped"; exit 0; }
 ONE_ZONE=1
-write_http_config
+ANY_KEY=any-key
+ANY_SECRET=$(tsig_secret)
+key_yaml "$ANY_KEY" hmac-sha256 "$ANY_SECRET"
+write_xfr_config
+YA=(-y "hmac-sha256:$ANY_KEY:$ANY_SECRET")
 init_db || exit 1
 start_daemon || exit 1
 wait_http || exit 1
@@ -33,6 +39,9 @@ for i in 1 2 3; do
 done
 upd "$M" '{"subdomain":"other","ip":"192.0.2.9"}'
 assert_api_error "a new name on a full disk" 503
+nsu "$DNS_PORT" "update add signed.$Z 300 A 192.0.2.77" "${YA[@]}"
+assert_nsu_fail "a signed RFC 2136 UPDATE on a full disk" "SERVFAIL"
+assert_dns "the refused UPDATE is not served" "signed.$Z" A ""
 assert_dns "the last committed value is still served" "full.$Z" A 192.0.2.1
 assert_dns "the refused new name is not served" "other.$Z" A ""
 assert_eq "the worker was not killed (SIGXFSZ ignored)" "$HP" "$(http_worker_pid)"
@@ -53,7 +62,10 @@ assert_dns "and is served" "full.$Z" A 192.0.2.50
 upd "$M" '{"subdomain":"other","ip":"192.0.2.51"}'
 assert_status "a new name succeeds" 200
 assert_dns "and is served" "other.$Z" A 192.0.2.51
-assert_eq "two audit rows more" "$((rows + 2))" "$(audit_rows)"
+nsu "$DNS_PORT" "update add signed.$Z 300 A 192.0.2.78" "${YA[@]}"
+assert_nsu_ok "a signed UPDATE succeeds"
+assert_dns "and is served" "signed.$Z" A 192.0.2.78
+assert_eq "three audit rows more" "$((rows + 3))" "$(audit_rows)"
 stop_daemon
 assert_eq "the database passes its integrity check" ok "$(sqlite3 "$DB" 'PRAGMA integrity_check')"
 start_daemon || exit 1
