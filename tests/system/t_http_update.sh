@@ -153,6 +153,8 @@ assert_dns "dig: the new pair" "multi.$Z" A "192.0.2.1 192.0.2.3"
 mark
 upd "$M" '{"subdomain":"multi","ip":["192.0.2.1","192.0.2.3"]}'
 assert_json "same set in another order: unchanged" 'j["updated"]' false
+assert_json "previousIp in the order the values came in (3 then 1), not sorted" \
+	'j["previousIp"]' '["192.0.2.3","192.0.2.1"]'
 moved "same set" 0
 upd "$M" '{"subdomain":"multi6","ip":["2001:DB8::1","2001:db8:0::2"]}'
 assert_json "IPv6 array: AAAA, canonical" 'sorted(j["ip"])' '["2001:db8::1","2001:db8::2"]'
