@@ -213,6 +213,12 @@ static const struct cfg_item schema[] = {
          R(journal.max_changes)},
         {"journal.max_age", CT_DURATION, CK_NONE, .min = 60, .max = 3650LL * 86400, .def = "7d",
          R(journal.max_age)},
+
+        MAP("audit"),
+        {"audit.max_rows", CT_INT, CK_NONE, .min = 0, .max = 1000000000, .def = "1000000",
+         R(audit.max_rows)},
+        {"audit.max_age", CT_DURATION, CK_NONE, .min = 60, .max = 3650LL * 86400, .def = "90d",
+         R(audit.max_age)},
 };
 
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))

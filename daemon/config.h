@@ -123,6 +123,10 @@ struct cfg {
 		uint32_t max_changes;     /* IXFR journal: serials kept per zone (default 1000) */
 		uint64_t max_age;         /* seconds a journal entry is kept (default 7d) */
 	} journal;
+	struct {
+		uint32_t max_rows;        /* audit rows kept, 0 = no count limit (default 1000000) */
+		uint64_t max_age;         /* seconds an audit row is kept (default 90d) */
+	} audit;
 };
 
 /* Collected errors, each "FILE:LINE: reason". */

@@ -85,6 +85,35 @@ housekeeping(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * Retention (writer_trim): a bounded step each second, joining the open
+ * group; while more is left (a backlog after an update burst, or an old
+ * database) the steps come every TRIM_CATCHUP_MS, so no step holds the loop
+ * for long and replies keep leaving between steps.
+ */
+#define TRIM_BUDGET     2000
+#define TRIM_CATCHUP_MS 10
+
+struct retention {
+	struct writer *writer;
+	struct event *ev;
+};
+
+static void
+retention(evutil_socket_t fd, short what, void *arg)
+{
+	struct retention *rt = arg;
+	struct timeval tv = {1, 0};
+	(void)fd;
+	(void)what;
+
+	if (writer_trim(rt->writer, TRIM_BUDGET) > 0) {
+		tv.tv_sec = 0;
+		tv.tv_usec = TRIM_CATCHUP_MS * 1000;
+	}
+	evtimer_add(rt->ev, &tv);
+}
+
+/*
  * Group commit: the writes of one pass of the event loop (every request the
  * last wait returned) share one COMMIT, run once those requests are handled;
  * their replies leave after it (writer.h).
@@ -139,7 +168,8 @@ http_worker_main(const struct worker_args *a)
 	struct control *ctl = NULL;
 	struct xfr *xfr = NULL;
 	struct housekeeping hk = {.ev = NULL};
-	struct timeval one = {1, 0};
+	struct retention rt = {NULL, NULL};
+	struct timeval one = {1, 0}, zero = {0, 0};
 	int ctl_fd;
 	sigset_t sigs;
 	int rc = 1;
@@ -193,6 +223,11 @@ http_worker_main(const struct worker_args *a)
 	hk.ev = evtimer_new(srv.base, housekeeping, &hk);
 	if (hk.ev)
 		evtimer_add(hk.ev, &one);
+	/* the first retention step at once: a lowered limit applies from start-up */
+	rt.writer = srv.writer;
+	rt.ev = evtimer_new(srv.base, retention, &rt);
+	if (rt.ev == NULL || evtimer_add(rt.ev, &zero) < 0)
+		goto done;
 	term = evsignal_new(srv.base, SIGTERM, http_on_term, srv.base);
 	intr = evsignal_new(srv.base, SIGINT, http_on_term, srv.base);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
@@ -213,6 +248,8 @@ done:
 	control_stop(ctl);
 	if (hk.ev)
 		event_free(hk.ev);
+	if (rt.ev)
+		event_free(rt.ev);
 	if (srv.writer)
 		writer_group_commit(srv.writer); /* before the replies' connections go */
 	xfr_stop(xfr);

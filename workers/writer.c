@@ -82,6 +82,7 @@ struct writer {
 	char wanted[512];     /* ",event,..." some notify target wants (outbox rows) */
 	int64_t last_id;      /* records.id last given (writer_next_id) */
 	int64_t npools;       /* rows in pools; -1: to be counted (writer_pools_none) */
+	int64_t *jgroups;     /* per zone: change groups in the journal; -1: to be counted */
 };
 
 /*
@@ -292,12 +293,17 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 
 	*out = NULL;
 	if (w == NULL || (w->zone_changed = calloc(cfg->nzones + 1, sizeof(bool))) == NULL ||
-	    (w->group_zone = calloc(cfg->nzones + 1, sizeof(bool))) == NULL) {
-		if (w)
+	    (w->group_zone = calloc(cfg->nzones + 1, sizeof(bool))) == NULL ||
+	    (w->jgroups = calloc(cfg->nzones + 1, sizeof(int64_t))) == NULL) {
+		if (w) {
 			free(w->zone_changed);
+			free(w->group_zone);
+		}
 		free(w);
 		return DD_ENOMEM;
 	}
+	for (size_t z = 0; z < cfg->nzones; z++)
+		w->jgroups[z] = -1;
 	w->wtail = &w->waiters;
 	w->ttail = &w->tickets;
 	w->wal_fd = w->sync_efd = -1;
@@ -309,6 +315,7 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 			      &w->db)) < 0) {
 		free(w->zone_changed);
 		free(w->group_zone);
+		free(w->jgroups);
 		free(w);
 		return rc;
 	}
@@ -336,6 +343,7 @@ writer_destroy(struct writer *w)
 	db_close(w->db);
 	free(w->zone_changed);
 	free(w->group_zone);
+	free(w->jgroups);
 	free(w->pend);
 	free(w);
 }
@@ -422,6 +430,14 @@ writer_result_fini(struct writer_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* The journal's group counts are taken again from the table (writer_trim). */
+static void
+writer_jgroups_forget(struct writer *w)
+{
+	for (size_t z = 0; z < w->cfg->nzones; z++)
+		w->jgroups[z] = -1;
+}
+
 static int
 writer_exec(struct writer *w, const char *sql)
 {
@@ -436,6 +452,9 @@ writer_exec(struct writer *w, const char *sql)
 			rc = SQLITE_OK;
 		sqlite3_reset(st);
 	}
+	/* a transaction that rolls back may have bumped or trimmed the journal */
+	if (strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0)
+		writer_jgroups_forget(w);
 	if (rc != SQLITE_OK) {
 		log_warnx("%s: %s: %s", db_path(w->db), sql, sqlite3_errmsg(h));
 		return DD_EDB;
@@ -896,8 +915,11 @@ writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, old);
 	sqlite3_bind_int64(st, 3, next);
-	if (sqlite3_step(st) == SQLITE_DONE)
+	if (sqlite3_step(st) == SQLITE_DONE) {
 		rc = 0;
+		if (sqlite3_changes(h) > 0 && w->jgroups[z] >= 0)
+			w->jgroups[z]++; /* one more change group (journal.max_changes) */
+	}
 done:
 	sqlite3_reset(st);
 	return rc;
@@ -1180,6 +1202,7 @@ writer_group_finish(struct writer *w, bool async)
 	if (rc == 0 && writer_exec(w, "COMMIT") < 0)
 		rc = DD_EDB;
 	if (rc < 0) {
+		writer_jgroups_forget(w);
 		if (!sqlite3_get_autocommit(h))
 			writer_exec(w, "ROLLBACK");
 		log_warnx("%s: a group of %zu changed names was not committed", db_path(w->db),
@@ -1251,6 +1274,156 @@ void
 writer_group_commit_async(struct writer *w)
 {
 	writer_group_finish(w, true);
+}
+
+/* ---------------------------------------------------------------- retention */
+
+/* Change groups (rows sharing from_serial and serial) of zone slot z's journal. */
+static int64_t
+writer_jgroups_count(struct writer *w, size_t z)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0, f0 = 0, s0 = 0;
+	int r;
+
+	if (db_prep(db_sqlite(w->db),
+			       "SELECT from_serial, serial FROM journal WHERE zone = ?1 AND serial IS "
+			       "NOT NULL ORDER BY id", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 0), sv = sqlite3_column_int64(st, 1);
+		if (n == 0 || f != f0 || sv != s0)
+			n++;
+		f0 = f;
+		s0 = sv;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? n : DD_EDB;
+}
+
+/*
+ * Drops zone slot z's oldest change groups, whole (an IXFR never sees half
+ * of one): those past journal.max_changes and those older than
+ * journal.max_age.  Stops at a group boundary once budget rows went.
+ * Returns the rows deleted, or DD_EDB.
+ */
+static long
+writer_trim_journal(struct writer *w, size_t z, long budget, int64_t now)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	int64_t n = w->jgroups[z], excess, f0 = 0, s0 = 0, last = -1;
+	int64_t agecut = now - (int64_t)w->cfg->journal.max_age;
+	long rows = 0;
+	int r;
+
+	if (n < 0 && (n = writer_jgroups_count(w, z)) < 0)
+		return DD_EDB;
+	excess = n - (int64_t)w->cfg->journal.max_changes;
+	if (db_prep(h, "SELECT id, from_serial, serial, ts FROM journal WHERE zone = ?1 ORDER BY id",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 1), sv = sqlite3_column_int64(st, 2);
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			break; /* the open transaction's rows: the newest */
+		if (last < 0 || f != f0 || sv != s0) {
+			/* the next group: dropped whole, or it and all after it stay */
+			if (rows >= budget || (excess <= 0 && sqlite3_column_int64(st, 3) >= agecut))
+				break;
+			excess--;
+			n--;
+			f0 = f;
+			s0 = sv;
+		}
+		last = sqlite3_column_int64(st, 0);
+		rows++;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return DD_EDB;
+	if (last >= 0) {
+		if (db_prep(h, "DELETE FROM journal WHERE zone = ?1 AND id <= ?2", &st) != SQLITE_OK)
+			return DD_EDB;
+		sqlite3_bind_text(st, 1, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, last);
+		r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			return DD_EDB;
+	}
+	w->jgroups[z] = n;
+	return rows;
+}
+
+/* Drops the oldest audit rows past audit.max_rows or audit.max_age, up to budget. */
+static long
+writer_trim_audit(struct writer *w, long budget, int64_t now)
+{
+	sqlite3 *h = db_sqlite(w->db);
+	sqlite3_stmt *st = NULL;
+	int64_t cut = -1, last = -1, agecut = now - (int64_t)w->cfg->audit.max_age;
+	long rows = 0;
+	int r;
+
+	/* ids grow by one per row and rows only ever go from the old end */
+	if (w->cfg->audit.max_rows > 0) {
+		if (db_prep(h, "SELECT max(id) FROM audit", &st) != SQLITE_OK)
+			return DD_EDB;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			cut = sqlite3_column_int64(st, 0) - (int64_t)w->cfg->audit.max_rows;
+		sqlite3_reset(st);
+	}
+	if (db_prep(h, "SELECT id, ts FROM audit ORDER BY id LIMIT ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, budget);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id > cut && sqlite3_column_int64(st, 1) >= agecut)
+			break;
+		last = id;
+		rows++;
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return DD_EDB;
+	if (last >= 0) {
+		if (db_prep(h, "DELETE FROM audit WHERE id <= ?1", &st) != SQLITE_OK)
+			return DD_EDB;
+		sqlite3_bind_int64(st, 1, last);
+		r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			return DD_EDB;
+	}
+	return rows;
+}
+
+int
+writer_trim(struct writer *w, long budget)
+{
+	int64_t now = (int64_t)time(NULL);
+	bool more = false;
+	long r = 0;
+	int rc;
+
+	if ((rc = writer_group_begin(w)) < 0)
+		return rc;
+	for (size_t z = 0; z < w->cfg->nzones && r >= 0; z++)
+		if ((r = writer_trim_journal(w, z, budget, now)) >= budget)
+			more = true;
+	if (r >= 0 && (r = writer_trim_audit(w, budget, now)) >= budget)
+		more = true;
+	if (r < 0) {
+		log_warnx("%s: trimming the journal and the audit log: %s", db_path(w->db),
+			  sqlite3_errmsg(db_sqlite(w->db)));
+		writer_jgroups_forget(w);
+	}
+	if (!w->group_on && (rc = writer_group_commit(w)) < 0)
+		return rc;
+	return r < 0 ? DD_EDB : more;
 }
 
 /* An explicit transaction of its own: the open group is committed first. */

@@ -111,6 +111,15 @@ bool writer_group_open(const struct writer *w);
 int writer_group_commit(struct writer *w);
 int writer_after_commit(struct writer *w, writer_after_cb cb, void *arg);
 
+/*
+ * One bounded step of retention, inside the open group (committed with it):
+ * each zone's IXFR journal loses its oldest change groups, whole, past
+ * journal.max_changes or journal.max_age, and the audit log its oldest rows
+ * past audit.max_rows or audit.max_age; about budget rows of each at most.
+ * Returns 1 when more is left to trim, 0 when nothing is, or DD_EDB.
+ */
+int writer_trim(struct writer *w, long budget);
+
 /* One record of a whole-zone replacement (canonical name and value). */
 struct writer_rr {
 	const char *name;

@@ -48,7 +48,6 @@
 #define NOTIFY_RETRY_MAX_MS 30000
 #define NOTIFY_TRIES    10
 #define SEC_TIMEOUT_MS  3000    /* each network wait of a secondary refresh */
-#define TRIM_INTERVAL_S 60
 #define CONN_IDLE_S     30
 #define CONN_MAX        64      /* TCP connections the writer holds at once */
 
@@ -134,7 +133,6 @@ struct xfr {
 	size_t nnt;
 	struct secondary *sec;
 	size_t nsec;
-	struct event *trim;
 	struct shm_worker_stats *st; /* the HTTP worker's counters */
 	struct held *held, **held_tail; /* UPDATE replies waiting for the commit */
 };
@@ -2088,34 +2086,6 @@ done:
 	free(udp);
 }
 
-static void
-xfr_trim(evutil_socket_t fd, short what, void *arg)
-{
-	struct xfr *x = arg;
-	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
-	sqlite3_stmt *st = NULL;
-	struct timeval tv = {TRIM_INTERVAL_S, 0};
-	(void)fd;
-	(void)what;
-
-	if (db_prep(h,
-			       "DELETE FROM journal WHERE zone = ?1 AND (ts < strftime('%s','now') - "
-			       "?2 OR id < (SELECT min(id) FROM (SELECT min(id) AS id FROM journal "
-			       "WHERE zone = ?1 AND serial IS NOT NULL GROUP BY from_serial, serial "
-			       "ORDER BY id DESC LIMIT ?3)))", &st) == SQLITE_OK) {
-		for (size_t z = 0; z < x->cfg->nzones; z++) {
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, (int64_t)x->cfg->journal.max_age);
-			sqlite3_bind_int64(st, 3, x->cfg->journal.max_changes);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				log_warnx("journal trim: %s", sqlite3_errmsg(h));
-		}
-	}
-	sqlite3_reset(st);
-	evtimer_add(x->trim, &tv);
-}
-
 /* ---------------------------------------------------------------- start/stop */
 
 static int
@@ -2228,9 +2198,6 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 		if (x->nev[f] == NULL || event_add(x->nev[f], NULL) < 0)
 			goto failed;
 	}
-	x->trim = evtimer_new(srv->base, xfr_trim, x);
-	if (x->trim == NULL || evtimer_add(x->trim, &now0) < 0)
-		goto failed;
 	for (size_t i = 0; i < x->nsec; i++)
 		evtimer_add(x->sec[i].timer, &now0);
 	writer_set_commit_hook(srv->writer, xfr_on_commit, x);
@@ -2274,8 +2241,6 @@ xfr_stop(struct xfr *x)
 			bufferevent_free(s->bev);
 		ain_free(&s->a);
 	}
-	if (x->trim)
-		event_free(x->trim);
 	dns_answer_ctx_fini(&x->actx);
 	free(x->nt);
 	free(x->sec);

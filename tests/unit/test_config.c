@@ -177,6 +177,9 @@ test_defaults(void)
 	ok(!c->backup.enabled && c->backup.keep == 7, "backup off, keep 7");
 	is_int(c->table.capacity, 65536, "table.capacity default");
 	is_int(c->table.data_bytes, 0, "table.data_bytes default");
+	ok(c->journal.max_changes == 1000 && c->journal.max_age == 7 * 86400, "journal defaults");
+	ok(c->audit.max_rows == 1000000 && c->audit.max_age == 90 * 86400,
+	   "audit defaults: a million rows, 90 days");
 	is_int(cfg_zone_index(c, "DYN.example.TEST."), 0, "cfg_zone_index any case, dot");
 	is_int(cfg_zone_index(c, "example.test"), -1, "cfg_zone_index miss");
 	cfg_free(c);
@@ -225,6 +228,7 @@ test_full(void)
 	        "    secret: \"AAECAwQ=\"\n"
 	        "    update: { names: [\"*.Dyn.Example.Test.\", host.example.test], types: [A, TXT] }\n"
 	        "journal: { max_changes: 50, max_age: 2d }\n"
+	        "audit: { max_rows: 0, max_age: 1w }\n"
 	        "notify:\n"
 	        "  - name: ops\n"
 	        "    type: discord\n"
@@ -293,6 +297,7 @@ test_full(void)
 	       c->zones[0].primary == NULL,
 	   "zones[].primary");
 	ok(c->journal.max_changes == 50 && c->journal.max_age == 2 * 86400, "journal limits");
+	ok(c->audit.max_rows == 0 && c->audit.max_age == 7 * 86400, "audit limits (0: no count limit)");
 	is_int(c->nnotify, 3, "notify targets");
 	is_int(c->notify[0].nevents, 2, "events given");
 	is_int(c->notify[1].nevents, 7, "events default all");
@@ -381,6 +386,8 @@ test_errors(void)
 	expect_err(ZONE "dns:\n  workers: [1]\n", 4, "must be an integer, not a list",
 	           "list for int");
 	expect_err(ZONE "dns: 5\n", 3, "'dns' must be a mapping", "scalar for map");
+	expect_err(ZONE "audit:\n  max_rows: -1\n", 4, "'audit.max_rows'", "audit.max_rows < 0");
+	expect_err(ZONE "audit:\n  max_age: 59\n", 4, "'audit.max_age'", "audit.max_age < 60 s");
 	expect_err(ZONE "dns:\n  udp_payload: 511\n", 4, "between 512 and 4096", "udp_payload");
 	expect_err(ZONE "dns:\n  io: epoll\n", 4, "is not one of auto, io_uring, recvmmsg", "dns.io");
 	expect_err(ZONE "dns:\n  udp_payload: 4097\n", 4, "between 512 and 4096", "udp_payload");
