@@ -186,6 +186,7 @@ BENCH_FALLBACK_PEERS := reflector project
 BENCH_HTTP_CONNS := 64 1
 BENCH_CALLGRIND := 10000 20000
 BENCH_1M :=
+BENCH_SUSTAINED :=
 else
 BENCH_UPDATE_PEERS := knot bind pdns project
 BENCH_POOL := 1
@@ -195,6 +196,7 @@ BENCH_FALLBACK_PEERS := reflector knot project
 BENCH_HTTP_CONNS := 64 4 1
 BENCH_CALLGRIND := 100000 200000
 BENCH_1M := 1
+BENCH_SUSTAINED := 1
 endif
 bench:
 	@tools/deps.sh --bench
@@ -213,6 +215,11 @@ bench:
 		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS="$(BENCH_HTTP_CONNS)" \
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t $(BENCH_T) -r $(BENCH_UPDATES_R) \
 		-s "dnsupdate http visible mixed" -p "$(BENCH_UPDATE_PEERS)" -o bench-updates.md
+	$(if $(BENCH_SUSTAINED),env PROJECT_CMD='$(CURDIR)/bin/ddnsd -c "$$BENCH_DIR/ddnsd.yaml"' \
+		PROJECT_DNS_PORT=15750 PROJECT_HTTP_PORT=15751 \
+		PROJECT_SETUP='$(CURDIR)/bench/bench-config.sh' HTTP_CONNS=64 \
+		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t 75 -r 1 -s http -p project \
+		-o bench-sustained.md)
 	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh $(BENCH_MIXED) | tee bench-mixed-worker.md
 	$(if $(BENCH_POOL),flock /tmp/ddnsd-bench.lock bench/pool-bench.sh)
 	bench/callgrind.sh $(BENCH_CALLGRIND) | tee bench-callgrind.md
