@@ -471,6 +471,7 @@ xfr_axfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 /* One journal transaction: removed rows then added rows. */
 struct jrow {
 	int op;
+	bool cancelled;          /* removed and added alike in the same transaction */
 	char *name, *type, *value;
 	uint32_t ttl;
 };
@@ -478,7 +479,7 @@ struct jrow {
 struct jtxn {
 	uint32_t from, to;
 	struct jrow *rows;
-	size_t n;
+	size_t n, cap;
 };
 
 static void
@@ -500,10 +501,74 @@ jtxns_free(struct jtxn *t, size_t n)
 	free(t);
 }
 
+static int
+jrow_cmp(const void *a, const void *b)
+{
+	const struct jrow *x = *(const struct jrow *const *)a, *y = *(const struct jrow *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c == 0)
+		c = strcmp(x->type, y->type);
+	if (c == 0)
+		c = strcmp(x->value, y->value);
+	if (c == 0)
+		c = x->ttl < y->ttl ? -1 : x->ttl > y->ttl;
+	return c;
+}
+
+/*
+ * Marks the rows of t that are removed and added alike (same name, type,
+ * value and TTL) within t: neither goes out.  Sorted, so a transaction of
+ * a whole zone's rows costs n log n.
+ */
+static int
+jtxn_cancel(struct jtxn *t)
+{
+	struct jrow **v;
+	size_t i = 0;
+
+	if (t->n < 2)
+		return 0;
+	if ((v = malloc(t->n * sizeof(*v))) == NULL)
+		return -1;
+	for (size_t k = 0; k < t->n; k++)
+		v[k] = &t->rows[k];
+	qsort(v, t->n, sizeof(*v), jrow_cmp);
+	while (i < t->n) {
+		size_t j = i + 1;
+		bool ops[2] = {false, false};
+		ops[v[i]->op != 0] = true;
+		while (j < t->n && jrow_cmp(&v[i], &v[j]) == 0)
+			ops[v[j++]->op != 0] = true;
+		for (size_t k = i; k < j && ops[0] && ops[1]; k++)
+			v[k]->cancelled = true;
+		i = j;
+	}
+	free(v);
+	return 0;
+}
+
+/* Reverses a[0..n) of elements of size sz in place. */
+static void
+reverse(void *a, size_t n, size_t sz)
+{
+	char tmp[sizeof(struct jtxn) > sizeof(struct jrow) ? sizeof(struct jtxn) : sizeof(struct jrow)];
+	char *p = a;
+
+	for (size_t i = 0; i < n / 2; i++) {
+		memcpy(tmp, p + i * sz, sz);
+		memcpy(p + i * sz, p + (n - 1 - i) * sz, sz);
+		memcpy(p + (n - 1 - i) * sz, tmp, sz);
+	}
+}
+
 /*
  * The journal of zone z from serial `from` to `to` as a chain of
  * transactions; returns the count, or -1 when the journal does not reach
- * back to from (or is broken): the caller falls back to AXFR.
+ * back to from (or is broken): the caller falls back to AXFR.  The journal
+ * is read newest first and only back to the latest transaction leaving
+ * `from`: a secondary a few changes behind costs those changes, not the
+ * whole journal.
  */
 static long
 journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn **out)
@@ -511,81 +576,85 @@ journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn
 	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
 	sqlite3_stmt *st = NULL;
 	struct jtxn *t = NULL;
-	size_t n = 0, start = 0;
-	bool found = false;
+	size_t n = 0, cap = 0;
+	bool found = false, failed = false;
 	int64_t defttl = x->cfg->zones[z].ttl;
 
 	*out = NULL;
 	if (db_prep(h,
 			       "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
-			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id", &st) != SQLITE_OK)
+			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id DESC",
+			       &st) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, defttl);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (!failed && sqlite3_step(st) == SQLITE_ROW) {
 		uint32_t f = (uint32_t)sqlite3_column_int64(st, 0);
 		uint32_t s = (uint32_t)sqlite3_column_int64(st, 1);
+		struct jtxn *g;
 		struct jrow *r;
 		if (n == 0 || t[n - 1].from != f || t[n - 1].to != s) {
-			struct jtxn *g = realloc(t, (n + 1) * sizeof(*t));
-			if (g == NULL)
-				break;
-			t = g;
+			if (found)
+				break; /* the latest transaction leaving `from` is whole */
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				if ((g = realloc(t, cap * sizeof(*t))) == NULL) {
+					failed = true;
+					break;
+				}
+				t = g;
+			}
 			memset(&t[n], 0, sizeof(t[n]));
 			t[n].from = f;
 			t[n].to = s;
-			if (f == from) {
-				start = n; /* the latest transaction leaving `from` */
-				found = true;
-			}
+			found = f == from;
 			n++;
 		}
-		r = realloc(t[n - 1].rows, (t[n - 1].n + 1) * sizeof(*r));
-		if (r == NULL)
-			break;
-		t[n - 1].rows = r;
-		r = &r[t[n - 1].n++];
+		g = &t[n - 1];
+		if (g->n == g->cap) {
+			size_t c = g->cap ? 2 * g->cap : 8;
+			if ((r = realloc(g->rows, c * sizeof(*r))) == NULL) {
+				failed = true;
+				break;
+			}
+			g->rows = r;
+			g->cap = c;
+		}
+		r = &g->rows[g->n++];
+		memset(r, 0, sizeof(*r));
 		r->op = sqlite3_column_int(st, 2);
 		r->name = strdup((const char *)sqlite3_column_text(st, 3));
 		r->type = strdup((const char *)sqlite3_column_text(st, 4));
 		r->value = strdup((const char *)sqlite3_column_text(st, 5));
 		r->ttl = (uint32_t)sqlite3_column_int64(st, 6);
+		failed = r->name == NULL || r->type == NULL || r->value == NULL;
 	}
 	sqlite3_reset(st);
-	if (!found) {
+	if (!found || failed) {
 		jtxns_free(t, n);
 		return -1;
 	}
-	/* drop what came before start; check the chain is continuous up to `to` */
-	for (size_t i = 0; i < start; i++)
-		jtxn_rows_free(&t[i]);
-	memmove(t, t + start, (n - start) * sizeof(*t));
-	n -= start;
+	/* oldest first, and each transaction's rows in the order they came */
+	reverse(t, n, sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		reverse(t[i].rows, t[i].n, sizeof(*t[i].rows));
+		if (jtxn_cancel(&t[i]) < 0) {
+			jtxns_free(t, n);
+			return -1;
+		}
+	}
+	/* check the chain is continuous up to `to` */
 	for (size_t i = 1; i < n; i++)
 		if (t[i].from != t[i - 1].to) {
 			jtxns_free(t, n);
 			return -1;
 		}
-	if (n == 0 || t[n - 1].to != to) {
+	if (t[n - 1].to != to) {
 		jtxns_free(t, n);
 		return -1;
 	}
 	*out = t;
 	return (long)n;
-}
-
-/* Is row k of txn also added (or removed) unchanged in the same transaction? */
-static bool
-jrow_cancelled(const struct jtxn *t, size_t k)
-{
-	const struct jrow *a = &t->rows[k];
-	for (size_t i = 0; i < t->n; i++) {
-		const struct jrow *b = &t->rows[i];
-		if (b->op != a->op && b->ttl == a->ttl && strcmp(b->name, a->name) == 0 &&
-		    strcmp(b->type, a->type) == 0 && strcmp(b->value, a->value) == 0)
-			return true;
-	}
-	return false;
 }
 
 static void
@@ -614,7 +683,7 @@ xfr_ixfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc, uint32_t cl
 		for (int op = 0; op < 2; op++) {
 			xout_soa(o, zc, op == 0 ? t[i].from : t[i].to);
 			for (size_t k = 0; k < t[i].n; k++)
-				if (t[i].rows[k].op == op && !jrow_cancelled(&t[i], k))
+				if (t[i].rows[k].op == op && !t[i].rows[k].cancelled)
 					xout_text(o, t[i].rows[k].name, t[i].rows[k].type,
 						  t[i].rows[k].value, t[i].rows[k].ttl);
 		}

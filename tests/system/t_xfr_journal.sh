@@ -113,4 +113,27 @@ assert_eq "metrics: every IXFR counted (the one answered in full too)" 3 \
 dig +tries=1 -b 127.0.0.2 @127.0.0.1 -p "$DNS_PORT" "$ZONE" AXFR >/dev/null 2>&1
 assert_eq "metrics: a refused transfer counted" 1 "$(metric_value ddnsd_transfers_refused_total)"
 
+# ---- a zone import of 3,000 names with two of them changed: one transaction
+# that removes and re-adds every row; an IXFR across it carries only the
+# two differences (rows removed and added alike cancel out)
+ctl zone export "$ZONE"
+assert_ctl_ok "zone export"
+printf '%s\n' "$CTL_OUT" | sed -e 's/^n7\([[:space:]].*\)10\.0\.0\.8$/n7\1192.0.2.77/' \
+	-e 's/^n8\([[:space:]].*\)10\.0\.0\.9$/n8\1192.0.2.88/' >"$T_DIR/import.zone"
+assert_eq "the import file differs from the export in two lines" 2 \
+	"$(printf '%s\n' "$CTL_OUT" | diff - "$T_DIR/import.zone" | grep -c '^>')"
+S_BEFORE=$(soa_serial "$ZONE")
+ctl zone import "$ZONE" "$T_DIR/import.zone"
+assert_ctl_ok "zone import of the edited export"
+S_AFTER=$(soa_serial "$ZONE")
+OUT=$(dig +tries=1 +time=$((10 * SLOW)) @127.0.0.1 -p "$DNS_PORT" "$ZONE" IXFR="$S_BEFORE")
+assert_eq "IXFR across the import: SOA(new), old SOA, 2 removed, SOA, 2 added, SOA(new)" \
+	"SOA SOA A A SOA A A SOA" "$(printf '%s\n' "$OUT" | awk '$0 !~ /^;/ && NF >= 5 { printf "%s%s", s, $4; s = " " }')"
+assert_eq "... removing the two old values" "n7.$ZONE.:10.0.0.8 n8.$ZONE.:10.0.0.9" \
+	"$(printf '%s\n' "$OUT" | awk '$4 == "A" { print $1 ":" $5 }' | head -n 2 | sort | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "... adding the two new ones" "n7.$ZONE.:192.0.2.77 n8.$ZONE.:192.0.2.88" \
+	"$(printf '%s\n' "$OUT" | awk '$4 == "A" { print $1 ":" $5 }' | tail -n 2 | sort | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "... between the serials before and after the import" "$S_AFTER $S_BEFORE $S_AFTER $S_AFTER" \
+	"$(printf '%s\n' "$OUT" | awk '$4 == "SOA" { printf "%s%s", s, $7; s = " " }')"
+
 stop_daemon
