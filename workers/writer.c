@@ -147,6 +147,26 @@ writer_sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, w->cfg->zones[z].name, -1, SQLITE_STATIC);
 }
 
+int
+writer_reader_open(struct writer *w, struct sqlite3 **out)
+{
+	sqlite3 *h = NULL;
+
+	*out = NULL;
+	if (sqlite3_open_v2(db_path(w->db), &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_create_function(h, "dd_zone", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, w,
+				    writer_sql_zone, NULL, NULL) != SQLITE_OK) {
+		log_warnx("%s: a read connection: %s", db_path(w->db),
+			  h ? sqlite3_errmsg(h) : "out of memory");
+		sqlite3_close(h);
+		return DD_EDB;
+	}
+	sqlite3_busy_timeout(h, 5000);
+	*out = h;
+	return 0;
+}
+
 /*
  * Every change to records, whoever makes it on this connection, leaves
  * journal rows (serial NULL until the zone's serial is bumped).  The

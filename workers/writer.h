@@ -58,6 +58,15 @@ void writer_destroy(struct writer *w);
 struct db *writer_db(struct writer *w);
 
 /*
+ * A read-only connection of its own to the writer's database, with dd_zone()
+ * (the configured zone a name falls in), for a long read taken in slices (a
+ * streamed AXFR) while the writer's connection goes on writing.  Close it
+ * with sqlite3_close.
+ */
+struct sqlite3;
+int writer_reader_open(struct writer *w, struct sqlite3 **out);
+
+/*
  * Applies n sets in ONE transaction: all or nothing.  Unchanged sets write
  * nothing (no row, no audit, no serial bump).  After COMMIT, every changed
  * name is republished to the table and the serials of changed zones bumped

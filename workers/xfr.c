@@ -59,6 +59,7 @@ struct xconn {
 	struct bufferevent *bev;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	struct axfr_job *job;    /* an AXFR being streamed; requests wait behind it */
 	struct xconn *next;
 };
 
@@ -151,6 +152,7 @@ struct sink {
 	int link_fd;
 	const struct link_hdr *lh;
 	struct bufferevent *bev;
+	struct xconn *conn;           /* a TCP connection of the writer's own */
 };
 
 static uint64_t
@@ -458,9 +460,170 @@ xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	return o->err;
 }
 
+/*
+ * An AXFR over one of the writer's TCP connections is streamed: its rows
+ * come from a read transaction on a connection of its own (one snapshot,
+ * however long the client takes), AXFR_SLICE_ROWS at a time, with the
+ * writer's other work in between; while more than AXFR_HIGH_WATER bytes
+ * wait for the client, the next slice waits for them to drain to
+ * AXFR_LOW_WATER.  Before, a whole zone was read and queued in one go:
+ * updates waited for it (0.6 s at 1M names) and so did its memory.
+ */
+#define AXFR_SLICE_ROWS 4096
+#define AXFR_HIGH_WATER (1024 * 1024)
+#define AXFR_LOW_WATER  (256 * 1024)
+
+struct axfr_job {
+	struct xfr *x;
+	struct xconn *c;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	struct dns_pkt p;
+	struct tsig_ctx tc;
+	unsigned z;
+	struct shm_zone_copy zc;
+	struct event *ev;
+	struct sink s;
+	struct xout o;
+};
+
+static void xconn_read(struct bufferevent *bev, void *arg);
+static void xconn_event(struct bufferevent *bev, short what, void *arg);
+static void xconn_free(struct xconn *c);
+
+static void
+axfr_job_free(struct axfr_job *j)
+{
+	if (j->c)
+		j->c->job = NULL;
+	sqlite3_finalize(j->st);
+	sqlite3_close(j->db);
+	if (j->ev)
+		event_free(j->ev);
+	free(j);
+}
+
+static void axfr_slice(struct axfr_job *j);
+
+static void
+axfr_next(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	axfr_slice(arg);
+}
+
+/* The client took enough of the transfer: the next slice. */
+static void
+axfr_drained(struct bufferevent *bev, void *arg)
+{
+	struct xconn *c = arg;
+
+	bufferevent_setcb(bev, xconn_read, NULL, xconn_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	if (c->job)
+		axfr_slice(c->job);
+}
+
+static void
+axfr_slice(struct axfr_job *j)
+{
+	struct xout *o = &j->o;
+	struct xconn *c = j->c;
+	unsigned n = 0;
+	int r = SQLITE_ROW;
+	bool start = o->first;
+
+	xout_begin(o); /* each slice writes whole messages: x->out is shared */
+	if (start) {
+		xout_soa(o, &j->zc, j->zc.soa.serial);
+		for (unsigned i = 0; i < j->zc.ns_count; i++)
+			xout_rr(o, j->zc.apex, j->zc.apex_len, DNS_TYPE_NS, j->zc.ns_ttl, j->zc.ns[i],
+				j->zc.ns_len[i]);
+	}
+	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = sqlite3_step(j->st)) == SQLITE_ROW) {
+		xout_text(o, (const char *)sqlite3_column_text(j->st, 0),
+			  (const char *)sqlite3_column_text(j->st, 1),
+			  (const char *)sqlite3_column_text(j->st, 2),
+			  (uint32_t)sqlite3_column_int64(j->st, 3));
+		n++;
+	}
+	if (o->err == 0 && r == SQLITE_ROW) {
+		xout_flush(o);
+		if (evbuffer_get_length(j->s.tcp) > AXFR_HIGH_WATER) {
+			bufferevent_setwatermark(c->bev, EV_WRITE, AXFR_LOW_WATER, 0);
+			bufferevent_setcb(c->bev, xconn_read, axfr_drained, xconn_event, c);
+		} else {
+			event_active(j->ev, EV_TIMEOUT, 0);
+		}
+		return;
+	}
+	if (o->err || r != SQLITE_DONE) {
+		/* a secondary must not take part of a zone for all of it: it asks again */
+		log_warnx("AXFR of %s: %s; connection closed", j->x->cfg->zones[j->z].name,
+			  o->err ? dd_strerror(o->err) : sqlite3_errmsg(j->db));
+		xconn_free(c);
+		return;
+	}
+	xout_soa(o, &j->zc, j->zc.soa.serial);
+	xout_flush(o);
+	axfr_job_free(j);
+	xconn_read(c->bev, c); /* requests that came meanwhile */
+}
+
+/*
+ * Starts streaming an AXFR of zone z (serial zc) to the connection behind
+ * o; -1 when it cannot be streamed (not a writer's TCP connection, or no
+ * read connection): the caller sends it in one go.
+ */
+static int
+axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
+{
+	struct xfr *x = o->x;
+	struct xconn *c = o->s->conn;
+	struct axfr_job *j;
+
+	if (c == NULL || c->job || (j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->x = x;
+	j->z = z;
+	j->zc = *zc;
+	j->p = *o->p;
+	if (o->tc)
+		j->tc = *o->tc;
+	j->s = *o->s;
+	j->o = (struct xout){.x = x, .s = &j->s, .tc = o->tc ? &j->tc : NULL, .p = &j->p,
+			     .first = o->first};
+	if (writer_reader_open(x->srv->writer, &j->db) < 0 ||
+	    sqlite3_prepare_v2(j->db,
+			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
+			       "dd_zone(name) = ?1 UNION ALL SELECT p.name, CASE WHEN instr(m.ip, ':') "
+			       "THEN 'AAAA' ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN pool_members m "
+			       "ON m.pool_id = p.id WHERE m.xfr_up = 1 AND dd_zone(p.name) = ?1",
+			       -1, &j->st, NULL) != SQLITE_OK ||
+	    (j->ev = event_new(x->srv->base, -1, 0, axfr_next, j)) == NULL) {
+		axfr_job_free(j);
+		return -1;
+	}
+	/* the read transaction starts now, before anything else is committed: it
+	 * is the snapshot zc comes from; the slices run from the event loop */
+	if (sqlite3_exec(j->db, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
+		axfr_job_free(j);
+		return -1;
+	}
+	sqlite3_bind_text(j->st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(j->st, 2, x->cfg->zones[z].ttl);
+	j->c = c;
+	c->job = j;
+	event_active(j->ev, EV_TIMEOUT, 0);
+	return 0;
+}
+
 static void
 xfr_axfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 {
+	if (axfr_stream(o, z, zc) == 0)
+		return;
 	xout_begin(o);
 	xout_soa(o, zc, zc->soa.serial);
 	xout_zone_body(o, z, zc);
@@ -2033,6 +2196,12 @@ static void
 xconn_free(struct xconn *c)
 {
 	struct xfr *x = c->x;
+
+	if (c->job) {
+		c->job->c = NULL;
+		axfr_job_free(c->job);
+		c->job = NULL;
+	}
 	for (struct xconn **pp = &x->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -2048,13 +2217,14 @@ xconn_read(struct bufferevent *bev, void *arg)
 {
 	struct xconn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct sink s = {.tcp = bufferevent_get_output(bev), .tcp_mode = true, .bev = bev};
+	struct sink s = {.tcp = bufferevent_get_output(bev), .tcp_mode = true, .bev = bev,
+			 .conn = c};
 
 	for (;;) {
 		uint8_t pre[2];
 		size_t mlen;
-		if (evbuffer_get_length(in) < 2)
-			return;
+		if (c->job || evbuffer_get_length(in) < 2)
+			return; /* an AXFR being streamed answers first */
 		evbuffer_copyout(in, pre, 2);
 		mlen = (size_t)pre[0] << 8 | pre[1];
 		if (evbuffer_get_length(in) < 2 + mlen)
