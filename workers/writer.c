@@ -83,6 +83,7 @@ struct writer {
 	int64_t last_id;      /* records.id last given (writer_next_id) */
 	int64_t npools;       /* rows in pools; -1: to be counted (writer_pools_none) */
 	int64_t *jgroups;     /* per zone: change groups in the journal; -1: to be counted */
+	int64_t group_tc0;    /* sqlite3_total_changes64 when the open group began */
 };
 
 /*
@@ -1012,6 +1013,7 @@ writer_group_begin(struct writer *w)
 		return DD_EDB;
 	}
 	w->group_open = true;
+	w->group_tc0 = sqlite3_total_changes64(db_sqlite(w->db));
 	if (w->schedule)
 		w->schedule(w->schedule_arg);
 	return 0;
@@ -1230,7 +1232,9 @@ writer_group_finish(struct writer *w, bool async)
 	}
 	if (w->sync_on)
 		writer_exec(w, "PRAGMA synchronous = FULL");
-	w->db_failed = rc < 0;
+	/* a group that wrote nothing proves nothing about the disk */
+	if (rc < 0 || sqlite3_total_changes64(h) != w->group_tc0)
+		w->db_failed = rc < 0;
 	if (rc == 0 && w->stats && w->npend > 0) {
 		w->stats->commits++;
 		w->stats->commit_names += w->npend;
@@ -1421,6 +1425,52 @@ writer_trim_audit(struct writer *w, long budget, int64_t now)
 	return rows;
 }
 
+/* The first column of the first row of sql (?1 = text), or -1 when none. */
+static int64_t
+writer_first_int(struct writer *w, const char *sql, const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
+		return -1;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/*
+ * Is anything past a limit?  A few index reads, so that an idle server
+ * opens no transaction (and syncs nothing) for its retention.
+ */
+static bool
+writer_trim_due(struct writer *w, int64_t now)
+{
+	int64_t ts, lo, hi;
+
+	for (size_t z = 0; z < w->cfg->nzones; z++) {
+		if (w->jgroups[z] < 0 && (w->jgroups[z] = writer_jgroups_count(w, z)) < 0)
+			return true; /* the step reports the error */
+		if (w->jgroups[z] > (int64_t)w->cfg->journal.max_changes)
+			return true;
+		ts = writer_first_int(w, "SELECT ts FROM journal WHERE zone = ?1 ORDER BY id LIMIT 1",
+				      w->cfg->zones[z].name);
+		if (ts >= 0 && ts < now - (int64_t)w->cfg->journal.max_age)
+			return true;
+	}
+	lo = writer_first_int(w, "SELECT min(id) FROM audit", NULL);
+	hi = writer_first_int(w, "SELECT max(id) FROM audit", NULL);
+	if (lo < 0)
+		return false;
+	if (w->cfg->audit.max_rows > 0 && hi - lo + 1 > (int64_t)w->cfg->audit.max_rows)
+		return true;
+	ts = writer_first_int(w, "SELECT ts FROM audit ORDER BY id LIMIT 1", NULL);
+	return ts >= 0 && ts < now - (int64_t)w->cfg->audit.max_age;
+}
+
 int
 writer_trim(struct writer *w, long budget)
 {
@@ -1429,6 +1479,8 @@ writer_trim(struct writer *w, long budget)
 	long r = 0;
 	int rc;
 
+	if (!writer_trim_due(w, now))
+		return 0;
 	if ((rc = writer_group_begin(w)) < 0)
 		return rc;
 	for (size_t z = 0; z < w->cfg->nzones && r >= 0; z++)

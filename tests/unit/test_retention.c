@@ -197,6 +197,9 @@ main(void)
 	is_int(writer_trim(w, 1000), 0, "trim");
 	writer_group_commit(w);
 	is_int(scalar(GROUPS), 3, "the count kept in memory agrees with the table");
+	ok(!writer_group_open(w), "no group open");
+	is_int(writer_trim(w, 1000), 0, "nothing due");
+	ok(!writer_group_open(w), "nothing due: no transaction opened (an idle server syncs nothing)");
 
 	/* ---- a new writer counts the groups from the table */
 	writer_destroy(w);
