@@ -74,6 +74,21 @@ void http_reply_raw(struct http_req *r, int status, const char *body, size_t len
 /* Adds a response header before the reply. */
 void http_reply_header(struct http_req *r, const char *name, const char *value);
 
+/*
+ * A 200 reply streamed in chunks, for a body too large to build at once:
+ * fill(arg, out) appends the next piece to out and returns 1 (more to come),
+ * 0 (that was the last) or -1 (failed: the connection is closed, so the
+ * client sees an incomplete reply, never a short one that looks whole).
+ * Each call comes once the previous piece was written to the client, with
+ * the loop's other work in between.  done(arg) runs once, at the end or
+ * when the client goes away.  Returns -1 when the stream cannot start
+ * (nothing was sent: the caller replies otherwise).
+ */
+struct evbuffer;
+typedef int (*http_fill_fn)(void *arg, struct evbuffer *out);
+int http_reply_stream(struct http_req *r, const char *ctype, http_fill_fn fill,
+		      void (*done)(void *arg), void *arg);
+
 /* --- request helpers --------------------------------------------------- */
 
 /* Query parameter or NULL. */

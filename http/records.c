@@ -3,8 +3,10 @@
  * DELETE /records/{subdomain}[?type=T].
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <sqlite3.h>
 
 #include "daemon/config.h"
@@ -14,49 +16,171 @@
 #include "http/names.h"
 #include "workers/writer.h"
 
+/*
+ * GET /records is streamed (http_reply_stream): rows come from a read
+ * transaction on a connection of their own, in key order (no sort of the
+ * whole table), RECS_SLICE at a time, each RRset's values in the order they
+ * came in; the writer goes on between slices, and a database of a million
+ * names never sits in memory as one JSON document.
+ */
+#define RECS_SLICE 2000
+
+struct recrow {
+	char *value;
+	int64_t ttl, updated, id;
+};
+
+struct recs {
+	struct http_server *srv;
+	struct auth_principal who;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool opened;              /* the document's opening is written */
+	bool any;                 /* an element written: the next one needs a comma */
+	/* the RRset being collected (it may span two slices) */
+	char *name, *type;
+	struct recrow *rows;
+	size_t n, cap;
+};
+
+static void
+recs_set_clear(struct recs *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->rows[i].value);
+	q->n = 0;
+	free(q->name);
+	free(q->type);
+	q->name = q->type = NULL;
+}
+
+static void
+recs_free(void *arg)
+{
+	struct recs *q = arg;
+
+	recs_set_clear(q);
+	free(q->rows);
+	sqlite3_finalize(q->st);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static int
+recrow_by_id(const void *a, const void *b)
+{
+	const struct recrow *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The collected RRset, its values in arrival order, into out. */
+static int
+recs_set_emit(struct recs *q, struct evbuffer *out)
+{
+	char when[32];
+
+	qsort(q->rows, q->n, sizeof(*q->rows), recrow_by_id);
+	for (size_t i = 0; i < q->n; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "domain", q->name, "type", q->type,
+				      "value", q->rows[i].value, "ttl", (json_int_t)q->rows[i].ttl,
+				      "updatedAt", http_iso_time(q->rows[i].updated, when, sizeof(when)));
+		char *js = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (js == NULL)
+			return -1;
+		if (q->any)
+			evbuffer_add(out, ",", 1);
+		evbuffer_add(out, js, strlen(js));
+		q->any = true;
+		free(js);
+	}
+	recs_set_clear(q);
+	return 0;
+}
+
+static int
+recs_fill(void *arg, struct evbuffer *out)
+{
+	struct recs *q = arg;
+	int step = SQLITE_ROW;
+
+	if (!q->opened) {
+		evbuffer_add(out, "{\"records\":[", 12);
+		q->opened = true;
+	}
+	for (unsigned k = 0; k < RECS_SLICE && (step = sqlite3_step(q->st)) == SQLITE_ROW; k++) {
+		const char *name = (const char *)sqlite3_column_text(q->st, 0);
+		const char *type = (const char *)sqlite3_column_text(q->st, 1);
+		const char *value = (const char *)sqlite3_column_text(q->st, 2);
+		struct recrow *row;
+		int z;
+
+		if (name == NULL || type == NULL || value == NULL ||
+		    !auth_may_read(&q->who, name, sqlite3_column_int64(q->st, 5)))
+			continue;
+		if (q->name && (strcmp(q->name, name) != 0 || strcmp(q->type, type) != 0) &&
+		    recs_set_emit(q, out) < 0)
+			return -1;
+		if (q->name == NULL &&
+		    ((q->name = strdup(name)) == NULL || (q->type = strdup(type)) == NULL))
+			return -1;
+		if (q->n == q->cap) {
+			size_t cap = q->cap ? 2 * q->cap : 8;
+			struct recrow *g = realloc(q->rows, cap * sizeof(*g));
+			if (g == NULL)
+				return -1;
+			q->rows = g;
+			q->cap = cap;
+		}
+		row = &q->rows[q->n];
+		if ((row->value = strdup(value)) == NULL)
+			return -1;
+		z = writer_zone_of(q->srv->writer, name);
+		row->ttl = sqlite3_column_type(q->st, 3) == SQLITE_NULL
+				   ? (z >= 0 ? (int64_t)q->srv->cfg->zones[z].ttl : 0)
+				   : sqlite3_column_int64(q->st, 3);
+		row->updated = sqlite3_column_int64(q->st, 4);
+		row->id = sqlite3_column_int64(q->st, 6);
+		q->n++;
+	}
+	if (step == SQLITE_ROW)
+		return 1;
+	if (step != SQLITE_DONE)
+		return -1;
+	if (q->name && recs_set_emit(q, out) < 0)
+		return -1;
+	evbuffer_add(out, "]}", 2);
+	return 0;
+}
+
 static void
 records_get(struct http_req *r)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *list;
-	int step;
+	struct recs *q;
 
 	if (http_req_auth(r) < 0)
 		return;
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
-			       "SELECT name, type, value, ttl, updated_at, "
-			       "coalesce(owner_id, 0) FROM records ORDER BY name, type, id",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		http_reply_error(r, 503, "out of memory");
+		return;
+	}
+	q->srv = r->srv;
+	q->who = r->who;
+	/* the snapshot is taken now: every change acknowledged so far is in it */
+	if (writer_reader_open(r->srv->writer, &q->db) < 0 ||
+	    sqlite3_prepare_v2(q->db,
+			       "SELECT name, type, value, ttl, updated_at, coalesce(owner_id, 0), id "
+			       "FROM records ORDER BY name, type, value",
+			       -1, &q->st, NULL) != SQLITE_OK ||
+	    sqlite3_exec(q->db, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
+		recs_free(q);
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
-	list = json_array();
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int z;
-		int64_t ttl;
-		char when[32];
-
-		if (name == NULL || !auth_may_read(&r->who, name, sqlite3_column_int64(st, 5)))
-			continue;
-		z = writer_zone_of(r->srv->writer, name);
-		ttl = sqlite3_column_type(st, 3) == SQLITE_NULL
-			      ? (z >= 0 ? (int64_t)r->srv->cfg->zones[z].ttl : 0)
-			      : sqlite3_column_int64(st, 3);
-		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:s, s:I, s:s}", "domain", name, "type",
-					(const char *)sqlite3_column_text(st, 1), "value",
-					(const char *)sqlite3_column_text(st, 2), "ttl", (json_int_t)ttl,
-					"updatedAt",
-					http_iso_time(sqlite3_column_int64(st, 4), when, sizeof(when))));
+	if (http_reply_stream(r, "application/json", recs_fill, recs_free, q) < 0) {
+		recs_free(q);
+		http_reply_error(r, 503, "out of memory");
 	}
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE) {
-		json_decref(list);
-		http_reply_error(r, 503, "database unavailable");
-		return;
-	}
-	http_reply_json(r, 200, json_pack("{s:o}", "records", list));
 }
 
 static void

@@ -193,6 +193,112 @@ http_reply_raw(struct http_req *r, int status, const char *body, size_t len)
 	http_send(r, status, NULL, body, len);
 }
 
+/* A reply being streamed (http_reply_stream). */
+struct http_stream {
+	struct evhttp_request *ev;
+	struct evhttp_connection *evcon;
+	struct event *again;     /* a fill that gave nothing: the next one from the loop */
+	http_fill_fn fill;
+	void (*done)(void *arg);
+	void *arg;
+	struct evbuffer *buf;
+};
+
+static void
+http_stream_free(struct http_stream *s)
+{
+	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	s->done(s->arg);
+	event_free(s->again);
+	evbuffer_free(s->buf);
+	free(s);
+}
+
+/* The client went away: the request goes with its connection. */
+static void
+http_stream_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	http_stream_free(arg);
+}
+
+static void
+http_stream_kill(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(arg);
+}
+
+static void
+http_stream_next(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_stream *s = arg;
+	int more = s->fill(s->arg, s->buf);
+	(void)evcon;
+
+	if (more < 0) {
+		/* no last chunk: the client knows the reply is incomplete; the
+		 * connection is freed outside of its own callbacks */
+		struct evhttp_connection *c = s->evcon;
+		struct event_base *base = evhttp_connection_get_base(c);
+		struct timeval now = {0, 0};
+		http_stream_free(s);
+		if (event_base_once(base, -1, EV_TIMEOUT, http_stream_kill, c, &now) < 0)
+			log_warnx("a failed streamed reply: its connection stays open");
+		return;
+	}
+	if (evbuffer_get_length(s->buf) > 0)
+		evhttp_send_reply_chunk_with_cb(s->ev, s->buf, more ? http_stream_next : NULL, s);
+	else if (more)
+		event_active(s->again, EV_TIMEOUT, 0); /* nothing written: no callback comes */
+	if (!more) {
+		evhttp_send_reply_end(s->ev);
+		http_stream_free(s);
+	}
+}
+
+static void
+http_stream_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	http_stream_next(NULL, arg);
+}
+
+int
+http_reply_stream(struct http_req *r, const char *ctype, http_fill_fn fill,
+		  void (*done)(void *arg), void *arg)
+{
+	struct http_stream *s;
+
+	if (r->replied || (s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->buf = evbuffer_new();
+	s->evcon = evhttp_request_get_connection(r->ev);
+	s->again = event_new(r->srv->base, -1, 0, http_stream_again, s);
+	if (s->buf == NULL || s->evcon == NULL || s->again == NULL) {
+		if (s->buf)
+			evbuffer_free(s->buf);
+		if (s->again)
+			event_free(s->again);
+		free(s);
+		return -1;
+	}
+	s->ev = r->ev;
+	s->fill = fill;
+	s->done = done;
+	s->arg = arg;
+	r->replied = true;
+	if (ctype)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", ctype);
+	http_count(r->srv, 200);
+	evhttp_connection_set_closecb(s->evcon, http_stream_closed, s);
+	evhttp_send_reply_start(r->ev, 200, http_reason(200));
+	http_stream_next(NULL, s);
+	return 0;
+}
+
 void
 http_reply_header(struct http_req *r, const char *name, const char *value)
 {
