@@ -17,4 +17,20 @@ exec_sql(const char *path, const char *sql)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* The first column of the first row of sql on the file at path, or -1. */
+static inline long
+scalar_sql(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	long v = -1;
+	if (sqlite3_open(path, &h) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
 #endif

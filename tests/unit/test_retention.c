@@ -15,6 +15,7 @@
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "shm/table.h"
+#include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
 #include "workers/writer.h"
 
@@ -24,26 +25,14 @@ static char dbpath[256];
 static long
 scalar(const char *sql)
 {
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	long v = -1;
-	sqlite3_open(dbpath, &h);
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return scalar_sql(dbpath, sql);
 }
 
 static void
 exec(const char *sql)
 {
-	sqlite3 *h;
-	sqlite3_open(dbpath, &h);
-	sqlite3_busy_timeout(h, 2000);
-	if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
-		diag("%s: %s", sql, sqlite3_errmsg(h));
-	sqlite3_close(h);
+	if (exec_sql(dbpath, sql) < 0)
+		diag("failed: %s", sql);
 }
 
 /* Sets name (in example.test) to 192.0.2.N: one change group. */

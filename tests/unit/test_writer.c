@@ -11,6 +11,7 @@
 #include "daemon/load.h"
 #include "dns/dname.h"
 #include "shm/table.h"
+#include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
 #include "workers/writer.h"
 
@@ -20,15 +21,7 @@ static char dbpath[256];
 static long
 scalar(const char *sql)
 {
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	long v = -1;
-	sqlite3_open(dbpath, &h);
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
+	return scalar_sql(dbpath, sql);
 }
 
 /* Number of rdata items of type at name in the table (-1 when absent). */
