@@ -105,8 +105,8 @@ run: deps
 # release build and again against the ASan+UBSan build.
 test:
 	@tools/deps.sh --test
-	@$(MAKE) --no-print-directory all units
-	@$(MAKE) --no-print-directory SAN=address,undefined all units
+	@$(MAKE) --no-print-directory -j$$(nproc) all units
+	@$(MAKE) --no-print-directory -j$$(nproc) SAN=address,undefined all units
 	tests/run-unit.sh build/rel
 	tests/run-unit.sh build/san
 	$(MAKE) --no-print-directory test-fuzz
@@ -129,7 +129,7 @@ UDP_TESTS = t_basic.sh t_answers.sh t_edns_tc.sh t_malformed.sh t_wildcard.sh t_
 FUZZ_SECONDS ?= 15
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http && \
+		$(MAKE) --no-print-directory -j$$(nproc) build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http && \
 		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
