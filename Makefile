@@ -126,7 +126,7 @@ UDP_TESTS = t_basic.sh t_answers.sh t_edns_tc.sh t_malformed.sh t_wildcard.sh t_
 	    t_tsig.sh t_nsupdate.sh t_pools_policies.sh t_process.sh t_ctl_basic.sh
 
 # brief libFuzzer run (clang) when available; the corpus replay above always runs
-FUZZ_SECONDS ?= 15
+FUZZ_SECONDS ?= 10
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory -j$$(nproc) build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http && \

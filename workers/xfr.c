@@ -491,6 +491,14 @@ static void xconn_read(struct bufferevent *bev, void *arg);
 static void xconn_event(struct bufferevent *bev, short what, void *arg);
 static void xconn_free(struct xconn *c);
 
+/* A connection's idle limits: CONN_IDLE_S without a request or a write. */
+static void
+xconn_idle(struct xconn *c)
+{
+	struct timeval idle = {CONN_IDLE_S, 0};
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+}
+
 static void
 axfr_job_free(struct axfr_job *j)
 {
@@ -568,6 +576,7 @@ axfr_slice(struct axfr_job *j)
 	xout_soa(o, &j->zc, j->zc.soa.serial);
 	xout_flush(o);
 	axfr_job_free(j);
+	xconn_idle(c);
 	xconn_read(c->bev, c); /* requests that came meanwhile */
 }
 
@@ -581,6 +590,7 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 {
 	struct xfr *x = o->x;
 	struct xconn *c = o->s->conn;
+	struct timeval write_idle = {CONN_IDLE_S, 0};
 	struct axfr_job *j;
 
 	if (c == NULL || c->job || (j = calloc(1, sizeof(*j))) == NULL)
@@ -615,6 +625,9 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	sqlite3_bind_int64(j->st, 2, x->cfg->zones[z].ttl);
 	j->c = c;
 	c->job = j;
+	/* a long transfer: the client only reads meanwhile (the write timeout
+	 * still ends one that stops reading) */
+	bufferevent_set_timeouts(c->bev, NULL, &write_idle);
 	event_active(j->ev, EV_TIMEOUT, 0);
 	return 0;
 }
@@ -2247,7 +2260,6 @@ static void
 xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data, size_t len)
 {
 	struct xconn *c;
-	struct timeval idle = {CONN_IDLE_S, 0};
 
 	if (x->nconns >= CONN_MAX) {
 		/* transfers and UPDATEs over TCP are few; a flood of them must not
@@ -2274,7 +2286,7 @@ xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data
 	x->conns = c;
 	x->nconns++;
 	bufferevent_setcb(c->bev, xconn_read, NULL, xconn_event, c);
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	xconn_idle(c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (len) {
 		/* a socket bufferevent's input takes bytes at its start only */
