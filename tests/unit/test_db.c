@@ -13,21 +13,6 @@
 
 static char dir[] = "/tmp/ddnsd-test-db.XXXXXX";
 
-static long
-query_int(const char *path, const char *sql)
-{
-	sqlite3 *h;
-	sqlite3_stmt *st;
-	long v = -1;
-	if (sqlite3_open(path, &h) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	return v;
-}
-
 struct walk {
 	int n;
 	char names[8][64];
@@ -74,7 +59,7 @@ main(void)
 	is_int(db_records_count(db), 0, "no records yet");
 	db_close(db);
 
-	is_int(query_int(path, "SELECT version FROM schema_version"), DB_SCHEMA_VERSION,
+	is_int(scalar_sql(path, "SELECT version FROM schema_version"), DB_SCHEMA_VERSION,
 	       "schema_version is recorded");
 	{
 		sqlite3 *h;
@@ -135,27 +120,27 @@ main(void)
 	is_int(db_open(path, &db), 0, "schema 6 is migrated");
 	is_int(db_records_count(db), 3, "every row kept");
 	db_close(db);
-	is_int(query_int(path, "SELECT version FROM schema_version"), 7, "now at schema 7");
-	is_int(query_int(path, "SELECT rowid FROM records"), -1, "records has no rowid");
-	is_int(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'records_owner'"), 0,
+	is_int(scalar_sql(path, "SELECT version FROM schema_version"), 7, "now at schema 7");
+	is_int(scalar_sql(path, "SELECT rowid FROM records"), -1, "records has no rowid");
+	is_int(scalar_sql(path, "SELECT count(*) FROM sqlite_master WHERE name = 'records_owner'"), 0,
 	       "the owner index is gone");
-	is_int(query_int(path, "SELECT id FROM records WHERE name = 't.example.test' ORDER BY id"),
+	is_int(scalar_sql(path, "SELECT id FROM records WHERE name = 't.example.test' ORDER BY id"),
 	       10, "ids kept: insertion order survives");
-	is_int(query_int(path, "SELECT owner_id FROM records WHERE value = 'zz'"), 3, "owner kept");
-	is_int(query_int(path, "SELECT ttl FROM records WHERE value = 'aa'"), 60, "ttl kept");
-	is_int(query_int(path, "SELECT created_at FROM records WHERE value = 'aa'"), 5,
+	is_int(scalar_sql(path, "SELECT owner_id FROM records WHERE value = 'zz'"), 3, "owner kept");
+	is_int(scalar_sql(path, "SELECT ttl FROM records WHERE value = 'aa'"), 60, "ttl kept");
+	is_int(scalar_sql(path, "SELECT created_at FROM records WHERE value = 'aa'"), 5,
 	       "created_at kept");
 	ok(exec_sql(path, "INSERT INTO records (name, type, value) VALUES"
 			  " ('t.example.test', 'TXT', 'mm')") == 0,
 	   "a row added by another tool");
-	ok(query_int(path, "SELECT id FROM records WHERE value = 'mm'") > 1000000000000000L,
+	ok(scalar_sql(path, "SELECT id FROM records WHERE value = 'mm'") > 1000000000000000L,
 	   "gets the clock's microseconds as id, after every older row");
 	ok(exec_sql(path, "INSERT INTO records (name, type, value) VALUES"
 			  " ('t.example.test', 'TXT', 'mm')") < 0,
 	   "(name, type, value) is still unique");
 	ok(exec_sql(path, "PRAGMA foreign_keys = ON; DELETE FROM users WHERE id = 3") == 0,
 	   "a user is deleted");
-	is_int(query_int(path, "SELECT count(*) FROM records WHERE owner_id IS NOT NULL"), 0,
+	is_int(scalar_sql(path, "SELECT count(*) FROM records WHERE owner_id IS NOT NULL"), 0,
 	       "their rows lose the owner (ON DELETE SET NULL)");
 
 	snprintf(path, sizeof(path), "%s/a/b/ddnsd.db", dir);
