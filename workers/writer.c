@@ -148,6 +148,12 @@ writer_sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, w->cfg->zones[z].name, -1, SQLITE_STATIC);
 }
 
+/* A pool as secondaries and UPDATE prerequisites see it: A/AAAA rows. */
+#define WRITER_POOL_RRS                                                                           \
+	"CREATE TEMP VIEW pool_rrs AS SELECT p.name AS name, CASE WHEN instr(m.ip, ':') "        \
+	"THEN 'AAAA' ELSE 'A' END AS type, m.ip AS value, p.ttl AS ttl, m.xfr_up AS xfr_up "     \
+	"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;"
+
 int
 writer_reader_open(struct writer *w, struct sqlite3 **out)
 {
@@ -157,7 +163,8 @@ writer_reader_open(struct writer *w, struct sqlite3 **out)
 	if (sqlite3_open_v2(db_path(w->db), &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
 	    sqlite3_create_function(h, "dd_zone", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, w,
-				    writer_sql_zone, NULL, NULL) != SQLITE_OK) {
+				    writer_sql_zone, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(h, WRITER_POOL_RRS, NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("%s: a read connection: %s", db_path(w->db),
 			  h ? sqlite3_errmsg(h) : "out of memory");
 		sqlite3_close(h);
@@ -193,11 +200,7 @@ writer_journal_setup(struct writer *w)
 		"dd_zone(OLD.name) IS NOT NULL; "
 		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 		"dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl WHERE "
-		"dd_zone(NEW.name) IS NOT NULL; END;"
-		/* a pool as secondaries and UPDATE prerequisites see it: A/AAAA rows */
-		"CREATE TEMP VIEW pool_rrs AS SELECT p.name AS name, CASE WHEN instr(m.ip, ':') "
-		"THEN 'AAAA' ELSE 'A' END AS type, m.ip AS value, p.ttl AS ttl, m.xfr_up AS xfr_up "
-		"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;";
+		"dd_zone(NEW.name) IS NOT NULL; END;" WRITER_POOL_RRS;
 	sqlite3 *h = db_sqlite(w->db);
 	char *err = NULL;
 

@@ -59,7 +59,7 @@ struct db *writer_db(struct writer *w);
 
 /*
  * A read-only connection of its own to the writer's database, with dd_zone()
- * (the configured zone a name falls in), for a long read taken in slices (a
+ * (the configured zone a name falls in) and the pool_rrs view, for a long read taken in slices (a
  * streamed AXFR) while the writer's connection goes on writing.  Close it
  * with sqlite3_close.
  */

@@ -433,33 +433,6 @@ xout_soa(struct xout *o, const struct shm_zone_copy *zc, uint32_t serial)
 	xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_SOA, zc->soa.ttl, rd, n);
 }
 
-/* Every record of zone z, apex NS included, SOA excluded. */
-static int
-xout_zone_body(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
-{
-	sqlite3 *h = db_sqlite(writer_db(o->x->srv->writer));
-	const char *zone = o->x->cfg->zones[z].name;
-	uint32_t defttl = o->x->cfg->zones[z].ttl;
-	sqlite3_stmt *st = NULL;
-
-	for (unsigned i = 0; i < zc->ns_count; i++)
-		xout_rr(o, zc->apex, zc->apex_len, DNS_TYPE_NS, zc->ns_ttl, zc->ns[i], zc->ns_len[i]);
-	if (db_prep(h,
-			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
-			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
-			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, defttl);
-	while (sqlite3_step(st) == SQLITE_ROW && o->err == 0)
-		xout_text(o, (const char *)sqlite3_column_text(st, 0),
-			  (const char *)sqlite3_column_text(st, 1),
-			  (const char *)sqlite3_column_text(st, 2),
-			  (uint32_t)sqlite3_column_int64(st, 3));
-	sqlite3_reset(st);
-	return o->err;
-}
-
 /*
  * An AXFR over one of the writer's TCP connections is streamed: its rows
  * come from a read transaction on a connection of its own (one snapshot,
@@ -582,8 +555,8 @@ axfr_slice(struct axfr_job *j)
 
 /*
  * Starts streaming an AXFR of zone z (serial zc) to the connection behind
- * o; -1 when it cannot be streamed (not a writer's TCP connection, or no
- * read connection): the caller sends it in one go.
+ * o; -1 when it cannot be (not a writer's TCP connection, or no read
+ * connection).
  */
 static int
 axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
@@ -607,9 +580,8 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	if (writer_reader_open(x->srv->writer, &j->db) < 0 ||
 	    sqlite3_prepare_v2(j->db,
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
-			       "dd_zone(name) = ?1 UNION ALL SELECT p.name, CASE WHEN instr(m.ip, ':') "
-			       "THEN 'AAAA' ELSE 'A' END, m.ip, p.ttl FROM pools p JOIN pool_members m "
-			       "ON m.pool_id = p.id WHERE m.xfr_up = 1 AND dd_zone(p.name) = ?1",
+			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
+			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
 			       -1, &j->st, NULL) != SQLITE_OK ||
 	    (j->ev = event_new(x->srv->base, -1, 0, axfr_next, j)) == NULL) {
 		axfr_job_free(j);
@@ -632,16 +604,15 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	return 0;
 }
 
+/* An AXFR that cannot be streamed (no read connection) is refused for now:
+ * the secondary asks again, rather than taking a zone read in one go. */
 static void
 xfr_axfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 {
 	if (axfr_stream(o, z, zc) == 0)
 		return;
-	xout_begin(o);
-	xout_soa(o, zc, zc->soa.serial);
-	xout_zone_body(o, z, zc);
-	xout_soa(o, zc, zc->soa.serial);
-	xout_flush(o);
+	log_warnx("AXFR of %s: cannot be streamed now; SERVFAIL", o->x->cfg->zones[z].name);
+	reply_simple(o->x, o->s, o->p, o->tc, DNS_RCODE_SERVFAIL, false);
 }
 
 /* One journal transaction: removed rows then added rows. */
