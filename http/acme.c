@@ -28,7 +28,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "http/http.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "workers/writer.h"
 
 #define ACME_TYPE_TXT      16
@@ -381,7 +381,7 @@ acme_register(struct http_req *r)
 	char username[ACME_UUID_LEN + 1], subdomain[ACME_UUID_LEN + 1];
 	char password[ACME_PASSWORD_LEN + 1], fulldomain[NAME_TEXT_MAX];
 	unsigned char hash[ACME_HASH_LEN];
-	const char *zone = r->srv->cfg->acme_zone;
+	const char *zone = r->srv->ctx->cfg->acme_zone;
 	json_t *allow, *reply;
 	char *allow_text;
 	int rc;
@@ -399,7 +399,7 @@ acme_register(struct http_req *r)
 	acme_password_hash(password, hash);
 	snprintf(fulldomain, sizeof(fulldomain), "%s.%s", subdomain, zone);
 	allow_text = json_dumps(allow, JSON_COMPACT);
-	rc = allow_text ? acme_account_insert(db_sqlite(r->srv->db), username, hash, subdomain,
+	rc = allow_text ? acme_account_insert(db_sqlite(r->srv->ctx->db), username, hash, subdomain,
 	                                      allow_text)
 	                : DD_ENOMEM;
 	free(allow_text);
@@ -461,9 +461,9 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 	size_t ncur;
 	int rc;
 
-	snprintf(name, sizeof(name), "%s.%s", subdomain, r->srv->cfg->acme_zone);
+	snprintf(name, sizeof(name), "%s.%s", subdomain, r->srv->ctx->cfg->acme_zone);
 	snprintf(actor, sizeof(actor), "acme:%s", username);
-	if (acme_txt_current(db_sqlite(r->srv->db), name, cur, &ncur) < 0) {
+	if (acme_txt_current(db_sqlite(r->srv->ctx->db), name, cur, &ncur) < 0) {
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
@@ -474,7 +474,7 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 	set.values = values;
 	set.nvalues = acme_txt_next(curp, ncur, txt, values);
 	set.ttl = ACME_TXT_TTL;
-	rc = writer_apply(r->srv->writer, &who, &set, 1, &res);
+	rc = writer_apply(r->srv->ctx->writer, &who, &set, 1, &res);
 	writer_result_fini(&res);
 	if (rc == DD_EDB || rc == DD_ENOSPC) {
 		http_reply_error(r, 503, "database unavailable");
@@ -512,7 +512,7 @@ acme_update(struct http_req *r)
 		acme_unauthorized(r);
 		return;
 	}
-	rc = acme_account_load(db_sqlite(r->srv->db), user, &acc);
+	rc = acme_account_load(db_sqlite(r->srv->ctx->db), user, &acc);
 	if (rc == DD_EDB) {
 		http_reply_error(r, 503, "database unavailable");
 		return;

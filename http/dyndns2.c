@@ -25,9 +25,9 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
-#include "http/auth.h"
+#include "daemon/auth.h"
 #include "http/http.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "http/ratelimit.h"
 #include "workers/writer.h"
 
@@ -313,7 +313,7 @@ dyndns2_auth(struct http_req *r)
 	pw = strchr((const char *)dec, ':');
 	pw = pw ? pw + 1 : (const char *)dec;
 	if (*pw)
-		rc = auth_check(r->srv->db, r->srv->cfg, pw, &r->who);
+		rc = auth_check(r->srv->ctx->db, r->srv->ctx->cfg, pw, &r->who);
 	sodium_memzero(dec, sizeof(dec));
 	if (rc == 0)
 		return dyndns2_token_limit(r);
@@ -385,7 +385,7 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 		                                .values = v6,
 		                                .nvalues = 1,
 		                                .ttl = -1};
-	rc = writer_apply(r->srv->writer, &who, sets, n, res);
+	rc = writer_apply(r->srv->ctx->writer, &who, sets, n, res);
 	*changed = false;
 	for (i = 0; i < n; i++) {
 		if (rc == 0 && res[i].changed)
@@ -408,9 +408,9 @@ dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char 
 	/* a full name only: "home" or "home." must not be read as relative */
 	if (!*host || names_canonical(host, name, sizeof(name)) < 0 || !strchr(name, '.'))
 		return "notfqdn";
-	if (writer_zone_of(r->srv->writer, name) < 0)
+	if (writer_zone_of(r->srv->ctx->writer, name) < 0)
 		return "nohost";
-	owner = auth_needs_owner(&r->who) ? writer_owner_of(r->srv->writer, name) : 0;
+	owner = auth_needs_owner(&r->who) ? writer_owner_of(r->srv->ctx->writer, name) : 0;
 	if (owner < 0)
 		return "911";
 	if (!auth_may_write(&r->who, name, owner))

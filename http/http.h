@@ -15,28 +15,25 @@
 
 #include <jansson.h>
 
-#include "http/auth.h"
+#include "daemon/auth.h"
+#include "workers/wctx.h"
 
 struct cfg;
 struct db;
 struct shm_stats;
 struct shm_table;
 struct writer;
+struct wctx;
 struct ratelimit;
 struct evhttp_request;
 struct evkeyvalq;
 struct event_base;
 
+/* The HTTP front-end of the writer process: its context and its own state. */
 struct http_server {
-	const struct cfg *cfg;
-	struct shm_table *table;
-	struct shm_stats *stats;     /* every process's counters */
-	struct shm_pools *pools;     /* live pool state (health, load) */
-	struct writer *writer;
-	struct db *db;               /* = writer_db(writer) */
+	struct wctx *ctx;            /* the process's context (workers/wctx.h), borrowed */
 	struct ratelimit *rl;        /* per client address */
 	struct ratelimit *rl_token;  /* per token */
-	struct event_base *base;
 	void *dyndns_state;          /* http/dyndns2.c's abuse tracker */
 	void *auth_fail_state;       /* failed authentications per address (auth_abuse events) */
 };

@@ -155,7 +155,7 @@ metrics_http(FILE *f, const struct shm_stats *st)
 static void
 metrics_process(FILE *f, const struct http_server *srv, unsigned n)
 {
-	const struct shm_stats *st = srv->stats;
+	const struct shm_stats *st = srv->ctx->stats;
 
 	metrics_head(f, "ddnsd_worker_restarts_total", "counter",
 		     "Times the master restarted a worker slot.");
@@ -173,9 +173,9 @@ metrics_process(FILE *f, const struct http_server *srv, unsigned n)
 	metrics_head(f, "ddnsd_start_time_seconds", "gauge", "Unix time the master started.");
 	fprintf(f, "ddnsd_start_time_seconds %llu\n", (unsigned long long)st->started_at);
 	metrics_head(f, "ddnsd_table_names", "gauge", "Names in the shared table.");
-	fprintf(f, "ddnsd_table_names %u\n", shm_table_count(srv->table));
+	fprintf(f, "ddnsd_table_names %u\n", shm_table_count(srv->ctx->table));
 	metrics_head(f, "ddnsd_table_capacity", "gauge", "Names the shared table can hold.");
-	fprintf(f, "ddnsd_table_capacity %u\n", shm_table_capacity(srv->table));
+	fprintf(f, "ddnsd_table_capacity %u\n", shm_table_capacity(srv->ctx->table));
 	metrics_head(f, "ddnsd_build_info", "gauge", "Version of the running ddnsd.");
 	fprintf(f, "ddnsd_build_info{version=\"%s\"} 1\n", DD_VERSION);
 }
@@ -186,9 +186,9 @@ metrics_zones(FILE *f, const struct http_server *srv)
 	struct shm_zone_copy *zc = malloc(sizeof(*zc));
 
 	metrics_head(f, "ddnsd_zone_serial", "gauge", "SOA serial served, by zone.");
-	for (unsigned z = 0; zc && z < srv->cfg->nzones; z++)
-		if (shm_zone_get(srv->table, z, zc) == 0)
-			fprintf(f, "ddnsd_zone_serial{zone=\"%s\"} %u\n", srv->cfg->zones[z].name,
+	for (unsigned z = 0; zc && z < srv->ctx->cfg->nzones; z++)
+		if (shm_zone_get(srv->ctx->table, z, zc) == 0)
+			fprintf(f, "ddnsd_zone_serial{zone=\"%s\"} %u\n", srv->ctx->cfg->zones[z].name,
 				zc->soa.serial);
 	free(zc);
 }
@@ -200,8 +200,8 @@ metrics_pools(FILE *f, const struct http_server *srv)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (srv->pools == NULL ||
-	    sqlite3_prepare_v2(db_sqlite(srv->db),
+	if (srv->ctx->pools == NULL ||
+	    sqlite3_prepare_v2(db_sqlite(srv->ctx->db),
 			       "SELECT p.name, p.slot, count(m.pos) FROM pools p JOIN pool_members m "
 			       "ON m.pool_id = p.id GROUP BY p.id ORDER BY p.name",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -213,7 +213,7 @@ metrics_pools(FILE *f, const struct http_server *srv)
 		if (name == NULL || slot < 0 || slot >= POOL_SLOTS)
 			continue;
 		for (int64_t i = 0; i < n && i < POOL_MEMBERS_MAX; i++)
-			up += srv->pools->s[slot].m[i].up != 0;
+			up += srv->ctx->pools->s[slot].m[i].up != 0;
 		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"up\"} %lld\n", name,
 			(long long)up);
 		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"down\"} %lld\n", name,
@@ -225,7 +225,7 @@ metrics_pools(FILE *f, const struct http_server *srv)
 static bool
 metrics_authorised(struct http_req *r)
 {
-	const char *want = r->srv->cfg->http.metrics_token;
+	const char *want = r->srv->ctx->cfg->http.metrics_token;
 	const char *h = http_req_header(r, "Authorization");
 	const char *got = http_req_query(r, "token");
 	unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
@@ -244,7 +244,7 @@ metrics_authorised(struct http_req *r)
 static void
 metrics_get(struct http_req *r)
 {
-	unsigned n = r->srv->cfg->dns.workers;
+	unsigned n = r->srv->ctx->cfg->dns.workers;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -259,8 +259,8 @@ metrics_get(struct http_req *r)
 		http_reply_error(r, 503, "out of memory");
 		return;
 	}
-	metrics_dns(f, r->srv->stats, n);
-	metrics_http(f, r->srv->stats);
+	metrics_dns(f, r->srv->ctx->stats, n);
+	metrics_http(f, r->srv->ctx->stats);
 	metrics_process(f, r->srv, n);
 	metrics_zones(f, r->srv);
 	metrics_pools(f, r->srv);

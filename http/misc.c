@@ -25,10 +25,10 @@ misc_myip(struct http_req *r)
 static bool
 misc_db_writable(struct http_req *r)
 {
-	const char *path = db_path(r->srv->db);
+	const char *path = db_path(r->srv->ctx->db);
 	char dir[4096];
 
-	if (writer_db_failed(r->srv->writer))
+	if (writer_db_failed(r->srv->ctx->writer))
 		return false;
 	snprintf(dir, sizeof(dir), "%s", path);
 	return access(path, R_OK | W_OK) == 0 && access(dirname(dir), W_OK | X_OK) == 0;
@@ -37,13 +37,13 @@ misc_db_writable(struct http_req *r)
 static void
 misc_health(struct http_req *r)
 {
-	const struct cfg *cfg = r->srv->cfg;
+	const struct cfg *cfg = r->srv->ctx->cfg;
 	json_t *reasons = json_array();
 	unsigned alive = 0;
 	bool db_ok = misc_db_writable(r);
 
 	for (unsigned i = 0; i < cfg->dns.workers; i++) {
-		struct shm_worker_stats *s = &r->srv->stats->w[i];
+		struct shm_worker_stats *s = &r->srv->ctx->stats->w[i];
 		if (s->pid != 0 && kill((pid_t)s->pid, 0) == 0)
 			alive++;
 	}
@@ -57,8 +57,8 @@ misc_health(struct http_req *r)
 				  json_array_size(reasons) ? "degraded" : "ok", "version", DD_VERSION,
 				  "database", db_ok ? "ok" : "failing", "workers", "dns",
 				  (json_int_t)cfg->dns.workers, "alive", (json_int_t)alive, "zones",
-				  (json_int_t)shm_zone_count(r->srv->table), "names",
-				  (json_int_t)shm_table_count(r->srv->table), "reasons", reasons));
+				  (json_int_t)shm_zone_count(r->srv->ctx->table), "names",
+				  (json_int_t)shm_table_count(r->srv->ctx->table), "reasons", reasons));
 }
 
 const struct http_route http_routes_misc[] = {

@@ -13,7 +13,7 @@
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "http/http.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "workers/writer.h"
 
 /*
@@ -135,9 +135,9 @@ recs_fill(void *arg, struct evbuffer *out)
 		row = &q->rows[q->n];
 		if ((row->value = strdup(value)) == NULL)
 			return -1;
-		z = writer_zone_of(q->srv->writer, name);
+		z = writer_zone_of(q->srv->ctx->writer, name);
 		row->ttl = sqlite3_column_type(q->st, 3) == SQLITE_NULL
-				   ? (z >= 0 ? (int64_t)q->srv->cfg->zones[z].ttl : 0)
+				   ? (z >= 0 ? (int64_t)q->srv->ctx->cfg->zones[z].ttl : 0)
 				   : sqlite3_column_int64(q->st, 3);
 		row->updated = sqlite3_column_int64(q->st, 4);
 		row->id = sqlite3_column_int64(q->st, 6);
@@ -167,7 +167,7 @@ records_get(struct http_req *r)
 	q->srv = r->srv;
 	q->who = r->who;
 	/* the snapshot is taken now: every change acknowledged so far is in it */
-	if (writer_reader_open(r->srv->writer, &q->db) < 0 ||
+	if (writer_reader_open(r->srv->ctx->writer, &q->db) < 0 ||
 	    sqlite3_prepare_v2(q->db,
 			       "SELECT name, type, value, ttl, updated_at, coalesce(owner_id, 0), id "
 			       "FROM records ORDER BY name, type, value",
@@ -201,19 +201,19 @@ records_delete(struct http_req *r)
 		http_reply_error(r, 400, "type must be one of A, AAAA, TXT, CNAME");
 		return;
 	}
-	rc = names_resolve(srv->cfg, r->tail, name, sizeof(name));
+	rc = names_resolve(srv->ctx->cfg, r->tail, name, sizeof(name));
 	if (rc < 0) {
 		http_reply_error(r, rc == DD_ENOENT ? 404 : 400, "'%.200s': %s", r->tail,
 				 rc == DD_ENOENT ? "in none of our zones" : "not a valid name");
 		return;
 	}
-	if (!auth_may_write(&r->who, name, writer_owner_of(srv->writer, name))) {
+	if (!auth_may_write(&r->who, name, writer_owner_of(srv->ctx->writer, name))) {
 		http_reply_error(r, 403, "this token may not change %s", name);
 		return;
 	}
 	set = (struct writer_set){.name = name, .type = type, .ttl = -1};
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client};
-	rc = writer_apply(srv->writer, &who, &set, 1, &res);
+	rc = writer_apply(srv->ctx->writer, &who, &set, 1, &res);
 	if (rc < 0) {
 		if (rc == DD_EROFS)
 			http_reply_error(r, 403, "in a secondary zone; change it on its primary");

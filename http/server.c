@@ -22,7 +22,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
-#include "http/clientip.h"
+#include "daemon/clientip.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
 #include "shm/stats.h"
@@ -86,8 +86,8 @@ struct http_held {
 static void
 http_count(struct http_server *srv, int status)
 {
-	if (srv->stats != NULL) {
-		struct shm_worker_stats *st = &srv->stats->w[STATS_SLOT_HTTP];
+	if (srv->ctx->stats != NULL) {
+		struct shm_worker_stats *st = &srv->ctx->stats->w[STATS_SLOT_HTTP];
 		st->http_requests++;
 		st->http_status[status >= 100 && status < 600 ? status / 100 : 0]++;
 	}
@@ -140,10 +140,10 @@ http_send(struct http_req *r, int status, const char *ctype, const char *body, s
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Content-Type", ctype);
 	if (b && len)
 		evbuffer_add(b, body, len);
-	if (b && writer_group_open(r->srv->writer) && (h = calloc(1, sizeof(*h))) != NULL) {
+	if (b && writer_group_open(r->srv->ctx->writer) && (h = calloc(1, sizeof(*h))) != NULL) {
 		*h = (struct http_held){.ev = r->ev, .srv = r->srv, .status = status, .body = b,
 					.dyndns2 = strcmp(r->path, "/nic/update") == 0};
-		if (writer_after_commit(r->srv->writer, http_held_send, h) == 0)
+		if (writer_after_commit(r->srv->ctx->writer, http_held_send, h) == 0)
 			return;
 		free(h);
 	}
@@ -276,7 +276,7 @@ http_reply_stream(struct http_req *r, const char *ctype, http_fill_fn fill,
 		return -1;
 	s->buf = evbuffer_new();
 	s->evcon = evhttp_request_get_connection(r->ev);
-	s->again = event_new(r->srv->base, -1, 0, http_stream_again, s);
+	s->again = event_new(r->srv->ctx->base, -1, 0, http_stream_again, s);
 	if (s->buf == NULL || s->evcon == NULL || s->again == NULL) {
 		if (s->buf)
 			evbuffer_free(s->buf);
@@ -372,7 +372,7 @@ http_auth_abuse_note(struct http_server *srv, const char *addr, uint64_t now)
 	struct auth_fail *t = srv->auth_fail_state, *e;
 	uint64_t h = 1469598103934665603ull;
 
-	if (t == NULL && !writer_wants_event(srv->writer, "auth_abuse"))
+	if (t == NULL && !writer_wants_event(srv->ctx->writer, "auth_abuse"))
 		return;
 	if (t == NULL && (t = srv->auth_fail_state = calloc(AUTH_ABUSE_SLOTS, sizeof(*t))) == NULL)
 		return;
@@ -396,7 +396,7 @@ http_auth_abuse_note(struct http_server *srv, const char *addr, uint64_t now)
 			 AUTH_ABUSE_WINDOW_MS / 1000);
 		log_warnx("%u failed authentications from %s within %u s", e->n, addr,
 			  AUTH_ABUSE_WINDOW_MS / 1000);
-		writer_event(srv->writer, "auth_abuse", addr, n, d);
+		writer_event(srv->ctx->writer, "auth_abuse", addr, n, d);
 	}
 	e->reported_ms = now;
 	e->n = 0;
@@ -451,7 +451,7 @@ http_req_auth(struct http_req *r)
 		http_reply_error(r, 401, "missing token");
 		return -1;
 	}
-	rc = auth_check(r->srv->db, r->srv->cfg, token, &r->who);
+	rc = auth_check(r->srv->ctx->db, r->srv->ctx->cfg, token, &r->who);
 	if (rc == DD_EDB) {
 		http_reply_error(r, 503, "database unavailable");
 		return -1;
@@ -536,7 +536,7 @@ http_route(struct http_req *r, char *allow, size_t allowsz)
 static bool
 http_cors(struct http_req *r, const char *allow)
 {
-	const struct cfg *cfg = r->srv->cfg;
+	const struct cfg *cfg = r->srv->ctx->cfg;
 	const char *origin = http_req_header(r, "Origin");
 	bool ok = false;
 
@@ -589,8 +589,8 @@ http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server 
 	free(dec);
 	evhttp_connection_get_peer(evhttp_request_get_connection(ev), &peer, &port);
 	clientip_pick(peer ? peer : "", http_req_header(r, "X-Forwarded-For"),
-		      http_req_header(r, "X-Real-IP"), srv->cfg->http.trusted_proxies,
-		      srv->cfg->http.ntrusted_proxies, r->client, sizeof(r->client));
+		      http_req_header(r, "X-Real-IP"), srv->ctx->cfg->http.trusted_proxies,
+		      srv->ctx->cfg->http.ntrusted_proxies, r->client, sizeof(r->client));
 	return 0;
 }
 
@@ -616,8 +616,8 @@ http_dispatch(struct evhttp_request *ev, void *arg)
 		goto done;
 	}
 	r.body_len = evbuffer_get_length(in);
-	if (r.body_len > srv->cfg->http.max_body) {
-		http_reply_error(&r, 413, "body larger than %u bytes", srv->cfg->http.max_body);
+	if (r.body_len > srv->ctx->cfg->http.max_body) {
+		http_reply_error(&r, 413, "body larger than %u bytes", srv->ctx->cfg->http.max_body);
 		goto done;
 	}
 	body = malloc(r.body_len + 1);
@@ -652,7 +652,7 @@ done:
 int
 http_server_start(struct http_server *srv, int fd)
 {
-	const struct cfg *cfg = srv->cfg;
+	const struct cfg *cfg = srv->ctx->cfg;
 	size_t hard = cfg->http.max_body * 2u > HTTP_BODY_HARD_MIN ? cfg->http.max_body * 2u
 								    : HTTP_BODY_HARD_MIN;
 
@@ -660,7 +660,7 @@ http_server_start(struct http_server *srv, int fd)
 				   HTTP_RL_SLOTS);
 	srv->rl_token = ratelimit_create(cfg->http.rate_per_token_per_minute, cfg->http.rate_burst,
 					 HTTP_RL_SLOTS);
-	http_ev = evhttp_new(srv->base);
+	http_ev = evhttp_new(srv->ctx->base);
 	if (srv->rl == NULL || srv->rl_token == NULL || http_ev == NULL)
 		return -1;
 	if (evhttp_accept_socket(http_ev, fd) < 0)

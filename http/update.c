@@ -11,7 +11,7 @@
 #include "daemon/config.h"
 #include "daemon/dd.h"
 #include "http/http.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "workers/writer.h"
 
 #define TTL_MAX 604800
@@ -101,7 +101,7 @@ upd_options(struct http_req *r, uint16_t *type, int64_t *ttl, int64_t *owner)
 			return -1;
 		}
 		if (!json_is_string(jo) ||
-		    (*owner = auth_user_find(r->srv->db, json_string_value(jo), NULL)) <= 0) {
+		    (*owner = auth_user_find(r->srv->ctx->db, json_string_value(jo), NULL)) <= 0) {
 			http_reply_error(r, 400, "owner must name an existing user");
 			return -1;
 		}
@@ -156,7 +156,7 @@ update_post(struct http_req *r)
 		http_reply_error(r, 400, "subdomain (string) is required");
 		return;
 	}
-	rc = names_resolve(srv->cfg, json_string_value(sub), name, sizeof(name));
+	rc = names_resolve(srv->ctx->cfg, json_string_value(sub), name, sizeof(name));
 	if (rc < 0) {
 		http_reply_error(r, 400, rc == DD_ENOENT ? "'%.200s' is in none of our zones"
 							  : "'%.200s' is not a valid name",
@@ -183,7 +183,7 @@ update_post(struct http_req *r)
 	}
 	if (rc < 0)
 		return;
-	cur = auth_needs_owner(&r->who) ? writer_owner_of(srv->writer, name) : 0;
+	cur = auth_needs_owner(&r->who) ? writer_owner_of(srv->ctx->writer, name) : 0;
 	if (!auth_may_write(&r->who, name, cur)) {
 		http_reply_error(r, 403, "this token may not change %s", name);
 		return;
@@ -192,7 +192,7 @@ update_post(struct http_req *r)
 				  .nvalues = vals.n, .ttl = ttl, .new_owner = owner};
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client,
 				    .owner_id = r->who.kind == AUTH_MASTER ? 0 : r->who.user_id};
-	rc = writer_apply(srv->writer, &who, &set, 1, &res);
+	rc = writer_apply(srv->ctx->writer, &who, &set, 1, &res);
 	if (rc < 0) {
 		upd_write_error(r, rc, name);
 		return;

@@ -10,7 +10,7 @@
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "http/http.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "workers/writer.h"
 
 static bool
@@ -46,13 +46,13 @@ users_post(struct http_req *r)
 		http_reply_error(r, 400, "admin must be true or false");
 		return;
 	}
-	rc = auth_user_create(r->srv->db, json_string_value(ju), json_is_true(ja), &uid);
+	rc = auth_user_create(r->srv->ctx->db, json_string_value(ju), json_is_true(ja), &uid);
 	if (rc == DD_EEXIST) {
 		http_reply_error(r, 409, "user %s already exists", json_string_value(ju));
 		return;
 	}
 	if (rc == 0)
-		rc = auth_token_create(r->srv->db, uid, NULL, token, sizeof(token), &tid);
+		rc = auth_token_create(r->srv->ctx->db, uid, NULL, token, sizeof(token), &tid);
 	if (rc < 0) {
 		http_reply_error(r, 503, "database write failed");
 		return;
@@ -70,7 +70,7 @@ users_get(struct http_req *r)
 
 	if (!users_require_admin(r))
 		return;
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
 			       "SELECT username, admin, created_at FROM users ORDER BY username", -1,
 			       &st, NULL) != SQLITE_OK) {
 		http_reply_error(r, 503, "database unavailable");
@@ -96,7 +96,7 @@ users_delete(struct http_req *r)
 
 	if (!users_require_admin(r))
 		return;
-	rc = auth_user_delete(r->srv->db, r->tail);
+	rc = auth_user_delete(r->srv->ctx->db, r->tail);
 	if (rc == DD_ENOENT)
 		http_reply_error(r, 404, "no user %.100s", r->tail);
 	else if (rc < 0)
@@ -122,13 +122,13 @@ tokens_post(struct http_req *r)
 		http_reply_error(r, 400, "subdomain (string) is required");
 		return;
 	}
-	rc = names_resolve(r->srv->cfg, json_string_value(js), name, sizeof(name));
+	rc = names_resolve(r->srv->ctx->cfg, json_string_value(js), name, sizeof(name));
 	if (rc < 0) {
 		http_reply_error(r, 400, "'%.200s' is %s", json_string_value(js),
 				 rc == DD_ENOENT ? "in none of our zones" : "not a valid name");
 		return;
 	}
-	owner = writer_owner_of(r->srv->writer, name);
+	owner = writer_owner_of(r->srv->ctx->writer, name);
 	if (r->who.kind == AUTH_SCOPED ||
 	    !(r->who.admin || (owner > 0 && owner == r->who.user_id))) {
 		http_reply_error(r, 403, "only the owner of %s or an admin may create its tokens",
@@ -137,7 +137,7 @@ tokens_post(struct http_req *r)
 	}
 	/* a scoped token belongs to the name's owner, or to its creator (none: master) */
 	uid = owner > 0 ? owner : r->who.user_id;
-	if (auth_token_create(r->srv->db, uid, name, token, sizeof(token), &tid) < 0) {
+	if (auth_token_create(r->srv->ctx->db, uid, name, token, sizeof(token), &tid) < 0) {
 		http_reply_error(r, 503, "database write failed");
 		return;
 	}
@@ -158,7 +158,7 @@ tokens_get(struct http_req *r)
 		http_reply_error(r, 403, "a scoped token cannot list tokens");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
 			       "SELECT t.id, t.subdomain, u.username, t.created_at, t.last_used_at, "
 			       "coalesce(u.id, 0) FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
 			       "ORDER BY t.id",
@@ -205,14 +205,14 @@ tokens_delete(struct http_req *r)
 		http_reply_error(r, 403, "a scoped token cannot revoke tokens");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
 			       "DELETE FROM tokens WHERE id = ?1 AND (?2 OR user_id = ?3)", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int(st, 2, r->who.admin);
 		sqlite3_bind_int64(st, 3, r->who.user_id);
 		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(db_sqlite(r->srv->db)) ? 0 : DD_ENOENT;
+			rc = sqlite3_changes(db_sqlite(r->srv->ctx->db)) ? 0 : DD_ENOENT;
 	}
 	sqlite3_finalize(st);
 	if (rc == DD_ENOENT)
@@ -241,7 +241,7 @@ audit_get(struct http_req *r)
 		http_reply_error(r, 400, "limit must be an integer from 1 to 10000");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
 			       "SELECT ts, actor, source, action, name, type, old_value, new_value, "
 			       "client FROM audit ORDER BY id DESC LIMIT ?1",
 			       -1, &st, NULL) != SQLITE_OK) {

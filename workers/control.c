@@ -28,18 +28,18 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/zonefile.h"
-#include "http/auth.h"
-#include "http/http.h"
-#include "http/names.h"
-#include "http/pools.h"
+#include "daemon/auth.h"
+#include "daemon/names.h"
+#include "workers/pooldef.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/wctx.h"
 #include "workers/writer.h"
 
 #define CTL_ERR 512
 
 struct control {
-	struct http_server *srv;
+	struct wctx *ctx;           /* the writer process's, borrowed */
 	struct evconnlistener *lev;
 	struct event *sampler;
 	unsigned restarts;
@@ -73,11 +73,11 @@ static void
 ctl_sample(evutil_socket_t fd, short what, void *arg)
 {
 	struct control *c = arg;
-	const struct shm_stats *st = c->srv->stats;
+	const struct shm_stats *st = c->ctx->stats;
 	(void)fd;
 	(void)what;
 
-	for (unsigned i = 0; i < c->srv->cfg->dns.workers; i++) {
+	for (unsigned i = 0; i < c->ctx->cfg->dns.workers; i++) {
 		uint64_t q = ctl_worker_queries(&st->w[i]);
 		pid_t pid = (pid_t)st->w[i].pid;
 		c->qps[i] = pid == c->last_pid[i] && q >= c->last[i] ? (double)(q - c->last[i]) : 0;
@@ -99,12 +99,12 @@ ctl_zone_records(struct control *c, unsigned z)
 	sqlite3_stmt *st = NULL;
 	int64_t n = 0;
 
-	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), "SELECT name FROM records", -1, &st,
+	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), "SELECT name FROM records", -1, &st,
 			       NULL) != SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name && writer_zone_of(c->srv->writer, name) == (int)z)
+		if (name && writer_zone_of(c->ctx->writer, name) == (int)z)
 			n++;
 	}
 	sqlite3_finalize(st);
@@ -119,7 +119,7 @@ ctl_zone_arg(struct control *c, json_t *args, char *err, size_t errsz)
 	int idx;
 
 	if (z == NULL || names_canonical(z, canon, sizeof(canon)) < 0 ||
-	    (idx = cfg_zone_index(c->srv->cfg, canon)) < 0) {
+	    (idx = cfg_zone_index(c->ctx->cfg, canon)) < 0) {
 		snprintf(err, errsz, "no zone %s", z ? z : "(missing)");
 		return -1;
 	}
@@ -141,8 +141,8 @@ ctl_io_mode(const struct shm_stats *st, const struct cfg *cfg)
 static json_t *
 ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 {
-	const struct cfg *cfg = c->srv->cfg;
-	const struct shm_stats *st = c->srv->stats;
+	const struct cfg *cfg = c->ctx->cfg;
+	const struct shm_stats *st = c->ctx->stats;
 	json_t *workers = json_array(), *zones = json_array();
 	struct shm_zone_copy *zc = malloc(sizeof(*zc));
 	(void)args;
@@ -176,7 +176,7 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 					ctl_alive(st->w[STATS_SLOT_NOTIFY].pid)));
 	for (unsigned z = 0; z < cfg->nzones; z++) {
 		uint32_t serial = 0;
-		if (zc && shm_zone_get(c->srv->table, z, zc) == 0)
+		if (zc && shm_zone_get(c->ctx->table, z, zc) == 0)
 			serial = zc->soa.serial;
 		json_array_append_new(zones, json_pack("{s:s, s:I, s:I}", "name",
 						       cfg->zones[z].name, "serial",
@@ -187,8 +187,8 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 	return json_pack("{s:s, s:I, s:i, s:I, s:I, s:I, s:s, s:o, s:o}", "version", DD_VERSION,
 			 "uptime", (json_int_t)((uint64_t)time(NULL) - st->started_at),
 			 "master_pid", (int)st->master_pid, "records",
-			 (json_int_t)db_records_count(c->srv->db), "names",
-			 (json_int_t)shm_table_count(c->srv->table), "reloads",
+			 (json_int_t)db_records_count(c->ctx->db), "names",
+			 (json_int_t)shm_table_count(c->ctx->table), "reloads",
 			 (json_int_t)st->reloads, "io", ctl_io_mode(st, cfg), "workers", workers, "zones",
 			 zones);
 }
@@ -196,7 +196,7 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 static json_t *
 ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 {
-	const struct shm_stats *st = c->srv->stats;
+	const struct shm_stats *st = c->ctx->stats;
 	const struct shm_worker_stats *h = &st->w[STATS_SLOT_HTTP];
 	json_t *by_type = json_object(), *by_rcode = json_object(), *updates = json_object();
 	uint64_t qt[STATS_QTYPES] = {0}, rc[STATS_RCODES] = {0};
@@ -209,7 +209,7 @@ ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 	(void)err;
 	(void)errsz;
 
-	for (unsigned i = 0; i < c->srv->cfg->dns.workers; i++) {
+	for (unsigned i = 0; i < c->ctx->cfg->dns.workers; i++) {
 		const struct shm_worker_stats *w = &st->w[i];
 		udp += w->queries_udp;
 		tcp += w->queries_tcp;
@@ -251,7 +251,7 @@ ctl_record_list(struct control *c, json_t *args, char *err, size_t errsz)
 
 	if (ctl_str(args, "zone") != NULL && (zone = ctl_zone_arg(c, args, err, errsz)) < 0)
 		return NULL;
-	if (sqlite3_prepare_v2(db_sqlite(c->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db),
 			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "database unavailable");
@@ -260,11 +260,11 @@ ctl_record_list(struct control *c, json_t *args, char *err, size_t errsz)
 	list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int z = name ? writer_zone_of(c->srv->writer, name) : -1;
+		int z = name ? writer_zone_of(c->ctx->writer, name) : -1;
 		int64_t ttl;
 		if (z < 0 || (zone >= 0 && z != zone))
 			continue;
-		ttl = sqlite3_column_type(st, 3) == SQLITE_NULL ? c->srv->cfg->zones[z].ttl
+		ttl = sqlite3_column_type(st, 3) == SQLITE_NULL ? c->ctx->cfg->zones[z].ttl
 								 : sqlite3_column_int64(st, 3);
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type",
 						      (const char *)sqlite3_column_text(st, 1),
@@ -281,7 +281,7 @@ static int
 ctl_name_arg(struct control *c, json_t *args, char *name, char *err, size_t errsz)
 {
 	const char *n = ctl_str(args, "name");
-	int rc = n ? names_resolve(c->srv->cfg, n, name, NAME_TEXT_MAX) : DD_EINVAL;
+	int rc = n ? names_resolve(c->ctx->cfg, n, name, NAME_TEXT_MAX) : DD_EINVAL;
 
 	if (rc < 0)
 		snprintf(err, errsz, "%s: %s", n ? n : "(missing name)",
@@ -330,7 +330,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	}
 	set = (struct writer_set){.name = name, .type = type, .values = v, .nvalues = n,
 				  .ttl = jt ? json_integer_value(jt) : -1};
-	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
+	rc = writer_apply(c->ctx->writer, &ctl_actor, &set, 1, &res);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
 			 rc == DD_EEXIST   ? "a CNAME cannot coexist with other records (nor can a "
@@ -367,7 +367,7 @@ ctl_record_del(struct control *c, json_t *args, char *err, size_t errsz)
 		return NULL;
 	}
 	set = (struct writer_set){.name = name, .type = type, .ttl = -1};
-	rc = writer_apply(c->srv->writer, &ctl_actor, &set, 1, &res);
+	rc = writer_apply(c->ctx->writer, &ctl_actor, &set, 1, &res);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s",
 			 rc == DD_EROFS ? "in a secondary zone: change it on its primary"
@@ -398,9 +398,9 @@ ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "user names are 1-63 of a-z 0-9 . _ -");
 		return NULL;
 	}
-	rc = auth_user_create(c->srv->db, u, admin, &uid);
+	rc = auth_user_create(c->ctx->db, u, admin, &uid);
 	if (rc == 0)
-		rc = auth_token_create(c->srv->db, uid, NULL, token, sizeof(token), &tid);
+		rc = auth_token_create(c->ctx->db, uid, NULL, token, sizeof(token), &tid);
 	if (rc < 0) {
 		snprintf(err, errsz, rc == DD_EEXIST ? "user %s already exists"
 						     : "database write failed (%s)", u);
@@ -415,7 +415,7 @@ ctl_query_list(struct control *c, const char *sql, const char *key, char *err, s
 	sqlite3_stmt *st = NULL;
 	json_t *list;
 
-	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "database unavailable");
 		return NULL;
 	}
@@ -461,7 +461,7 @@ static json_t *
 ctl_user_del(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const char *u = ctl_str(args, "username");
-	int rc = u ? auth_user_delete(c->srv->db, u) : DD_EINVAL;
+	int rc = u ? auth_user_delete(c->ctx->db, u) : DD_EINVAL;
 
 	if (rc < 0) {
 		snprintf(err, errsz, rc == DD_ENOENT ? "no user %s" : "cannot delete user %s",
@@ -485,8 +485,8 @@ ctl_token_create(struct control *c, json_t *args, char *err, size_t errsz)
 		return NULL;
 	}
 	json_decref(named);
-	owner = writer_owner_of(c->srv->writer, name);
-	if (auth_token_create(c->srv->db, owner > 0 ? owner : 0, name, token, sizeof(token),
+	owner = writer_owner_of(c->ctx->writer, name);
+	if (auth_token_create(c->ctx->db, owner > 0 ? owner : 0, name, token, sizeof(token),
 			      &tid) < 0) {
 		snprintf(err, errsz, "database write failed");
 		return NULL;
@@ -518,11 +518,11 @@ ctl_token_revoke(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "token ids are integers (see token list)");
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(c->srv->db), "DELETE FROM tokens WHERE id = ?1", -1, &st,
+	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), "DELETE FROM tokens WHERE id = ?1", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, json_integer_value(id));
 		if (sqlite3_step(st) == SQLITE_DONE)
-			changed = sqlite3_changes(db_sqlite(c->srv->db));
+			changed = sqlite3_changes(db_sqlite(c->ctx->db));
 	}
 	sqlite3_finalize(st);
 	if (changed <= 0) {
@@ -551,9 +551,9 @@ ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
 
 	if (z < 0)
 		return NULL;
-	zc = &c->srv->cfg->zones[z];
+	zc = &c->ctx->cfg->zones[z];
 	memset(&soa, 0, sizeof(soa));
-	db_zone_sync(c->srv->db, zc->name, &serial);
+	db_zone_sync(c->ctx->db, zc->name, &serial);
 	snprintf(soa.mname, sizeof(soa.mname), "%s", zc->soa.mname);
 	snprintf(soa.rname, sizeof(soa.rname), "%s", zc->soa.rname);
 	soa.serial = serial;
@@ -562,7 +562,7 @@ ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
 	soa.expire = zc->soa.expire;
 	soa.minimum = zc->soa.minimum;
 	soa.ttl = zc->ttl;
-	if (sqlite3_prepare_v2(db_sqlite(c->srv->db),
+	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db),
 			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errsz, "database unavailable");
@@ -570,7 +570,7 @@ ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name == NULL || writer_zone_of(c->srv->writer, name) != z)
+		if (name == NULL || writer_zone_of(c->ctx->writer, name) != z)
 			continue;
 		if (n == cap) {
 			struct zf_record *g = realloc(rr, (cap = cap ? cap * 2 : 64) * sizeof(*rr));
@@ -621,7 +621,7 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "no zone file text");
 		return NULL;
 	}
-	zc = &c->srv->cfg->zones[z];
+	zc = &c->ctx->cfg->zones[z];
 	memset(&zr, 0, sizeof(zr));
 	rc = zf_parse_buf(json_string_value(jt), json_string_length(jt), file ? file : "-",
 			  zc->name, zc->ttl, &zr);
@@ -641,7 +641,7 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 	for (size_t i = 0; rr && i < zr.n; i++) {
 		rr[i] = (struct writer_rr){.name = zr.rr[i].name, .type = zr.rr[i].type,
 					   .value = zr.rr[i].value, .ttl = zr.rr[i].ttl};
-		if (writer_zone_of(c->srv->writer, zr.rr[i].name) != z) {
+		if (writer_zone_of(c->ctx->writer, zr.rr[i].name) != z) {
 			snprintf(err, errsz, "%s:%d: %s belongs to another configured zone",
 				 file ? file : "-", zr.rr[i].line, zr.rr[i].name);
 			free(rr);
@@ -649,7 +649,7 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 			return NULL;
 		}
 	}
-	rc = rr ? writer_replace_zone(c->srv->writer, &ctl_actor, (unsigned)z, rr, zr.n,
+	rc = rr ? writer_replace_zone(c->ctx->writer, &ctl_actor, (unsigned)z, rr, zr.n,
 				      zr.has_soa ? zr.soa.serial : 0, &removed, &added)
 		: DD_ENOMEM;
 	free(rr);
@@ -663,7 +663,7 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 	{
 		struct shm_zone_copy *zcp = malloc(sizeof(*zcp));
 		uint32_t serial = 0;
-		if (zcp && shm_zone_get(c->srv->table, (unsigned)z, zcp) == 0)
+		if (zcp && shm_zone_get(c->ctx->table, (unsigned)z, zcp) == 0)
 			serial = zcp->soa.serial;
 		free(zcp);
 		return json_pack("{s:s, s:I, s:I, s:I}", "zone", zc->name, "removed",
@@ -693,7 +693,7 @@ ctl_pool_show(struct control *c, json_t *args, char *err, size_t errsz)
 
 	if (ctl_name_arg(c, args, name, err, errsz) < 0)
 		return NULL;
-	if ((o = pools_json(c->srv, name)) == NULL)
+	if ((o = pooldef_json(c->ctx, name)) == NULL)
 		snprintf(err, errsz, "no pool %s", name);
 	return o;
 }
@@ -702,19 +702,19 @@ static json_t *
 ctl_pool_set(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	char name[NAME_TEXT_MAX];
-	struct pools_body b;
+	struct pooldef b;
 	bool changed;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
 	if (ctl_name_arg(c, args, name, err, errsz) < 0)
 		return NULL;
-	if (pools_parse(json_object_get(args, "pool"), &b, err, errsz) < 0) {
+	if (pooldef_parse(json_object_get(args, "pool"), &b, err, errsz) < 0) {
 		free(b.check);
 		return NULL;
 	}
 	b.p.name = name;
-	rc = writer_pool_set(c->srv->writer, &ctl_actor, &b.p, c->srv->pools, &changed);
+	rc = writer_pool_set(c->ctx->writer, &ctl_actor, &b.p, c->ctx->pools, &changed);
 	free(b.check);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
@@ -723,7 +723,7 @@ ctl_pool_set(struct control *c, json_t *args, char *err, size_t errsz)
 					   : "database write failed");
 		return NULL;
 	}
-	return json_pack("{s:o, s:b}", "pool", pools_json(c->srv, name), "updated", changed);
+	return json_pack("{s:o, s:b}", "pool", pooldef_json(c->ctx, name), "updated", changed);
 }
 
 static json_t *
@@ -734,7 +734,7 @@ ctl_pool_del(struct control *c, json_t *args, char *err, size_t errsz)
 
 	if (ctl_name_arg(c, args, name, err, errsz) < 0)
 		return NULL;
-	rc = writer_pool_del(c->srv->writer, &ctl_actor, name, c->srv->pools);
+	rc = writer_pool_del(c->ctx->writer, &ctl_actor, name, c->ctx->pools);
 	if (rc < 0) {
 		snprintf(err, errsz, rc == DD_ENOENT ? "no pool %s" : "%s: database write failed",
 			 name);
@@ -754,10 +754,10 @@ ctl_backup(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "backup needs an absolute path");
 		return NULL;
 	}
-	if (backup_copy(db_sqlite(c->srv->db), path, err, errsz) < 0)
+	if (backup_copy(db_sqlite(c->ctx->db), path, err, errsz) < 0)
 		return NULL;
 	return json_pack("{s:s, s:I}", "path", path, "records",
-			 (json_int_t)db_records_count(c->srv->db));
+			 (json_int_t)db_records_count(c->ctx->db));
 }
 
 /* The scheduled backups in backup.dir, newest first. */
@@ -765,7 +765,7 @@ static json_t *
 ctl_backup_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	enum { MAXF = 1000 };
-	const struct cfg *cfg = c->srv->cfg;
+	const struct cfg *cfg = c->ctx->cfg;
 	struct backup_file *f = calloc(MAXF, sizeof(*f));
 	json_t *list;
 	int n;
@@ -825,7 +825,7 @@ ctl_reload_diff(const struct cfg *a, const struct cfg *b)
 static json_t *
 ctl_reload(struct control *c, json_t *args, char *err, size_t errsz)
 {
-	const struct cfg *cur = c->srv->cfg;
+	const struct cfg *cur = c->ctx->cfg;
 	struct cfg_errors errs = {0};
 	struct cfg *nc = NULL;
 	json_t *out;
@@ -919,8 +919,8 @@ control_handle(struct control *c, json_t *req)
 		res = ctl_cmds[i].fn(c, args, err, sizeof(err));
 		json_decref(args);
 		/* the reply says "done" only of what is committed (group commit) */
-		if (writer_group_open(c->srv->writer)) {
-			int crc = writer_group_commit(c->srv->writer);
+		if (writer_group_open(c->ctx->writer)) {
+			int crc = writer_group_commit(c->ctx->writer);
 			if (crc == DD_EDB && !err[0])
 				snprintf(err, sizeof(err), "database write failed: nothing was changed");
 			else if (crc == DD_ENOSPC && !err[0])
@@ -1050,7 +1050,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, in
 		close(fd);
 		return;
 	}
-	bev = bufferevent_socket_new(c->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_socket_new(c->ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		close(fd);
 		return;
@@ -1097,17 +1097,17 @@ control_socket_open(const char *path)
 }
 
 struct control *
-control_start(struct http_server *srv, int fd, unsigned restarts)
+control_start(struct wctx *ctx, int fd, unsigned restarts)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	struct timeval one = {1, 0};
 
 	if (c == NULL)
 		return NULL;
-	c->srv = srv;
+	c->ctx = ctx;
 	c->restarts = restarts;
-	c->lev = evconnlistener_new(srv->base, ctl_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	c->sampler = event_new(srv->base, -1, EV_PERSIST, ctl_sample, c);
+	c->lev = evconnlistener_new(ctx->base, ctl_accept, c, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	c->sampler = event_new(ctx->base, -1, EV_PERSIST, ctl_sample, c);
 	if (c->lev == NULL || c->sampler == NULL || event_add(c->sampler, &one) < 0) {
 		control_stop(c);
 		return NULL;

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-struct http_server;
+struct wctx;
 struct control;
 
 #define CONTROL_VERSION   1
@@ -25,8 +25,8 @@ struct control;
  */
 int control_socket_open(const char *path);
 
-/* Serves fd on srv's event loop.  NULL on failure. */
-struct control *control_start(struct http_server *srv, int fd, unsigned restarts);
+/* Serves fd on ctx's event loop.  NULL on failure. */
+struct control *control_start(struct wctx *ctx, int fd, unsigned restarts);
 void control_stop(struct control *c);
 
 /*

@@ -35,7 +35,7 @@
 #include "daemon/pooldb.h"
 #include "daemon/util.h"
 #include "daemon/walbuf.h"
-#include "http/names.h"
+#include "daemon/names.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"

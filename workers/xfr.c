@@ -35,8 +35,8 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "http/clientip.h"
-#include "http/http.h"
+#include "daemon/clientip.h"
+#include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/link.h"
@@ -115,7 +115,7 @@ struct secondary {
 };
 
 struct xfr {
-	struct http_server *srv;
+	struct wctx *ctx;           /* the writer process's, borrowed */
 	const struct cfg *cfg;
 	struct tsig_key *keys;
 	size_t nkeys;
@@ -318,7 +318,7 @@ reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 	struct tsig_ctx saved;
 	struct held *hd;
 
-	if (!writer_group_open(x->srv->writer) || (s->bev == NULL && s->lh == NULL)) {
+	if (!writer_group_open(x->ctx->writer) || (s->bev == NULL && s->lh == NULL)) {
 		reply_simple(x, s, p, tc, rcode, false);
 		return;
 	}
@@ -346,7 +346,7 @@ reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig
 	if (hd->bev)
 		bufferevent_incref(hd->bev);
 	/* one after-commit call sends all the group's replies */
-	if (x->held == NULL && writer_after_commit(x->srv->writer, held_flush, x) < 0) {
+	if (x->held == NULL && writer_after_commit(x->ctx->writer, held_flush, x) < 0) {
 		/* out of memory: no reply rather than one before the commit */
 		log_warnx("UPDATE reply dropped: out of memory");
 		if (hd->bev)
@@ -577,13 +577,13 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	j->s = *o->s;
 	j->o = (struct xout){.x = x, .s = &j->s, .tc = o->tc ? &j->tc : NULL, .p = &j->p,
 			     .first = o->first};
-	if (writer_reader_open(x->srv->writer, &j->db) < 0 ||
+	if (writer_reader_open(x->ctx->writer, &j->db) < 0 ||
 	    sqlite3_prepare_v2(j->db,
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
 			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
 			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
 			       -1, &j->st, NULL) != SQLITE_OK ||
-	    (j->ev = event_new(x->srv->base, -1, 0, axfr_next, j)) == NULL) {
+	    (j->ev = event_new(x->ctx->base, -1, 0, axfr_next, j)) == NULL) {
 		axfr_job_free(j);
 		return -1;
 	}
@@ -720,7 +720,7 @@ reverse(void *a, size_t n, size_t sz)
 static long
 journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn **out)
 {
-	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3 *h = db_sqlite(writer_db(x->ctx->writer));
 	sqlite3_stmt *st = NULL;
 	struct jtxn *t = NULL;
 	size_t n = 0, cap = 0;
@@ -866,10 +866,10 @@ ixfr_client_serial(const uint8_t *q, size_t qlen, const struct dns_pkt *p, uint3
 static int
 apex_zone(struct xfr *x, const struct dns_pkt *p)
 {
-	int z = shm_zone_find(x->srv->table, p->lname, p->qname_len);
+	int z = shm_zone_find(x->ctx->table, p->lname, p->qname_len);
 	struct shm_zone_copy zc;
 
-	if (z < 0 || shm_zone_get(x->srv->table, (unsigned)z, &zc) < 0 ||
+	if (z < 0 || shm_zone_get(x->ctx->table, (unsigned)z, &zc) < 0 ||
 	    !dns_dname_equal(zc.apex, zc.apex_len, p->lname, p->qname_len))
 		return -1;
 	return z;
@@ -905,7 +905,7 @@ xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8
 
 	peer_text(peer, addr, sizeof(addr));
 	/* a transfer is one committed snapshot: the open group goes first */
-	writer_group_commit(x->srv->writer);
+	writer_group_commit(x->ctx->writer);
 	if (z < 0) {
 		reply_simple(x, s, p, tc, DNS_RCODE_NOTAUTH, false);
 		return;
@@ -917,7 +917,7 @@ xfr_transfer(struct xfr *x, struct sink *s, const struct dns_pkt *p, const uint8
 		reply_simple(x, s, p, tc, DNS_RCODE_REFUSED, false);
 		return;
 	}
-	if (shm_zone_get(x->srv->table, (unsigned)z, &zc) < 0) {
+	if (shm_zone_get(x->ctx->table, (unsigned)z, &zc) < 0) {
 		reply_simple(x, s, p, tc, DNS_RCODE_SERVFAIL, false);
 		return;
 	}
@@ -1032,7 +1032,7 @@ static int
 stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_t *n,
 	      int64_t *ttl)
 {
-	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3 *h = db_sqlite(writer_db(x->ctx->writer));
 	sqlite3_stmt *st = NULL;
 	char tb[16];
 	const char *ts = dns_type_to_str(type, tb);
@@ -1062,7 +1062,7 @@ stored_values(struct xfr *x, const char *name, uint16_t type, char ***out, size_
 static bool
 name_in_use(struct xfr *x, const char *name, unsigned z)
 {
-	sqlite3 *h = db_sqlite(writer_db(x->srv->writer));
+	sqlite3 *h = db_sqlite(writer_db(x->ctx->writer));
 	sqlite3_stmt *st = NULL;
 	bool used = false;
 
@@ -1411,7 +1411,7 @@ xfr_update(struct xfr *x, const struct dns_pkt *p, const uint8_t *q, size_t qlen
 	snprintf(actor, sizeof(actor), "tsig:%s", key->name);
 	who.actor = actor;
 	who.client = addr;
-	wrc = writer_apply(x->srv->writer, &who, sets, ns, res);
+	wrc = writer_apply(x->ctx->writer, &who, sets, ns, res);
 	for (size_t i = 0; i < ns; i++)
 		writer_result_fini(&res[i]);
 	switch (wrc) {
@@ -1493,7 +1493,7 @@ notify_send(struct ntarget *t)
 	unsigned delay;
 	struct timeval tv;
 
-	if (shm_zone_get(x->srv->table, t->zone, &zc) < 0 || x->nsock[fam] < 0)
+	if (shm_zone_get(x->ctx->table, t->zone, &zc) < 0 || x->nsock[fam] < 0)
 		return;
 	randombytes_buf(&t->id, sizeof(t->id));
 	dns_msgb_init(&m, buf, sizeof(buf) - TSIG_ROOM, t->id,
@@ -1868,13 +1868,13 @@ sec_axfr_store(struct secondary *s)
 	if (s->a.mode == 3) {
 		log_debug("zone %s: serial %u is current", zone, s->a.serial);
 	} else if (s->a.mode == 1) {
-		rc = writer_transfer_diff(s->x->srv->writer, &who, s->zone, s->a.d, s->a.nd,
+		rc = writer_transfer_diff(s->x->ctx->writer, &who, s->zone, s->a.d, s->a.nd,
 					  s->a.serial);
 		if (rc == 0)
 			log_info("zone %s: IXFR from %s: serial %u -> %u, %zu changes", zone, s->text,
 				 s->a.ours, s->a.serial, s->a.nd);
 	} else {
-		rc = writer_transfer_zone(s->x->srv->writer, &who, s->zone, s->a.rr, s->a.n,
+		rc = writer_transfer_zone(s->x->ctx->writer, &who, s->zone, s->a.rr, s->a.n,
 					  s->a.serial, s->a.soa, s->a.ns, &removed, &added);
 		if (rc == 0)
 			log_info("zone %s: %s from %s: serial %u, %zu records", zone,
@@ -1963,7 +1963,7 @@ sec_axfr_start(struct secondary *s, const struct shm_zone_copy *ours)
 	s->a.ixfr = ours != NULL;
 	s->a.ours = ours ? ours->soa.serial : 0;
 	s->last_signed = false;
-	s->bev = bufferevent_socket_new(s->x->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	s->bev = bufferevent_socket_new(s->x->ctx->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (len == 0 || s->bev == NULL) {
 		sec_done(s, false);
 		return;
@@ -2012,7 +2012,7 @@ sec_soa_reply(evutil_socket_t fd, short what, void *arg)
 	s->ev = NULL;
 	close(s->fd);
 	s->fd = -1;
-	if (!s->loaded || shm_zone_get(s->x->srv->table, s->zone, &zc) < 0) {
+	if (!s->loaded || shm_zone_get(s->x->ctx->table, s->zone, &zc) < 0) {
 		sec_axfr_start(s, NULL);
 		return;
 	}
@@ -2041,7 +2041,7 @@ sec_refresh(evutil_socket_t fd, short what, void *arg)
 	}
 	s->busy = true;
 	s->again = false;
-	s->loaded = db_zone_meta(writer_db(s->x->srv->writer), s->x->cfg->zones[s->zone].name,
+	s->loaded = db_zone_meta(writer_db(s->x->ctx->writer), s->x->cfg->zones[s->zone].name,
 				 &soa, &ns) == 0;
 	free(soa);
 	free(ns);
@@ -2049,7 +2049,7 @@ sec_refresh(evutil_socket_t fd, short what, void *arg)
 	s->fd = socket(s->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (len == 0 || s->fd < 0 ||
 	    sendto(s->fd, q, len, 0, (struct sockaddr *)&s->ss, s->sslen) < 0 ||
-	    (s->ev = event_new(s->x->srv->base, s->fd, EV_READ, sec_soa_reply, s)) == NULL ||
+	    (s->ev = event_new(s->x->ctx->base, s->fd, EV_READ, sec_soa_reply, s)) == NULL ||
 	    event_add(s->ev, &tmo) < 0) {
 		log_warnx("zone %s: cannot ask %s for the SOA", s->x->cfg->zones[s->zone].name,
 			  s->text);
@@ -2078,7 +2078,7 @@ sec_done(struct secondary *s, bool ok)
 	s->busy = false;
 	if (!ok)
 		s->x->st->xfr_in_failed++;
-	if (shm_zone_get(s->x->srv->table, s->zone, &zc) == 0 && (ok || s->loaded))
+	if (shm_zone_get(s->x->ctx->table, s->zone, &zc) == 0 && (ok || s->loaded))
 		next = ok ? zc.soa.refresh : zc.soa.retry;
 	if (!ok && !s->again)
 		log_info("zone %s: next try in %u s", s->x->cfg->zones[s->zone].name, next);
@@ -2247,7 +2247,7 @@ xconn_start(struct xfr *x, int fd, const struct link_hdr *h, const uint8_t *data
 	c->x = x;
 	c->peer = h->peer;
 	c->peer_len = h->peer_len;
-	c->bev = bufferevent_socket_new(x->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(x->ctx->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
 		free(c);
@@ -2354,7 +2354,7 @@ xfr_targets(struct xfr *x)
 			t->x = x;
 			t->zone = (unsigned)z;
 			snprintf(t->text, sizeof(t->text), "%s", cz->transfer_notify[i]);
-			t->timer = evtimer_new(x->srv->base, notify_timeout, t);
+			t->timer = evtimer_new(x->ctx->base, notify_timeout, t);
 			if (t->timer == NULL)
 				return -1;
 			x->nnt++;
@@ -2369,7 +2369,7 @@ xfr_targets(struct xfr *x)
 			s->zone = (unsigned)z;
 			s->fd = -1;
 			snprintf(s->text, sizeof(s->text), "%s", cz->primary);
-			s->timer = evtimer_new(x->srv->base, sec_refresh, s);
+			s->timer = evtimer_new(x->ctx->base, sec_refresh, s);
 			if (s->timer == NULL)
 				return -1;
 			x->nsec++;
@@ -2379,25 +2379,25 @@ xfr_targets(struct xfr *x)
 }
 
 struct xfr *
-xfr_start(struct http_server *srv, const struct listen_set *ls)
+xfr_start(struct wctx *ctx, const struct listen_set *ls)
 {
 	struct xfr *x = calloc(1, sizeof(*x));
 	struct timeval now0 = {0, 0};
 
 	if (x == NULL)
 		return NULL;
-	x->srv = srv;
-	x->cfg = srv->cfg;
-	x->st = &srv->stats->w[STATS_SLOT_HTTP];
+	x->ctx = ctx;
+	x->cfg = ctx->cfg;
+	x->st = &ctx->stats->w[STATS_SLOT_HTTP];
 	x->held_tail = &x->held;
 	x->nsock[0] = x->nsock[1] = -1;
 	x->in = malloc(LINK_PAYLOAD_MAX);
 	x->out = malloc(DNS_MSG_MAX);
 	if (x->in == NULL || x->out == NULL ||
-	    dns_answer_ctx_init(&x->actx, srv->table, srv->cfg->dns.udp_payload, NULL) < 0)
+	    dns_answer_ctx_init(&x->actx, ctx->table, ctx->cfg->dns.udp_payload, NULL) < 0)
 		goto failed;
-	x->actx.pools = srv->pools;
-	x->actx.pool_report_max_age_ms = srv->cfg->pools.report_max_age * 1000u;
+	x->actx.pools = ctx->pools;
+	x->actx.pool_report_max_age_ms = ctx->cfg->pools.report_max_age * 1000u;
 	if (xfr_keys(x) < 0 || xfr_targets(x) < 0)
 		goto failed;
 	x->nlinks = ls->nworkers;
@@ -2407,7 +2407,7 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 		goto failed;
 	for (size_t i = 0; i < x->nlinks; i++) {
 		x->links[i] = ls->link_wr[i];
-		x->link_ev[i] = event_new(srv->base, x->links[i], EV_READ | EV_PERSIST, link_read, x);
+		x->link_ev[i] = event_new(ctx->base, x->links[i], EV_READ | EV_PERSIST, link_read, x);
 		if (x->link_ev[i] == NULL || event_add(x->link_ev[i], NULL) < 0)
 			goto failed;
 	}
@@ -2416,13 +2416,13 @@ xfr_start(struct http_server *srv, const struct listen_set *ls)
 				     0);
 		if (x->nsock[f] < 0)
 			continue;
-		x->nev[f] = event_new(srv->base, x->nsock[f], EV_READ | EV_PERSIST, notify_reply, x);
+		x->nev[f] = event_new(ctx->base, x->nsock[f], EV_READ | EV_PERSIST, notify_reply, x);
 		if (x->nev[f] == NULL || event_add(x->nev[f], NULL) < 0)
 			goto failed;
 	}
 	for (size_t i = 0; i < x->nsec; i++)
 		evtimer_add(x->sec[i].timer, &now0);
-	writer_set_commit_hook(srv->writer, xfr_on_commit, x);
+	writer_set_commit_hook(ctx->writer, xfr_on_commit, x);
 	return x;
 failed:
 	log_warnx("DNS transfer service: cannot start");
@@ -2435,8 +2435,8 @@ xfr_stop(struct xfr *x)
 {
 	if (x == NULL)
 		return;
-	if (x->srv && x->srv->writer)
-		writer_set_commit_hook(x->srv->writer, NULL, NULL);
+	if (x->ctx && x->ctx->writer)
+		writer_set_commit_hook(x->ctx->writer, NULL, NULL);
 	while (x->conns)
 		xconn_free(x->conns);
 	for (size_t i = 0; x->link_ev && i < x->nlinks; i++)

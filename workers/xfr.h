@@ -17,12 +17,12 @@
 #ifndef DD_WORKERS_XFR_H
 #define DD_WORKERS_XFR_H
 
-struct http_server;
+struct wctx;
 struct listen_set;
 struct xfr;
 
-/* Starts the service on srv->base with the writer ends of ls's links; NULL on failure (logged). */
-struct xfr *xfr_start(struct http_server *srv, const struct listen_set *ls);
+/* Starts the service on ctx->base with the writer ends of ls's links; NULL on failure (logged). */
+struct xfr *xfr_start(struct wctx *ctx, const struct listen_set *ls);
 void xfr_stop(struct xfr *x);
 
 #endif

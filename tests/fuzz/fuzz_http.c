@@ -33,9 +33,9 @@
 #include "daemon/config.h"
 #include "daemon/dd.h"
 #include "http/acme.h"
-#include "http/clientip.h"
+#include "daemon/clientip.h"
 #include "http/dyndns2.h"
-#include "http/names.h"
+#include "daemon/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,9 +3,9 @@
 
 #include "daemon/config.h"
 #include "daemon/dd.h"
-#include "http/auth.h"
-#include "http/clientip.h"
-#include "http/names.h"
+#include "daemon/auth.h"
+#include "daemon/clientip.h"
+#include "daemon/names.h"
 #include "http/ratelimit.h"
 #include "tests/unit/tap.h"
 

@@ -1,6 +1,8 @@
 /*
- * http_worker.c - the HTTP worker process: the API (http/) on the socket the
- * master bound, and the table's single writer.  It opens its own SQLite
+ * http_worker.c - the HTTP worker process, the table's single writer: it
+ * fills the process context (workers/wctx.h) and starts its three front-ends
+ * on it: the API (http/) on the socket the master bound, the control socket
+ * (workers/control.c) and the DNS service (workers/xfr.c).  It opens its own SQLite
  * connection after the fork (a connection never crosses fork()).
  */
 #include "workers/workers.h"
@@ -19,6 +21,7 @@
 #include "http/http.h"
 #include "shm/stats.h"
 #include "workers/control.h"
+#include "workers/wctx.h"
 #include "workers/writer.h"
 #include "workers/xfr.h"
 
@@ -31,7 +34,7 @@
  * stats mapping, which outlives every worker).
  */
 struct housekeeping {
-	struct http_server *srv;
+	struct wctx *ctx;
 	struct event *ev;
 	uint32_t seen[STATS_SLOTS];
 };
@@ -50,15 +53,15 @@ slot_role(unsigned i, char *buf, size_t len)
 }
 
 static void
-restart_event(struct http_server *srv, unsigned slot, uint32_t restarts)
+restart_event(struct wctx *ctx, unsigned slot, uint32_t restarts)
 {
 	char role[16], n[16], d[96];
 
 	slot_role(slot, role, sizeof(role));
 	snprintf(n, sizeof(n), "%u", restarts);
 	snprintf(d, sizeof(d), "{\"restarts\":%u,\"pid\":%u}", restarts,
-		 srv->stats->w[slot].pid);
-	if (writer_event(srv->writer, "worker_restarted", role, n, d) < 0)
+		 ctx->stats->w[slot].pid);
+	if (writer_event(ctx->writer, "worker_restarted", role, n, d) < 0)
 		log_warnx("worker_restarted event for %s: database write failed", role);
 }
 
@@ -66,19 +69,19 @@ static void
 housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct housekeeping *hk = arg;
-	struct http_server *srv = hk->srv;
+	struct wctx *ctx = hk->ctx;
 	struct timeval tv = {1, 0};
 	(void)fd;
 	(void)what;
 
-	if (writer_pool_sync(srv->writer, srv->pools) < 0)
+	if (writer_pool_sync(ctx->writer, ctx->pools) < 0)
 		log_warnx("pool health for transfers and events: database write failed");
 	for (unsigned i = 0; i < STATS_SLOTS; i++) {
-		uint32_t r = srv->stats->w[i].restarts;
+		uint32_t r = ctx->stats->w[i].restarts;
 		if (i == STATS_SLOT_HTTP || r == hk->seen[i])
 			continue;
 		if (r > hk->seen[i])
-			restart_event(srv, i, r);
+			restart_event(ctx, i, r);
 		hk->seen[i] = r;
 	}
 	evtimer_add(hk->ev, &tv);
@@ -121,20 +124,20 @@ retention(evutil_socket_t fd, short what, void *arg)
 static void
 group_commit(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_server *srv = arg;
+	struct wctx *ctx = arg;
 	(void)fd;
 	(void)what;
-	writer_group_commit_async(srv->writer);
+	writer_group_commit_async(ctx->writer);
 }
 
 /* The sync thread made some groups durable: their replies can leave. */
 static void
 group_synced(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_server *srv = arg;
+	struct wctx *ctx = arg;
 	(void)fd;
 	(void)what;
-	writer_sync_done(srv->writer);
+	writer_sync_done(ctx->writer);
 }
 
 static void
@@ -160,8 +163,9 @@ int
 http_worker_main(const struct worker_args *a)
 {
 	const struct listen_set *ls = a->ls;
-	struct http_server srv = {
+	struct wctx ctx = {
 		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
+	struct http_server srv = {.ctx = &ctx};
 	struct event *term = NULL, *intr = NULL, *commit = NULL, *synced = NULL;
 	int sync_fd;
 	struct event_config *ecfg;
@@ -180,25 +184,25 @@ http_worker_main(const struct worker_args *a)
 	}
 	for (size_t i = 0; ls->link_dns && i < ls->nworkers; i++)
 		close(ls->link_dns[i]);
-	if (writer_create(&srv.writer, a->cfg, a->table, a->cfg->database) < 0) {
+	if (writer_create(&ctx.writer, a->cfg, a->table, a->cfg->database) < 0) {
 		log_warnx("cannot open %s for writing", a->cfg->database);
 		goto done;
 	}
-	srv.db = writer_db(srv.writer);
-	writer_set_stats(srv.writer, &a->stats->w[STATS_SLOT_HTTP]);
+	ctx.db = writer_db(ctx.writer);
+	writer_set_stats(ctx.writer, &a->stats->w[STATS_SLOT_HTTP]);
 	/* epoll changes of one loop pass go in one batch (evhttp turns a
 	 * connection's read and write interest on and off per request); no
 	 * descriptor of this process is a dup() of another */
 	if ((ecfg = event_config_new()) != NULL) {
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-		srv.base = event_base_new_with_config(ecfg);
+		ctx.base = event_base_new_with_config(ecfg);
 		event_config_free(ecfg);
 	}
-	if (srv.base == NULL || (commit = event_new(srv.base, -1, 0, group_commit, &srv)) == NULL)
+	if (ctx.base == NULL || (commit = event_new(ctx.base, -1, 0, group_commit, &ctx)) == NULL)
 		goto done;
-	writer_group_init(srv.writer, group_schedule, commit);
-	if ((sync_fd = writer_sync_start(srv.writer)) >= 0 &&
-	    ((synced = event_new(srv.base, sync_fd, EV_READ | EV_PERSIST, group_synced, &srv)) ==
+	writer_group_init(ctx.writer, group_schedule, commit);
+	if ((sync_fd = writer_sync_start(ctx.writer)) >= 0 &&
+	    ((synced = event_new(ctx.base, sync_fd, EV_READ | EV_PERSIST, group_synced, &ctx)) ==
 		     NULL ||
 	     event_add(synced, NULL) < 0))
 		goto done;
@@ -207,29 +211,29 @@ http_worker_main(const struct worker_args *a)
 		goto done;
 	}
 	ctl_fd = control_socket_open(a->cfg->control_socket);
-	if (ctl_fd < 0 || (ctl = control_start(&srv, ctl_fd, a->restarts)) == NULL) {
+	if (ctl_fd < 0 || (ctl = control_start(&ctx, ctl_fd, a->restarts)) == NULL) {
 		log_warnx("control socket %s unavailable: ddnsctl will not reach this daemon",
 			  a->cfg->control_socket);
 		if (ctl_fd >= 0)
 			close(ctl_fd);
 	}
-	xfr = xfr_start(&srv, ls);
+	xfr = xfr_start(&ctx, ls);
 	memset(&hk, 0, sizeof(hk));
-	hk.srv = &srv;
+	hk.ctx = &ctx;
 	for (unsigned i = 0; i < STATS_SLOTS; i++)
 		hk.seen[i] = a->stats->w[i].restarts;
 	if (a->restarts > 0)
-		restart_event(&srv, STATS_SLOT_HTTP, a->restarts); /* this process is the restart */
-	hk.ev = evtimer_new(srv.base, housekeeping, &hk);
+		restart_event(&ctx, STATS_SLOT_HTTP, a->restarts); /* this process is the restart */
+	hk.ev = evtimer_new(ctx.base, housekeeping, &hk);
 	if (hk.ev)
 		evtimer_add(hk.ev, &one);
 	/* the first retention step at once: a lowered limit applies from start-up */
-	rt.writer = srv.writer;
-	rt.ev = evtimer_new(srv.base, retention, &rt);
+	rt.writer = ctx.writer;
+	rt.ev = evtimer_new(ctx.base, retention, &rt);
 	if (rt.ev == NULL || evtimer_add(rt.ev, &zero) < 0)
 		goto done;
-	term = evsignal_new(srv.base, SIGTERM, http_on_term, srv.base);
-	intr = evsignal_new(srv.base, SIGINT, http_on_term, srv.base);
+	term = evsignal_new(ctx.base, SIGTERM, http_on_term, ctx.base);
+	intr = evsignal_new(ctx.base, SIGINT, http_on_term, ctx.base);
 	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
 	    evsignal_add(intr, NULL) < 0)
 		goto done;
@@ -238,7 +242,7 @@ http_worker_main(const struct worker_args *a)
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	log_debug("serving on %s", a->cfg->http.listen.text);
-	event_base_dispatch(srv.base);
+	event_base_dispatch(ctx.base);
 	rc = 0;
 done:
 	if (term)
@@ -250,16 +254,16 @@ done:
 		event_free(hk.ev);
 	if (rt.ev)
 		event_free(rt.ev);
-	if (srv.writer)
-		writer_group_commit(srv.writer); /* before the replies' connections go */
+	if (ctx.writer)
+		writer_group_commit(ctx.writer); /* before the replies' connections go */
 	xfr_stop(xfr);
 	http_server_stop(&srv);
 	if (commit)
 		event_free(commit);
 	if (synced)
 		event_free(synced);
-	if (srv.base)
-		event_base_free(srv.base);
-	writer_destroy(srv.writer);
+	if (ctx.base)
+		event_base_free(ctx.base);
+	writer_destroy(ctx.writer);
 	return rc;
 }

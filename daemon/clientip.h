@@ -2,8 +2,8 @@
  * clientip.h - the client's address: the TCP peer, or, only when the peer is
  * a trusted proxy (http.trusted_proxies), the address it forwards.
  */
-#ifndef DD_HTTP_CLIENTIP_H
-#define DD_HTTP_CLIENTIP_H
+#ifndef DD_DAEMON_CLIENTIP_H
+#define DD_DAEMON_CLIENTIP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * Canonical values: A/AAAA as inet_ntop prints them, CNAME as a canonical
  * name, TXT as given (<= 255 bytes, printable).
  */
-#ifndef DD_HTTP_NAMES_H
-#define DD_HTTP_NAMES_H
+#ifndef DD_DAEMON_NAMES_H
+#define DD_DAEMON_NAMES_H
 
 #include <stddef.h>
 #include <stdint.h>

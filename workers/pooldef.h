@@ -1,16 +1,16 @@
-/* pools.h - validation of a pool definition, shared by HTTP and ddnsctl. */
-#ifndef DD_HTTP_POOLS_H
-#define DD_HTTP_POOLS_H
+/* pooldef.h - a pool definition as JSON, shared by HTTP and ddnsctl. */
+#ifndef DD_WORKERS_POOLDEF_H
+#define DD_WORKERS_POOLDEF_H
 
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "http/names.h"
+#include "daemon/names.h"
 #include "shm/pool.h"
 #include "workers/writer.h"
 
-struct pools_body {
+struct pooldef {
 	struct writer_pool p; /* p.name is the caller's to set */
 	char ipbuf[POOL_MEMBERS_MAX][VALUE_TEXT_MAX];
 	const char *ips[POOL_MEMBERS_MAX];
@@ -23,11 +23,11 @@ struct pools_body {
  * "prefixMatch", "check"}, INTERFACE.md) into b with defaults filled in.
  * Returns 0, or -1 with a one-line reason in err (a 400).
  */
-int pools_parse(json_t *j, struct pools_body *b, char *err, size_t errsz);
+int pooldef_parse(json_t *j, struct pooldef *b, char *err, size_t errsz);
 
-struct http_server;
+struct wctx;
 
 /* The stored pool at name with each member's live state (new reference), or NULL. */
-json_t *pools_json(struct http_server *srv, const char *name);
+json_t *pooldef_json(const struct wctx *ctx, const char *name);
 
 #endif

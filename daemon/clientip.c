@@ -1,5 +1,5 @@
 /* clientip.c - trusted proxies and forwarded addresses (see clientip.h). */
-#include "http/clientip.h"
+#include "daemon/clientip.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* names.c - user-written names and values -> canonical form (see names.h). */
-#include "http/names.h"
+#include "daemon/names.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,5 +1,5 @@
 /* auth.c - tokens, users and permissions (see auth.h). */
-#include "http/auth.h"
+#include "daemon/auth.h"
 
 #include <ctype.h>
 #include <stdio.h>

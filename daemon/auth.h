@@ -7,8 +7,8 @@
  * master token (auth.master_token / DDNSD_MASTER_TOKEN) is compared the same
  * way.
  */
-#ifndef DD_HTTP_AUTH_H
-#define DD_HTTP_AUTH_H
+#ifndef DD_DAEMON_AUTH_H
+#define DD_DAEMON_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
