@@ -14,14 +14,13 @@
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/dd.h"
+#include "daemon/entry.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
 #include "dns/dname.h"
 #include "dns/rdata.h"
 #include "shm/table.h"
 
-#define LOAD_RRSETS_MAX 8
-#define LOAD_DATA_MAX   SHM_ENTRY_MAX
 #define LOAD_CHUNK      (1u << 20) /* bytes of entries handed over at a time */
 #define LOAD_QUEUE_MAX  8          /* chunks waiting before the reader waits */
 #define LOAD_AHEAD      8          /* entries prefetched ahead of the insert */
@@ -67,23 +66,9 @@ struct load_pipe {
 	atomic_bool stop;       /* the inserter failed: the readers stop */
 };
 
-/* Accumulates the rows of one owner name until the name changes. */
+/* A reader of the full load: its entry being built, and where entries go. */
 struct load_ctx {
-	const struct cfg *cfg;
-	struct shm_table *t;
-	struct load_stats *st;
-	char name[256];
-	int zone;
-	uint8_t wire[SHM_NAME_MAX];
-	size_t wire_len;
-	size_t nrrsets;
-	struct shm_rrset_in rr[LOAD_RRSETS_MAX];
-	size_t rr_off[LOAD_RRSETS_MAX];
-	uint8_t data[LOAD_DATA_MAX];
-	size_t data_len;
-	int error;
-	struct pooldb_def *pools; /* sorted by name; NULL: none */
-	size_t npools;
+	struct entry e;          /* first: load_emit finds the reader from it */
 	struct load_pipe *pipe; /* full load: entries go to the inserter */
 	struct load_chunk *cur; /* the reader's chunk being filled */
 	struct db *db;
@@ -92,74 +77,6 @@ struct load_ctx {
 	struct load_stats rst;  /* its counts */
 	pthread_t th;
 };
-
-static const struct {
-	const char *name;
-	uint16_t type;
-} load_types[] = {{"A", 1}, {"CNAME", 5}, {"TXT", 16}, {"AAAA", 28}};
-
-static int
-load_type_parse(const char *s, uint16_t *type)
-{
-	for (size_t i = 0; i < sizeof(load_types) / sizeof(load_types[0]); i++) {
-		if (strcasecmp(s, load_types[i].name) == 0) {
-			*type = load_types[i].type;
-			return 0;
-		}
-	}
-	return DD_EINVAL;
-}
-
-/* A pool defined at the current name joins its entry as one private rrset. */
-static void
-load_add_pool(struct load_ctx *lc)
-{
-	struct pooldb_def *d = lc->pools ? pooldb_find(lc->pools, lc->npools, lc->name) : NULL;
-	struct shm_rrset_in *rr;
-	uint16_t len;
-
-	if (d == NULL || d->used || lc->nrrsets == LOAD_RRSETS_MAX ||
-	    lc->data_len + 2 + d->len > sizeof(lc->data))
-		return;
-	d->used = true;
-	rr = &lc->rr[lc->nrrsets];
-	lc->rr_off[lc->nrrsets++] = lc->data_len;
-	memset(rr, 0, sizeof(*rr));
-	rr->type = SHM_TYPE_POOL;
-	rr->count = 1;
-	rr->ttl = ((const struct pool_def *)(const void *)d->data)->ttl;
-	rr->data_len = 2 + d->len;
-	len = (uint16_t)d->len;
-	memcpy(lc->data + lc->data_len, &len, 2);
-	memcpy(lc->data + lc->data_len + 2, d->data, d->len);
-	lc->data_len += 2 + d->len;
-}
-
-/* Puts one entry; DD_ENOSPC (logged) stops the load, other errors skip it. */
-static int
-load_put(struct shm_table *t, struct load_stats *st, unsigned zone, const uint8_t *wire,
-	 size_t wire_len, const struct shm_rrset_in *rr, size_t n, int *error)
-{
-	int rc = shm_table_put(t, zone, wire, wire_len, rr, n);
-
-	if (rc == DD_ENOSPC) {
-		log_warnx("table full at %zu names (table.capacity %u): raise table.capacity "
-			  "or table.data_bytes",
-			  st->names, shm_table_capacity(t));
-		return rc;
-	}
-	if (rc < 0) {
-		char name[DNS_DNAME_STR_MAX];
-		if (dns_dname_to_str(wire, wire_len, name, sizeof(name), false) < 0)
-			snprintf(name, sizeof(name), "?");
-		log_warnx("record %s: %s; skipped", name, dd_strerror(rc));
-		st->skipped++;
-		*error = rc;
-	} else {
-		st->names++;
-	}
-	return 0;
-}
 
 /* Hands the reader's current chunk to the inserter (waits while it is behind). */
 static int
@@ -191,8 +108,8 @@ static int
 pipe_push(struct load_ctx *lc)
 {
 	struct load_pipe *p = lc->pipe;
-	size_t size = sizeof(struct load_item) + lc->nrrsets * sizeof(struct load_rr) +
-		      lc->wire_len + lc->data_len;
+	size_t size = sizeof(struct load_item) + lc->e.nrrsets * sizeof(struct load_rr) +
+		      lc->e.wire_len + lc->e.data_len;
 	struct load_item *it;
 	struct load_rr *rr;
 	int rc;
@@ -210,227 +127,28 @@ pipe_push(struct load_ctx *lc)
 	it = (struct load_item *)(void *)(lc->cur->buf + lc->cur->len);
 	memset(it, 0, sizeof(*it));
 	it->size = (uint32_t)size;
-	it->zone = (uint8_t)lc->zone;
-	it->wire_len = (uint8_t)lc->wire_len;
-	it->nrrsets = (uint8_t)lc->nrrsets;
+	it->zone = (uint8_t)lc->e.zone;
+	it->wire_len = (uint8_t)lc->e.wire_len;
+	it->nrrsets = (uint8_t)lc->e.nrrsets;
 	rr = (struct load_rr *)(void *)(it + 1);
-	for (size_t i = 0; i < lc->nrrsets; i++) {
-		rr[i] = (struct load_rr){.type = lc->rr[i].type,
-					 .count = lc->rr[i].count,
-					 .data_len = (uint16_t)lc->rr[i].data_len,
-					 .ttl = lc->rr[i].ttl};
+	for (size_t i = 0; i < lc->e.nrrsets; i++) {
+		rr[i] = (struct load_rr){.type = lc->e.rr[i].type,
+					 .count = lc->e.rr[i].count,
+					 .data_len = (uint16_t)lc->e.rr[i].data_len,
+					 .ttl = lc->e.rr[i].ttl};
 	}
 	/* the layout item_wire() reads */
-	memcpy((uint8_t *)(rr + lc->nrrsets), lc->wire, lc->wire_len);
-	memcpy((uint8_t *)(rr + lc->nrrsets) + lc->wire_len, lc->data, lc->data_len);
+	memcpy((uint8_t *)(rr + lc->e.nrrsets), lc->e.wire, lc->e.wire_len);
+	memcpy((uint8_t *)(rr + lc->e.nrrsets) + lc->e.wire_len, lc->e.data, lc->e.data_len);
 	lc->cur->len += size;
 	return 0;
 }
 
+/* A reader's finished entry goes to the inserter. */
 static int
-load_flush(struct load_ctx *lc)
+load_emit(struct entry *e)
 {
-	int rc;
-
-	if (lc->zone >= 0)
-		load_add_pool(lc);
-	if (lc->nrrsets == 0)
-		return 0;
-	if (lc->pipe) {
-		rc = pipe_push(lc);
-	} else {
-		for (size_t i = 0; i < lc->nrrsets; i++)
-			lc->rr[i].data = lc->data + lc->rr_off[i];
-		rc = load_put(lc->t, lc->st, (unsigned)lc->zone, lc->wire, lc->wire_len, lc->rr,
-			      lc->nrrsets, &lc->error);
-	}
-	lc->nrrsets = 0;
-	lc->data_len = 0;
-	return rc;
-}
-
-/* Starts a new owner name: converts it and finds its zone. */
-static int
-load_begin_name(struct load_ctx *lc, const char *name)
-{
-	size_t len = strnlen(name, sizeof(lc->name) - 1);
-	int n;
-
-	memcpy(lc->name, name, len);
-	lc->name[len] = '\0';
-	lc->zone = -1;
-	n = dns_dname_from_str(name, lc->wire, sizeof(lc->wire)); /* lower-case */
-	if (n < 0)
-		return n;
-	lc->wire_len = (size_t)n;
-	lc->zone = shm_zone_find(lc->t, lc->wire, lc->wire_len);
-	return lc->zone < 0 ? DD_ENOENT : 0;
-}
-
-static int
-load_row(void *arg, const char *name, const char *type, const char *value, int64_t ttl)
-{
-	struct load_ctx *lc = arg;
-	struct shm_rrset_in *rr;
-	uint16_t t;
-	int n, rc;
-
-	if (strcmp(name, lc->name) != 0) {
-		if ((rc = load_flush(lc)) < 0)
-			return rc;
-		rc = load_begin_name(lc, name);
-		if (rc == DD_ENOENT)
-			log_warnx("record %s %s: name is in no configured zone; skipped", name,
-				  type);
-		else if (rc < 0)
-			log_warnx("record %s %s: invalid name; skipped", name, type);
-	}
-	if (lc->zone < 0 || load_type_parse(type, &t) < 0) {
-		if (lc->zone >= 0)
-			log_warnx("record %s: unsupported type %s; skipped", name, type);
-		lc->st->skipped++;
-		return 0;
-	}
-	if (lc->data_len + 2 > sizeof(lc->data))
-		goto toobig;
-	/* convert first: a bad value must not leave an empty rrset behind */
-	n = dns_rdata_from_text(t, value, lc->data + lc->data_len + 2,
-				sizeof(lc->data) - lc->data_len - 2);
-	if (n < 0) {
-		if (n == DD_ETOOBIG || n == DD_ENOSPC)
-			goto toobig;
-		log_warnx("record %s %s '%s': invalid value; skipped", name, type, value);
-		lc->st->skipped++;
-		return 0;
-	}
-	rr = lc->nrrsets ? &lc->rr[lc->nrrsets - 1] : NULL;
-	if (rr == NULL || rr->type != t) {
-		if (lc->nrrsets == LOAD_RRSETS_MAX) {
-			lc->st->skipped++;
-			return 0;
-		}
-		rr = &lc->rr[lc->nrrsets];
-		lc->rr_off[lc->nrrsets++] = lc->data_len;
-		memset(rr, 0, sizeof(*rr));
-		rr->type = t;
-		rr->ttl = UINT32_MAX;
-	}
-	{
-		uint16_t rdlen = (uint16_t)n;
-		memcpy(lc->data + lc->data_len, &rdlen, 2);
-	}
-	lc->data_len += 2 + (size_t)n;
-	rr->data_len += 2 + (size_t)n;
-	rr->count++;
-	/* RFC 2181 5.2: one TTL per RRset; the smallest wins */
-	{
-		uint32_t v = ttl < 0 ? lc->cfg->zones[lc->zone].ttl
-				     : (ttl > INT32_MAX ? (uint32_t)INT32_MAX : (uint32_t)ttl);
-		if (v < rr->ttl)
-			rr->ttl = v;
-	}
-	lc->st->records++;
-	return 0;
-toobig:
-	log_warnx("record %s %s: the name's records exceed %d bytes; skipped", name, type,
-		  LOAD_DATA_MAX);
-	lc->st->skipped++;
-	return 0;
-}
-
-/* Pools at names that have no records: entries of their own. */
-static int
-load_pool_names(struct load_ctx *lc)
-{
-	for (size_t i = 0; i < lc->npools; i++) {
-		int rc;
-		if (lc->pools[i].used)
-			continue;
-		lc->nrrsets = 0;
-		lc->data_len = 0;
-		if (load_begin_name(lc, lc->pools[i].name) < 0) {
-			log_warnx("pool %s: in no configured zone; skipped", lc->pools[i].name);
-			continue;
-		}
-		if ((rc = load_flush(lc)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Appends the wire form of presentation name nm to buf at *len. */
-static int
-load_ns_add(uint8_t *buf, size_t cap, size_t *len, const char *nm)
-{
-	int rc = dns_dname_from_str(nm, buf + *len, cap - *len);
-	if (rc < 0)
-		return rc;
-	dns_dname_lower(buf + *len, buf + *len, (size_t)rc);
-	*len += (size_t)rc;
-	return 0;
-}
-
-/*
- * Zone slot i from cfg->zones[i]: apex, SOA and NS.  A secondary zone that
- * has been transferred uses its primary's SOA fields and NS names.
- */
-int
-load_zone_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i)
-{
-	const struct cfg_zone *z = &cfg->zones[i];
-	struct shm_soa soa;
-	uint8_t apex[SHM_NAME_MAX], ns[SHM_NS_MAX * SHM_NAME_MAX];
-	size_t ns_len = 0, nns = z->nns < SHM_NS_MAX ? z->nns : SHM_NS_MAX;
-	char *msoa = NULL, *mns = NULL;
-	char mname[256], rname[256];
-	const char *mn = z->soa.mname, *rn = z->soa.rname;
-	int n, rc;
-
-	memset(&soa, 0, sizeof(soa));
-	rc = db_zone_sync(db, z->name, &soa.serial);
-	if (rc < 0)
-		return rc;
-	if ((n = dns_dname_from_str(z->name, apex, sizeof(apex))) < 0)
-		return n;
-	dns_dname_lower(apex, apex, (size_t)n);
-	soa.ttl = z->soa.minimum > z->ttl ? z->soa.minimum : z->ttl;
-	soa.refresh = z->soa.refresh;
-	soa.retry = z->soa.retry;
-	soa.expire = z->soa.expire;
-	soa.minimum = z->soa.minimum;
-	if (z->primary && db_zone_meta(db, z->name, &msoa, &mns) == 0 &&
-	    sscanf(msoa, "%255s %255s %u %u %u %u", mname, rname, &soa.refresh, &soa.retry,
-		   &soa.expire, &soa.minimum) == 6) {
-		mn = mname;
-		rn = rname;
-	}
-	rc = dns_dname_from_str(mn, soa.mname, sizeof(soa.mname));
-	if (rc < 0)
-		goto done;
-	soa.mname_len = (uint8_t)rc;
-	rc = dns_dname_from_str(rn, soa.rname, sizeof(soa.rname));
-	if (rc < 0)
-		goto done;
-	soa.rname_len = (uint8_t)rc;
-	dns_dname_lower(soa.mname, soa.mname, soa.mname_len);
-	dns_dname_lower(soa.rname, soa.rname, soa.rname_len);
-	if (mn == mname && mns) {
-		char *save = NULL;
-		nns = 0;
-		for (char *tok = strtok_r(mns, " ", &save); tok && nns < SHM_NS_MAX;
-		     tok = strtok_r(NULL, " ", &save), nns++)
-			if ((rc = load_ns_add(ns, sizeof(ns), &ns_len, tok)) < 0)
-				goto done;
-	} else {
-		for (size_t k = 0; k < nns; k++)
-			if ((rc = load_ns_add(ns, sizeof(ns), &ns_len, z->ns[k])) < 0)
-				goto done;
-	}
-	rc = shm_zone_define(t, i, apex, (size_t)n, &soa, ns, ns_len, (unsigned)nns, z->ttl);
-done:
-	free(msoa);
-	free(mns);
-	return rc;
+	return pipe_push((struct load_ctx *)(void *)e);
 }
 
 /* A reader thread: its range of rows, as entries for the inserter. */
@@ -439,10 +157,10 @@ load_reader(void *arg)
 {
 	struct load_ctx *lc = arg;
 	struct load_pipe *p = lc->pipe;
-	int rc = db_records_range(lc->db, lc->own, lc->lo, lc->hi, load_row, lc);
+	int rc = db_records_range(lc->db, lc->own, lc->lo, lc->hi, entry_row, &lc->e);
 
 	if (rc == 0)
-		rc = load_flush(lc);
+		rc = entry_flush(&lc->e);
 	if (rc == 0)
 		rc = pipe_hand(lc);
 	free(lc->cur);
@@ -463,7 +181,7 @@ static int
 load_insert_chunk(struct shm_table *t, struct load_stats *st, const struct load_chunk *c,
 		  int *error)
 {
-	struct shm_rrset_in rr[LOAD_RRSETS_MAX];
+	struct shm_rrset_in rr[ENTRY_RRSETS_MAX];
 	size_t pos = 0, ahead = 0;
 	unsigned lead = 0; /* items fetched ahead and not yet put */
 	int rc;
@@ -488,7 +206,7 @@ load_insert_chunk(struct shm_table *t, struct load_stats *st, const struct load_
 						      .data_len = in[i].data_len};
 			data += in[i].data_len;
 		}
-		if ((rc = load_put(t, st, it->zone, wire, it->wire_len, rr, it->nrrsets, error)) < 0)
+		if ((rc = entry_put(t, st, it->zone, wire, it->wire_len, rr, it->nrrsets, error)) < 0)
 			return rc;
 		pos += it->size;
 		lead--;
@@ -551,7 +269,7 @@ load_rows(struct load_ctx *lc)
 	 * are all in one reader's range, so a name is never torn either way. */
 	if (load_readers_wanted() > 1 && db_records_split(lc->db, LOAD_SPLIT_MIN, &mid) == 0)
 		n = LOAD_READERS;
-	lc->st->readers = n;
+	lc->e.st->readers = n;
 	for (unsigned i = 0; i < n; i++) {
 		if ((rd[i] = malloc(sizeof(*rd[i]))) == NULL) {
 			rc = DD_ENOMEM;
@@ -559,8 +277,9 @@ load_rows(struct load_ctx *lc)
 		}
 		*rd[i] = *lc;
 		memset(&rd[i]->rst, 0, sizeof(rd[i]->rst));
-		rd[i]->st = &rd[i]->rst;
+		rd[i]->e.st = &rd[i]->rst;
 		rd[i]->pipe = &p;
+		rd[i]->e.emit = load_emit;
 		rd[i]->own = i > 0;
 		rd[i]->lo = i > 0 ? mid : NULL;
 		rd[i]->hi = i + 1 < n ? mid : NULL;
@@ -597,8 +316,8 @@ load_rows(struct load_ctx *lc)
 		if (rc == 0) {
 			/* entries take about the bytes of their items: fault the
 			 * heap pages this chunk will write in one call */
-			shm_table_prefault(lc->t, c->len + c->len / 4);
-			rc = load_insert_chunk(lc->t, &ins, c, &error);
+			shm_table_prefault(lc->e.t, c->len + c->len / 4);
+			rc = load_insert_chunk(lc->e.t, &ins, c, &error);
 			if (rc < 0) {
 				atomic_store(&p.stop, true);
 				pthread_mutex_lock(&p.mu);
@@ -614,20 +333,21 @@ load_rows(struct load_ctx *lc)
 		rc = p.rc;
 	for (unsigned i = started; rc == 0 && i < n && rd[i]; i++) {
 		rd[i]->pipe = NULL;
-		rd[i]->st = &ins;
-		rc = db_records_range(lc->db, false, rd[i]->lo, rd[i]->hi, load_row, rd[i]);
+		rd[i]->e.emit = NULL;
+		rd[i]->e.st = &ins;
+		rc = db_records_range(lc->db, false, rd[i]->lo, rd[i]->hi, entry_row, &rd[i]->e);
 		if (rc == 0)
-			rc = load_flush(rd[i]);
+			rc = entry_flush(&rd[i]->e);
 	}
 	for (unsigned i = 0; i < n && rd[i]; i++) {
-		lc->st->records += rd[i]->rst.records;
-		lc->st->skipped += rd[i]->rst.skipped;
+		lc->e.st->records += rd[i]->rst.records;
+		lc->e.st->skipped += rd[i]->rst.skipped;
 		free(rd[i]);
 	}
-	lc->st->names += ins.names;
-	lc->st->skipped += ins.skipped;
-	lc->st->records += ins.records;
-	rc = rc < 0 ? rc : load_pool_names(lc);
+	lc->e.st->names += ins.names;
+	lc->e.st->skipped += ins.skipped;
+	lc->e.st->records += ins.records;
+	rc = rc < 0 ? rc : entry_pool_names(&lc->e);
 	free(mid);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
@@ -657,7 +377,7 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 		return rc;
 	}
 	for (unsigned i = 0; i < cfg->nzones; i++) {
-		if ((rc = load_zone_publish(t, cfg, db, i)) < 0) {
+		if ((rc = entry_zone_define(t, cfg, db, i)) < 0) {
 			log_warnx("zone %s: %s", cfg->zones[i].name, dd_strerror(rc));
 			goto failed;
 		}
@@ -668,17 +388,17 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 		rc = DD_ENOMEM;
 		goto failed;
 	}
-	lc->cfg = cfg;
-	lc->t = t;
-	lc->st = st;
-	lc->zone = -1;
-	if ((rc = pooldb_load(db, NULL, &lc->pools, &lc->npools)) < 0)
+	lc->e.cfg = cfg;
+	lc->e.t = t;
+	lc->e.st = st;
+	lc->e.zone = -1;
+	if ((rc = pooldb_load(db, NULL, &lc->e.pools, &lc->e.npools)) < 0)
 		goto failed;
 	lc->db = db;
 	rc = load_rows(lc);
 	if (rc < 0)
 		goto failed;
-	free(lc->pools);
+	free(lc->e.pools);
 	free(lc);
 	*out = t;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -686,48 +406,9 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 	return 0;
 failed:
 	if (lc)
-		free(lc->pools);
+		free(lc->e.pools);
 	free(lc);
 	shm_table_destroy(t);
 	return rc;
 }
 
-int
-load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name,
-		  bool pools)
-{
-	struct load_stats st;
-	struct load_ctx *lc = calloc(1, sizeof(*lc));
-	int rc;
-
-	if (lc == NULL)
-		return DD_ENOMEM;
-	memset(&st, 0, sizeof(st));
-	lc->cfg = cfg;
-	lc->t = t;
-	lc->st = &st;
-	lc->zone = -1;
-	rc = pools ? pooldb_load(db, name, &lc->pools, &lc->npools) : 0;
-	if (rc == 0)
-		rc = db_records_of_name(db, name, load_row, lc);
-	if (rc == 0)
-		rc = load_flush(lc);
-	if (rc == 0)
-		rc = load_pool_names(lc);
-	if (rc == 0 && lc->error)
-		rc = lc->error;
-	if (rc == 0 && st.names == 0) {
-		/* no rows left: the name goes (its children keep it as a non-terminal) */
-		uint8_t wire[SHM_NAME_MAX];
-		int n = dns_dname_from_str(name, wire, sizeof(wire));
-		if (n > 0) {
-			dns_dname_lower(wire, wire, (size_t)n);
-			rc = shm_table_del(t, wire, (size_t)n);
-			if (rc == DD_ENOENT)
-				rc = 0;
-		}
-	}
-	free(lc->pools);
-	free(lc);
-	return rc;
-}

@@ -37,16 +37,4 @@ int load_table(const struct cfg *cfg, struct db *db, struct shm_table **out,
  */
 void load_set_readers(unsigned n);
 
-/*
- * Republishes one owner name (canonical FQDN) from the database into t:
- * its entry becomes exactly its rows (none: the entry is removed).  Returns 0,
- * DD_ENOSPC (table full), DD_ETOOBIG or DD_EDB.
- */
-/* (Re)defines zone slot i from cfg and the database (serial; a secondary's
- * stored SOA and NS). */
-int load_zone_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, unsigned i);
-/* pools: false when the database is known to hold no pool (no lookup). */
-int load_name_publish(struct shm_table *t, const struct cfg *cfg, struct db *db, const char *name,
-		      bool pools);
-
 #endif

@@ -119,5 +119,7 @@ void writer_zone_serial_publish(struct writer *w, unsigned z);
 bool writer_pools_none(struct writer *w);
 /* Republishes name from its committed rows.  0, DD_ENOSPC, DD_ETOOBIG or DD_EDB. */
 int writer_publish(struct writer *w, const char *name);
+/* Zone slot z from the config and its stored SOA (a secondary's transfer). */
+int writer_publish_zone(struct writer *w, unsigned z);
 
 #endif

@@ -1,35 +1,24 @@
 /*
- * writer_publish.c - publish: committed rows -> the shared table.  A crash between
- * COMMIT and publish loses nothing: the master rebuilds the table from
- * SQLite when the writer dies.
+ * writer_publish.c - publish: committed rows -> the shared table, through
+ * the entry builder the start-up load uses too (daemon/entry.h).  A crash
+ * between COMMIT and publish loses nothing: the master rebuilds the table
+ * from SQLite when the writer dies.
  */
 #include "workers/writer.h"
 #include "workers/writer_int.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/dd.h"
+#include "daemon/entry.h"
 #include "daemon/load.h"
-#include "daemon/log.h"
 #include "daemon/pooldb.h"
-#include "daemon/util.h"
-#include "daemon/walbuf.h"
-#include "daemon/names.h"
-#include "shm/pool.h"
-#include "shm/stats.h"
+#include "dns/dname.h"
 #include "shm/table.h"
 
 /* After COMMIT: zone z's serial moved; the table has it. */
@@ -51,6 +40,20 @@ writer_zone_serial_publish(struct writer *w, unsigned z)
 		w->on_commit(w->on_commit_arg, z);
 }
 
+/* The name's entry leaves the table (none there is fine). */
+static int
+writer_unpublish(struct writer *w, const char *name)
+{
+	uint8_t wire[SHM_NAME_MAX];
+	int n = dns_dname_from_str(name, wire, sizeof(wire)), rc;
+
+	if (n <= 0)
+		return 0;
+	dns_dname_lower(wire, wire, (size_t)n);
+	rc = shm_table_del(w->t, wire, (size_t)n);
+	return rc == DD_ENOENT ? 0 : rc;
+}
+
 /*
  * No pool at all?  Most databases have none, and then neither the conflict
  * check nor a name's republishing needs to look.  Pools change only through
@@ -69,9 +72,44 @@ writer_pools_none(struct writer *w)
 	return w->npools == 0;
 }
 
-/* Publishes name from its committed rows (and its pool, if pools exist). */
+/*
+ * The name's entry becomes exactly its committed rows (and its pool, if
+ * pools exist); with no row left the entry goes, and the name's children
+ * keep it as an empty non-terminal.
+ */
 int
 writer_publish(struct writer *w, const char *name)
 {
-	return load_name_publish(w->t, w->cfg, w->db, name, !writer_pools_none(w));
+	struct load_stats st;
+	struct entry *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (e == NULL)
+		return DD_ENOMEM;
+	memset(&st, 0, sizeof(st));
+	e->cfg = w->cfg;
+	e->t = w->t;
+	e->st = &st;
+	e->zone = -1;
+	rc = writer_pools_none(w) ? 0 : pooldb_load(w->db, name, &e->pools, &e->npools);
+	if (rc == 0)
+		rc = db_records_of_name(w->db, name, entry_row, e);
+	if (rc == 0)
+		rc = entry_flush(e);
+	if (rc == 0)
+		rc = entry_pool_names(e);
+	if (rc == 0 && e->error)
+		rc = e->error;
+	if (rc == 0 && st.names == 0)
+		rc = writer_unpublish(w, name);
+	free(e->pools);
+	free(e);
+	return rc;
+}
+
+/* Zone slot z again from the config and the database (a secondary's transfer). */
+int
+writer_publish_zone(struct writer *w, unsigned z)
+{
+	return entry_zone_define(w->t, w->cfg, w->db, z);
 }

@@ -184,7 +184,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
 	writer_zone_serial_publish(w, zone);
 	util_strv_free(old, nold);
-	if (soa && (rc = load_zone_publish(w->t, w->cfg, w->db, zone)) < 0)
+	if (soa && (rc = writer_publish_zone(w, zone)) < 0)
 		log_warnx("zone %s: %s", w->cfg->zones[zone].name, dd_strerror(rc));
 	if (w->stats && mode != BUMP_EXACT)
 		w->stats->updates[writer_source(who->source)]++;
