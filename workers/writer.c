@@ -21,6 +21,8 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_records.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
@@ -39,86 +41,20 @@ writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg)
 	w->on_commit_arg = arg;
 }
 
-/* dd_zone(name): the configured zone name holds, or NULL. */
-static void
-writer_sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* dd_zone(name) for the store: the configured zone name falls in, or NULL. */
+static const char *
+writer_zone_name(const void *arg, const char *name)
 {
-	const struct writer *w = sqlite3_user_data(ctx);
-	const char *name = (const char *)sqlite3_value_text(argv[0]);
-	int z;
+	const struct writer *w = arg;
+	int z = cfg_zone_of_name(w->cfg, name);
 
-	(void)argc;
-	z = name ? cfg_zone_of_name(w->cfg, name) : -1;
-	if (z < 0)
-		sqlite3_result_null(ctx);
-	else
-		sqlite3_result_text(ctx, w->cfg->zones[z].name, -1, SQLITE_STATIC);
+	return z < 0 ? NULL : w->cfg->zones[z].name;
 }
-
-/* A pool as secondaries and UPDATE prerequisites see it: A/AAAA rows. */
-#define WRITER_POOL_RRS                                                                           \
-	"CREATE TEMP VIEW pool_rrs AS SELECT p.name AS name, CASE WHEN instr(m.ip, ':') "        \
-	"THEN 'AAAA' ELSE 'A' END AS type, m.ip AS value, p.ttl AS ttl, m.xfr_up AS xfr_up "     \
-	"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;"
 
 int
 writer_reader_open(struct writer *w, struct sqlite3 **out)
 {
-	sqlite3 *h = NULL;
-
-	*out = NULL;
-	if (sqlite3_open_v2(db_path(w->db), &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK ||
-	    sqlite3_create_function(h, "dd_zone", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, w,
-				    writer_sql_zone, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h, WRITER_POOL_RRS, NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("%s: a read connection: %s", db_path(w->db),
-			  h ? sqlite3_errmsg(h) : "out of memory");
-		sqlite3_close(h);
-		return DD_EDB;
-	}
-	sqlite3_busy_timeout(h, 5000);
-	*out = h;
-	return 0;
-}
-
-/*
- * Every change to records, whoever makes it on this connection, leaves
- * journal rows (serial NULL until the zone's serial is bumped).  The
- * triggers are TEMP: they exist only on the writer's connection, so other
- * tools writing the file (sqlite3, a restore) are not tied to dd_zone().
- */
-static int
-writer_journal_setup(struct writer *w)
-{
-	static const char *const sql =
-		"CREATE TEMP TRIGGER journal_ins AFTER INSERT ON main.records "
-		"WHEN dd_zone(NEW.name) IS NOT NULL BEGIN "
-		"INSERT INTO journal (zone, op, name, type, value, ttl) VALUES "
-		"(dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl); END;"
-		"CREATE TEMP TRIGGER journal_del AFTER DELETE ON main.records "
-		"WHEN dd_zone(OLD.name) IS NOT NULL BEGIN "
-		"INSERT INTO journal (zone, op, name, type, value, ttl) VALUES "
-		"(dd_zone(OLD.name), 0, OLD.name, OLD.type, OLD.value, OLD.ttl); END;"
-		"CREATE TEMP TRIGGER journal_upd AFTER UPDATE OF name, type, value, ttl ON "
-		"main.records BEGIN "
-		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-		"dd_zone(OLD.name), 0, OLD.name, OLD.type, OLD.value, OLD.ttl WHERE "
-		"dd_zone(OLD.name) IS NOT NULL; "
-		"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-		"dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl WHERE "
-		"dd_zone(NEW.name) IS NOT NULL; END;" WRITER_POOL_RRS;
-	sqlite3 *h = db_sqlite(w->db);
-	char *err = NULL;
-
-	if (sqlite3_create_function(h, "dd_zone", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, w,
-				    writer_sql_zone, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("%s: journal triggers: %s", db_path(w->db), err ? err : sqlite3_errmsg(h));
-		sqlite3_free(err);
-		return DD_EDB;
-	}
-	return 0;
+	return db_reader_open(w->db, writer_zone_name, w, out);
 }
 
 /*
@@ -209,8 +145,8 @@ writer_event(struct writer *w, const char *event, const char *name, const char *
 	if (writer_begin(w) < 0)
 		return DD_EDB;
 	rc = writer_outbox_row(w, event, name, NULL, value, NULL, detail);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
+		writer_txn(w, DB_ROLLBACK);
 		return DD_EDB;
 	}
 	return 0;
@@ -250,13 +186,8 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 		free(w);
 		return rc;
 	}
-	/* savepoints journal in memory (no temporary file per group), and the
-	 * pages a stream of updates touches stay cached */
-	if ((rc = writer_exec(w, "PRAGMA temp_store = MEMORY")) < 0 ||
-	    (rc = writer_exec(w, "PRAGMA cache_size = -65536")) < 0 ||
-	    /* the notifier checkpoints once a second; this is the safety net */
-	    (rc = writer_exec(w, "PRAGMA wal_autocheckpoint = 16384")) < 0 ||
-	    (rc = writer_journal_setup(w)) < 0 || (rc = writer_outbox_setup(w)) < 0) {
+	if ((rc = db_writer_setup(w->db, writer_zone_name, w)) < 0 ||
+	    (rc = writer_outbox_setup(w)) < 0) {
 		writer_destroy(w);
 		return rc;
 	}
@@ -306,19 +237,7 @@ writer_zone_of(const struct writer *w, const char *name)
 int64_t
 writer_owner_of(struct writer *w, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t owner = 0;
-
-	if (db_prep(db_sqlite(w->db),
-			       "SELECT owner_id FROM records WHERE name = ?1 AND owner_id IS NOT NULL "
-			       "UNION ALL SELECT owner_id FROM pools WHERE name = ?1 AND owner_id "
-			       "IS NOT NULL LIMIT 1", &st) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		owner = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return owner;
+	return db_name_owner(w->db, name);
 }
 
 /* The journal's group counts are taken again from the table (writer_trim). */
@@ -330,27 +249,12 @@ writer_jgroups_forget(struct writer *w)
 }
 
 int
-writer_exec(struct writer *w, const char *sql)
+writer_txn(struct writer *w, enum db_txn_op op)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL;
-	int rc = db_prep(h, sql, &st);
-
-	/* one statement, kept prepared (BEGIN, SAVEPOINT, COMMIT... run often) */
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-		sqlite3_reset(st);
-	}
 	/* a transaction that rolls back may have bumped or trimmed the journal */
-	if (strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0)
+	if (op == DB_ROLLBACK)
 		writer_jgroups_forget(w);
-	if (rc != SQLITE_OK) {
-		log_warnx("%s: %s: %s", db_path(w->db), sql, sqlite3_errmsg(h));
-		return DD_EDB;
-	}
-	return 0;
+	return db_txn(w->db, op);
 }
 
 /* An explicit transaction of its own: the open group is committed first. */
@@ -359,5 +263,5 @@ writer_begin(struct writer *w)
 {
 	if (writer_group_commit(w) == DD_EDB)
 		return DD_EDB;
-	return writer_exec(w, "BEGIN IMMEDIATE");
+	return writer_txn(w, DB_BEGIN_IMMEDIATE);
 }

@@ -22,6 +22,8 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_writer.h"
+#include "daemon/db_records.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
@@ -29,6 +31,7 @@
 #include "daemon/util.h"
 #include "daemon/walbuf.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -95,82 +98,97 @@ struct writer_name {
 	int64_t owner;    /* owner_id of the name's rows; 0: none; -1: not read */
 };
 
+/* Collects the rows writer_read_old keeps. */
+struct writer_old {
+	const struct writer_set *s;
+	const char *want;      /* the type asked, or NULL: every row as "TYPE value" */
+	struct writer_result *res;
+	struct writer_name *nm;
+	int64_t *ids;          /* arrival order of res->old (one type) */
+	int64_t ttl_id;        /* the row res->old_ttl came from */
+};
+
+/* One row of the name: kept when of the type asked (or any, for type 0). */
+static int
+writer_old_row(void *arg, const struct db_record_row *r)
+{
+	struct writer_old *o = arg;
+	struct writer_result *res = o->res;
+	char **grown;
+	char *v;
+
+	if (o->want) {
+		if (o->nm->owner == 0 && r->owner > 0)
+			o->nm->owner = r->owner;
+		if (strcmp(r->type, o->want) != 0) {
+			if ((o->s->type == DNS_TYPE_CNAME) != (strcmp(r->type, "CNAME") == 0))
+				o->nm->cname_clash = true;
+			return 0;
+		}
+	}
+	if ((grown = realloc(res->old, (res->nold + 2) * sizeof(char *))) == NULL)
+		return DD_ENOMEM;
+	res->old = grown;
+	res->old[res->nold] = NULL;
+	if (o->want) {
+		int64_t *g = realloc(o->ids, (res->nold + 1) * sizeof(*g));
+		if (g == NULL)
+			return DD_ENOMEM;
+		o->ids = g;
+		o->ids[res->nold] = r->id;
+		/* the TTL of the newest row that has one */
+		if (r->ttl >= 0 && r->id >= o->ttl_id) {
+			res->old_ttl = r->ttl;
+			o->ttl_id = r->id;
+		}
+		v = strdup(r->value);
+	} else {
+		size_t n = strlen(r->type) + strlen(r->value) + 2;
+		if (r->ttl >= 0)
+			res->old_ttl = r->ttl;
+		if ((v = malloc(n)) != NULL)
+			snprintf(v, n, "%s %s", r->type, r->value);
+	}
+	res->old[res->nold] = v;
+	res->old[++res->nold] = NULL;
+	return v ? 0 : DD_ENOMEM;
+}
+
 /*
  * Reads the current RRset (type 0: every row of the name) into res.  For one
  * type, the same single walk over the name's rows (the table's key starts
  * with the name) also gives the CNAME clash and the rows' owner, which
- * would otherwise take a query each.
+ * would otherwise take a query each; the rows come in key order and are
+ * put in the order they arrived here (a few values), not by an SQLite sorter.
  */
 static int
 writer_read_old(struct writer *w, const struct writer_set *s, struct writer_result *res,
 		struct writer_name *nm)
 {
-	sqlite3_stmt *st = NULL;
-	/* one type: the rows come in key order and are put in the order they
-	 * arrived (id) here, a few values, rather than by an SQLite sorter */
-	const char *sql = s->type ? "SELECT value, ttl, type, owner_id, id FROM records "
-				    "WHERE name = ?1"
-				  : "SELECT type || ' ' || value, ttl FROM records WHERE name = ?1 "
-				    "ORDER BY type, id";
-	const char *want = s->type ? names_type_str(s->type) : NULL;
-	int64_t *ids = NULL, ttl_id = INT64_MIN;
-	int step;
+	struct writer_old o = {.s = s,
+			       .want = s->type ? names_type_str(s->type) : NULL,
+			       .res = res,
+			       .nm = nm,
+			       .ttl_id = INT64_MIN};
+	int rc;
 
 	res->old_ttl = -1;
 	nm->cname_clash = false;
 	nm->owner = s->type ? 0 : -1;
-	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		char **grown;
-		const char *v = (const char *)sqlite3_column_text(st, 0);
-		if (want) {
-			const char *type = (const char *)sqlite3_column_text(st, 2);
-			if (nm->owner == 0 && sqlite3_column_type(st, 3) != SQLITE_NULL)
-				nm->owner = sqlite3_column_int64(st, 3);
-			if (type == NULL || strcmp(type, want) != 0) {
-				if ((s->type == 5) != (type != NULL && strcmp(type, "CNAME") == 0))
-					nm->cname_clash = true;
-				continue;
-			}
-		}
-		grown = realloc(res->old, (res->nold + 2) * sizeof(char *));
-		if (grown == NULL)
-			break;
-		res->old = grown;
-		res->old[res->nold] = NULL;
-		if (want) {
-			int64_t id = sqlite3_column_int64(st, 4), *g;
-			if ((g = realloc(ids, (res->nold + 1) * sizeof(*ids))) == NULL)
-				break;
-			ids = g;
-			ids[res->nold] = id;
-			/* the TTL of the newest row that has one */
-			if (sqlite3_column_type(st, 1) != SQLITE_NULL && id >= ttl_id) {
-				res->old_ttl = sqlite3_column_int64(st, 1);
-				ttl_id = id;
-			}
-		} else if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-			res->old_ttl = sqlite3_column_int64(st, 1);
-		}
-		res->old[res->nold] = strdup(v ? v : "");
-		res->old[++res->nold] = NULL;
-	}
-	sqlite3_reset(st);
+	rc = db_record_rows(w->db, s->name, s->type == 0, writer_old_row, &o);
 	/* order of arrival (insertion sort: an RRset holds a few values) */
-	for (size_t i = 1; ids && i < res->nold; i++) {
-		for (size_t j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
-			int64_t t = ids[j];
+	for (size_t i = 1; o.ids && i < res->nold; i++) {
+		for (size_t j = i; j > 0 && o.ids[j - 1] > o.ids[j]; j--) {
+			int64_t t = o.ids[j];
 			char *v = res->old[j];
-			ids[j] = ids[j - 1];
+			o.ids[j] = o.ids[j - 1];
 			res->old[j] = res->old[j - 1];
-			ids[j - 1] = t;
+			o.ids[j - 1] = t;
 			res->old[j - 1] = v;
 		}
 	}
-	free(ids);
-	return step == SQLITE_DONE ? 0 : DD_EDB;
+	free(o.ids);
+	return rc == DD_ENOMEM ? DD_EDB : rc; /* as a failed read: nothing is written */
 }
 
 static bool
@@ -204,17 +222,7 @@ writer_unchanged(const struct writer_set *s, const struct writer_result *res)
 static bool
 writer_has_pool(struct writer *w, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	bool has = false;
-
-	if (writer_pools_none(w))
-		return false;
-	if (db_prep(db_sqlite(w->db), "SELECT 1 FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		has = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_reset(st);
-	return has;
+	return !writer_pools_none(w) && db_pool_exists(w->db, name);
 }
 
 /* RFC 1034 3.6.2: a CNAME owner has no other data.  Returns DD_EEXIST when
@@ -224,7 +232,7 @@ writer_check_cname(struct writer *w, const struct writer_set *s, const struct wr
 {
 	if (s->nvalues == 0)
 		return 0;
-	if (s->type == 5 && s->nvalues > 1)
+	if (s->type == DNS_TYPE_CNAME && s->nvalues > 1)
 		return DD_EINVAL;
 	if (nm->cname_clash)
 		return DD_EEXIST;
@@ -318,30 +326,6 @@ writer_audit(struct writer *w, const struct writer_actor *who, const struct writ
 	return rc;
 }
 
-/* One statement on (name, type[, value]) with up to two more values (?4, ?5). */
-static int
-writer_row_op(struct writer *w, const char *sql, const struct writer_set *s, const char *value,
-	      const char *v4, int64_t ttl)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
-
-	if (db_prep(db_sqlite(w->db), sql, &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
-	if (value)
-		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-	if (v4)
-		sqlite3_bind_text(st, 4, v4, -1, SQLITE_STATIC);
-	if (ttl >= 0)
-		sqlite3_bind_int64(st, 5, ttl);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	sqlite3_reset(st);
-	return rc;
-}
-
 /*
  * The RRset of s becomes exactly s->values, touching only the rows that
  * change: a value that stays keeps its row, a value that goes loses it, a
@@ -355,6 +339,7 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 		int64_t owner)
 {
 	bool stays[WRITER_VALUES_MAX + 1] = {false};
+	const char *type = names_type_str(s->type);
 	size_t next_old = 0;
 	int rc = 0;
 
@@ -368,47 +353,23 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 		while (next_old < res->nold && stays[next_old])
 			next_old++;
 		if (res->nold == 1 && s->nvalues == 1 && next_old < res->nold) {
-			rc = writer_row_op(w,
-					   "UPDATE records SET value = ?4, ttl = ?5, updated_at = "
-					   "strftime('%s','now') WHERE name = ?1 AND type = ?2 AND "
-					   "value = ?3",
-					   s, res->old[next_old], v, s->ttl);
+			rc = db_record_replace_value(w->db, s->name, type, res->old[next_old], v,
+						     s->ttl);
 			stays[next_old++] = true;
 			res->deleted++;
 			continue;
 		}
-		{
-			sqlite3_stmt *st = NULL;
-			if (db_prep(db_sqlite(w->db),
-				    "INSERT OR IGNORE INTO records (name, type, value, ttl, owner_id, id) "
-				    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-				    &st) != SQLITE_OK)
-				return DD_EDB;
-			sqlite3_bind_int64(st, 6, writer_next_id(w));
-			sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
-			if (s->ttl >= 0)
-				sqlite3_bind_int64(st, 4, s->ttl);
-			if (owner > 0)
-				sqlite3_bind_int64(st, 5, owner);
-			rc = sqlite3_step(st) == SQLITE_DONE ? 0 : DD_EDB;
-			sqlite3_reset(st);
-		}
+		rc = db_record_insert(w->db, s->name, type, v, s->ttl, owner, writer_next_id(w));
 	}
 	for (size_t i = 0; i < res->nold && rc == 0; i++) {
 		if (i <= WRITER_VALUES_MAX && stays[i])
 			continue;
-		rc = writer_row_op(w, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3",
-				   s, res->old[i], NULL, -1);
+		rc = db_record_delete_value(w->db, s->name, type, res->old[i]);
 		res->deleted++;
 	}
 	/* rows that stayed keep their TTL unless it changes (new rows have it) */
 	if (rc == 0 && res->nold > 0 && res->old_ttl != s->ttl)
-		rc = writer_row_op(w,
-				   "UPDATE records SET ttl = ?5, updated_at = strftime('%s','now') "
-				   "WHERE name = ?1 AND type = ?2 AND ttl IS NOT ?5",
-				   s, NULL, NULL, s->ttl);
+		rc = db_record_set_ttl(w->db, s->name, type, s->ttl);
 	return rc;
 }
 
@@ -421,8 +382,7 @@ static int
 writer_replace(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
 	       struct writer_result *res, int64_t known)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL;
+	const char *type = s->type ? names_type_str(s->type) : NULL;
 	int64_t owner = s->new_owner > 0 ? s->new_owner
 			: known >= 0     ? known
 					 : writer_owner_of(w, s->name);
@@ -434,42 +394,21 @@ writer_replace(struct writer *w, const struct writer_actor *who, const struct wr
 		if (writer_rows_set(w, s, res, owner) < 0)
 			goto done;
 	} else {
-		if (db_prep(h,
-			    s->type ? "DELETE FROM records WHERE name = ?1 AND type = ?2"
-				    : "DELETE FROM records WHERE name = ?1",
-			    &st) != SQLITE_OK)
+		if (db_record_delete(w->db, s->name, type, &res->deleted) < 0)
 			goto done;
-		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-		if (s->type)
-			sqlite3_bind_text(st, 2, names_type_str(s->type), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto done;
-		res->deleted = (size_t)sqlite3_changes(h);
-		sqlite3_reset(st);
-		st = NULL;
 		if (s->nvalues > 0) { /* more old rows than a set holds: all went */
 			struct writer_result none = {.old_ttl = -1};
 			if (writer_rows_set(w, s, &none, owner) < 0)
 				goto done;
 		}
 	}
-	if (owner > 0) {
-		/* the name has one owner: a claim or a reassignment covers all its rows */
-		if (db_prep(h,
-			    "UPDATE records SET owner_id = ?2 WHERE name = ?1 AND "
-			    "owner_id IS NOT ?2",
-			    &st) != SQLITE_OK)
-			goto done;
-		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, owner);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto done;
-	}
+	/* the name has one owner: a claim or a reassignment covers all its rows */
+	if (owner > 0 && db_record_set_owner(w->db, s->name, owner) < 0)
+		goto done;
 	rc = writer_audit(w, who, s, res);
 done:
 	if (rc < 0)
-		log_warnx("%s: writing %s: %s", db_path(w->db), s->name, sqlite3_errmsg(h));
-	sqlite3_reset(st);
+		log_warnx("%s: writing %s: %s", db_path(w->db), s->name, db_errmsg(w->db));
 	return rc;
 }
 
@@ -495,7 +434,7 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 	}
 	if (writer_group_begin(w) < 0)
 		return DD_EDB;
-	if (sqlite3_get_autocommit(db_sqlite(w->db)) || writer_exec(w, "SAVEPOINT apply") < 0) {
+	if (!db_in_txn(w->db) || writer_txn(w, DB_SAVEPOINT) < 0) {
 		w->db_failed = true;
 		return DD_EDB;
 	}
@@ -514,8 +453,8 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 		any = true;
 	}
 	if (rc < 0 || !any) {
-		writer_exec(w, "ROLLBACK TO apply");
-		writer_exec(w, "RELEASE apply");
+		writer_txn(w, DB_SAVEPOINT_ROLLBACK);
+		writer_txn(w, DB_SAVEPOINT_RELEASE);
 		if (rc < 0)
 			for (size_t i = 0; i < n; i++)
 				res[i].changed = false;
@@ -523,7 +462,7 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 			w->db_failed = true;
 		return rc;
 	}
-	if (writer_exec(w, "RELEASE apply") < 0) {
+	if (writer_txn(w, DB_SAVEPOINT_RELEASE) < 0) {
 		w->db_failed = true;
 		for (size_t i = 0; i < n; i++)
 			res[i].changed = false;

@@ -23,6 +23,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
@@ -144,16 +145,16 @@ writer_group_begin(struct writer *w)
 	if (w->group_open)
 		return 0;
 	/* the sync thread makes this group durable (writer_sync_start) */
-	if (w->sync_on && writer_exec(w, "PRAGMA synchronous = NORMAL") < 0)
+	if (w->sync_on && writer_txn(w, DB_SYNC_NORMAL) < 0)
 		return DD_EDB;
-	if (writer_exec(w, "BEGIN IMMEDIATE") < 0) {
+	if (writer_txn(w, DB_BEGIN_IMMEDIATE) < 0) {
 		w->db_failed = true;
 		if (w->sync_on)
-			writer_exec(w, "PRAGMA synchronous = FULL");
+			writer_txn(w, DB_SYNC_FULL);
 		return DD_EDB;
 	}
 	w->group_open = true;
-	w->group_tc0 = sqlite3_total_changes64(db_sqlite(w->db));
+	w->group_tc0 = db_total_changes(w->db);
 	if (w->schedule)
 		w->schedule(w->schedule_arg);
 	return 0;
@@ -341,7 +342,6 @@ writer_sync_stop(struct writer *w)
 static int
 writer_group_finish(struct writer *w, bool async)
 {
-	sqlite3 *h = db_sqlite(w->db);
 	struct writer_waiter *q;
 	struct writer_ticket *t;
 	bool any = false;
@@ -357,23 +357,23 @@ writer_group_finish(struct writer *w, bool async)
 		any |= w->group_zone[z];
 	/* SQLite rolls a transaction back by itself on a full disk or an I/O
 	 * error: then there is nothing to commit, and nothing was kept */
-	if (sqlite3_get_autocommit(h))
+	if (!db_in_txn(w->db))
 		rc = DD_EDB;
 	if (rc == 0 && any && writer_bump_serials(w, w->group_zone) < 0)
 		rc = DD_EDB;
-	if (rc == 0 && writer_exec(w, "COMMIT") < 0)
+	if (rc == 0 && writer_txn(w, DB_COMMIT) < 0)
 		rc = DD_EDB;
 	if (rc < 0) {
 		writer_jgroups_forget(w);
-		if (!sqlite3_get_autocommit(h))
-			writer_exec(w, "ROLLBACK");
+		if (db_in_txn(w->db))
+			writer_txn(w, DB_ROLLBACK);
 		log_warnx("%s: a group of %zu changed names was not committed", db_path(w->db),
 			  w->npend);
 	}
 	if (w->sync_on)
-		writer_exec(w, "PRAGMA synchronous = FULL");
+		writer_txn(w, DB_SYNC_FULL);
 	/* a group that wrote nothing proves nothing about the disk */
-	if (rc < 0 || sqlite3_total_changes64(h) != w->group_tc0)
+	if (rc < 0 || db_total_changes(w->db) != w->group_tc0)
 		w->db_failed = rc < 0;
 	if (rc == 0 && w->stats && w->npend > 0) {
 		w->stats->commits++;
@@ -382,7 +382,7 @@ writer_group_finish(struct writer *w, bool async)
 	/* the table follows the database, whichever way the commit went; all
 	 * the names are read in one read transaction */
 	if (w->npend > 1)
-		writer_exec(w, "BEGIN");
+		writer_txn(w, DB_BEGIN);
 	for (size_t i = 0; i < w->npend; i++) {
 		int r = writer_publish(w, w->pend[i]);
 		if (r < 0) {
@@ -393,7 +393,7 @@ writer_group_finish(struct writer *w, bool async)
 		free(w->pend[i]);
 	}
 	if (w->npend > 1)
-		writer_exec(w, "COMMIT");
+		writer_txn(w, DB_COMMIT);
 	w->npend = 0;
 	for (size_t z = 0; z < w->cfg->nzones; z++)
 		if (w->group_zone[z] && rc != DD_EDB)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/db_writer.h"
 #include "shm/stats.h"
 #include "workers/writer.h"
 
@@ -81,8 +82,8 @@ int writer_outbox_row(struct writer *w, const char *event, const char *name, con
 		      const char *value, const char *old, const char *detail);
 /* The journal's per-zone change counts are to be taken again (after a rollback). */
 void writer_jgroups_forget(struct writer *w);
-/* Runs one statement, kept prepared.  0 or DD_EDB (logged). */
-int writer_exec(struct writer *w, const char *sql);
+/* One transaction step (daemon/db_writer.h); a ROLLBACK forgets the journal counts. */
+int writer_txn(struct writer *w, enum db_txn_op op);
 /* Commits the open group, then BEGIN IMMEDIATE for a transaction of its own. */
 int writer_begin(struct writer *w);
 

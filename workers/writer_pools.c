@@ -20,6 +20,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
@@ -310,7 +311,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		rc = writer_journal_pool(w, p->name, 1);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, p->name, id ? "pool-set" : "pool-create", want);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
 		rc = DD_EDB;
 		w->db_failed = true;
 		goto rollback;
@@ -325,7 +326,7 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 		w->stats->updates[writer_source(who->source)]++;
 	return writer_pool_publish(w, p->name);
 rollback:
-	writer_exec(w, "ROLLBACK");
+	writer_txn(w, DB_ROLLBACK);
 	util_strv_free(old, nold);
 	free(want);
 	free(have);
@@ -361,8 +362,8 @@ writer_pool_del(struct writer *w, const struct writer_actor *who, const char *na
 	sqlite3_reset(st);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, name, "pool-delete", NULL);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
+		writer_txn(w, DB_ROLLBACK);
 		return rc < 0 ? rc : DD_EDB;
 	}
 	writer_pool_reset(live, slot, false, NULL, 0, NULL);
@@ -500,8 +501,8 @@ writer_pool_sync(struct writer *w, const struct shm_pools *live)
 		rc = writer_pool_apply(w, &c[i]);
 	if (rc == 0)
 		rc = writer_bump_serials(w, w->zone_changed);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
+		writer_txn(w, DB_ROLLBACK);
 		rc = DD_EDB;
 		goto out;
 	}

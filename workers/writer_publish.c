@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_records.h"
 #include "daemon/dd.h"
 #include "daemon/entry.h"
 #include "daemon/load.h"
@@ -62,13 +61,8 @@ writer_unpublish(struct writer *w, const char *name)
 bool
 writer_pools_none(struct writer *w)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (w->npools < 0 && db_prep(db_sqlite(w->db), "SELECT count(*) FROM pools", &st) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			w->npools = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	if (w->npools < 0)
+		w->npools = db_pool_count(w->db); /* -1 again on an error: look */
 	return w->npools == 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"

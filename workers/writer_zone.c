@@ -20,6 +20,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "daemon/log.h"
@@ -167,8 +168,8 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 				      added);
 	if (rc == 0 && soa)
 		rc = writer_zone_meta(w, zone, soa, ns ? ns : "");
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
-		writer_exec(w, "ROLLBACK");
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
+		writer_txn(w, DB_ROLLBACK);
 		util_strv_free(old, nold);
 		w->db_failed = true;
 		*removed = *added = 0;
@@ -248,9 +249,9 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 done:
 	sqlite3_reset(del);
 	sqlite3_reset(ins);
-	if (rc < 0 || writer_exec(w, "COMMIT") < 0) {
+	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
 		log_warnx("%s: incremental transfer: %s", db_path(w->db), sqlite3_errmsg(h));
-		writer_exec(w, "ROLLBACK");
+		writer_txn(w, DB_ROLLBACK);
 		w->db_failed = true;
 		return DD_EDB;
 	}
