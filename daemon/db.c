@@ -615,3 +615,20 @@ db_zone_meta(struct db *db, const char *name, char **soa, char **ns)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int
+db_zone_meta_set(struct db *db, const char *name, const char *soa, const char *ns)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (db_prep(db->h, "UPDATE zones SET soa = ?2, ns = ?3 WHERE name = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, soa, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ns, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_reset(st);
+	return rc;
+}

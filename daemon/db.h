@@ -87,4 +87,7 @@ int64_t db_records_count(struct db *db);
  */
 int db_zone_meta(struct db *db, const char *name, char **soa, char **ns);
 
+/* Stores what a secondary zone received (same forms as db_zone_meta).  0 or DD_EDB. */
+int db_zone_meta_set(struct db *db, const char *name, const char *soa, const char *ns);
+
 #endif

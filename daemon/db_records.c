@@ -86,7 +86,47 @@ db_record_insert(struct db *db, const char *name, const char *type, const char *
 	sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
 	db_bind_pos(st, 4, ttl, 0);
 	db_bind_pos(st, 5, owner, 1);
+	if (db_done(st) < 0)
+		return DD_EDB;
+	return sqlite3_changes(db_sqlite(db)) > 0;
+}
+
+int
+db_record_upsert(struct db *db, const char *name, const char *type, const char *value,
+		 int64_t ttl, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db),
+		    "INSERT INTO records (name, type, value, ttl, id) VALUES (?1, ?2, ?3, ?4, ?5) "
+		    "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, ttl);
+	sqlite3_bind_int64(st, 5, id);
 	return db_done(st);
+}
+
+int
+db_record_names(struct db *db, db_name_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int step, rc = 0;
+
+	if (db_prep(db_sqlite(db), "SELECT DISTINCT name FROM records", &st) != SQLITE_OK)
+		return DD_EDB;
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *nm = (const char *)sqlite3_column_text(st, 0);
+		if (nm)
+			rc = cb(arg, nm);
+	}
+	sqlite3_reset(st);
+	if (rc != 0)
+		return rc;
+	return step == SQLITE_DONE ? 0 : DD_EDB;
 }
 
 /* One statement on (name, type[, ?3]) with up to ?4 and ?5 (a ttl). */

@@ -36,9 +36,20 @@ typedef int (*db_record_row_cb)(void *arg, const struct db_record_row *r);
  */
 int db_record_rows(struct db *db, const char *name, bool by_type, db_record_row_cb cb, void *arg);
 
-/* Adds a row (nothing when that value is there already); owner 0: none. */
+/*
+ * Adds a row (nothing when that value is there already); owner 0: none.
+ * Returns 1 (added), 0 (there already) or DD_EDB.
+ */
 int db_record_insert(struct db *db, const char *name, const char *type, const char *value,
 		     int64_t ttl, int64_t owner, int64_t id);
+
+/* Adds a row, or gives the one holding that value ttl (an IXFR's addition). */
+int db_record_upsert(struct db *db, const char *name, const char *type, const char *value,
+		     int64_t ttl, int64_t id);
+
+/* Calls cb with every distinct owner name; a non-zero return stops the walk and is returned. */
+typedef int (*db_name_cb)(void *arg, const char *name);
+int db_record_names(struct db *db, db_name_cb cb, void *arg);
 
 /* The row holding old takes value and ttl in place (one index page, not two). */
 int db_record_replace_value(struct db *db, const char *name, const char *type, const char *old,

@@ -359,7 +359,8 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 			res->deleted++;
 			continue;
 		}
-		rc = db_record_insert(w->db, s->name, type, v, s->ttl, owner, writer_next_id(w));
+		if (db_record_insert(w->db, s->name, type, v, s->ttl, owner, writer_next_id(w)) < 0)
+			rc = DD_EDB;
 	}
 	for (size_t i = 0; i < res->nold && rc == 0; i++) {
 		if (i <= WRITER_VALUES_MAX && stays[i])

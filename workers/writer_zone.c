@@ -20,6 +20,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_records.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
@@ -28,37 +29,46 @@
 #include "daemon/util.h"
 #include "daemon/walbuf.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+
+/* Collects the names of one zone slot (writer_zone_names). */
+struct writer_names {
+	struct writer *w;
+	unsigned zone;
+	char **v;
+	size_t n;
+};
+
+static int
+writer_names_add(void *arg, const char *name)
+{
+	struct writer_names *c = arg;
+	char **grown;
+
+	if (writer_zone_of(c->w, name) != (int)c->zone)
+		return 0;
+	if ((grown = realloc(c->v, (c->n + 1) * sizeof(char *))) == NULL)
+		return DD_ENOMEM;
+	c->v = grown;
+	if ((c->v[c->n] = strdup(name)) == NULL)
+		return DD_ENOMEM;
+	c->n++;
+	return 0;
+}
 
 /* Names (distinct) currently stored in zone slot zone; malloc'd array. */
 static int
 writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	char **names = NULL;
-	size_t cnt = 0;
-	int step;
+	struct writer_names c = {.w = w, .zone = zone};
+	int rc = db_record_names(w->db, writer_names_add, &c);
 
-	*out = NULL;
-	*n = 0;
-	if (db_prep(db_sqlite(w->db), "SELECT DISTINCT name FROM records", &st) != SQLITE_OK)
-		return DD_EDB;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *nm = (const char *)sqlite3_column_text(st, 0);
-		char **grown;
-		if (nm == NULL || writer_zone_of(w, nm) != (int)zone)
-			continue;
-		if ((grown = realloc(names, (cnt + 1) * sizeof(char *))) == NULL)
-			break;
-		names = grown;
-		names[cnt++] = strdup(nm);
-	}
-	sqlite3_reset(st);
-	*out = names;
-	*n = cnt;
-	return step == SQLITE_DONE ? 0 : DD_EDB;
+	*out = c.v;
+	*n = c.n;
+	return rc == DD_ENOMEM ? DD_EDB : rc;
 }
 
 /* Inside the open transaction: old rows out, new rows in, audit, serial. */
@@ -67,48 +77,30 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		 const struct writer_rr *rr, size_t n, enum bump_mode mode, uint32_t serial,
 		 char **old, size_t nold, size_t *removed, size_t *added)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *del = NULL, *ins = NULL;
 	char summary[64];
-	int rc = DD_EDB;
+	size_t gone;
+	int r;
 
-	if (db_prep(h, "DELETE FROM records WHERE name = ?1", &del) ||
-	    db_prep(h,
-			       "INSERT OR IGNORE INTO records (name, type, value, ttl, id) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5)", &ins))
-		goto done;
 	for (size_t i = 0; i < nold; i++) {
-		sqlite3_reset(del);
-		sqlite3_bind_text(del, 1, old[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			goto done;
-		*removed += (size_t)sqlite3_changes(h);
+		if (db_record_delete(w->db, old[i], NULL, &gone) < 0)
+			goto failed;
+		*removed += gone;
 	}
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_reset(ins);
-		sqlite3_bind_text(ins, 1, rr[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, names_type_str(rr[i].type), -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, rr[i].value, -1, SQLITE_STATIC);
-		if (rr[i].ttl >= 0)
-			sqlite3_bind_int64(ins, 4, rr[i].ttl);
-		else
-			sqlite3_bind_null(ins, 4);
-		sqlite3_bind_int64(ins, 5, writer_next_id(w));
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			goto done;
-		*added += (size_t)sqlite3_changes(h);
+		r = db_record_insert(w->db, rr[i].name, names_type_str(rr[i].type), rr[i].value,
+				     rr[i].ttl, 0, writer_next_id(w));
+		if (r < 0)
+			goto failed;
+		*added += (size_t)r;
 	}
 	snprintf(summary, sizeof(summary), "%zu records", *added);
 	if (writer_audit_row(w, who, mode == BUMP_EXACT ? "transfer" : "import",
 			     w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
 	    writer_zone_bump(w, zone, mode, serial) == 0)
-		rc = 0;
-done:
-	if (rc < 0)
-		log_warnx("%s: zone import: %s", db_path(w->db), sqlite3_errmsg(h));
-	sqlite3_reset(del);
-	sqlite3_reset(ins);
-	return rc;
+		return 0;
+failed:
+	log_warnx("%s: zone import: %s", db_path(w->db), db_errmsg(w->db));
+	return DD_EDB;
 }
 
 /* RFC 1034 3.6.2 within the new set: a CNAME owner has nothing else. */
@@ -116,7 +108,7 @@ static bool
 writer_rr_cname_ok(const struct writer_rr *rr, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (rr[i].type != 5)
+		if (rr[i].type != DNS_TYPE_CNAME)
 			continue;
 		for (size_t j = 0; j < n; j++)
 			if (j != i && strcmp(rr[i].name, rr[j].name) == 0)
@@ -129,18 +121,7 @@ writer_rr_cname_ok(const struct writer_rr *rr, size_t n)
 static int
 writer_zone_meta(struct writer *w, unsigned zone, const char *soa, const char *ns)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
-
-	if (db_prep(db_sqlite(w->db), "UPDATE zones SET soa = ?2, ns = ?3 WHERE name = ?1", &st) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, w->cfg->zones[zone].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, soa, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, ns, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	return db_zone_meta_set(w->db, w->cfg->zones[zone].name, soa, ns);
 }
 
 static int
@@ -214,8 +195,6 @@ int
 writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned zone,
 		     const struct writer_diff *d, size_t n, uint32_t serial)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *del = NULL, *ins = NULL;
 	char summary[64];
 	int rc = DD_EDB;
 
@@ -223,22 +202,11 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 		return DD_EINVAL;
 	if (writer_begin(w) < 0)
 		return DD_EDB;
-	if (db_prep(h, "DELETE FROM records WHERE name = ?1 AND type = ?2 AND value = ?3", &del) ||
-	    db_prep(h,
-			       "INSERT INTO records (name, type, value, ttl, id) VALUES (?1, ?2, ?3, ?4, ?5) "
-			       "ON CONFLICT (name, type, value) DO UPDATE SET ttl = excluded.ttl", &ins))
-		goto done;
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = d[i].op ? ins : del;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, d[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, names_type_str(d[i].type), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, d[i].value, -1, SQLITE_STATIC);
-		if (d[i].op) {
-			sqlite3_bind_int64(st, 4, d[i].ttl);
-			sqlite3_bind_int64(st, 5, writer_next_id(w));
-		}
-		if (sqlite3_step(st) != SQLITE_DONE)
+		const char *type = names_type_str(d[i].type);
+		if ((d[i].op ? db_record_upsert(w->db, d[i].name, type, d[i].value, d[i].ttl,
+						writer_next_id(w))
+			     : db_record_delete_value(w->db, d[i].name, type, d[i].value)) < 0)
 			goto done;
 	}
 	snprintf(summary, sizeof(summary), "%zu changes", n);
@@ -247,10 +215,8 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 		goto done;
 	rc = 0;
 done:
-	sqlite3_reset(del);
-	sqlite3_reset(ins);
 	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
-		log_warnx("%s: incremental transfer: %s", db_path(w->db), sqlite3_errmsg(h));
+		log_warnx("%s: incremental transfer: %s", db_path(w->db), db_errmsg(w->db));
 		writer_txn(w, DB_ROLLBACK);
 		w->db_failed = true;
 		return DD_EDB;
