@@ -13,6 +13,7 @@
 
 #include "daemon/config.h"
 #include "daemon/dd.h"
+#include "dns/rdata.h"
 
 static bool
 names_is_ascii(const char *s)
@@ -134,13 +135,13 @@ names_type_parse(const char *s)
 	if (s == NULL)
 		return 0;
 	if (strcasecmp(s, "A") == 0)
-		return 1;
+		return DNS_TYPE_A;
 	if (strcasecmp(s, "AAAA") == 0)
-		return 28;
+		return DNS_TYPE_AAAA;
 	if (strcasecmp(s, "TXT") == 0)
-		return 16;
+		return DNS_TYPE_TXT;
 	if (strcasecmp(s, "CNAME") == 0)
-		return 5;
+		return DNS_TYPE_CNAME;
 	return 0;
 }
 
@@ -148,13 +149,13 @@ const char *
 names_type_str(uint16_t type)
 {
 	switch (type) {
-	case 1:
+	case DNS_TYPE_A:
 		return "A";
-	case 28:
+	case DNS_TYPE_AAAA:
 		return "AAAA";
-	case 16:
+	case DNS_TYPE_TXT:
 		return "TXT";
-	case 5:
+	case DNS_TYPE_CNAME:
 		return "CNAME";
 	default:
 		return "?";
@@ -183,19 +184,19 @@ names_value(uint16_t type, const char *in, char *out, size_t outsz)
 	if (in == NULL)
 		return DD_EINVAL;
 	switch (type) {
-	case 1:
+	case DNS_TYPE_A:
 		if (inet_pton(AF_INET, in, buf) != 1 ||
 		    inet_ntop(AF_INET, buf, out, (socklen_t)outsz) == NULL)
 			return DD_EINVAL;
 		return 0;
-	case 28:
+	case DNS_TYPE_AAAA:
 		if (inet_pton(AF_INET6, in, buf) != 1 ||
 		    inet_ntop(AF_INET6, buf, out, (socklen_t)outsz) == NULL)
 			return DD_EINVAL;
 		return 0;
-	case 5:
+	case DNS_TYPE_CNAME:
 		return names_canonical(in, out, outsz) < 0 || strchr(out, '*') ? DD_EINVAL : 0;
-	case 16: {
+	case DNS_TYPE_TXT: {
 		size_t len = strlen(in);
 		/* one character-string (RFC 1035 3.3.14); printable, no control bytes */
 		if (len > 255 || len >= outsz)

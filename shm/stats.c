@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
+#include "dns/rdata.h"
+
 struct shm_stats *
 shm_stats_create(void)
 {
@@ -23,19 +25,19 @@ unsigned
 shm_stats_qtype_slot(uint16_t qtype)
 {
 	switch (qtype) {
-	case 1:
+	case DNS_TYPE_A:
 		return 0;
-	case 28:
+	case DNS_TYPE_AAAA:
 		return 1;
-	case 16:
+	case DNS_TYPE_TXT:
 		return 2;
-	case 5:
+	case DNS_TYPE_CNAME:
 		return 3;
-	case 6:
+	case DNS_TYPE_SOA:
 		return 4;
-	case 2:
+	case DNS_TYPE_NS:
 		return 5;
-	case 255:
+	case DNS_TYPE_ANY:
 		return 6;
 	default:
 		return 7;
