@@ -8,22 +8,6 @@
 #include "dns/wire.h"
 #include "shm/table.h"
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int
 dns_msgb_init(struct dns_msgb *m, uint8_t *buf, size_t limit, uint16_t id, uint16_t flags,
 	      const uint8_t *qname, size_t qname_len, uint16_t qtype, uint16_t qclass)
@@ -34,8 +18,8 @@ dns_msgb_init(struct dns_msgb *m, uint8_t *buf, size_t limit, uint16_t id, uint1
 	if (limit < DNS_HDR_LEN)
 		return DD_ENOSPC;
 	memset(buf, 0, DNS_HDR_LEN);
-	put16(buf, id);
-	put16(buf + 2, flags);
+	dns_wire_put_u16(buf, id);
+	dns_wire_put_u16(buf + 2, flags);
 	m->len = DNS_HDR_LEN;
 	if (qname == NULL)
 		return 0;
@@ -43,8 +27,8 @@ dns_msgb_init(struct dns_msgb *m, uint8_t *buf, size_t limit, uint16_t id, uint1
 		return DD_ENOSPC;
 	memcpy(buf + m->len, qname, qname_len);
 	m->len += qname_len;
-	put16(buf + m->len, qtype);
-	put16(buf + m->len + 2, qclass);
+	dns_wire_put_u16(buf + m->len, qtype);
+	dns_wire_put_u16(buf + m->len + 2, qclass);
 	m->len += 4;
 	m->count[DNS_SEC_QD] = 1;
 	return 0;
@@ -63,10 +47,10 @@ dns_msgb_rr(struct dns_msgb *m, int sec, const uint8_t *owner, size_t owner_len,
 	p = m->buf + m->len;
 	memcpy(p, owner, owner_len);
 	p += owner_len;
-	put16(p, type);
-	put16(p + 2, rclass);
-	put32(p + 4, ttl);
-	put16(p + 8, (uint16_t)rdlen);
+	dns_wire_put_u16(p, type);
+	dns_wire_put_u16(p + 2, rclass);
+	dns_wire_put_u32(p + 4, ttl);
+	dns_wire_put_u16(p + 8, (uint16_t)rdlen);
 	if (rdlen)
 		memcpy(p + 10, rdata, rdlen);
 	m->len += need;
@@ -78,7 +62,7 @@ size_t
 dns_msgb_finish(struct dns_msgb *m)
 {
 	for (int i = 0; i < 4; i++)
-		put16(m->buf + 4 + 2 * i, m->count[i]);
+		dns_wire_put_u16(m->buf + 4 + 2 * i, m->count[i]);
 	return m->len;
 }
 
@@ -91,10 +75,10 @@ dns_soa_rdata(const struct shm_soa *soa, uint32_t serial, uint8_t *out)
 	n += soa->mname_len;
 	memcpy(out + n, soa->rname, soa->rname_len);
 	n += soa->rname_len;
-	put32(out + n, serial);
-	put32(out + n + 4, soa->refresh);
-	put32(out + n + 8, soa->retry);
-	put32(out + n + 12, soa->expire);
-	put32(out + n + 16, soa->minimum);
+	dns_wire_put_u32(out + n, serial);
+	dns_wire_put_u32(out + n + 4, soa->refresh);
+	dns_wire_put_u32(out + n + 8, soa->retry);
+	dns_wire_put_u32(out + n + 12, soa->expire);
+	dns_wire_put_u32(out + n + 16, soa->minimum);
 	return n + 20;
 }

@@ -211,4 +211,11 @@ dns_wire_put_u16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+static inline void
+dns_wire_put_u32(uint8_t *p, uint32_t v)
+{
+	dns_wire_put_u16(p, (uint16_t)(v >> 16));
+	dns_wire_put_u16(p + 2, (uint16_t)v);
+}
+
 #endif
