@@ -31,8 +31,11 @@
 #define DNS_RCODE(flags)  ((flags) & 0xf)
 
 #define DNS_OPCODE_QUERY  0
-#define DNS_OPCODE_NOTIFY 4
-#define DNS_OPCODE_UPDATE 5
+#define DNS_OPCODE_IQUERY 1 /* obsolete, RFC 3425 */
+#define DNS_OPCODE_STATUS 2
+#define DNS_OPCODE_NOTIFY 4 /* RFC 1996 */
+#define DNS_OPCODE_UPDATE 5 /* RFC 2136 */
+#define DNS_OPCODE_DSO    6 /* RFC 8490 */
 
 #define DNS_RCODE_NOERROR  0
 #define DNS_RCODE_FORMERR  1
@@ -40,7 +43,11 @@
 #define DNS_RCODE_NXDOMAIN 3
 #define DNS_RCODE_NOTIMP   4
 #define DNS_RCODE_REFUSED  5
+#define DNS_RCODE_YXDOMAIN 6 /* RFC 2136 2.2: a name exists that should not */
+#define DNS_RCODE_YXRRSET  7 /* RFC 2136 2.2: an RRset exists that should not */
+#define DNS_RCODE_NXRRSET  8 /* RFC 2136 2.2: an RRset that should exist does not */
 #define DNS_RCODE_NOTAUTH  9
+#define DNS_RCODE_NOTZONE  10 /* RFC 2136 2.2: a name outside the zone section's zone */
 #define DNS_RCODE_BADVERS  16 /* extended, RFC 6891 9 */
 
 /* Parsed OPT pseudo-record (RFC 6891 6.1.2). */

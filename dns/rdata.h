@@ -28,6 +28,8 @@
 #define DNS_TYPE_ANY   255
 
 #define DNS_CLASS_IN   1
+#define DNS_CLASS_CH   3
+#define DNS_CLASS_HS   4
 #define DNS_CLASS_NONE 254
 #define DNS_CLASS_ANY  255
 
