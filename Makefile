@@ -85,7 +85,12 @@ $(B)/tests/fuzz_replay_http: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_http.
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
-units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile $(B)/tests/fuzz_replay_http
+$(B)/tests/fuzz_replay_update: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_update.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile $(B)/tests/fuzz_replay_http \
+	$(B)/tests/fuzz_replay_update
 
 # ---------------------------------------------------------------- run
 DEV_DIR := dev
@@ -129,22 +134,28 @@ UDP_TESTS = t_basic.sh t_answers.sh t_edns_tc.sh t_malformed.sh t_wildcard.sh t_
 FUZZ_SECONDS ?= 10
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
-		$(MAKE) --no-print-directory -j$$(nproc) build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http && \
+		$(MAKE) --no-print-directory -j$$(nproc) build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http \
+			build/fuzz/fuzz_update && \
 		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
 FUZZ_TARGET ?= pkt
 fuzz:
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_$(FUZZ_TARGET)
-	@mkdir -p build/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
-	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
-		tests/fuzz/corpus$(if $(filter config zonefile http,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	@mkdir -p build/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
+		tests/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
 
 FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+
+build/fuzz/fuzz_update: tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
+	@mkdir -p build/fuzz/corpus-update
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
 
 CFG_FUZZ_SRC := daemon/config.c daemon/log.c daemon/util.c
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h

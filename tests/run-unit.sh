@@ -47,5 +47,13 @@ if [ -x "$dir/tests/fuzz_replay_http" ]; then
 		fail=1
 	fi
 fi
+if [ -x "$dir/tests/fuzz_replay_update" ]; then
+	if "$dir/tests/fuzz_replay_update" tests/fuzz/corpus-update >/dev/null 2>&1; then
+		echo "ok   fuzz_replay_update ($(ls tests/fuzz/corpus-update | wc -l) corpus files)"
+	else
+		echo "FAIL fuzz_replay_update"; "$dir/tests/fuzz_replay_update" tests/fuzz/corpus-update 2>&1 | tail -20
+		fail=1
+	fi
+fi
 [ $n -gt 0 ] || { echo "no unit tests in $dir/tests"; exit 1; }
 exit $fail

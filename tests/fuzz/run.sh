@@ -5,10 +5,11 @@
 set -u
 secs=${1:-20}
 fail=0
-for t in pkt config zonefile http; do
+for t in pkt config zonefile http update; do
 	corpus=tests/fuzz/corpus; [ $t = config ] && corpus=tests/fuzz/corpus-config
 	[ $t = zonefile ] && corpus=tests/fuzz/corpus-zonefile
 	[ $t = http ] && corpus=tests/fuzz/corpus-http
+	[ $t = update ] && corpus=tests/fuzz/corpus-update
 	mkdir -p "build/fuzz/$t-new"
 	log=build/fuzz/$t.log
 	if build/fuzz/fuzz_$t -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \
