@@ -2,6 +2,8 @@
 #include "daemon/db_records.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -251,4 +253,64 @@ db_pool_exists(struct db *db, const char *name)
 	has = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_reset(st);
 	return has;
+}
+
+/* One row of db_rrset_values: a copy of its value appended, its TTL if it has one. */
+static int
+db_rrset_row(sqlite3_stmt *st, char ***out, size_t *n, int64_t *ttl)
+{
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	char **g;
+
+	if (v == NULL)
+		return DD_EDB;
+	if ((g = realloc(*out, (*n + 1) * sizeof(char *))) == NULL)
+		return DD_ENOMEM;
+	*out = g;
+	if ((g[*n] = strdup(v)) == NULL)
+		return DD_ENOMEM;
+	(*n)++;
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+		*ttl = sqlite3_column_int64(st, 1);
+	return 0;
+}
+
+int
+db_rrset_values(struct db *db, const char *name, const char *type, char ***values, size_t *n,
+		int64_t *ttl)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, err = 0;
+
+	/* pool_rrs: the writer's view of pools as A/AAAA rows (db_writer.c) */
+	if (db_prep(db_sqlite(db),
+		    "SELECT value, ttl FROM records WHERE name = ?1 AND type = ?2 UNION ALL "
+		    "SELECT value, ttl FROM pool_rrs WHERE name = ?1 AND type = ?2",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = db_rrset_row(st, values, n, ttl);
+	if (err == 0 && rc != SQLITE_DONE)
+		err = DD_EDB;
+	sqlite3_reset(st);
+	return err;
+}
+
+bool
+db_name_in_use(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool used = false;
+
+	if (db_prep(db_sqlite(db),
+		    "SELECT 1 FROM records WHERE name = ?1 UNION ALL SELECT 1 FROM pools "
+		    "WHERE name = ?1 LIMIT 1",
+		    &st) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	used = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return used;
 }

@@ -70,6 +70,18 @@ int db_record_set_owner(struct db *db, const char *name, int64_t owner);
 /* The owner of name's records or pool: users.id, 0 (none) or -1 (error). */
 int64_t db_name_owner(struct db *db, const char *name);
 
+/*
+ * The values of name's RRset of type (pools count as their members' A and
+ * AAAA rows), appended to *values (n of them; the caller frees each and the
+ * array), and the TTL of one that has one into *ttl.  Returns 0, DD_ENOMEM
+ * or DD_EDB.
+ */
+int db_rrset_values(struct db *db, const char *name, const char *type, char ***values, size_t *n,
+		    int64_t *ttl);
+
+/* Does name own any record or pool? */
+bool db_name_in_use(struct db *db, const char *name);
+
 /* Pools defined (-1 on error), and whether name is one. */
 int64_t db_pool_count(struct db *db);
 bool db_pool_exists(struct db *db, const char *name);
