@@ -12,6 +12,7 @@
 #include "dns/dname.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
+#include "dns/rr.h"
 
 /*
  * Text of one value: a TXT value is at most its RDATA (65535 bytes) less
@@ -23,14 +24,6 @@
 static const uint16_t upd_types[] = {DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT, DNS_TYPE_CNAME};
 #define NUPD_TYPES (sizeof(upd_types) / sizeof(upd_types[0]))
 
-/* One RR of the prerequisite or the update section. */
-struct rr {
-	char name[DNS_DNAME_STR_MAX]; /* owner, lower case, no trailing dot */
-	uint16_t type, rclass, rdlen;
-	uint32_t ttl;
-	size_t rd; /* RDATA offset in the message */
-};
-
 struct ctx {
 	const uint8_t *msg;
 	size_t len;
@@ -41,45 +34,22 @@ struct ctx {
 	char *text; /* TEXT_MAX bytes: the value of the RR at hand */
 };
 
+/* The RR at *pos of the message; 0 or DD_EFORMERR. */
 static int
-rr_read(const struct ctx *c, size_t *pos, struct rr *r)
+rr_read(const struct ctx *c, size_t *pos, struct dns_rr *r)
 {
-	uint8_t owner[DNS_DNAME_MAX];
-	size_t olen, p0 = *pos;
-	int rc;
-
-	if (dns_dname_parse(c->msg, c->len, &p0, owner, &olen, NULL) < 0)
-		return DD_EFORMERR;
-	dns_dname_lower(owner, owner, olen);
-	rc = dns_pkt_skip_rr(c->msg, c->len, pos, &r->type, &r->rclass, &r->ttl, &r->rdlen, &r->rd);
-	if (rc < 0 || dns_dname_to_str(owner, olen, r->name, sizeof(r->name), false) < 0)
-		return DD_EFORMERR;
-	return 0;
+	return dns_rr_read(c->msg, c->len, pos, r);
 }
 
-/*
- * The RDATA of r as stored text, into c->text.  Names in CNAME and NS RDATA
- * may be compressed against the rest of the message (nsupdate and other
- * primaries do that, RFC 3597 4 allows it for these well-known types), so
- * they are read with the whole message at hand.
- */
+/* The RDATA of r as stored text, into c->text (dns_rr_text). */
 static int
-rr_text(const struct ctx *c, const struct rr *r)
+rr_text(const struct ctx *c, const struct dns_rr *r)
 {
-	if (r->type == DNS_TYPE_CNAME || r->type == DNS_TYPE_NS) {
-		uint8_t nm[DNS_DNAME_MAX];
-		size_t nl, pos = r->rd;
-		if (dns_dname_parse(c->msg, c->len, &pos, nm, &nl, NULL) < 0 ||
-		    pos != r->rd + r->rdlen)
-			return DD_EFORMERR;
-		dns_dname_lower(nm, nm, nl);
-		return dns_dname_to_str(nm, nl, c->text, TEXT_MAX, false);
-	}
-	return dns_rdata_to_text(r->type, c->msg + r->rd, r->rdlen, c->text, TEXT_MAX);
+	return dns_rr_text(c->msg, c->len, r, c->text, TEXT_MAX);
 }
 
-static bool
-is_updatable(uint16_t type)
+bool
+dns_update_type_ok(uint16_t type)
 {
 	for (size_t i = 0; i < NUPD_TYPES; i++)
 		if (upd_types[i] == type)
@@ -202,7 +172,7 @@ work_set(const struct ctx *c, struct dns_update *u, const char *name, uint16_t t
 
 /* RFC 2136 3.2.1 and 3.2.2: class ANY (must exist) or NONE (must not). */
 static int
-prereq_exists(const struct ctx *c, const struct rr *r)
+prereq_exists(const struct ctx *c, const struct dns_rr *r)
 {
 	bool want = r->rclass == DNS_CLASS_ANY, have;
 
@@ -238,7 +208,7 @@ prereq_exists(const struct ctx *c, const struct rr *r)
  * name and type, and compared once the section is read.
  */
 static int
-prereq_gather(const struct ctx *c, const struct rr *r, struct dns_update *asked)
+prereq_gather(const struct ctx *c, const struct dns_rr *r, struct dns_update *asked)
 {
 	struct dns_update_rrset *s;
 
@@ -254,7 +224,7 @@ prereq_gather(const struct ctx *c, const struct rr *r, struct dns_update *asked)
 }
 
 static int
-prereq_one(const struct ctx *c, const struct rr *r, struct dns_update *asked)
+prereq_one(const struct ctx *c, const struct dns_rr *r, struct dns_update *asked)
 {
 	/* RFC 2136 3.2: every name within the zone of the zone section */
 	if (!c->lk->in_zone(c->lk->arg, r->name))
@@ -302,7 +272,7 @@ prereqs(const struct ctx *c)
 	int rc = DNS_RCODE_NOERROR;
 
 	for (unsigned i = 0; i < c->p->ancount && rc == DNS_RCODE_NOERROR; i++) {
-		struct rr r;
+		struct dns_rr r;
 		if (rr_read(c, &pos, &r) < 0)
 			rc = DNS_RCODE_FORMERR;
 		else
@@ -323,7 +293,7 @@ prereqs(const struct ctx *c)
  * REFUSED from prescan_allowed instead.
  */
 static int
-prescan_form(const struct rr *r)
+prescan_form(const struct dns_rr *r)
 {
 	switch (r->rclass) {
 	case DNS_CLASS_IN:
@@ -344,7 +314,7 @@ prescan_form(const struct rr *r)
 
 /* RFC 2136 3.3.1: may this requestor change what the record names?  Else REFUSED. */
 static int
-prescan_allowed(const struct ctx *c, const struct rr *r)
+prescan_allowed(const struct ctx *c, const struct dns_rr *r)
 {
 	bool (*allowed)(void *, const char *, uint16_t) = c->pol->allowed;
 
@@ -357,7 +327,7 @@ prescan_allowed(const struct ctx *c, const struct rr *r)
 				return DNS_RCODE_REFUSED;
 		return DNS_RCODE_NOERROR;
 	}
-	if (!is_updatable(r->type) || !allowed(c->pol->arg, r->name, r->type))
+	if (!dns_update_type_ok(r->type) || !allowed(c->pol->arg, r->name, r->type))
 		return DNS_RCODE_REFUSED;
 	return DNS_RCODE_NOERROR;
 }
@@ -374,7 +344,7 @@ prescan(const struct ctx *c)
 	int rc = DNS_RCODE_NOERROR;
 
 	for (unsigned i = 0; i < c->p->nscount && rc == DNS_RCODE_NOERROR; i++) {
-		struct rr r;
+		struct dns_rr r;
 		if (rr_read(c, &pos, &r) < 0)
 			return DNS_RCODE_FORMERR;
 		/* 3.4.1.1: every name within the zone */
@@ -437,7 +407,7 @@ op_add(struct dns_update_rrset *s, uint16_t type, uint32_t ttl, const char *text
 
 /* One record of the update section, already prescanned. */
 static int
-op_one(const struct ctx *c, struct dns_update *u, const struct rr *r)
+op_one(const struct ctx *c, struct dns_update *u, const struct dns_rr *r)
 {
 	struct dns_update_rrset *s;
 
@@ -470,7 +440,7 @@ ops(const struct ctx *c, struct dns_update *u)
 	int rc = DNS_RCODE_NOERROR;
 
 	for (unsigned i = 0; i < c->p->nscount && rc == DNS_RCODE_NOERROR; i++) {
-		struct rr r;
+		struct dns_rr r;
 		if (rr_read(c, &pos, &r) < 0)
 			return DNS_RCODE_FORMERR;
 		rc = op_one(c, u, &r);

@@ -234,46 +234,6 @@ xfr_reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct 
 	x->held_tail = &hd->next;
 }
 
-int
-xfr_rr_read(const uint8_t *q, size_t qlen, size_t *pos, struct rr_in *r)
-{
-	size_t p0 = *pos;
-	if (dns_dname_parse(q, qlen, &p0, r->owner, &r->owner_len, NULL) < 0)
-		return DD_EFORMERR;
-	dns_dname_lower(r->owner, r->owner, r->owner_len);
-	if (dns_pkt_skip_rr(q, qlen, pos, &r->type, &r->rclass, &r->ttl, &r->rdlen, &r->rd) < 0)
-		return DD_EFORMERR;
-	if (dns_dname_to_str(r->owner, r->owner_len, r->name, sizeof(r->name), false) < 0)
-		return DD_EFORMERR;
-	return 0;
-}
-
-/*
- * RDATA of r (inside msg) as stored text.  Names in CNAME and NS RDATA may be
- * compressed against the rest of the message (nsupdate and other primaries
- * do that), so they are read with the whole message at hand.
- */
-int
-xfr_rr_text(const uint8_t *msg, size_t len, const struct rr_in *r, char *out, size_t outsz)
-{
-	if (r->type == DNS_TYPE_CNAME || r->type == DNS_TYPE_NS) {
-		uint8_t nm[DNS_DNAME_MAX];
-		size_t nl, pos = r->rd;
-		if (dns_dname_parse(msg, len, &pos, nm, &nl, NULL) < 0 || pos != r->rd + r->rdlen)
-			return DD_EFORMERR;
-		dns_dname_lower(nm, nm, nl);
-		return dns_dname_to_str(nm, nl, out, outsz, false);
-	}
-	return dns_rdata_to_text(r->type, msg + r->rd, r->rdlen, out, outsz);
-}
-
-bool
-xfr_type_stored(uint16_t type)
-{
-	return type == DNS_TYPE_A || type == DNS_TYPE_AAAA || type == DNS_TYPE_TXT ||
-	       type == DNS_TYPE_CNAME;
-}
-
 /* ---------------------------------------------------------------- requests */
 
 /* One request from a DNS worker (UDP or TCP); replies go to s. */

@@ -20,6 +20,7 @@
 
 #include "dns/answer.h"
 #include "dns/dname.h"
+#include "dns/rr.h"
 #include "dns/tsig.h"
 #include "workers/link.h"
 
@@ -154,15 +155,6 @@ struct held {
 	uint8_t msg[];
 };
 
-/* One RR of a request section. */
-struct rr_in {
-	uint8_t owner[DNS_DNAME_MAX];
-	size_t owner_len;
-	char name[DNS_DNAME_STR_MAX];
-	uint16_t type, rclass, rdlen;
-	uint32_t ttl;
-	size_t rd;
-};
 
 
 /* --- xfr.c ------------------------------------------------------------ */
@@ -182,12 +174,6 @@ void xfr_reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p, st
 /* An UPDATE's reply: now, or held until the open group of writes is committed. */
 void xfr_reply_update(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct tsig_ctx *tc,
 		      unsigned rcode);
-/* Reads the RR at *pos of q (owner lower-cased); 0 or DD_EFORMERR. */
-int xfr_rr_read(const uint8_t *q, size_t qlen, size_t *pos, struct rr_in *r);
-/* RDATA of r (inside msg) as stored text; 0 or a negative code. */
-int xfr_rr_text(const uint8_t *msg, size_t len, const struct rr_in *r, char *out, size_t outsz);
-/* The types a record of ours can have: A, AAAA, TXT, CNAME. */
-bool xfr_type_stored(uint16_t type);
 /* The zone whose apex the question names, or -1. */
 int xfr_apex_zone(struct xfr *x, const struct dns_pkt *p);
 /* A handed-over TCP connection's callbacks, and its end. */

@@ -31,6 +31,7 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
+#include "dns/update.h"
 #include "daemon/clientip.h"
 #include "workers/wctx.h"
 #include "shm/stats.h"
@@ -131,7 +132,7 @@ ain_keep(struct axfr_in *a, const char *s)
 
 /* A record of the stream as a stored row (full zone or one change). */
 static int
-ain_add(struct secondary *s, struct axfr_in *a, const struct rr_in *r, const char *text, int op)
+ain_add(struct secondary *s, struct axfr_in *a, const struct dns_rr *r, const char *text, int op)
 {
 	const char *name = ain_keep(a, r->name), *value = ain_keep(a, text);
 
@@ -158,7 +159,7 @@ ain_add(struct secondary *s, struct axfr_in *a, const struct rr_in *r, const cha
 
 /* SOA RDATA of r: the serial, and "MNAME RNAME REFRESH RETRY EXPIRE MINIMUM" into text. */
 static int
-ain_soa(const uint8_t *msg, size_t len, const struct rr_in *r, uint32_t *serial, char *text,
+ain_soa(const uint8_t *msg, size_t len, const struct dns_rr *r, uint32_t *serial, char *text,
 	size_t textsz)
 {
 	size_t p2 = r->rd, ml, rl;
@@ -208,9 +209,9 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 		pos += 4;
 	}
 	for (unsigned i = 0; i < an && !a->done; i++) {
-		struct rr_in r;
+		struct dns_rr r;
 		char text[DNS_RDATA_MAX * 4 + 1];
-		if (xfr_rr_read(msg, len, &pos, &r) < 0)
+		if (dns_rr_read(msg, len, &pos, &r) < 0)
 			return -1;
 		a->nrr++;
 		if (r.type == DNS_TYPE_SOA) {
@@ -250,7 +251,7 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 		if (r.type == DNS_TYPE_NS && strcmp(r.name, zone) == 0) {
 			if (a->mode == 1)
 				continue; /* apex NS changes wait for the next full transfer */
-			if (xfr_rr_text(msg, len, &r, text, sizeof(text)) < 0)
+			if (dns_rr_text(msg, len, &r, text, sizeof(text)) < 0)
 				return -1;
 			if (strlen(a->ns) + strlen(text) + 2 < sizeof(a->ns)) {
 				if (a->ns[0])
@@ -259,8 +260,8 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 			}
 			continue;
 		}
-		if (!xfr_type_stored(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
-		    xfr_rr_text(msg, len, &r, text, sizeof(text)) < 0)
+		if (!dns_update_type_ok(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
+		    dns_rr_text(msg, len, &r, text, sizeof(text)) < 0)
 			continue; /* what we cannot store or serve */
 		if (ain_add(s, a, &r, text, a->mode == 1 ? a->phase : -1) < 0)
 			return -1;
