@@ -725,7 +725,7 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	r.w.pos = DNS_HDR_LEN;
 
 	int rcode;
-	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p.flags & (0xf << 11)) | (p.flags & DNS_FLAG_RD));
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p.flags & DNS_FLAGS_OPCODE_MASK) | (p.flags & DNS_FLAG_RD));
 	bool question = p.has_question;
 	if (question)
 		put_question(&r, &p);
@@ -769,7 +769,7 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 		r.w.pos += dns_edns_build(out + r.w.pos, ctx->edns_udp_max, ext, p.edns.do_bit);
 		r.count[SEC_AR]++;
 	}
-	flags |= (uint16_t)(rcode & 0xf);
+	flags |= DNS_FLAGS_RCODE(rcode);
 	uint16_t counts[4] = {question ? 1 : 0, r.count[0], r.count[1], r.count[2]};
 	put_header(out, &p, flags, counts);
 	count_stats(ctx->stats, &p, rcode, (flags & DNS_FLAG_TC) != 0);

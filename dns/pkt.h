@@ -29,6 +29,12 @@
 #define DNS_FLAG_CD 0x0010
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xf)
 #define DNS_RCODE(flags)  ((flags) & 0xf)
+#define DNS_FLAGS_OPCODE(op)    ((uint16_t)(((op) & 0xf) << 11)) /* the opcode's header bits */
+#define DNS_FLAGS_OPCODE_MASK   DNS_FLAGS_OPCODE(0xf)
+#define DNS_FLAGS_RCODE(rcode)  ((uint16_t)((rcode) & 0xf))      /* its low 4 bits (RFC 6891 6.1.3) */
+/* The flags word of a message in msg (at least DNS_HDR_LEN bytes). */
+#define DNS_HDR_FLAGS(msg) ((uint16_t)((unsigned)(msg)[2] << 8 | (msg)[3]))
+#define DNS_HDR_ANCOUNT(msg) ((uint16_t)((unsigned)(msg)[6] << 8 | (msg)[7]))
 
 #define DNS_OPCODE_QUERY  0
 #define DNS_OPCODE_IQUERY 1 /* obsolete, RFC 3425 */

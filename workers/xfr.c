@@ -107,7 +107,7 @@ xfr_reply_simple(struct xfr *x, struct sink *s, const struct dns_pkt *p, struct 
 	     unsigned rcode, bool aa)
 {
 	struct dns_msgb m;
-	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p->flags & (0xf << 11)) | (rcode & 0xf) |
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p->flags & DNS_FLAGS_OPCODE_MASK) | DNS_FLAGS_RCODE(rcode) |
 				    (aa ? DNS_FLAG_AA : 0));
 
 	if (dns_msgb_init(&m, x->out, DNS_MSG_MAX - TSIG_ROOM, p->id, flags,

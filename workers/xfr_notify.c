@@ -95,7 +95,7 @@ notify_send(struct ntarget *t)
 		return;
 	randombytes_buf(&t->id, sizeof(t->id));
 	dns_msgb_init(&m, buf, sizeof(buf) - TSIG_ROOM, t->id,
-		      (uint16_t)((DNS_OPCODE_NOTIFY << 11) | DNS_FLAG_AA), zc.apex, zc.apex_len,
+		      (uint16_t)(DNS_FLAGS_OPCODE(DNS_OPCODE_NOTIFY) | DNS_FLAG_AA), zc.apex, zc.apex_len,
 		      DNS_TYPE_SOA, DNS_CLASS_IN);
 	dns_msgb_rr(&m, DNS_SEC_AN, zc.apex, zc.apex_len, DNS_TYPE_SOA, DNS_CLASS_IN, zc.soa.ttl,
 		    rd, dns_soa_rdata(&zc.soa, zc.soa.serial, rd));
@@ -185,9 +185,9 @@ xfr_notify_reply(evutil_socket_t fd, short what, void *arg)
 			t->inflight = false;
 			t->tries = 0;
 			x->st->notify_acked++;
-			if ((buf[3] & 0xf) != 0)
+			if (DNS_RCODE(DNS_HDR_FLAGS(buf)) != DNS_RCODE_NOERROR)
 				log_warnx("NOTIFY %s to %s: rcode %d", x->cfg->zones[t->zone].name,
-					  t->text, buf[3] & 0xf);
+					  t->text, DNS_RCODE(DNS_HDR_FLAGS(buf)));
 			else
 				log_debug("NOTIFY %s to %s acknowledged", x->cfg->zones[t->zone].name,
 					  t->text);

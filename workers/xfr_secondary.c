@@ -103,7 +103,7 @@ soa_reply_serial(const uint8_t *buf, size_t n, uint32_t *serial)
 	uint16_t type, rdlen;
 	uint8_t nm[DNS_DNAME_MAX];
 
-	if (n < DNS_HDR_LEN || (buf[3] & 0xf) != 0 || (buf[6] << 8 | buf[7]) < 1)
+	if (n < DNS_HDR_LEN || DNS_RCODE(DNS_HDR_FLAGS(buf)) != DNS_RCODE_NOERROR || DNS_HDR_ANCOUNT(buf) < 1)
 		return -1;
 	if (dns_dname_parse(buf, n, &pos, nm, &nl, NULL) < 0 || pos + 4 > n)
 		return -1;
@@ -199,7 +199,7 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 	size_t pos = DNS_HDR_LEN;
 	unsigned qd = (unsigned)(msg[4] << 8 | msg[5]), an = (unsigned)(msg[6] << 8 | msg[7]);
 
-	if ((msg[3] & 0xf) != 0)
+	if (DNS_RCODE(DNS_HDR_FLAGS(msg)) != DNS_RCODE_NOERROR)
 		return -1;
 	for (unsigned i = 0; i < qd; i++) {
 		uint8_t nm[DNS_DNAME_MAX];
