@@ -2,7 +2,8 @@
 #
 # Runs the real daemon in a temporary directory on random unprivileged ports
 # of 127.0.0.1 (and ::1), queries it with dig and small Python clients, and prints
-# TAP ("ok N - ...", "not ok N - ...", "1..N").  Every wait is bounded.  The
+# TAP ("ok N - ...", "not ok N - ...", "ok N # SKIP ...", "1..N").  Every
+# wait is bounded.  The
 # EXIT trap stops only the processes this file started (by pid) and fails
 # the test if a daemon log holds a sanitizer report or a "fatal" line.
 #
@@ -33,6 +34,7 @@ mkdir -p "$T_DIR"
 
 T_N=0          # checks run
 T_FAILED=0     # checks failed
+T_SKIPPED=0    # checks that could not run here (TAP SKIP, not passes)
 DAEMON_PID=    # master of the daemon started last (empty when stopped)
 DAEMON_LOG=    # its log file
 DAEMON_N=0     # daemons started so far (one log file each)
@@ -72,6 +74,16 @@ fail()
 		printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'
 	done
 	return 1
+}
+
+# skip WHAT: a check that cannot run here (a tool or a privilege missing),
+# printed as TAP's "ok N # SKIP WHAT"; run.sh counts it apart, never as a pass.
+skip()
+{
+	T_N=$((T_N + 1))
+	T_SKIPPED=$((T_SKIPPED + 1))
+	echo "ok $T_N # SKIP $1"
+	return 0
 }
 
 note()
@@ -560,6 +572,7 @@ teardown()
 	fi
 	scan_logs
 	echo "1..$T_N"
+	[ $T_SKIPPED -eq 0 ] || echo "# $T_SKIPPED of $T_N skipped"
 	if [ $T_FAILED -ne 0 ] || [ $T_N -eq 0 ] || [ $rc -ne 0 ]; then
 		echo "# $T_FAILED of $T_N checks failed (exit $rc); work dir $T_DIR"
 		exit 1

@@ -28,6 +28,7 @@ EOF
 init_db || exit 1
 
 HAVE_S3=0
+NO_S3="s3rver did not start"
 if [ -x "$S3RVER" ] && command -v node >/dev/null 2>&1; then
 	"$S3RVER" -d "$T_DIR/s3" -a 127.0.0.1 -p "$S3PORT" --configure-bucket ddnsd --silent \
 		>"$T_DIR/s3rver.log" 2>&1 &
@@ -35,7 +36,7 @@ if [ -x "$S3RVER" ] && command -v node >/dev/null 2>&1; then
 	s3_up() { curl -s -o /dev/null -m 1 "http://127.0.0.1:$S3PORT/"; }
 	wait_until $((15000 * SLOW)) s3_up && HAVE_S3=1 || fail "s3rver starts" "$(cat "$T_DIR/s3rver.log")"
 else
-	note "s3rver not installed (tools/deps.sh --test installs it): S3 checks skipped"
+	NO_S3="s3rver is not installed (tools/deps.sh --test installs it)"
 fi
 "$PY" "$SYS_DIR/receiver.py" "$RPORT" "$RLOG" &
 BG_PIDS+=("$!")
@@ -93,6 +94,7 @@ if [ $HAVE_S3 = 1 ]; then
 		"$(sqlite3 "$T_DIR/from-s3.db" 'PRAGMA integrity_check' 2>&1)"
 	RESTORE=$T_DIR/from-s3.db
 else
+	skip "S3: every backup uploaded, the newest downloaded and restored: $NO_S3"
 	RESTORE=$T_DIR/backups/$(ls "$T_DIR/backups" | grep '^ddnsd-.*\.db$' | sort | tail -n 1)
 fi
 assert_eq "the copy to restore holds the $N names" $N \

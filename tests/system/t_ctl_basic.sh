@@ -357,7 +357,7 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	ctl status
 	assert_ctl_ok "root is still served"
 else
-	note "not root or no user nobody: the uid checks are skipped"
+	skip "another uid refused by the control socket: needs root and a 'nobody' user"
 fi
 
 # ---- the daemon stopped

@@ -30,7 +30,7 @@ if command -v promtool >/dev/null; then
 	out=$(printf '%s\n' "$body" | promtool check metrics 2>&1)
 	assert_eq "promtool check metrics is clean" "" "$out"
 else
-	note "skip: promtool not installed"
+	skip "promtool check metrics: promtool is not installed"
 fi
 assert_eq "A NOERROR answers counted" 20 "$(metric 'ddnsd_dns_queries_total\{.*qtype="A",rcode="NOERROR"')"
 assert_eq "NXDOMAIN answers counted" 5 "$(metric 'ddnsd_dns_queries_total\{.*rcode="NXDOMAIN"')"

@@ -5,13 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	note "skip: needs root and a 'nobody' user"
-	pass "skipped (not root)"
+	skip "privilege drop to nobody: needs root and a 'nobody' user"
 	exit 0
 fi
 if "$PY" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.2", 53))' 2>/dev/null; then :; else
-	note "skip: 127.0.0.2:53 is in use"
-	pass "skipped (port busy)"
+	skip "privilege drop after binding port 53: 127.0.0.2:53 is in use"
 	exit 0
 fi
 

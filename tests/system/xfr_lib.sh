@@ -872,8 +872,7 @@ PEER_PORT=
 primary_for()
 {
 	if [ ! -x "$1" ]; then
-		T_N=$((T_N + 1))
-		echo "ok $T_N # SKIP $1 not installed (tools/deps.sh --test installs it)"
+		skip "$1 as a secondary: not installed (tools/deps.sh --test installs it)"
 		exit 0
 	fi
 	pick_ports
