@@ -3,7 +3,10 @@
 # Runs the real daemon in a temporary directory on random unprivileged ports
 # of 127.0.0.1 (and ::1), queries it with dig and small Python clients, and prints
 # TAP ("ok N - ...", "not ok N - ...", "ok N # SKIP ...", "1..N").  Every
-# wait is bounded.  The
+# wait is bounded, and state another process changes (its log, a counter, a
+# secondary's zone, a file it writes) is polled until it holds or the bound
+# is reached (wait_for, assert_eventually, eventually_eq, assert_log), never
+# read once.  The
 # EXIT trap stops only the processes this file started (by pid) and fails
 # the test if a daemon log holds a sanitizer report or a "fatal" line.
 #
@@ -210,6 +213,77 @@ wait_until()
 		[ "$(now_ms)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+# wait_for TIMEOUT_S CMD...: polls CMD every 0.1 s for at most TIMEOUT_S
+# seconds (a whole or decimal number; times SLOW); 0 as soon as it succeeds.
+wait_for()
+{
+	local s=$1 whole frac end
+	shift
+	whole=${s%%.*}
+	frac=000
+	[ "$whole" = "$s" ] || frac=${s#*.}000
+	end=$(($(now_ms) + (10#${whole:-0} * 1000 + 10#${frac:0:3}) * SLOW))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# secs TIMEOUT_S: how long wait_for waits, for messages ("5 s", "5 s x 3").
+secs()
+{
+	if [ "$SLOW" = 1 ]; then echo "$1 s"; else echo "$1 s x $SLOW"; fi
+}
+
+# assert_eventually DESC TIMEOUT_S CMD...: one check: CMD succeeds within
+# TIMEOUT_S (polled by wait_for); on failure CMD's last output is shown.
+assert_eventually()
+{
+	local desc=$1 limit=$2 out
+	shift 2
+	if wait_for "$limit" "$@"; then
+		pass "$desc"
+		return 0
+	fi
+	out=$("$@" 2>&1)
+	fail "$desc (within $(secs "$limit"))" "still failing: $*" "$out"
+}
+
+# prints_want WANT CMD...: CMD's standard output is exactly WANT.
+prints_want()
+{
+	local want=$1
+	shift
+	[ "$("$@" 2>/dev/null)" = "$want" ]
+}
+
+# eventually_eq DESC WANT TIMEOUT_S CMD...: one check: CMD prints exactly
+# WANT within TIMEOUT_S (polled by wait_for).
+eventually_eq()
+{
+	local desc=$1 want=$2 limit=$3
+	shift 3
+	if wait_for "$limit" prints_want "$want" "$@"; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc (within $(secs "$limit"))" "expected: $want" "got:      $("$@" 2>&1)"
+}
+
+# assert_log DESC ERE FILE [TIMEOUT_S]: one check: a line of FILE (a log
+# another process writes) matches ERE within TIMEOUT_S (default 5).
+assert_log()
+{
+	local desc=$1 re=$2 f=$3 limit=${4:-5}
+	if wait_for "$limit" grep -Eq -- "$re" "$f"; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc (within $(secs "$limit"))" "expected a line matching: $re" "last lines of $f:" \
+		"$(tail -n 20 "$f" 2>&1)"
 }
 
 # ---------------------------------------------------------------- processes
