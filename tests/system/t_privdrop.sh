@@ -30,6 +30,6 @@ assert_eq "master runs as nobody" nobody "$(ps -o user= -p "$DAEMON_PID" | tr -d
 users=$(ps -o user= --ppid "$DAEMON_PID" | sort -u | tr -d ' ')
 assert_eq "every worker runs as nobody" nobody "$users"
 assert_eq "the database belongs to nobody" nobody "$(stat -c %U "$DB")"
-assert_match "the drop is logged" 'running as user nobody' "$(cat "$DAEMON_LOG")"
+assert_log "the drop is logged" 'running as user nobody' "$DAEMON_LOG"
 DNS_PORT=$DNS_PORT_SAVED
 stop_daemon
