@@ -286,6 +286,13 @@ assert_log()
 		"$(tail -n 20 "$f" 2>&1)"
 }
 
+# unread_reply PORT: a TCP client connected to 127.0.0.1:PORT holds reply
+# bytes it has not read yet: the server has started its reply.
+unread_reply()
+{
+	ss -tnH state established "( dport = :$1 )" | awk '$1 > 0 { n++ } END { exit n == 0 }'
+}
+
 # ---------------------------------------------------------------- processes
 
 # proc_alive PID: the process exists and is not a zombie.
