@@ -475,8 +475,9 @@ run_ddnsd()
 }
 
 # start_daemon [CONFIG]: starts the daemon in the background (log in
-# $T_DIR/daemon.N.log) and waits until the first zone's SOA is served.
-# Returns 1 (after a failed check) if it died or did not answer in time.
+# $T_DIR/daemon.N.log) and waits until the first zone's SOA is served and
+# the master has logged "ready".  Returns 1 (after a failed check) if it
+# died, did not answer or did not log "ready" in time.
 start_daemon()
 {
 	local conf=${1:-$CONF} limit
@@ -497,8 +498,12 @@ start_daemon()
 		fi
 		return 1
 	fi
-	# All workers up: the master logs "ready" once they are.
-	wait_until $((3000 * SLOW)) grep -q 'ready' "$DAEMON_LOG"
+	# All workers started: the master logs "ready" once it has forked them.
+	if ! wait_until $((3000 * SLOW)) grep -q 'ready: dns on ' "$DAEMON_LOG"; then
+		fail "daemon logs ready within $((3 * SLOW)) s of answering" "log:" \
+			"$(tail -n 30 "$DAEMON_LOG")"
+		return 1
+	fi
 	return 0
 }
 
