@@ -203,11 +203,13 @@ def dbcheck(path, zone, prefix, files):
         last[name] = value
     miss_rec = ["%s: want %s, records has %s" % (fq(n), v, rec.get(fq(n)))
                 for n, v in sorted(last.items()) if rec.get(fq(n)) != [v]]
-    report(not miss_rec, "database: a records row with the last value of all %d names" % len(last),
-           *miss_rec[:10])
+    report(not miss_rec and bool(last),
+           "database: a records row with the last value of all %d names" % len(last),
+           *(miss_rec[:10] or ["no acknowledged update to look for"]))
     miss_audit = ["%s %s" % (fq(n), v) for n, v, _ in acks if (fq(n), v) not in audit]
-    report(not miss_audit, "database: an audit row for each of the %d acknowledged updates" % len(acks),
-           *miss_audit[:10])
+    report(not miss_audit and bool(acks),
+           "database: an audit row for each of the %d acknowledged updates" % len(acks),
+           *(miss_audit[:10] or ["no acknowledged update to look for"]))
     half = []
     names = set(n for n in rec if n.startswith(prefix)) | set(n for n in newest if n.startswith(prefix))
     for n in sorted(names):

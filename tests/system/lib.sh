@@ -2,7 +2,11 @@
 #
 # Runs the real daemon in a temporary directory on random unprivileged ports
 # of 127.0.0.1 (and ::1), queries it with dig and small Python clients, and prints
-# TAP ("ok N - ...", "not ok N - ...", "1..N").  Every wait is bounded.  The
+# TAP ("ok N - ...", "not ok N - ...", "ok N # SKIP ...", "1..N").  Every
+# wait is bounded, and state another process changes (its log, a counter, a
+# secondary's zone, a file it writes) is polled until it holds or the bound
+# is reached (wait_for, assert_eventually, eventually_eq, assert_log), never
+# read once.  The
 # EXIT trap stops only the processes this file started (by pid) and fails
 # the test if a daemon log holds a sanitizer report or a "fatal" line.
 #
@@ -33,6 +37,7 @@ mkdir -p "$T_DIR"
 
 T_N=0          # checks run
 T_FAILED=0     # checks failed
+T_SKIPPED=0    # checks that could not run here (TAP SKIP, not passes)
 DAEMON_PID=    # master of the daemon started last (empty when stopped)
 DAEMON_LOG=    # its log file
 DAEMON_N=0     # daemons started so far (one log file each)
@@ -72,6 +77,16 @@ fail()
 		printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'
 	done
 	return 1
+}
+
+# skip WHAT: a check that cannot run here (a tool or a privilege missing),
+# printed as TAP's "ok N # SKIP WHAT"; run.sh counts it apart, never as a pass.
+skip()
+{
+	T_N=$((T_N + 1))
+	T_SKIPPED=$((T_SKIPPED + 1))
+	echo "ok $T_N # SKIP $1"
+	return 0
 }
 
 note()
@@ -198,6 +213,84 @@ wait_until()
 		[ "$(now_ms)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+# wait_for TIMEOUT_S CMD...: polls CMD every 0.1 s for at most TIMEOUT_S
+# seconds (a whole or decimal number; times SLOW); 0 as soon as it succeeds.
+wait_for()
+{
+	local s=$1 whole frac end
+	shift
+	whole=${s%%.*}
+	frac=000
+	[ "$whole" = "$s" ] || frac=${s#*.}000
+	end=$(($(now_ms) + (10#${whole:-0} * 1000 + 10#${frac:0:3}) * SLOW))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+# secs TIMEOUT_S: how long wait_for waits, for messages ("5 s", "5 s x 3").
+secs()
+{
+	if [ "$SLOW" = 1 ]; then echo "$1 s"; else echo "$1 s x $SLOW"; fi
+}
+
+# assert_eventually DESC TIMEOUT_S CMD...: one check: CMD succeeds within
+# TIMEOUT_S (polled by wait_for); on failure CMD's last output is shown.
+assert_eventually()
+{
+	local desc=$1 limit=$2 out
+	shift 2
+	if wait_for "$limit" "$@"; then
+		pass "$desc"
+		return 0
+	fi
+	out=$("$@" 2>&1)
+	fail "$desc (within $(secs "$limit"))" "still failing: $*" "$out"
+}
+
+# prints_want WANT CMD...: CMD's standard output is exactly WANT.
+prints_want()
+{
+	local want=$1
+	shift
+	[ "$("$@" 2>/dev/null)" = "$want" ]
+}
+
+# eventually_eq DESC WANT TIMEOUT_S CMD...: one check: CMD prints exactly
+# WANT within TIMEOUT_S (polled by wait_for).
+eventually_eq()
+{
+	local desc=$1 want=$2 limit=$3
+	shift 3
+	if wait_for "$limit" prints_want "$want" "$@"; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc (within $(secs "$limit"))" "expected: $want" "got:      $("$@" 2>&1)"
+}
+
+# assert_log DESC ERE FILE [TIMEOUT_S]: one check: a line of FILE (a log
+# another process writes) matches ERE within TIMEOUT_S (default 5).
+assert_log()
+{
+	local desc=$1 re=$2 f=$3 limit=${4:-5}
+	if wait_for "$limit" grep -Eq -- "$re" "$f"; then
+		pass "$desc"
+		return 0
+	fi
+	fail "$desc (within $(secs "$limit"))" "expected a line matching: $re" "last lines of $f:" \
+		"$(tail -n 20 "$f" 2>&1)"
+}
+
+# unread_reply PORT: a TCP client connected to 127.0.0.1:PORT holds reply
+# bytes it has not read yet: the server has started its reply.
+unread_reply()
+{
+	ss -tnH state established "( dport = :$1 )" | awk '$1 > 0 { n++ } END { exit n == 0 }'
 }
 
 # ---------------------------------------------------------------- processes
@@ -382,8 +475,9 @@ run_ddnsd()
 }
 
 # start_daemon [CONFIG]: starts the daemon in the background (log in
-# $T_DIR/daemon.N.log) and waits until the first zone's SOA is served.
-# Returns 1 (after a failed check) if it died or did not answer in time.
+# $T_DIR/daemon.N.log) and waits until the first zone's SOA is served and
+# the master has logged "ready".  Returns 1 (after a failed check) if it
+# died, did not answer or did not log "ready" in time.
 start_daemon()
 {
 	local conf=${1:-$CONF} limit
@@ -404,8 +498,12 @@ start_daemon()
 		fi
 		return 1
 	fi
-	# All workers up: the master logs "ready" once they are.
-	wait_until $((3000 * SLOW)) grep -q 'ready' "$DAEMON_LOG"
+	# All workers started: the master logs "ready" once it has forked them.
+	if ! wait_until $((3000 * SLOW)) grep -q 'ready: dns on ' "$DAEMON_LOG"; then
+		fail "daemon logs ready within $((3 * SLOW)) s of answering" "log:" \
+			"$(tail -n 30 "$DAEMON_LOG")"
+		return 1
+	fi
 	return 0
 }
 
@@ -560,6 +658,7 @@ teardown()
 	fi
 	scan_logs
 	echo "1..$T_N"
+	[ $T_SKIPPED -eq 0 ] || echo "# $T_SKIPPED of $T_N skipped"
 	if [ $T_FAILED -ne 0 ] || [ $T_N -eq 0 ] || [ $rc -ne 0 ]; then
 		echo "# $T_FAILED of $T_N checks failed (exit $rc); work dir $T_DIR"
 		exit 1

@@ -87,7 +87,7 @@ if [ "$LISTEN6" = 1 ]; then
 	Q=$(dig @::1 -p "$DNS_PORT" +tries=1 +time=2 +nocookie +norec +tcp "home.$ZONE" A 2>&1)
 	check_answer "over TCP on [::1]" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
 else
-	note "no ::1 here: IPv6 listening not tested"
+	skip "answers over UDP and TCP on [::1]: no IPv6 loopback here"
 fi
 
 # ---- CNAME
@@ -153,8 +153,7 @@ for n in example.com test notexample.test . unconfigured.test "stray.unconfigure
 	q +norec "$n" A
 	check_answer "REFUSED outside our zones ($n)" REFUSED "qr" "" ""
 done
-assert_match "record outside every zone logged as ignored" 'stray\.unconfigured\.test' \
-	"$(cat "$DAEMON_LOG")"
+assert_log "record outside every zone logged as ignored" 'stray\.unconfigured\.test' "$DAEMON_LOG"
 
 # ---- letter case (0x20)
 q +norec "HoMe.ExAmPlE.TeSt" A
@@ -195,11 +194,9 @@ any_check "home.$ZONE"
 any_check "$ZONE"
 any_check "multi.$ZONE"
 q +norec "multi.$ZONE" ANY
-if [ "$(q_section ANSWER | cut -d' ' -f4 | sort -u)" = A ]; then
-	assert_eq "ANY multi: the whole A RRset" 3 "$(q_count ANSWER)"
-else
-	pass "ANY multi: answered with a synthesised RRset"
-fi
+assert_eq "ANY multi (its only RRset is A): the whole A RRset" \
+	"$(printf '%s\n' "multi.$ZONE. 300 IN A 192.0.2.21" "multi.$ZONE. 300 IN A 192.0.2.22" \
+		"multi.$ZONE. 300 IN A 192.0.2.23")" "$(q_section ANSWER)"
 q +norec "nope.$ZONE" ANY
 check_answer "ANY on a missing name: NXDOMAIN" NXDOMAIN "qr aa" "" "$neg"
 

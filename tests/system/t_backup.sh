@@ -28,6 +28,7 @@ EOF
 init_db || exit 1
 
 HAVE_S3=0
+NO_S3="s3rver did not start"
 if [ -x "$S3RVER" ] && command -v node >/dev/null 2>&1; then
 	"$S3RVER" -d "$T_DIR/s3" -a 127.0.0.1 -p "$S3PORT" --configure-bucket ddnsd --silent \
 		>"$T_DIR/s3rver.log" 2>&1 &
@@ -35,7 +36,7 @@ if [ -x "$S3RVER" ] && command -v node >/dev/null 2>&1; then
 	s3_up() { curl -s -o /dev/null -m 1 "http://127.0.0.1:$S3PORT/"; }
 	wait_until $((15000 * SLOW)) s3_up && HAVE_S3=1 || fail "s3rver starts" "$(cat "$T_DIR/s3rver.log")"
 else
-	note "s3rver not installed (tools/deps.sh --test installs it): S3 checks skipped"
+	NO_S3="s3rver is not installed (tools/deps.sh --test installs it)"
 fi
 "$PY" "$SYS_DIR/receiver.py" "$RPORT" "$RLOG" &
 BG_PIDS+=("$!")
@@ -60,15 +61,33 @@ ok_events() { "$PY" -c 'import json,sys; print(len({b["id"] for b in (json.loads
 four() { [ "$(ok_events)" -ge 4 ]; }
 wait_until $((15000 * SLOW)) four && pass "backups keep coming every 2 s (4 backup_ok events)" ||
 	fail "four backups" "events: $(ok_events)" "$(grep backup "$DAEMON_LOG" | tail -n 5)"
-assert_eq "retention: keep 2 (newest)" 2 "$(nfiles)"
-newest=$(ls "$T_DIR/backups" | grep '^ddnsd-.*\.db$' | sort | tail -n 1)
+# a new copy is written every 2 s and the oldest removed just after it: the
+# directory and the listings are polled until they agree
+eventually_eq "retention: keep 2 (newest)" 2 5 nfiles
+newest_file() { ls "$T_DIR/backups" | grep '^ddnsd-.*\.db$' | sort | tail -n 1; }
+newest=$(newest_file)
 assert_eq "a backup passes PRAGMA integrity_check" ok "$(sqlite3 "$T_DIR/backups/$newest" 'PRAGMA integrity_check')"
 ctl backup list
 assert_ctl_ok "ddnsctl backup list"
-assert_match "backup list: the newest first" "^$newest +[0-9]+ " "$(printf '%s\n' "$CTL_OUT" | sed -n 3p)"
-ctl --json backup list
-assert_json "backup list --json: two backups, keep 2, scheduled" \
-	'[len(j["backups"]), j["keep"], j["scheduled"]]' "[2,2,true]" "$CTL_OUT"
+# list_newest_first: the first row of backup list is the newest file, with
+# no backup written meanwhile (prints the listing)
+list_newest_first()
+{
+	local before
+	before=$(newest_file)
+	ctl backup list
+	printf '%s\n' "$CTL_OUT"
+	[ "$before" = "$(newest_file)" ] &&
+		printf '%s\n' "$CTL_OUT" | sed -n 3p | grep -Eq "^$before +[0-9]+ "
+}
+assert_eventually "backup list: the newest first" 5 list_newest_first
+list_json_two()
+{
+	ctl --json backup list
+	printf '%s\n' "$CTL_OUT"
+	[ "$(jv '[len(j["backups"]), j["keep"], j["scheduled"]]' "$CTL_OUT")" = "[2,2,true]" ]
+}
+assert_eventually "backup list --json: two backups, keep 2, scheduled" 5 list_json_two
 assert_eq "backup_ok event says where it went" True \
 	"$("$PY" -c 'import json,sys; e=[json.loads(json.loads(l)["body"]) for l in open(sys.argv[1])]; e=[x for x in e if x.get("event")=="backup_ok"]; print(e[-1]["detail"]["path"].endswith(".db") and e[-1]["detail"]["records"] >= 0)' "$RLOG")"
 
@@ -93,7 +112,11 @@ if [ $HAVE_S3 = 1 ]; then
 		"$(sqlite3 "$T_DIR/from-s3.db" 'PRAGMA integrity_check' 2>&1)"
 	RESTORE=$T_DIR/from-s3.db
 else
-	RESTORE=$T_DIR/backups/$(ls "$T_DIR/backups" | grep '^ddnsd-.*\.db$' | sort | tail -n 1)
+	skip "S3: every backup uploaded, the newest downloaded and restored: $NO_S3"
+	# copied at once: retention removes it two backups later
+	copy_newest() { cp "$T_DIR/backups/$(newest_file)" "$T_DIR/restore.db"; }
+	wait_for 5 copy_newest
+	RESTORE=$T_DIR/restore.db
 fi
 assert_eq "the copy to restore holds the $N names" $N \
 	"$(sqlite3 "$RESTORE" "SELECT count(*) FROM records WHERE name LIKE 'b%'")"

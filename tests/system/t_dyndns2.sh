@@ -149,8 +149,7 @@ EOF
 	assert_match "ddclient with use=web and GET /myip" 'SUCCESS: +updating ddcweb' "$out"
 	assert_dns "dig answers the address /myip gave ddclient" "ddcweb.$Z" A 127.0.0.1
 else
-	note "skip: ddclient is not installed"
-	pass "skipped: ddclient"
+	skip "ddclient updates a name: ddclient is not installed"
 fi
 
 # ---- inadyn
@@ -173,7 +172,6 @@ EOF
 	assert_match "inadyn reports success" 'Successful alias table update for ina' "$out"
 	assert_dns "dig answers inadyn's address" "ina.$Z" A 192.0.2.88
 else
-	note "skip: inadyn is not installed"
-	pass "skipped: inadyn"
+	skip "inadyn updates a name: inadyn is not installed"
 fi
 stop_daemon

@@ -65,11 +65,14 @@ assert_eq "the SOA serial moved once per commit (UPDATE)" $(($(commits) - c1)) "
 # ---- an IXFR from before the burst carries the last value of every name
 ixfr=$(dig +tcp +tries=1 +time=$((5 * SLOW)) -p "$DNS_PORT" @127.0.0.1 "$Z" IXFR="$s0" 2>&1)
 missing=0
+looked=0
 while read -r _ name ip _; do
+	looked=$((looked + 1))
 	grep -q "^$name\.$Z\.[[:space:]].*[[:space:]]A[[:space:]]$ip\$" <<<"$ixfr" ||
 		missing=$((missing + 1))
 done < <(cat "$T_DIR/acks_http" "$T_DIR/acks_dns")
-assert_eq "IXFR from serial $s0 adds all 1000 new values" 0 "$missing"
+assert_eq "IXFR from serial $s0 adds all 1000 acknowledged values (missing of acknowledged)" "0 of 1000" \
+	"$missing of $looked"
 assert_match "IXFR ends on the current serial" "SOA.* $s2 " "$(tail -n 5 <<<"$ixfr")"
 
 # ---- restart: every acknowledged value survives

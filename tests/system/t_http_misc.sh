@@ -149,8 +149,7 @@ trap 'rc=$?; unfreeze; (exit $rc); teardown' EXIT
 touch "$T_DIR/chattr.probe"
 if ! command -v chattr >/dev/null || ! chattr +i "$T_DIR/chattr.probe" 2>/dev/null; then
 	rm -f "$T_DIR/chattr.probe"
-	note "skip: chattr +i does not work here (not root, or the filesystem has no such flag)"
-	pass "skipped: unwritable database"
+	skip "an unwritable database: chattr +i does not work here (not root, or no such flag)"
 	stop_daemon
 	exit 0
 fi

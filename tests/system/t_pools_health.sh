@@ -55,6 +55,15 @@ stop_listener()
 	return 0
 }
 
+# members_up POOL WANT: GET /pools/POOL lists the members' up flags as WANT
+# (e.g. [true,false]; prints the reply).
+members_up()
+{
+	api "$M" GET "/pools/$1"
+	printf '%s\n' "$H_BODY"
+	[ "$(jv '[m["up"] for m in j["members"]]')" = "$2" ]
+}
+
 # moves DESC LIMIT_MS NAME WANT [ARGS...]: the answer of NAME becomes WANT
 # within LIMIT_MS (one check, with the time it took, or the answer seen
 # after 5 s more on failure).
@@ -96,7 +105,9 @@ pool hbad "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 pool h503 "{\"policy\":\"failover\",\"members\":$TWO,\"allDown\":\"closed\",
 	\"check\":{\"type\":\"http\",\"port\":$P,\"path\":\"/bad\",\"expect\":503,$FAST}}"
 
-FALL3="\"interval\":0.2,\"timeout\":0.2,\"rise\":1,\"fall\":3"
+# fall 3 at 0.4 s: member 1 stays in the answer for at least 0.8 s after its
+# listener closes, time enough for the query that checks it stayed
+FALL3="\"interval\":0.4,\"timeout\":0.2,\"rise\":1,\"fall\":3"
 pool hf "{\"policy\":\"failover\",\"members\":$TWO,\"answers\":2,\"ttl\":10,
 	\"check\":{\"type\":\"tcp\",\"port\":$P,$FALL3}}"
 for pol in round-robin random weighted least-load hashed; do
@@ -107,8 +118,7 @@ done
 # ---- everything up
 sleep 0.6
 moves "both up: member 1 first, then member 2" 1000 "hp.$Z" "$A1 $A2"
-api "$M" GET /pools/hp
-assert_json "GET: both members up" '[m["up"] for m in j["members"]]' '[true,true]'
+assert_eventually "GET: both members up" 2 members_up hp '[true,true]'
 py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 300 --members "$A1,$A2" --answers 2 --ttl 10 \
 	--always $A1 --label "failover, both up"
 
@@ -116,10 +126,10 @@ py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 300 --members "$A1,$A2" --answe
 moves "http check, 200 expected and served: member 1" 1500 "hok.$Z" "$A1"
 moves "http check, 200 expected, 503 served: all down, NODATA (closed)" 1500 "hbad.$Z" NODATA
 moves "http check, 503 expected and served: member 1" 1500 "h503.$Z" "$A1"
-api "$M" GET /pools/hbad
-assert_json "GET: http check failing, both members down" '[m["up"] for m in j["members"]]' '[false,false]'
+assert_eventually "GET: http check failing, both members down" 2 members_up hbad '[false,false]'
 
-# ---- hashed: a source whose member is 127.0.0.1
+# ---- hashed: a source whose member is 127.0.0.1 (both members up first)
+assert_eventually "GET: both members of the hashed pool up" 2 members_up hs '[true,true]'
 SRC=
 for x in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
 	if [ "$(first_of "hs.$Z" --src 127.0.$x.9)" = "$A1" ]; then
@@ -131,15 +141,20 @@ done
 
 # ---- member 1 goes down
 stop_listener "$L1"
+t0=$(now_ms)
 q +norec "hf.$Z" A
-assert_eq "fall 3: member 1 still answered right after its listener closed" 2 "$(q_count ANSWER)"
+assert_eq "fall 3: member 1 still answered right after its listener closed ($(($(now_ms) - t0)) ms)" \
+	2 "$(q_count ANSWER)"
 moves "member 1's listener closed: answers move to member 2" 1000 "hp.$Z" "$A2"
 moves "allDown closed pool: member 2 only" 1000 "hc.$Z" "$A2"
-api "$M" GET /pools/hp
-assert_json "GET: member 1 down, member 2 up" '[m["up"] for m in j["members"]]' '[false,true]'
+assert_eventually "GET: member 1 down, member 2 up" 2 members_up hp '[false,true]'
 py_checks pool_probe.py dist "$DNS_PORT" "hp.$Z" 300 --members "$A1,$A2" --answers 1 \
 	--never $A1 --always $A2 --label "failover, member 1 down"
-[ -n "$SRC" ] && moves "hashed: the client of member 1 moves to member 2" 1000 "hs.$Z" "$A2" --src "$SRC"
+if [ -n "$SRC" ]; then
+	moves "hashed: the client of member 1 moves to member 2" 1000 "hs.$Z" "$A2" --src "$SRC"
+else
+	fail "hashed: the client of member 1 moves to member 2" "no source of member 1 was found"
+fi
 for pol in round-robin random weighted least-load hashed; do
 	py_checks pool_probe.py dist "$DNS_PORT" "d-$pol.$Z" 300 --members "$A1,$A2" --answers 1 \
 		--never $A1 --label "$pol, member 1 down: never handed out"
@@ -155,7 +170,11 @@ py_checks pool_probe.py dist "$DNS_PORT" "hf.$Z" 200 --members "$A1,$A2" --answe
 listener $A1
 L1=$LPID
 moves "member 1's listener reopened: answers move back (rise 1)" 1000 "hp.$Z" "$A1 $A2"
-[ -n "$SRC" ] && moves "hashed: the client returns to member 1" 1000 "hs.$Z" "$A1" --src "$SRC"
+if [ -n "$SRC" ]; then
+	moves "hashed: the client returns to member 1" 1000 "hs.$Z" "$A1" --src "$SRC"
+else
+	fail "hashed: the client returns to member 1" "no source of member 1 was found"
+fi
 
 # ---- every member down
 stop_listener "$L1"
@@ -167,8 +186,7 @@ check_negative "all down, allDown closed" NOERROR
 q +norec "hp.$Z" A
 assert_eq "all down, allDown open: the answer" \
 	"$(printf 'hp.%s. 10 IN A %s\nhp.%s. 10 IN A %s' "$Z" $A1 "$Z" $A2)" "$(q_section ANSWER)"
-api "$M" GET /pools/hp
-assert_json "GET: both members down" '[m["up"] for m in j["members"]]' '[false,false]'
+assert_eventually "GET: both members down" 2 members_up hp '[false,false]'
 
 # ---- all back
 listener $A2

@@ -5,13 +5,11 @@
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
-	note "skip: needs root and a 'nobody' user"
-	pass "skipped (not root)"
+	skip "privilege drop to nobody: needs root and a 'nobody' user"
 	exit 0
 fi
 if "$PY" -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.2", 53))' 2>/dev/null; then :; else
-	note "skip: 127.0.0.2:53 is in use"
-	pass "skipped (port busy)"
+	skip "privilege drop after binding port 53: 127.0.0.2:53 is in use"
 	exit 0
 fi
 
@@ -32,6 +30,6 @@ assert_eq "master runs as nobody" nobody "$(ps -o user= -p "$DAEMON_PID" | tr -d
 users=$(ps -o user= --ppid "$DAEMON_PID" | sort -u | tr -d ' ')
 assert_eq "every worker runs as nobody" nobody "$users"
 assert_eq "the database belongs to nobody" nobody "$(stat -c %U "$DB")"
-assert_match "the drop is logged" 'running as user nobody' "$(cat "$DAEMON_LOG")"
+assert_log "the drop is logged" 'running as user nobody' "$DAEMON_LOG"
 DNS_PORT=$DNS_PORT_SAVED
 stop_daemon

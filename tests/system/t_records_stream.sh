@@ -80,8 +80,9 @@ EOF
 "$PY" "$T_DIR/slow_get.py" "$HTTP_PORT" "$MASTER" 3 "$T_DIR/list.json" >"$T_DIR/get.out" 2>"$T_DIR/get.err" &
 GP=$!
 BG_PIDS+=("$GP")
-wait_until $((5000 * SLOW)) grep -q sent "$T_DIR/get.out" 2>/dev/null || true
-sleep 0.5
+assert_eventually "the slow client has sent its GET /records" 5 grep -q sent "$T_DIR/get.out"
+assert_eventually "the listing has started (reply bytes wait unread at the slow client)" 2 \
+	unread_reply "$HTTP_PORT"
 upd "$MASTER" '{"subdomain":"n000005","ip":"198.51.100.5"}'
 assert_status "an update while the listing waits for its client is acknowledged" 200
 assert_eq "... and served" 198.51.100.5 "$(dnsq +short n000005."$ZONE" A)"

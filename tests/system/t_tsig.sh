@@ -35,6 +35,8 @@ NOTIFY_LOG=$T_DIR/notify.log
 "$PY" "$T_DIR/xfrprobe.py" notifylisten "$NOTIFY_PORT" "$NOTIFY_LOG" $((100 * SLOW)) \
 	--key "$(keyspec "$XFR_KEY" "$XFR_SECRET")" &
 BG_PIDS+=("$!")
+udp_bound() { ss -lunH "( sport = :$1 )" | grep -q .; }
+assert_eventually "the NOTIFY listener is bound to 127.0.0.1:$NOTIFY_PORT" 5 udp_bound "$NOTIFY_PORT"
 start_daemon || exit 1
 wait_http || exit 1
 K=$(keyspec "$XFR_KEY" "$XFR_SECRET")

@@ -85,10 +85,10 @@ else
 		"ddnsd log:" "$(tail -n 20 "$DAEMON_LOG")"
 	exit 1
 fi
-assert_match "Knot log: AXFR from ddnsd finished" \
-	"\\[$ZRE\\.\\] AXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT, finished" "$(knot_log)"
-assert_match "Knot log: zone updated to serial $want" \
-	"\\[$ZRE\\.\\] refresh, remote 127\\.0\\.0\\.1@$DNS_PORT, zone updated, .*serial none -> $want" "$(knot_log)"
+assert_log "Knot log: AXFR from ddnsd finished" \
+	"\\[$ZRE\\.\\] AXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT, finished" "$KNOT_LOG"
+assert_log "Knot log: zone updated to serial $want" \
+	"\\[$ZRE\\.\\] refresh, remote 127\\.0\\.0\\.1@$DNS_PORT, zone updated, .*serial none -> $want" "$KNOT_LOG"
 xp_checks compare "$DNS_PORT" "$KNOT_PORT" "$ZONE" --key "$(keyspec "$XFR_KEY" "$XFR_SECRET")"
 secq "$KNOT_PORT" +norec "web.$ZONE" A
 assert_eq "Knot: pool web as a plain A RRset of both members, TTL 45" \
@@ -101,20 +101,20 @@ assert_eq "Knot: the AAAA" 2001:db8::1 "$(short_at "$KNOT_PORT" "v6.$ZONE" AAAA)
 old=$(serial_at "$DNS_PORT" "$ZONE")
 follow_checks "$KNOT_PORT" Knot
 new=$(serial_at "$DNS_PORT" "$ZONE")
-assert_match "Knot log: NOTIFY from ddnsd accepted" \
-	"\\[$ZRE\\.\\] notify, incoming, remote 127\\.0\\.0\\.1@[0-9]+, serial [0-9]+" "$(knot_log)"
+assert_log "Knot log: NOTIFY from ddnsd accepted" \
+	"\\[$ZRE\\.\\] notify, incoming, remote 127\\.0\\.0\\.1@[0-9]+, serial [0-9]+" "$KNOT_LOG"
 assert_nomatch "Knot log: no NOTIFY denied or failed" "notify, incoming.*(denied|failed|TSIG)" "$(knot_log)"
-assert_match "Knot log: IXFR from ddnsd finished" \
-	"\\[$ZRE\\.\\] IXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT, finished" "$(knot_log)"
-assert_match "Knot log: the first change came as serial $old -> $((old + 1))" \
+assert_log "Knot log: IXFR from ddnsd finished" \
+	"\\[$ZRE\\.\\] IXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT, finished" "$KNOT_LOG"
+assert_log "Knot log: the first change came as serial $old -> $((old + 1))" \
 	"\\[$ZRE\\.\\] refresh, remote 127\\.0\\.0\\.1@$DNS_PORT, zone updated, .*serial $old -> $((old + 1))" \
-	"$(knot_log)"
+	"$KNOT_LOG"
 assert_nomatch "Knot log: no AXFR-style IXFR and no fallback to AXFR" \
 	"AXFR-style|fallback to AXFR|IXFR, incoming.*failed" "$(knot_log)"
 assert_eq "Knot: exactly one AXFR (the bootstrap)" 1 \
 	"$(grep -c "AXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT, finished" "$KNOT_LOG")"
-assert_match "Knot log: the zone reached serial $new" \
-	"\\[$ZRE\\.\\] refresh, .*zone updated, .*serial [0-9]+ -> $new" "$(knot_log)"
+assert_log "Knot log: the zone reached serial $new" \
+	"\\[$ZRE\\.\\] refresh, .*zone updated, .*serial [0-9]+ -> $new" "$KNOT_LOG"
 xp_checks compare "$DNS_PORT" "$KNOT_PORT" "$ZONE" --key "$(keyspec "$XFR_KEY" "$XFR_SECRET")"
 
 # ---- refused transfers

@@ -91,8 +91,9 @@ EOF
 "$PY" "$T_DIR/slow_axfr.py" "$DNS_PORT" "$ZONE" 3 >"$T_DIR/axfr.out" 2>"$T_DIR/axfr.err" &
 AX=$!
 BG_PIDS+=("$AX")
-wait_until $((5000 * SLOW)) grep -q sent "$T_DIR/axfr.out" 2>/dev/null || true
-sleep 0.5
+assert_eventually "the slow client has sent its AXFR query" 5 grep -q sent "$T_DIR/axfr.out"
+assert_eventually "the AXFR has started (reply bytes wait unread at the slow client)" 2 \
+	unread_reply "$DNS_PORT"
 upd "$MASTER" '{"subdomain":"busy","ip":"192.0.2.2"}'
 assert_status "an update while the AXFR waits for its client is acknowledged" 200
 assert_eq "... and served" 192.0.2.2 "$(dnsq +short busy."$ZONE" A)"

@@ -942,18 +942,20 @@ test_refused_notimp(void)
 	ok(RCODE(R) == DNS_RCODE_NOTIMP, "notimp: MAILA");
 	ask("dyn.example.test", DNS_TYPE_MAILB, NULL, false);
 	ok(RCODE(R) == DNS_RCODE_NOTIMP, "notimp: MAILB");
-	for (unsigned op = 1; op < 16; op++) {
+	/* one check for opcodes 1-15, whichever of them goes wrong first */
+	unsigned bad_op = 0;
+	for (unsigned op = 1; op < 16 && bad_op == 0; op++) {
 		o.flags = (uint16_t)(op << 11 | DNS_FLAG_RD);
 		ql = mkq(Q, "home.dyn.example.test", DNS_TYPE_A, &o);
-		run(Q, ql, false);
-		if (RCODE(R) != DNS_RCODE_NOTIMP || DNS_OPCODE(R.flags) != op || R.qd != 1 ||
-		    R.an != 0)
-			break;
-		if (op == 15)
-			ok(1, "notimp: every opcode but QUERY, opcode echoed");
+		memset(&R, 0, sizeof(R));
+		if (run(Q, ql, false) == 0 || RCODE(R) != DNS_RCODE_NOTIMP ||
+		    DNS_OPCODE(R.flags) != op || R.qd != 1 || R.an != 0)
+			bad_op = op;
 	}
-	if (RCODE(R) != DNS_RCODE_NOTIMP)
-		ok(0, "notimp: opcodes");
+	ok(bad_op == 0, "notimp: every opcode but QUERY (1-15), opcode echoed");
+	if (bad_op != 0)
+		diag("opcode %u: rcode %u, opcode %u, qd %u, an %u", bad_op, RCODE(R),
+		     (unsigned)DNS_OPCODE(R.flags), (unsigned)R.qd, (unsigned)R.an);
 }
 
 static void

@@ -117,12 +117,19 @@ test_ratelimit(void)
 	ok(ratelimit_take(rl, "d", 1, t) > 0, "a charge above the bucket leaves it in debt");
 	ok(ratelimit_take(rl, "d", 1, t + 5000) > 0, "debt is paid back first (5 s at 60/min)");
 	is_int(ratelimit_take(rl, "d", 1, t + 11000), 0, "then requests pass again");
+	/* 1000 keys through 64 slots: each new key must get a slot of its own
+	 * with a full bucket (burst 5, then refused), not a recycled slot that
+	 * still holds its previous key's tokens or debt */
+	int fresh = 0;
 	for (int i = 0; i < 1000; i++) {
 		char k[16];
+		int got = 0;
 		snprintf(k, sizeof(k), "k%d", i);
-		ratelimit_take(rl, k, 1, t);
+		for (int j = 0; j < 5; j++)
+			got += ratelimit_take(rl, k, 1, t) == 0;
+		fresh += got == 5 && ratelimit_take(rl, k, 1, t) > 0;
 	}
-	ok(1, "many keys in a small table: slots are recycled, no growth");
+	is_int(fresh, 1000, "1000 keys in 64 slots: every key gets a full bucket of its own");
 	ratelimit_destroy(rl);
 }
 
