@@ -1,8 +1,9 @@
 /*
- * test_journal.c - the journal and audit stores (daemon/db_journal.c,
- * daemon/db_audit.c) on a temporary SQLite file: change groups counted and
- * trimmed whole within a budget, the audit log trimmed by rows and by age,
- * a serial bump stamping the open rows, and the journal read newest first.
+ * test_journal.c - the journal, audit and AXFR stores (daemon/db_journal.c,
+ * daemon/db_audit.c, daemon/db_axfr.c) on a temporary SQLite file: change
+ * groups counted and trimmed whole within a budget, the audit log trimmed
+ * by rows and by age, a serial bump stamping the open rows, the journal
+ * read newest first, and an AXFR read from one snapshot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,16 @@
 
 #include <sqlite3.h>
 
+#include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_audit.h"
+#include "daemon/db_axfr.h"
 #include "daemon/db_journal.h"
 #include "daemon/dd.h"
+#include "daemon/load.h"
+#include "shm/table.h"
 #include "tests/unit/tap.h"
+#include "workers/writer.h"
 
 static char dir[] = "/tmp/ddnsd-test-journal.XXXXXX";
 static char dbpath[256];
@@ -239,9 +245,71 @@ check_audit(void)
 	ok(db_audit_oldest_ts(db, &ts) == 0 && ts >= now - 5, "the oldest left is young");
 }
 
+/* Sets name to one A value through the writer (journal and serial included). */
+static int
+set_a(struct writer *w, const char *name, const char *v, int64_t ttl)
+{
+	struct writer_actor who = {.source = "http", .actor = "master"};
+	const char *vals[] = {v};
+	struct writer_set s = {.name = name, .type = 1, .values = vals, .nvalues = 1, .ttl = ttl};
+	struct writer_result res;
+	int rc = writer_apply(w, &who, &s, 1, &res);
+
+	writer_result_fini(&res);
+	return rc;
+}
+
+static void
+check_axfr(struct writer *w)
+{
+	struct sqlite3 *h = NULL;
+	struct db_axfr *a = NULL;
+	struct db_axfr_row row;
+	int n = 0, r = -1, late = 0, other = 0;
+	uint32_t ttl_x = 0, ttl_y = 0;
+
+	set_a(w, "x.example.test", "192.0.2.1", -1);
+	set_a(w, "y.example.test", "192.0.2.2", 60);
+	set_a(w, "x.other.test", "192.0.2.3", -1);
+	ok(writer_reader_open(w, &h) == 0 && db_axfr_open(h, "example.test", 300, &a) == 0,
+	   "an AXFR read opens");
+	set_a(w, "late.example.test", "192.0.2.4", -1);
+	while (a && (r = db_axfr_next(a, &row)) == 1) {
+		n++;
+		late += strcmp(row.name, "late.example.test") == 0;
+		other += strstr(row.name, "other.test") != NULL;
+		if (strcmp(row.name, "x.example.test") == 0)
+			ttl_x = row.ttl;
+		if (strcmp(row.name, "y.example.test") == 0)
+			ttl_y = row.ttl;
+	}
+	is_int(r, 0, "the read ends at the last row, not on an error");
+	is_int(n, 2, "the zone's two records");
+	is_int(late, 0, "a record committed after the open is not seen (one snapshot)");
+	is_int(other, 0, "nor another zone's");
+	ok(ttl_x == 300 && ttl_y == 60, "TTL: the default where none, else the record's");
+	is_int(a ? db_axfr_next(a, &row) : -1, 0, "past the end: 0 again, not the rows again");
+	db_axfr_close(a);
+	db_axfr_close(NULL);
+}
+
 int
 main(void)
 {
+	char zname[] = "example.test", z2name[] = "other.test", nsname[] = "ns1.example.test";
+	char rname[] = "h.example.test";
+	char *ns[] = {nsname};
+	struct cfg_zone zones[2] = {
+		{.name = zname, .ttl = 300, .ns = ns, .nns = 1,
+		 .soa = {.mname = nsname, .rname = rname, .refresh = 1, .retry = 1, .expire = 1,
+			 .minimum = 1}},
+		{.name = z2name, .ttl = 300, .ns = ns, .nns = 1,
+		 .soa = {.mname = nsname, .rname = rname, .refresh = 1, .retry = 1, .expire = 1,
+			 .minimum = 1}}};
+	struct cfg cfg = {.zones = zones, .nzones = 2, .table = {.capacity = 256}};
+	struct shm_table *t;
+	struct writer *w;
+	struct load_stats st;
 	char cmd[300];
 
 	if (mkdtemp(dir) == NULL)
@@ -254,6 +322,12 @@ main(void)
 	check_serial_bump();
 	check_journal_read();
 	check_audit();
+	if (load_table(&cfg, db, &t, &st) < 0)
+		return 1;
+	is_int(writer_create(&w, &cfg, t, dbpath), 0, "a writer on the same file");
+	check_axfr(w);
+	writer_destroy(w);
+	shm_table_destroy(t);
 	db_close(db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
