@@ -21,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_axfr.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
@@ -127,8 +128,7 @@ xout_soa(struct xout *o, const struct shm_zone_copy *zc, uint32_t serial)
 struct axfr_job {
 	struct xfr *x;
 	struct xconn *c;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db_axfr *rd;
 	struct dns_pkt p;
 	struct tsig_ctx tc;
 	unsigned z;
@@ -143,8 +143,7 @@ xfr_axfr_job_free(struct axfr_job *j)
 {
 	if (j->c)
 		j->c->job = NULL;
-	sqlite3_finalize(j->st);
-	sqlite3_close(j->db);
+	db_axfr_close(j->rd);
 	if (j->ev)
 		event_free(j->ev);
 	free(j);
@@ -177,8 +176,9 @@ axfr_slice(struct axfr_job *j)
 {
 	struct xout *o = &j->o;
 	struct xconn *c = j->c;
+	struct db_axfr_row row;
 	unsigned n = 0;
-	int r = SQLITE_ROW;
+	int r = 1;
 	bool start = o->first;
 
 	xout_begin(o); /* each slice writes whole messages: x->out is shared */
@@ -188,14 +188,11 @@ axfr_slice(struct axfr_job *j)
 			xout_rr(o, j->zc.apex, j->zc.apex_len, DNS_TYPE_NS, j->zc.ns_ttl, j->zc.ns[i],
 				j->zc.ns_len[i]);
 	}
-	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = sqlite3_step(j->st)) == SQLITE_ROW) {
-		xout_text(o, (const char *)sqlite3_column_text(j->st, 0),
-			  (const char *)sqlite3_column_text(j->st, 1),
-			  (const char *)sqlite3_column_text(j->st, 2),
-			  (uint32_t)sqlite3_column_int64(j->st, 3));
+	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = db_axfr_next(j->rd, &row)) == 1) {
+		xout_text(o, row.name, row.type, row.value, row.ttl);
 		n++;
 	}
-	if (o->err == 0 && r == SQLITE_ROW) {
+	if (o->err == 0 && r == 1) {
 		xout_flush(o);
 		if (evbuffer_get_length(j->s.tcp) > AXFR_HIGH_WATER) {
 			bufferevent_setwatermark(c->bev, EV_WRITE, AXFR_LOW_WATER, 0);
@@ -205,10 +202,10 @@ axfr_slice(struct axfr_job *j)
 		}
 		return;
 	}
-	if (o->err || r != SQLITE_DONE) {
+	if (o->err || r != 0) {
 		/* a secondary must not take part of a zone for all of it: it asks again */
 		log_warnx("AXFR of %s: %s; connection closed", j->x->cfg->zones[j->z].name,
-			  o->err ? dd_strerror(o->err) : sqlite3_errmsg(j->db));
+			  o->err ? dd_strerror(o->err) : db_axfr_errmsg(j->rd));
 		xfr_conn_free(c);
 		return;
 	}
@@ -230,6 +227,7 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	struct xfr *x = o->x;
 	struct xconn *c = o->s->conn;
 	struct timeval write_idle = {CONN_IDLE_S, 0};
+	struct sqlite3 *h;
 	struct axfr_job *j;
 
 	if (c == NULL || c->job || (j = calloc(1, sizeof(*j))) == NULL)
@@ -243,24 +241,15 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	j->s = *o->s;
 	j->o = (struct xout){.x = x, .s = &j->s, .tc = o->tc ? &j->tc : NULL, .p = &j->p,
 			     .first = o->first};
-	if (writer_reader_open(x->ctx->writer, &j->db) < 0 ||
-	    sqlite3_prepare_v2(j->db,
-			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
-			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
-			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
-			       -1, &j->st, NULL) != SQLITE_OK ||
+	/* the read transaction starts in db_axfr_open, before anything else is
+	 * committed: it is the snapshot zc comes from; the slices run from the
+	 * event loop */
+	if (writer_reader_open(x->ctx->writer, &h) < 0 ||
+	    db_axfr_open(h, x->cfg->zones[z].name, x->cfg->zones[z].ttl, &j->rd) < 0 ||
 	    (j->ev = event_new(x->ctx->base, -1, 0, axfr_next, j)) == NULL) {
 		xfr_axfr_job_free(j);
 		return -1;
 	}
-	/* the read transaction starts now, before anything else is committed: it
-	 * is the snapshot zc comes from; the slices run from the event loop */
-	if (sqlite3_exec(j->db, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
-		xfr_axfr_job_free(j);
-		return -1;
-	}
-	sqlite3_bind_text(j->st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(j->st, 2, x->cfg->zones[z].ttl);
 	j->c = c;
 	c->job = j;
 	/* a long transfer: the client only reads meanwhile (the write timeout
