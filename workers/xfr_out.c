@@ -17,11 +17,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_axfr.h"
+#include "daemon/db_journal.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
@@ -364,6 +364,72 @@ reverse(void *a, size_t n, size_t sz)
 	}
 }
 
+/* journal_chain's walk: the transactions read so far, newest first. */
+struct jwalk {
+	uint32_t from; /* the client's serial */
+	struct jtxn *t;
+	size_t n, cap;
+	bool found;  /* the latest transaction leaving `from` was reached */
+	bool failed; /* out of memory */
+};
+
+/* Starts transaction (f, s) at the end of w; -1 when out of memory. */
+static int
+jwalk_txn(struct jwalk *w, uint32_t f, uint32_t s)
+{
+	struct jtxn *g;
+
+	if (w->n == w->cap) {
+		size_t c = w->cap ? 2 * w->cap : 16;
+		if ((g = realloc(w->t, c * sizeof(*g))) == NULL)
+			return -1;
+		w->t = g;
+		w->cap = c;
+	}
+	memset(&w->t[w->n], 0, sizeof(w->t[w->n]));
+	w->t[w->n].from = f;
+	w->t[w->n].to = s;
+	w->found = f == w->from;
+	w->n++;
+	return 0;
+}
+
+/* One journal row (db_journal_foreach_newest) into its transaction. */
+static int
+jwalk_row(void *arg, const struct db_journal_row *row)
+{
+	struct jwalk *w = arg;
+	struct jtxn *g;
+	struct jrow *r;
+
+	if (w->n == 0 || w->t[w->n - 1].from != row->from || w->t[w->n - 1].to != row->to) {
+		if (w->found)
+			return 1; /* the latest transaction leaving `from` is whole */
+		if (jwalk_txn(w, row->from, row->to) < 0)
+			goto failed;
+	}
+	g = &w->t[w->n - 1];
+	if (g->n == g->cap) {
+		size_t c = g->cap ? 2 * g->cap : 8;
+		if ((r = realloc(g->rows, c * sizeof(*r))) == NULL)
+			goto failed;
+		g->rows = r;
+		g->cap = c;
+	}
+	r = &g->rows[g->n++];
+	memset(r, 0, sizeof(*r));
+	r->op = row->op;
+	r->name = strdup(row->name);
+	r->type = strdup(row->type);
+	r->value = strdup(row->value);
+	r->ttl = row->ttl;
+	if (r->name && r->type && r->value)
+		return 0;
+failed:
+	w->failed = true;
+	return -1;
+}
+
 /*
  * The journal of zone z from serial `from` to `to` as a chain of
  * transactions; returns the count, or -1 when the journal does not reach
@@ -375,64 +441,18 @@ reverse(void *a, size_t n, size_t sz)
 static long
 journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn **out)
 {
-	sqlite3 *h = db_sqlite(writer_db(x->ctx->writer));
-	sqlite3_stmt *st = NULL;
-	struct jtxn *t = NULL;
-	size_t n = 0, cap = 0;
-	bool found = false, failed = false;
-	int64_t defttl = x->cfg->zones[z].ttl;
+	struct jwalk w = {.from = from};
+	struct jtxn *t;
+	size_t n;
 
 	*out = NULL;
-	if (db_prep(h,
-			       "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
-			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id DESC",
-			       &st) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, defttl);
-	while (!failed && sqlite3_step(st) == SQLITE_ROW) {
-		uint32_t f = (uint32_t)sqlite3_column_int64(st, 0);
-		uint32_t s = (uint32_t)sqlite3_column_int64(st, 1);
-		struct jtxn *g;
-		struct jrow *r;
-		if (n == 0 || t[n - 1].from != f || t[n - 1].to != s) {
-			if (found)
-				break; /* the latest transaction leaving `from` is whole */
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				if ((g = realloc(t, cap * sizeof(*t))) == NULL) {
-					failed = true;
-					break;
-				}
-				t = g;
-			}
-			memset(&t[n], 0, sizeof(t[n]));
-			t[n].from = f;
-			t[n].to = s;
-			found = f == from;
-			n++;
-		}
-		g = &t[n - 1];
-		if (g->n == g->cap) {
-			size_t c = g->cap ? 2 * g->cap : 8;
-			if ((r = realloc(g->rows, c * sizeof(*r))) == NULL) {
-				failed = true;
-				break;
-			}
-			g->rows = r;
-			g->cap = c;
-		}
-		r = &g->rows[g->n++];
-		memset(r, 0, sizeof(*r));
-		r->op = sqlite3_column_int(st, 2);
-		r->name = strdup((const char *)sqlite3_column_text(st, 3));
-		r->type = strdup((const char *)sqlite3_column_text(st, 4));
-		r->value = strdup((const char *)sqlite3_column_text(st, 5));
-		r->ttl = (uint32_t)sqlite3_column_int64(st, 6);
-		failed = r->name == NULL || r->type == NULL || r->value == NULL;
-	}
-	sqlite3_reset(st);
-	if (!found || failed) {
+	/* XXX a read error ends the walk as the journal's end does: inside the
+	 * transaction leaving `from`, that one would go out short */
+	(void)db_journal_foreach_newest(writer_db(x->ctx->writer), x->cfg->zones[z].name,
+					x->cfg->zones[z].ttl, jwalk_row, &w);
+	t = w.t;
+	n = w.n;
+	if (!w.found || w.failed) {
 		jtxns_free(t, n);
 		return -1;
 	}
