@@ -32,6 +32,7 @@
 #include "daemon/walbuf.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
+#include "daemon/db_audit.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -271,29 +272,17 @@ int
 writer_audit_row(struct writer *w, const struct writer_actor *who, const char *action,
 		 const char *name, const char *type, const char *oldv, const char *newv)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
+	/* actor and source are NOT NULL columns: an anonymous caller is "?" */
+	struct db_audit_row row = {.actor = who->actor ? who->actor : "?",
+				   .source = who->source ? who->source : "?",
+				   .action = action,
+				   .name = name,
+				   .type = type,
+				   .old_value = oldv,
+				   .new_value = newv,
+				   .client = who->client};
 
-	if (db_prep(db_sqlite(w->db),
-			       "INSERT INTO audit (actor, source, action, name, type, old_value, "
-			       "new_value, client) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, who->actor ? who->actor : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, who->source ? who->source : "?", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	if (type)
-		sqlite3_bind_text(st, 5, type, -1, SQLITE_STATIC);
-	if (oldv)
-		sqlite3_bind_text(st, 6, oldv, -1, SQLITE_STATIC);
-	if (newv)
-		sqlite3_bind_text(st, 7, newv, -1, SQLITE_STATIC);
-	if (who->client)
-		sqlite3_bind_text(st, 8, who->client, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	sqlite3_reset(st);
-	return rc;
+	return db_audit_insert(w->db, &row);
 }
 
 static int

@@ -31,6 +31,7 @@
 #include "daemon/util.h"
 #include "daemon/walbuf.h"
 #include "daemon/names.h"
+#include "daemon/db_journal.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -44,47 +45,16 @@
 int
 writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL;
-	const char *zone = w->cfg->zones[z].name;
-	uint32_t old = 0, next;
-	int rc = DD_EDB;
+	uint32_t old, next;
+	bool stamped;
 
-	if (db_prep(h, "SELECT serial FROM zones WHERE name = ?1", &st))
-		goto done;
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		old = (uint32_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	next = old + 1u;
-	if (mode == BUMP_MIN && val > next)
-		next = val;
-	if (mode == BUMP_EXACT)
-		next = val;
-	if (db_prep(h,
-			       "INSERT INTO zones (name, serial) VALUES (?1, ?2) ON CONFLICT (name) "
-			       "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')", &st))
-		goto done;
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, next);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto done;
-	sqlite3_reset(st);
-	if (db_prep(h,
-			       "UPDATE journal SET from_serial = ?2, serial = ?3 WHERE zone = ?1 AND "
-			       "serial IS NULL", &st))
-		goto done;
-	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, old);
-	sqlite3_bind_int64(st, 3, next);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		rc = 0;
-		if (sqlite3_changes(h) > 0 && w->jgroups[z] >= 0)
-			w->jgroups[z]++; /* one more change group (journal.max_changes) */
-	}
-done:
-	sqlite3_reset(st);
-	return rc;
+	/* BUMP_NEXT: val is no floor; BUMP_MIN: at least val; BUMP_EXACT: val */
+	if (db_journal_serial_bump(w->db, w->cfg->zones[z].name, mode == BUMP_EXACT,
+				   mode == BUMP_NEXT ? 0 : val, &old, &next, &stamped) < 0)
+		return DD_EDB;
+	if (stamped && w->jgroups[z] >= 0)
+		w->jgroups[z]++; /* one more change group (journal.max_changes) */
+	return 0;
 }
 
 int

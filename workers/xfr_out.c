@@ -17,10 +17,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_axfr.h"
+#include "daemon/db_journal.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
@@ -127,8 +128,7 @@ xout_soa(struct xout *o, const struct shm_zone_copy *zc, uint32_t serial)
 struct axfr_job {
 	struct xfr *x;
 	struct xconn *c;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db_axfr *rd;
 	struct dns_pkt p;
 	struct tsig_ctx tc;
 	unsigned z;
@@ -143,8 +143,7 @@ xfr_axfr_job_free(struct axfr_job *j)
 {
 	if (j->c)
 		j->c->job = NULL;
-	sqlite3_finalize(j->st);
-	sqlite3_close(j->db);
+	db_axfr_close(j->rd);
 	if (j->ev)
 		event_free(j->ev);
 	free(j);
@@ -177,8 +176,9 @@ axfr_slice(struct axfr_job *j)
 {
 	struct xout *o = &j->o;
 	struct xconn *c = j->c;
+	struct db_axfr_row row;
 	unsigned n = 0;
-	int r = SQLITE_ROW;
+	int r = 1;
 	bool start = o->first;
 
 	xout_begin(o); /* each slice writes whole messages: x->out is shared */
@@ -188,14 +188,11 @@ axfr_slice(struct axfr_job *j)
 			xout_rr(o, j->zc.apex, j->zc.apex_len, DNS_TYPE_NS, j->zc.ns_ttl, j->zc.ns[i],
 				j->zc.ns_len[i]);
 	}
-	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = sqlite3_step(j->st)) == SQLITE_ROW) {
-		xout_text(o, (const char *)sqlite3_column_text(j->st, 0),
-			  (const char *)sqlite3_column_text(j->st, 1),
-			  (const char *)sqlite3_column_text(j->st, 2),
-			  (uint32_t)sqlite3_column_int64(j->st, 3));
+	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = db_axfr_next(j->rd, &row)) == 1) {
+		xout_text(o, row.name, row.type, row.value, row.ttl);
 		n++;
 	}
-	if (o->err == 0 && r == SQLITE_ROW) {
+	if (o->err == 0 && r == 1) {
 		xout_flush(o);
 		if (evbuffer_get_length(j->s.tcp) > AXFR_HIGH_WATER) {
 			bufferevent_setwatermark(c->bev, EV_WRITE, AXFR_LOW_WATER, 0);
@@ -205,10 +202,10 @@ axfr_slice(struct axfr_job *j)
 		}
 		return;
 	}
-	if (o->err || r != SQLITE_DONE) {
+	if (o->err || r != 0) {
 		/* a secondary must not take part of a zone for all of it: it asks again */
 		log_warnx("AXFR of %s: %s; connection closed", j->x->cfg->zones[j->z].name,
-			  o->err ? dd_strerror(o->err) : sqlite3_errmsg(j->db));
+			  o->err ? dd_strerror(o->err) : db_axfr_errmsg(j->rd));
 		xfr_conn_free(c);
 		return;
 	}
@@ -230,6 +227,7 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	struct xfr *x = o->x;
 	struct xconn *c = o->s->conn;
 	struct timeval write_idle = {CONN_IDLE_S, 0};
+	struct sqlite3 *h;
 	struct axfr_job *j;
 
 	if (c == NULL || c->job || (j = calloc(1, sizeof(*j))) == NULL)
@@ -243,24 +241,15 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	j->s = *o->s;
 	j->o = (struct xout){.x = x, .s = &j->s, .tc = o->tc ? &j->tc : NULL, .p = &j->p,
 			     .first = o->first};
-	if (writer_reader_open(x->ctx->writer, &j->db) < 0 ||
-	    sqlite3_prepare_v2(j->db,
-			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
-			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
-			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
-			       -1, &j->st, NULL) != SQLITE_OK ||
+	/* the read transaction starts in db_axfr_open, before anything else is
+	 * committed: it is the snapshot zc comes from; the slices run from the
+	 * event loop */
+	if (writer_reader_open(x->ctx->writer, &h) < 0 ||
+	    db_axfr_open(h, x->cfg->zones[z].name, x->cfg->zones[z].ttl, &j->rd) < 0 ||
 	    (j->ev = event_new(x->ctx->base, -1, 0, axfr_next, j)) == NULL) {
 		xfr_axfr_job_free(j);
 		return -1;
 	}
-	/* the read transaction starts now, before anything else is committed: it
-	 * is the snapshot zc comes from; the slices run from the event loop */
-	if (sqlite3_exec(j->db, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
-		xfr_axfr_job_free(j);
-		return -1;
-	}
-	sqlite3_bind_text(j->st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(j->st, 2, x->cfg->zones[z].ttl);
 	j->c = c;
 	c->job = j;
 	/* a long transfer: the client only reads meanwhile (the write timeout
@@ -375,6 +364,72 @@ reverse(void *a, size_t n, size_t sz)
 	}
 }
 
+/* journal_chain's walk: the transactions read so far, newest first. */
+struct jwalk {
+	uint32_t from; /* the client's serial */
+	struct jtxn *t;
+	size_t n, cap;
+	bool found;  /* the latest transaction leaving `from` was reached */
+	bool failed; /* out of memory */
+};
+
+/* Starts transaction (f, s) at the end of w; -1 when out of memory. */
+static int
+jwalk_txn(struct jwalk *w, uint32_t f, uint32_t s)
+{
+	struct jtxn *g;
+
+	if (w->n == w->cap) {
+		size_t c = w->cap ? 2 * w->cap : 16;
+		if ((g = realloc(w->t, c * sizeof(*g))) == NULL)
+			return -1;
+		w->t = g;
+		w->cap = c;
+	}
+	memset(&w->t[w->n], 0, sizeof(w->t[w->n]));
+	w->t[w->n].from = f;
+	w->t[w->n].to = s;
+	w->found = f == w->from;
+	w->n++;
+	return 0;
+}
+
+/* One journal row (db_journal_foreach_newest) into its transaction. */
+static int
+jwalk_row(void *arg, const struct db_journal_row *row)
+{
+	struct jwalk *w = arg;
+	struct jtxn *g;
+	struct jrow *r;
+
+	if (w->n == 0 || w->t[w->n - 1].from != row->from || w->t[w->n - 1].to != row->to) {
+		if (w->found)
+			return 1; /* the latest transaction leaving `from` is whole */
+		if (jwalk_txn(w, row->from, row->to) < 0)
+			goto failed;
+	}
+	g = &w->t[w->n - 1];
+	if (g->n == g->cap) {
+		size_t c = g->cap ? 2 * g->cap : 8;
+		if ((r = realloc(g->rows, c * sizeof(*r))) == NULL)
+			goto failed;
+		g->rows = r;
+		g->cap = c;
+	}
+	r = &g->rows[g->n++];
+	memset(r, 0, sizeof(*r));
+	r->op = row->op;
+	r->name = strdup(row->name);
+	r->type = strdup(row->type);
+	r->value = strdup(row->value);
+	r->ttl = row->ttl;
+	if (r->name && r->type && r->value)
+		return 0;
+failed:
+	w->failed = true;
+	return -1;
+}
+
 /*
  * The journal of zone z from serial `from` to `to` as a chain of
  * transactions; returns the count, or -1 when the journal does not reach
@@ -386,64 +441,18 @@ reverse(void *a, size_t n, size_t sz)
 static long
 journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn **out)
 {
-	sqlite3 *h = db_sqlite(writer_db(x->ctx->writer));
-	sqlite3_stmt *st = NULL;
-	struct jtxn *t = NULL;
-	size_t n = 0, cap = 0;
-	bool found = false, failed = false;
-	int64_t defttl = x->cfg->zones[z].ttl;
+	struct jwalk w = {.from = from};
+	struct jtxn *t;
+	size_t n;
 
 	*out = NULL;
-	if (db_prep(h,
-			       "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
-			       "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id DESC",
-			       &st) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, x->cfg->zones[z].name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, defttl);
-	while (!failed && sqlite3_step(st) == SQLITE_ROW) {
-		uint32_t f = (uint32_t)sqlite3_column_int64(st, 0);
-		uint32_t s = (uint32_t)sqlite3_column_int64(st, 1);
-		struct jtxn *g;
-		struct jrow *r;
-		if (n == 0 || t[n - 1].from != f || t[n - 1].to != s) {
-			if (found)
-				break; /* the latest transaction leaving `from` is whole */
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				if ((g = realloc(t, cap * sizeof(*t))) == NULL) {
-					failed = true;
-					break;
-				}
-				t = g;
-			}
-			memset(&t[n], 0, sizeof(t[n]));
-			t[n].from = f;
-			t[n].to = s;
-			found = f == from;
-			n++;
-		}
-		g = &t[n - 1];
-		if (g->n == g->cap) {
-			size_t c = g->cap ? 2 * g->cap : 8;
-			if ((r = realloc(g->rows, c * sizeof(*r))) == NULL) {
-				failed = true;
-				break;
-			}
-			g->rows = r;
-			g->cap = c;
-		}
-		r = &g->rows[g->n++];
-		memset(r, 0, sizeof(*r));
-		r->op = sqlite3_column_int(st, 2);
-		r->name = strdup((const char *)sqlite3_column_text(st, 3));
-		r->type = strdup((const char *)sqlite3_column_text(st, 4));
-		r->value = strdup((const char *)sqlite3_column_text(st, 5));
-		r->ttl = (uint32_t)sqlite3_column_int64(st, 6);
-		failed = r->name == NULL || r->type == NULL || r->value == NULL;
-	}
-	sqlite3_reset(st);
-	if (!found || failed) {
+	/* XXX a read error ends the walk as the journal's end does: inside the
+	 * transaction leaving `from`, that one would go out short */
+	(void)db_journal_foreach_newest(writer_db(x->ctx->writer), x->cfg->zones[z].name,
+					x->cfg->zones[z].ttl, jwalk_row, &w);
+	t = w.t;
+	n = w.n;
+	if (!w.found || w.failed) {
 		jtxns_free(t, n);
 		return -1;
 	}

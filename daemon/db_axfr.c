@@ -1,0 +1,79 @@
+/* db_axfr.c - the SQL of a streamed AXFR's zone read (see db_axfr.h). */
+#include "daemon/db_axfr.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "daemon/dd.h"
+
+struct db_axfr {
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	bool done; /* stepped past the last row: another step would start over */
+};
+
+int
+db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, struct db_axfr **out)
+{
+	struct db_axfr *a = calloc(1, sizeof(*a));
+
+	*out = NULL;
+	if (a == NULL) {
+		sqlite3_close(h);
+		return DD_ENOMEM;
+	}
+	a->h = h;
+	/* sqlite3_prepare_v2, not db_prep: the statement goes with this
+	 * connection, which closes when the transfer ends */
+	if (sqlite3_prepare_v2(h,
+			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
+			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
+			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
+			       -1, &a->st, NULL) != SQLITE_OK ||
+	    /* a deferred BEGIN takes its snapshot at the first read: read now */
+	    sqlite3_exec(h, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
+		db_axfr_close(a);
+		return DD_EDB;
+	}
+	sqlite3_bind_text(a->st, 1, zone, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(a->st, 2, defttl);
+	*out = a;
+	return 0;
+}
+
+int
+db_axfr_next(struct db_axfr *a, struct db_axfr_row *row)
+{
+	int r;
+
+	if (a->done)
+		return 0;
+	if ((r = sqlite3_step(a->st)) != SQLITE_ROW) {
+		a->done = r == SQLITE_DONE;
+		return a->done ? 0 : DD_EDB;
+	}
+	row->name = (const char *)sqlite3_column_text(a->st, 0);
+	row->type = (const char *)sqlite3_column_text(a->st, 1);
+	row->value = (const char *)sqlite3_column_text(a->st, 2);
+	row->ttl = (uint32_t)sqlite3_column_int64(a->st, 3);
+	return 1;
+}
+
+const char *
+db_axfr_errmsg(struct db_axfr *a)
+{
+	return sqlite3_errmsg(a->h);
+}
+
+void
+db_axfr_close(struct db_axfr *a)
+{
+	if (a == NULL)
+		return;
+	/* closing with the read transaction open ends it */
+	sqlite3_finalize(a->st);
+	sqlite3_close(a->h);
+	free(a);
+}

@@ -1,0 +1,229 @@
+/* db_journal.c - the IXFR journal's SQL (see db_journal.h). */
+#include "daemon/db_journal.h"
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+#include "daemon/db.h"
+#include "daemon/dd.h"
+
+int64_t
+db_journal_groups_count(struct db *db, const char *zone)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0, f0 = 0, s0 = 0;
+	int r;
+
+	if (db_prep(db_sqlite(db),
+		    "SELECT from_serial, serial FROM journal WHERE zone = ?1 AND serial IS "
+		    "NOT NULL ORDER BY id",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	/* rows of a group are contiguous in id order: a group starts where the pair changes */
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 0), sv = sqlite3_column_int64(st, 1);
+		if (n == 0 || f != f0 || sv != s0)
+			n++;
+		f0 = f;
+		s0 = sv;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? n : DD_EDB;
+}
+
+int
+db_journal_oldest_ts(struct db *db, const char *zone, int64_t *ts)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = DD_ENOENT;
+
+	/* the journal_zone index (zone, id): one seek, whatever the journal's length */
+	if (db_prep(db_sqlite(db), "SELECT ts FROM journal WHERE zone = ?1 ORDER BY id LIMIT 1",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*ts = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		rc = DD_EDB;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/*
+ * Walks zone's journal to the end of what db_journal_trim drops: *last is
+ * the id of its last row (-1: nothing), with its rows and groups.  0 or
+ * DD_EDB.
+ */
+static int
+db_journal_trim_end(struct db *db, const char *zone, int64_t excess, int64_t agecut, long budget,
+		    int64_t *last, long *rows, int64_t *groups)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t f0 = 0, s0 = 0;
+	int r;
+
+	*last = -1;
+	*rows = 0;
+	*groups = 0;
+
+	if (db_prep(db_sqlite(db),
+		    "SELECT id, from_serial, serial, ts FROM journal WHERE zone = ?1 ORDER BY id",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t f = sqlite3_column_int64(st, 1), sv = sqlite3_column_int64(st, 2);
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			break; /* the open transaction's rows: the newest */
+		if (*last < 0 || f != f0 || sv != s0) {
+			/* the next group: dropped whole, or it and all after it stay */
+			if (*rows >= budget ||
+			    (excess <= 0 && sqlite3_column_int64(st, 3) >= agecut))
+				break;
+			excess--;
+			(*groups)++;
+			f0 = f;
+			s0 = sv;
+		}
+		*last = sqlite3_column_int64(st, 0);
+		(*rows)++;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+long
+db_journal_trim(struct db *db, const char *zone, int64_t excess, int64_t agecut, long budget,
+		int64_t *groups)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t last, g;
+	long rows;
+	int r;
+
+	if (db_journal_trim_end(db, zone, excess, agecut, budget, &last, &rows, &g) < 0)
+		return DD_EDB;
+	if (last >= 0) {
+		/* ids grow: the rows up to last are exactly the groups walked */
+		if (db_prep(db_sqlite(db), "DELETE FROM journal WHERE zone = ?1 AND id <= ?2",
+			    &st) != SQLITE_OK)
+			return DD_EDB;
+		sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, last);
+		r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			return DD_EDB;
+	}
+	*groups = g;
+	return rows;
+}
+
+/* zone's stored serial into *old; 0 when zone has no row. */
+static int
+db_journal_serial_get(sqlite3 *h, const char *zone, uint32_t *old)
+{
+	sqlite3_stmt *st = NULL;
+
+	*old = 0;
+	if (db_prep(h, "SELECT serial FROM zones WHERE name = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	/* XXX a failed step reads as no row: the serial would restart from 1 */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*old = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+db_journal_serial_bump(struct db *db, const char *zone, bool exact, uint32_t val,
+		       uint32_t *old, uint32_t *next, bool *stamped)
+{
+	sqlite3 *h = db_sqlite(db);
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	*stamped = false;
+	if (db_journal_serial_get(h, zone, old) < 0)
+		return DD_EDB;
+	*next = *old + 1u; /* RFC 1982 serial arithmetic: modulo 2^32 */
+	if (exact || val > *next)
+		*next = val;
+	if (db_prep(h,
+		    "INSERT INTO zones (name, serial) VALUES (?1, ?2) ON CONFLICT (name) "
+		    "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')",
+		    &st) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, *next);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto done;
+	sqlite3_reset(st);
+	/* the journal_pending index: the open transaction's rows, not the whole journal */
+	if (db_prep(h,
+		    "UPDATE journal SET from_serial = ?2, serial = ?3 WHERE zone = ?1 AND "
+		    "serial IS NULL",
+		    &st) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, *old);
+	sqlite3_bind_int64(st, 3, *next);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		rc = 0;
+		*stamped = sqlite3_changes(h) > 0;
+	}
+done:
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* One row of the statement of db_journal_foreach_newest to cb. */
+static int
+db_journal_row_call(sqlite3_stmt *st, db_journal_cb cb, void *arg)
+{
+	struct db_journal_row row = {
+		.from = (uint32_t)sqlite3_column_int64(st, 0),
+		.to = (uint32_t)sqlite3_column_int64(st, 1),
+		.op = sqlite3_column_int(st, 2),
+		.name = (const char *)sqlite3_column_text(st, 3),
+		.type = (const char *)sqlite3_column_text(st, 4),
+		.value = (const char *)sqlite3_column_text(st, 5),
+		.ttl = (uint32_t)sqlite3_column_int64(st, 6),
+	};
+
+	return cb(arg, &row);
+}
+
+int
+db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_journal_cb cb,
+			  void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SQLITE_DONE, rc = 0;
+
+	if (db_prep(db_sqlite(db),
+		    "SELECT from_serial, serial, op, name, type, value, coalesce(ttl, ?2) "
+		    "FROM journal WHERE zone = ?1 AND serial IS NOT NULL ORDER BY id DESC",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, defttl);
+	while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = db_journal_row_call(st, cb, arg);
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = DD_EDB;
+	sqlite3_reset(st);
+	return rc;
+}
+
+const char *
+db_journal_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db_sqlite(db));
+}

@@ -1,0 +1,83 @@
+/*
+ * db_journal.h - the IXFR journal as stored in SQLite (table journal, and the
+ * zones.serial that closes each change).
+ *
+ * A change group is the rows that share (from_serial, serial): one move of a
+ * zone's serial.  The writer's connection adds rows with serial NULL (its
+ * temporary triggers); db_journal_serial_bump gives them their serials inside
+ * the same transaction.  Rows with serial NULL belong to the open
+ * transaction: every walk here stops at them or skips them.
+ *
+ * All functions run on db's own connection (db_sqlite) with statements kept
+ * by db_prep, inside whatever transaction the caller has open; none opens or
+ * ends one.  DD_EDB leaves the reason in db_journal_errmsg.
+ */
+#ifndef DD_DB_JOURNAL_H
+#define DD_DB_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db;
+
+/* Change groups in zone's journal, the open transaction's rows not counted: >= 0, or DD_EDB. */
+int64_t db_journal_groups_count(struct db *db, const char *zone);
+
+/*
+ * The ts (Unix seconds) of zone's oldest journal row, open transaction's
+ * included.  Returns 0 and *ts, DD_ENOENT when zone has no row, or DD_EDB.
+ */
+int db_journal_oldest_ts(struct db *db, const char *zone, int64_t *ts);
+
+/*
+ * Deletes zone's oldest change groups, each whole (an IXFR never reads half
+ * of one): at least the `excess` oldest, then while they are older than
+ * agecut (ts < agecut, Unix seconds).  Once budget rows went it stops at the
+ * next group boundary, so a group larger than budget still goes whole.  The
+ * walk ends at the open transaction's rows.  Returns the rows deleted (>= 0)
+ * with the groups deleted in *groups, or DD_EDB (nothing reported).
+ */
+long db_journal_trim(struct db *db, const char *zone, int64_t excess, int64_t agecut, long budget,
+		     int64_t *groups);
+
+/*
+ * Inside the caller's write transaction, moves zone's serial and closes its
+ * open change group.  *old is the stored serial (0 when zone has no row
+ * yet); with exact the new serial is val, otherwise old + 1 (RFC 1982:
+ * modulo 2^32), raised to val when val is larger (0: no floor).  The zone's
+ * row is created or updated (updated_at now), and the rows of zone with
+ * serial NULL get (from_serial, serial) = (old, next); *stamped tells
+ * whether there was any, i.e. whether a change group was added.  Returns 0,
+ * or DD_EDB (the outputs other than *old undefined; roll back).
+ */
+int db_journal_serial_bump(struct db *db, const char *zone, bool exact, uint32_t val,
+			   uint32_t *old, uint32_t *next, bool *stamped);
+
+/* One committed journal row (db_journal_foreach_newest); strings live while the callback runs. */
+struct db_journal_row {
+	uint32_t from; /* from_serial: the zone's serial before the change */
+	uint32_t to;   /* serial: the zone's serial after it */
+	int op;        /* 0 removed, 1 added */
+	const char *name, *type, *value;
+	uint32_t ttl; /* the row's, or the defttl passed when it has none */
+};
+
+typedef int (*db_journal_cb)(void *arg, const struct db_journal_row *row);
+
+/*
+ * Calls cb for zone's journal rows that have a serial, newest first (so
+ * each change group's rows come last-written first).  A non-zero return of
+ * cb stops the walk and is returned; otherwise 0, or DD_EDB when a read
+ * fails (cb has then seen the rows before it).
+ */
+int db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_journal_cb cb,
+			      void *arg);
+
+/*
+ * The message of the last SQLite error on db's connection, for the log line
+ * of whoever handles a DD_EDB; static or owned by the connection, valid
+ * until its next call.
+ */
+const char *db_journal_errmsg(struct db *db);
+
+#endif
