@@ -8,7 +8,7 @@
  *
  * All functions run on db's own connection (db_sqlite) with statements kept
  * by db_prep, inside whatever transaction the caller has open; none opens or
- * ends one.  After DD_EDB, db_journal_errmsg (daemon/db_journal.h) names the
+ * ends one.  After DD_EDB, db_errmsg (daemon/db_writer.h) names the
  * reason.
  */
 #ifndef DD_DB_AUDIT_H

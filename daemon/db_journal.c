@@ -129,16 +129,18 @@ static int
 db_journal_serial_get(sqlite3 *h, const char *zone, uint32_t *old)
 {
 	sqlite3_stmt *st = NULL;
+	int r;
 
 	*old = 0;
 	if (db_prep(h, "SELECT serial FROM zones WHERE name = ?1", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	/* XXX a failed step reads as no row: the serial would restart from 1 */
-	if (sqlite3_step(st) == SQLITE_ROW)
+	/* a failed read must not pass for "no row": the serial would restart from 1 */
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
 		*old = (uint32_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	return 0;
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : DD_EDB;
 }
 
 int
@@ -222,8 +224,3 @@ db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_jo
 	return rc;
 }
 
-const char *
-db_journal_errmsg(struct db *db)
-{
-	return sqlite3_errmsg(db_sqlite(db));
-}

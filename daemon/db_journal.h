@@ -10,7 +10,7 @@
  *
  * All functions run on db's own connection (db_sqlite) with statements kept
  * by db_prep, inside whatever transaction the caller has open; none opens or
- * ends one.  DD_EDB leaves the reason in db_journal_errmsg.
+ * ends one.  DD_EDB leaves the reason in db_errmsg (daemon/db_writer.h).
  */
 #ifndef DD_DB_JOURNAL_H
 #define DD_DB_JOURNAL_H
@@ -72,12 +72,5 @@ typedef int (*db_journal_cb)(void *arg, const struct db_journal_row *row);
  */
 int db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_journal_cb cb,
 			      void *arg);
-
-/*
- * The message of the last SQLite error on db's connection, for the log line
- * of whoever handles a DD_EDB; static or owned by the connection, valid
- * until its next call.
- */
-const char *db_journal_errmsg(struct db *db);
 
 #endif

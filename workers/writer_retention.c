@@ -134,7 +134,7 @@ writer_trim(struct writer *w, long budget)
 		more = true;
 	if (r < 0) {
 		log_warnx("%s: trimming the journal and the audit log: %s", db_path(w->db),
-			  db_journal_errmsg(w->db));
+			  db_errmsg(w->db));
 		writer_jgroups_forget(w);
 	}
 	if (!w->group_on && (rc = writer_group_commit(w)) < 0)

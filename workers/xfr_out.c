@@ -444,15 +444,16 @@ journal_chain(struct xfr *x, unsigned z, uint32_t from, uint32_t to, struct jtxn
 	struct jwalk w = {.from = from};
 	struct jtxn *t;
 	size_t n;
+	int rc;
 
 	*out = NULL;
-	/* XXX a read error ends the walk as the journal's end does: inside the
-	 * transaction leaving `from`, that one would go out short */
-	(void)db_journal_foreach_newest(writer_db(x->ctx->writer), x->cfg->zones[z].name,
-					x->cfg->zones[z].ttl, jwalk_row, &w);
+	/* a read error must not pass for the journal's end: the transaction
+	 * leaving `from` would go out short; it falls back to AXFR instead */
+	rc = db_journal_foreach_newest(writer_db(x->ctx->writer), x->cfg->zones[z].name,
+				       x->cfg->zones[z].ttl, jwalk_row, &w);
 	t = w.t;
 	n = w.n;
-	if (!w.found || w.failed) {
+	if (rc == DD_EDB || !w.found || w.failed) {
 		jtxns_free(t, n);
 		return -1;
 	}
