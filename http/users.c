@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "daemon/db.h"
+#include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
@@ -46,7 +47,7 @@ users_post(struct http_req *r)
 		http_reply_error(r, 400, "admin must be true or false");
 		return;
 	}
-	rc = auth_user_create(r->srv->ctx->db, json_string_value(ju), json_is_true(ja), &uid);
+	rc = db_user_insert(r->srv->ctx->db, json_string_value(ju), json_is_true(ja), &uid);
 	if (rc == DD_EEXIST) {
 		http_reply_error(r, 409, "user %s already exists", json_string_value(ju));
 		return;
@@ -96,7 +97,7 @@ users_delete(struct http_req *r)
 
 	if (!users_require_admin(r))
 		return;
-	rc = auth_user_delete(r->srv->ctx->db, r->tail);
+	rc = db_user_delete(r->srv->ctx->db, r->tail);
 	if (rc == DD_ENOENT)
 		http_reply_error(r, 404, "no user %.100s", r->tail);
 	else if (rc < 0)

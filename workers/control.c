@@ -25,6 +25,7 @@
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/zonefile.h"
@@ -398,7 +399,7 @@ ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "user names are 1-63 of a-z 0-9 . _ -");
 		return NULL;
 	}
-	rc = auth_user_create(c->ctx->db, u, admin, &uid);
+	rc = db_user_insert(c->ctx->db, u, admin, &uid);
 	if (rc == 0)
 		rc = auth_token_create(c->ctx->db, uid, NULL, token, sizeof(token), &tid);
 	if (rc < 0) {
@@ -461,7 +462,7 @@ static json_t *
 ctl_user_del(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const char *u = ctl_str(args, "username");
-	int rc = u ? auth_user_delete(c->ctx->db, u) : DD_EINVAL;
+	int rc = u ? db_user_delete(c->ctx->db, u) : DD_EINVAL;
 
 	if (rc < 0) {
 		snprintf(err, errsz, rc == DD_ENOENT ? "no user %s" : "cannot delete user %s",

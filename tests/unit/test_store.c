@@ -1,0 +1,182 @@
+/* test_store.c - the store (daemon/db_*.h) on a temporary SQLite file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "daemon/db.h"
+#include "daemon/db_users.h"
+#include "daemon/dd.h"
+#include "tests/unit/sqlhelp.h"
+#include "tests/unit/tap.h"
+
+static char dir[] = "/tmp/ddnsd-test-store.XXXXXX";
+static char path[256];
+
+/* What a callback saw: the rows as text, one line each. */
+struct seen {
+	int n;
+	char row[8][160];
+	int stop_at; /* return 7 from this call on (0: never) */
+};
+
+static int
+seen_add(struct seen *s, const char *line)
+{
+	if (s->n < 8)
+		snprintf(s->row[s->n], sizeof(s->row[0]), "%s", line);
+	s->n++;
+	return s->stop_at && s->n >= s->stop_at ? 7 : 0;
+}
+
+static int
+user_cb(void *arg, const struct db_user *u)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s %d %lld %d", u->username, u->admin, (long long)u->names,
+	         u->created_at > 1000000000);
+	return seen_add(arg, line);
+}
+
+static int
+token_cb(void *arg, const struct db_token *t)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%lld %s %lld %s %d %d", (long long)t->id,
+	         t->subdomain ? t->subdomain : "-", (long long)t->user_id,
+	         t->username ? t->username : "-", t->created_at > 1000000000,
+	         t->last_used_at > 1000000000);
+	return seen_add(arg, line);
+}
+
+static void
+test_users(struct db *db, int64_t *alice, int64_t *bob)
+{
+	struct seen s = {0};
+	bool admin = true;
+	int64_t id = 0;
+
+	is_int(db_user_insert(db, "alice", false, alice), 0, "user alice created");
+	ok(*alice > 0, "with a row id (%lld)", (long long)*alice);
+	is_int(db_user_insert(db, "alice", true, &id), DD_EEXIST, "a taken name is DD_EEXIST");
+	is_int(db_user_insert(db, "bob", true, bob), 0, "user bob (admin) created");
+	is_int(db_user_find(db, "alice", &admin), *alice, "alice found by name");
+	ok(!admin, "alice is no admin");
+	is_int(db_user_find(db, "bob", &admin), *bob, "bob found by name");
+	ok(admin, "bob is an admin");
+	is_int(db_user_find(db, "carol", NULL), 0, "an unknown user is 0");
+	ok(exec_sql(path, "INSERT INTO records (name, type, value, owner_id) VALUES"
+	                  " ('a.example.test', 'A', '192.0.2.1', 1), ('a.example.test', 'A',"
+	                  " '192.0.2.2', 1), ('b.example.test', 'TXT', 'x', 1)") == 0,
+	   "alice owns three rows of two names");
+	is_int(db_user_list(db, true, user_cb, &s), 0, "user list with names");
+	is_int(s.n, 2, "two users");
+	ok(strcmp(s.row[0], "alice 0 2 1") == 0, "alice first, two names, a creation time (%s)",
+	   s.row[0]);
+	ok(strcmp(s.row[1], "bob 1 0 1") == 0, "bob, admin, no names (%s)", s.row[1]);
+	memset(&s, 0, sizeof(s));
+	is_int(db_user_list(db, false, user_cb, &s), 0, "user list without names");
+	ok(strcmp(s.row[0], "alice 0 0 1") == 0, "names not counted (%s)", s.row[0]);
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 1;
+	is_int(db_user_list(db, false, user_cb, &s), 7, "a callback's non-zero stops the list");
+	is_int(s.n, 1, "after one user");
+}
+
+static int
+find_cb(void *arg, const struct db_token *t)
+{
+	unsigned char want[DB_TOKEN_HASH_LEN];
+	char line[160];
+
+	memset(want, 'a', sizeof(want));
+	snprintf(line, sizeof(line), "%lld %s %lld %s %d %d", (long long)t->id,
+	         t->subdomain ? t->subdomain : "-", (long long)t->user_id,
+	         t->username ? t->username : "-", t->admin,
+	         t->hash != NULL && memcmp(t->hash, want, sizeof(want)) == 0);
+	return seen_add(arg, line);
+}
+
+static void
+test_tokens(struct db *db, int64_t alice, int64_t bob)
+{
+	unsigned char ha[DB_TOKEN_HASH_LEN], hb[DB_TOKEN_HASH_LEN], hx[DB_TOKEN_HASH_LEN];
+	struct seen s = {0};
+	char want[160];
+	int64_t ta = 0, tb = 0;
+
+	memset(ha, 'a', sizeof(ha));
+	memset(hb, 'b', sizeof(hb));
+	memset(hx, 'x', sizeof(hx));
+	is_int(db_token_insert(db, alice, NULL, ha, &ta), 0, "alice's API token stored");
+	is_int(db_token_insert(db, 0, "h.example.test", hb, &tb), 0, "an unowned scoped token");
+	ok(tb > ta && ta > 0, "row ids in order (%lld, %lld)", (long long)ta, (long long)tb);
+	is_int(db_token_find(db, ha, find_cb, &s), 0, "alice's token found by its hash");
+	snprintf(want, sizeof(want), "%lld - %lld alice 0 1", (long long)ta, (long long)alice);
+	ok(s.n == 1 && strcmp(s.row[0], want) == 0, "its id, user and hash (%s)", s.row[0]);
+	is_int(db_token_find(db, hx, find_cb, &s), DD_ENOENT, "an unknown hash is DD_ENOENT");
+	is_int(s.n, 1, "no callback for it");
+	is_int(db_token_touch(db, ta), 0, "token touched");
+	memset(&s, 0, sizeof(s));
+	is_int(db_token_list(db, token_cb, &s), 0, "token list");
+	is_int(s.n, 2, "two tokens");
+	snprintf(want, sizeof(want), "%lld - %lld alice 1 1", (long long)ta, (long long)alice);
+	ok(strcmp(s.row[0], want) == 0, "alice's, created and used (%s)", s.row[0]);
+	snprintf(want, sizeof(want), "%lld h.example.test 0 - 1 0", (long long)tb);
+	ok(strcmp(s.row[1], want) == 0, "the scoped one: no user, never used (%s)", s.row[1]);
+	is_int(db_token_delete(db, tb, false, alice), DD_ENOENT, "alice may not revoke another's");
+	is_int(db_token_delete(db, ta, false, bob), DD_ENOENT, "nor bob alice's, as a user");
+	is_int(db_token_delete(db, ta, false, alice), 0, "alice revokes her own");
+	is_int(db_token_delete(db, tb, true, 0), 0, "any token, for an admin");
+	is_int(db_token_delete(db, tb, true, 0), DD_ENOENT, "a revoked token is gone");
+	is_int(scalar_sql(path, "SELECT count(*) FROM tokens"), 0, "no tokens left");
+	is_int(db_token_insert(db, bob, NULL, hx, &ta), 0, "bob's token stored");
+	is_int(db_user_delete(db, "bob"), 0, "bob deleted");
+	is_int(scalar_sql(path, "SELECT count(*) FROM tokens"), 0, "his token went with him");
+	is_int(db_user_delete(db, "bob"), DD_ENOENT, "an unknown user is DD_ENOENT");
+}
+
+static void
+test_acme(struct db *db)
+{
+	unsigned char h[DB_ACME_HASH_LEN], got[DB_ACME_HASH_LEN];
+	char sub[64], *allow = NULL;
+
+	memset(h, 7, sizeof(h));
+	is_int(db_acme_insert(db, "u-1", h, "s-1", "[\"192.0.2.0/24\"]"), 0, "acme account stored");
+	is_int(db_acme_find(db, "u-1", got, sub, sizeof(sub), &allow), 0, "and found");
+	ok(memcmp(h, got, sizeof(h)) == 0, "its password hash");
+	ok(strcmp(sub, "s-1") == 0, "its subdomain (%s)", sub);
+	ok(allow && strcmp(allow, "[\"192.0.2.0/24\"]") == 0, "its allowfrom (%s)",
+	   allow ? allow : "NULL");
+	free(allow);
+	is_int(db_acme_find(db, "u-2", got, sub, sizeof(sub), &allow), DD_ENOENT,
+	       "an unknown account is DD_ENOENT");
+}
+
+int
+main(void)
+{
+	struct db *db = NULL;
+	int64_t alice = 0, bob = 0;
+	char cmd[300];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/ddnsd.db", dir);
+	is_int(db_open(path, &db), 0, "a new database");
+	if (db == NULL)
+		return tap_done();
+	test_users(db, &alice, &bob);
+	test_tokens(db, alice, bob);
+	test_acme(db);
+	db_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		diag("cleanup of %s failed", dir);
+	return tap_done();
+}
