@@ -445,17 +445,41 @@ ctl_query_list(struct control *c, const char *sql, const char *key, char *err, s
 	return json_pack("{s:o}", key, list);
 }
 
+/* A time as SQLite's datetime(t, 'unixepoch') writes it: "YYYY-MM-DD HH:MM:SS", UTC. */
+static json_t *
+ctl_datetime(int64_t t)
+{
+	time_t tt = (time_t)t;
+	char buf[32];
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static int
+ctl_user_row(void *arg, const struct db_user *u)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:i, s:I, s:o}", "username", u->username,
+					     "admin", u->admin ? 1 : 0, "names",
+					     (json_int_t)u->names, "created",
+					     ctl_datetime(u->created_at)));
+	return 0;
+}
+
 static json_t *
 ctl_user_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT username, admin, coalesce(o.names, 0) AS names, "
-			      "datetime(created_at, 'unixepoch') AS created FROM users u LEFT JOIN "
-			      "(SELECT owner_id, count(DISTINCT name) AS names FROM records "
-			      "WHERE owner_id IS NOT NULL GROUP BY owner_id) o ON o.owner_id = u.id "
-			      "ORDER BY username",
-			      "users", err, errsz);
+	if (db_user_list(c->ctx->db, true, ctl_user_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "users", list);
 }
 
 static json_t *
@@ -496,38 +520,46 @@ ctl_token_create(struct control *c, json_t *args, char *err, size_t errsz)
 			 token);
 }
 
+static int
+ctl_token_row(void *arg, const struct db_token *t)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s?, s:s?, s:o, s:o}", "id",
+					     (json_int_t)t->id, "subdomain", t->subdomain,
+					     "username", t->username, "created",
+					     ctl_datetime(t->created_at), "last_used",
+					     t->last_used_at ? ctl_datetime(t->last_used_at)
+							     : json_null()));
+	return 0;
+}
+
 static json_t *
 ctl_token_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT t.id, t.subdomain, u.username, "
-			      "datetime(t.created_at, 'unixepoch') AS created, "
-			      "datetime(t.last_used_at, 'unixepoch') AS last_used FROM tokens t "
-			      "LEFT JOIN users u ON u.id = t.user_id ORDER BY t.id",
-			      "tokens", err, errsz);
+	if (db_token_list(c->ctx->db, ctl_token_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "tokens", list);
 }
 
 static json_t *
 ctl_token_revoke(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	json_t *id = json_object_get(args, "id");
-	sqlite3_stmt *st = NULL;
-	int changed = -1;
+	int rc;
 
 	if (!json_is_integer(id)) {
 		snprintf(err, errsz, "token ids are integers (see token list)");
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), "DELETE FROM tokens WHERE id = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, json_integer_value(id));
-		if (sqlite3_step(st) == SQLITE_DONE)
-			changed = sqlite3_changes(db_sqlite(c->ctx->db));
-	}
-	sqlite3_finalize(st);
-	if (changed <= 0) {
-		snprintf(err, errsz, changed == 0 ? "no token %lld" : "database write failed (%lld)",
+	rc = db_token_delete(c->ctx->db, json_integer_value(id), true, 0);
+	if (rc < 0) {
+		snprintf(err, errsz,
+			 rc == DD_ENOENT ? "no token %lld" : "database write failed (%lld)",
 			 (long long)json_integer_value(id));
 		return NULL;
 	}
