@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "daemon/db.h"
+#include "daemon/db_outbox.h"
 #include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "tests/unit/sqlhelp.h"
@@ -158,6 +159,77 @@ test_acme(struct db *db)
 	       "an unknown account is DD_ENOENT");
 }
 
+struct walked {
+	struct seen s;
+	struct db *db;
+	int cursor_rc;
+	bool other_write; /* another connection writes before the first cursor move */
+};
+
+static int
+outbox_cb(void *arg, const struct db_outbox_row *r)
+{
+	struct walked *w = arg;
+	char line[160];
+
+	/* another process commits, then this connection writes: the walk's
+	 * read must be over, or its snapshot is stale (SQLITE_BUSY_SNAPSHOT) */
+	if (w->other_write) {
+		w->other_write = false;
+		if (exec_sql(path, "INSERT INTO outbox (event) VALUES ('z')") < 0)
+			diag("the other connection's write failed");
+	}
+	w->cursor_rc = db_outbox_cursor_set(w->db, "t", r->id);
+	snprintf(line, sizeof(line), "%s %s %s %s %s %s %d", r->event, r->name ? r->name : "-",
+	         r->type ? r->type : "-", r->value ? r->value : "-",
+	         r->old_value ? r->old_value : "-", r->detail ? r->detail : "-",
+	         r->ts > 1000000000);
+	return seen_add(&w->s, line);
+}
+
+static void
+test_outbox(struct db *db)
+{
+	struct db_outbox_row a = {.event = "a",
+	                          .name = "n.example.test",
+	                          .type = "A",
+	                          .value = "192.0.2.1",
+	                          .old_value = "192.0.2.0",
+	                          .detail = "{\"k\":1}"};
+	struct db_outbox_row b = {.event = "b", .name = "skipped"};
+	struct db_outbox_row c = {.event = "c", .value = "v"};
+	struct walked w = {.db = db, .other_write = true};
+	int64_t id = -1;
+
+	is_int(db_outbox_insert(db, &a), 0, "an outbox row with every field");
+	is_int(db_outbox_insert(db, &b), 0, "an event no target wants");
+	is_int(db_outbox_insert(db, &c), 0, "a row with NULLs");
+	is_int(scalar_sql(path, "SELECT count(*) FROM outbox WHERE type IS NULL"), 2,
+	       "absent fields stored as NULL");
+	is_int(db_outbox_walk(db, "t", ",a,c,", 10, outbox_cb, &w), 0, "walk target t");
+	is_int(w.s.n, 2, "two wanted events");
+	ok(strcmp(w.s.row[0], "a n.example.test A 192.0.2.1 192.0.2.0 {\"k\":1} 1") == 0,
+	   "the first in full (%s)", w.s.row[0]);
+	ok(strcmp(w.s.row[1], "c - - v - - 1") == 0, "then the third (%s)", w.s.row[1]);
+	is_int(w.cursor_rc, 0, "the cursor moved from the callback, after another's commit");
+	is_int(db_outbox_cursor_get(db, "t", &id), 0, "cursor read");
+	is_int(id, 3, "past the last event delivered");
+	memset(&w.s, 0, sizeof(w.s));
+	is_int(db_outbox_walk(db, "t", ",a,c,", 10, outbox_cb, &w), 0, "walk again");
+	is_int(w.s.n, 0, "nothing after the cursor");
+	is_int(db_outbox_cursor_get(db, "u", &id), 0, "a new target's cursor");
+	is_int(id, 0, "starts at 0");
+	w.s.stop_at = 1;
+	is_int(db_outbox_walk(db, "u2", ",a,b,c,", 10, outbox_cb, &w), 7,
+	       "a callback's non-zero stops the walk");
+	is_int(w.s.n, 1, "after one event");
+	memset(&w.s, 0, sizeof(w.s));
+	is_int(db_outbox_walk(db, "u3", ",a,b,c,", 2, outbox_cb, &w), 0, "a walk of at most 2");
+	is_int(w.s.n, 2, "stops at 2");
+	is_int(db_outbox_trim(db, 2), 0, "trim to id 2");
+	is_int(scalar_sql(path, "SELECT min(id) FROM outbox"), 3, "older events gone");
+}
+
 int
 main(void)
 {
@@ -174,6 +246,7 @@ main(void)
 	test_users(db, &alice, &bob);
 	test_tokens(db, alice, bob);
 	test_acme(db);
+	test_outbox(db);
 	db_close(db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
