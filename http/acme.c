@@ -21,11 +21,10 @@
 
 #include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
 #include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "http/http.h"
@@ -374,33 +373,36 @@ acme_register(struct http_req *r)
 	http_reply_json(r, 201, reply);
 }
 
+struct acme_txt {
+	char (*cur)[VALUE_TEXT_MAX];
+	size_t n;
+};
+
+/* One TXT value in insertion order (db_records_values' callback): the last two stay. */
+static int
+acme_txt_value(void *arg, const char *value)
+{
+	struct acme_txt *t = arg;
+
+	if (t->n == 2) {
+		memcpy(t->cur[0], t->cur[1], VALUE_TEXT_MAX);
+		t->n = 1;
+	}
+	snprintf(t->cur[t->n++], VALUE_TEXT_MAX, "%s", value);
+	return 0;
+}
+
 /* Reads the name's TXT values in insertion order; keeps the last two. */
 static int
-acme_txt_current(sqlite3 *h, const char *name, char cur[2][VALUE_TEXT_MAX], size_t *n)
+acme_txt_current(struct db *db, const char *name, char cur[2][VALUE_TEXT_MAX], size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct acme_txt t = {cur, 0};
+	int rc = db_records_values(db, name, "TXT", acme_txt_value, &t);
 
-	*n = 0;
-	rc = sqlite3_prepare_v2(h,
-	                        "SELECT value FROM records WHERE name = ? AND type = 'TXT' "
-	                        "ORDER BY id",
-	                        -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (*n == 2) {
-				memcpy(cur[0], cur[1], VALUE_TEXT_MAX);
-				*n = 1;
-			}
-			snprintf(cur[(*n)++], VALUE_TEXT_MAX, "%s",
-			         (const char *)sqlite3_column_text(st, 0));
-		}
-	}
-	if (rc != SQLITE_DONE)
-		log_warnx("acme: read TXT of %s: %s", name, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : DD_EDB;
+	*n = t.n;
+	if (rc < 0)
+		log_warnx("acme: read TXT of %s: %s", name, dd_strerror(rc));
+	return rc < 0 ? DD_EDB : 0;
 }
 
 /* Writes txt to the account's name; replies. */
@@ -418,7 +420,7 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 
 	snprintf(name, sizeof(name), "%s.%s", subdomain, r->srv->ctx->cfg->acme_zone);
 	snprintf(actor, sizeof(actor), "acme:%s", username);
-	if (acme_txt_current(db_sqlite(r->srv->ctx->db), name, cur, &ncur) < 0) {
+	if (acme_txt_current(r->srv->ctx->db, name, cur, &ncur) < 0) {
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}

@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "daemon/db.h"
 #include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
@@ -218,6 +216,20 @@ tokens_delete(struct http_req *r)
 						  (json_int_t)id));
 }
 
+static int
+audit_row(void *arg, const struct db_audit *a)
+{
+	char when[32];
+
+	json_array_append_new(
+		arg, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "ts",
+			       http_iso_time(a->ts, when, sizeof(when)), "actor", a->actor,
+			       "source", a->source, "action", a->action, "name", a->name, "type",
+			       a->type, "oldValue", a->old_value, "newValue", a->new_value,
+			       "client", a->client));
+	return 0;
+}
+
 /* GET /audit[?limit=N]: newest first. */
 static void
 audit_get(struct http_req *r)
@@ -225,9 +237,7 @@ audit_get(struct http_req *r)
 	const char *lq = http_req_query(r, "limit");
 	char *end = NULL;
 	long limit = lq ? strtol(lq, &end, 10) : 100;
-	sqlite3_stmt *st = NULL;
 	json_t *list;
-	char when[32];
 
 	if (!users_require_admin(r))
 		return;
@@ -235,30 +245,12 @@ audit_get(struct http_req *r)
 		http_reply_error(r, 400, "limit must be an integer from 1 to 10000");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "SELECT ts, actor, source, action, name, type, old_value, new_value, "
-			       "client FROM audit ORDER BY id DESC LIMIT ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
+	list = json_array();
+	if (db_audit_list(r->srv->ctx->db, limit, audit_row, list) < 0) {
+		json_decref(list);
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
-	sqlite3_bind_int64(st, 1, limit);
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			list,
-			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "ts",
-				  http_iso_time(sqlite3_column_int64(st, 0), when, sizeof(when)),
-				  "actor", (const char *)sqlite3_column_text(st, 1), "source",
-				  (const char *)sqlite3_column_text(st, 2), "action",
-				  (const char *)sqlite3_column_text(st, 3), "name",
-				  (const char *)sqlite3_column_text(st, 4), "type",
-				  (const char *)sqlite3_column_text(st, 5), "oldValue",
-				  (const char *)sqlite3_column_text(st, 6), "newValue",
-				  (const char *)sqlite3_column_text(st, 7), "client",
-				  (const char *)sqlite3_column_text(st, 8)));
-	}
-	sqlite3_finalize(st);
 	http_reply_json(r, 200, json_pack("{s:o}", "audit", list));
 }
 

@@ -9,6 +9,7 @@
 #include "daemon/db.h"
 #include "daemon/db_outbox.h"
 #include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
@@ -230,6 +231,50 @@ test_outbox(struct db *db)
 	is_int(scalar_sql(path, "SELECT min(id) FROM outbox"), 3, "older events gone");
 }
 
+static int
+record_cb(void *arg, const char *name, const char *type, const char *value, int64_t ttl)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s %s %s %lld", name, type, value, (long long)ttl);
+	return seen_add(arg, line);
+}
+
+static int
+audit_cb(void *arg, const struct db_audit *a)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%lld %s %s", (long long)a->ts, a->action,
+	         a->name ? a->name : "-");
+	return seen_add(arg, line);
+}
+
+static void
+test_views(struct db *db)
+{
+	struct seen s = {0};
+
+	ok(exec_sql(path, "DELETE FROM records; INSERT INTO records (name, type, value, ttl, id)"
+	                  " VALUES ('t.example.test', 'TXT', 'zz', NULL, 1),"
+	                  " ('t.example.test', 'TXT', 'aa', 60, 2), ('a.example.test', 'A',"
+	                  " '192.0.2.9', 30, 3);"
+	                  "INSERT INTO audit (ts, actor, source, action, name) VALUES"
+	                  " (100, 'm', 'http', 'set', 'x'), (200, 'm', 'cli', 'delete', NULL),"
+	                  " (300, 'm', 'http', 'set', 'y')") == 0,
+	   "records and audit rows");
+	is_int(db_records_list(db, record_cb, &s), 0, "record listing");
+	is_int(s.n, 3, "every record");
+	ok(strcmp(s.row[0], "a.example.test A 192.0.2.9 30") == 0, "by name first (%s)", s.row[0]);
+	ok(strcmp(s.row[1], "t.example.test TXT zz -1") == 0,
+	   "then values in the order they came, not by value; no ttl is -1 (%s)", s.row[1]);
+	memset(&s, 0, sizeof(s));
+	is_int(db_audit_list(db, 2, audit_cb, &s), 0, "audit listing");
+	is_int(s.n, 2, "limited to 2");
+	ok(strcmp(s.row[0], "300 set y") == 0 && strcmp(s.row[1], "200 delete -") == 0,
+	   "newest first (%s, %s)", s.row[0], s.row[1]);
+}
+
 int
 main(void)
 {
@@ -247,6 +292,7 @@ main(void)
 	test_tokens(db, alice, bob);
 	test_acme(db);
 	test_outbox(db);
+	test_views(db);
 	db_close(db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
