@@ -20,11 +20,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <sqlite3.h>
 
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_pools.h"
 #include "daemon/db_users.h"
 #include "daemon/db_views.h"
 #include "daemon/dd.h"
@@ -422,41 +422,6 @@ ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
 	return json_pack("{s:s, s:b, s:s}", "username", u, "admin", admin, "token", token);
 }
 
-static json_t *
-ctl_query_list(struct control *c, const char *sql, const char *key, char *err, size_t errsz)
-{
-	sqlite3_stmt *st = NULL;
-	json_t *list;
-
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "database unavailable");
-		return NULL;
-	}
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *row = json_object();
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *col = sqlite3_column_name(st, i);
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_INTEGER:
-				json_object_set_new(row, col,
-						    json_integer(sqlite3_column_int64(st, i)));
-				break;
-			case SQLITE_NULL:
-				json_object_set_new(row, col, json_null());
-				break;
-			default:
-				json_object_set_new(
-					row, col,
-					json_string((const char *)sqlite3_column_text(st, i)));
-			}
-		}
-		json_array_append_new(list, row);
-	}
-	sqlite3_finalize(st);
-	return json_pack("{s:o}", key, list);
-}
-
 /* A time as SQLite's datetime(t, 'unixepoch') writes it: "YYYY-MM-DD HH:MM:SS", UTC. */
 static json_t *
 ctl_datetime(int64_t t)
@@ -729,15 +694,29 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 
 /* ------------------------------------------------------------ pools */
 
+static int
+ctl_pool_row(void *arg, const struct db_pool_info *p)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "name", p->name,
+					     "policy", p->policy, "answers",
+					     (json_int_t)p->answers, "ttl", (json_int_t)p->ttl,
+					     "all_down", p->all_down, "members",
+					     (json_int_t)p->members));
+	return 0;
+}
+
 static json_t *
 ctl_pool_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT p.name, p.policy, p.answers, p.ttl, p.all_down, "
-			      "(SELECT count(*) FROM pool_members m WHERE m.pool_id = p.id) AS members "
-			      "FROM pools p ORDER BY p.name",
-			      "pools", err, errsz);
+	if (db_pool_list(c->ctx->db, ctl_pool_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "pools", list);
 }
 
 static json_t *

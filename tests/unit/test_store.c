@@ -8,6 +8,7 @@
 
 #include "daemon/db.h"
 #include "daemon/db_outbox.h"
+#include "daemon/db_pools.h"
 #include "daemon/db_users.h"
 #include "daemon/db_views.h"
 #include "daemon/dd.h"
@@ -275,6 +276,62 @@ test_views(struct db *db)
 	   "newest first (%s, %s)", s.row[0], s.row[1]);
 }
 
+static int
+pool_row_cb(void *arg, const struct db_pool_row *r)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s %lld %s %s %lld", r->name ? r->name : "-",
+	         (long long)r->slot, r->policy ? r->policy : "-", r->ip, (long long)r->weight);
+	return seen_add(arg, line);
+}
+
+static int
+pool_info_cb(void *arg, const struct db_pool_info *p)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s %s %lld", p->name, p->all_down, (long long)p->members);
+	return seen_add(arg, line);
+}
+
+static void
+test_pools(struct db *db)
+{
+	struct db_pool_count *c = NULL;
+	struct seen s = {0};
+	int64_t slot = -1, pos = -1;
+	size_t n = 0;
+
+	ok(exec_sql(path, "INSERT INTO pools (id, name, slot, policy, all_down) VALUES"
+	                  " (1, 'w.example.test', 4, 'weighted', 'closed'),"
+	                  " (2, 'e.example.test', 5, 'failover', 'open');"
+	                  "INSERT INTO pool_members (pool_id, pos, ip, weight) VALUES"
+	                  " (1, 1, '192.0.2.2', 1), (1, 0, '192.0.2.1', 3)") == 0,
+	   "two pools, one without members");
+	is_int(db_pools_foreach(db, NULL, pool_row_cb, &s), 0, "walk every pool");
+	is_int(s.n, 2, "one row per member");
+	ok(strcmp(s.row[0], "w.example.test 4 weighted 192.0.2.1 3") == 0 &&
+	           strcmp(s.row[1], "w.example.test 4 weighted 192.0.2.2 1") == 0,
+	   "in member order (%s, %s)", s.row[0], s.row[1]);
+	is_int(db_pool_member_find(db, "w.example.test", "192.0.2.2", &slot, &pos), 0,
+	       "a member found");
+	ok(slot == 4 && pos == 1, "at its slot and position (%lld, %lld)", (long long)slot,
+	   (long long)pos);
+	is_int(db_pool_member_find(db, "w.example.test", "192.0.2.9", &slot, &pos), DD_ENOENT,
+	       "a stranger is DD_ENOENT");
+	memset(&s, 0, sizeof(s));
+	is_int(db_pool_list(db, pool_info_cb, &s), 0, "pool listing");
+	ok(s.n == 2 && strcmp(s.row[0], "e.example.test open 0") == 0 &&
+	           strcmp(s.row[1], "w.example.test closed 2") == 0,
+	   "by name, with member counts (%s, %s)", s.row[0], s.row[1]);
+	is_int(db_pool_counts(db, &c, &n), 0, "pool counts");
+	ok(n == 1 && strcmp(c[0].name, "w.example.test") == 0 && c[0].slot == 4 &&
+	           c[0].members == 2,
+	   "only pools with members (%zu)", n);
+	db_pool_counts_free(c, n);
+}
+
 int
 main(void)
 {
@@ -293,6 +350,7 @@ main(void)
 	test_acme(db);
 	test_outbox(db);
 	test_views(db);
+	test_pools(db);
 	db_close(db);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
