@@ -1,4 +1,4 @@
-/* auth.c - tokens, users and permissions (see auth.h). */
+/* auth.c - tokens and permissions (see auth.h); the rows are the store's (db_users.h). */
 #include "daemon/auth.h"
 
 #include <ctype.h>
@@ -6,14 +6,15 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
+#include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 
 #define AUTH_PREFIX "ddnsd_"
+
+_Static_assert(crypto_generichash_BYTES == DB_TOKEN_HASH_LEN, "tokens.hash is BLAKE2b-256");
 
 static void
 auth_hash(const char *token, unsigned char out[crypto_generichash_BYTES])
@@ -33,12 +34,48 @@ auth_equal(const char *a, const char *b)
 	return sodium_memcmp(ha, hb, sizeof(ha)) == 0;
 }
 
+/* Fills the principal of a stored token (db_token_find's callback). */
+static int
+auth_principal_fill(void *arg, const struct db_token *t)
+{
+	struct auth_principal *p = arg;
+
+	p->token_id = t->id;
+	p->user_id = t->user_id;
+	snprintf(p->username, sizeof(p->username), "%s", t->username ? t->username : "");
+	p->admin = t->admin && t->subdomain == NULL;
+	if (t->subdomain != NULL) {
+		p->kind = AUTH_SCOPED;
+		snprintf(p->scope, sizeof(p->scope), "%s", t->subdomain);
+		snprintf(p->actor, sizeof(p->actor), "token:%lld", (long long)p->token_id);
+	} else {
+		p->kind = AUTH_USER;
+		snprintf(p->actor, sizeof(p->actor), "user:%s", p->username);
+	}
+	return 0;
+}
+
+struct auth_lookup {
+	unsigned char hash[crypto_generichash_BYTES];
+	struct auth_principal *p;
+};
+
+/* db_token_find's callback: the stored hash compared in constant time. */
+static int
+auth_token_match(void *arg, const struct db_token *t)
+{
+	struct auth_lookup *l = arg;
+
+	if (t->hash == NULL || sodium_memcmp(t->hash, l->hash, sizeof(l->hash)) != 0)
+		return DD_ENOENT;
+	return auth_principal_fill(l->p, t);
+}
+
 int
 auth_check(struct db *db, const struct cfg *cfg, const char *token, struct auth_principal *p)
 {
-	unsigned char h[crypto_generichash_BYTES];
-	sqlite3_stmt *st = NULL;
-	int rc = DD_ENOENT, step;
+	struct auth_lookup l = {.p = p};
+	int rc;
 
 	memset(p, 0, sizeof(*p));
 	if (token == NULL || token[0] == '\0' || strlen(token) > 512)
@@ -49,43 +86,11 @@ auth_check(struct db *db, const struct cfg *cfg, const char *token, struct auth_
 		snprintf(p->actor, sizeof(p->actor), "master");
 		return 0;
 	}
-	auth_hash(token, h);
-	if (db_prep(db_sqlite(db),
-			       "SELECT t.id, t.hash, t.subdomain, coalesce(u.id, 0), u.username, "
-			       "coalesce(u.admin, 0) FROM tokens t LEFT JOIN users u "
-			       "ON u.id = t.user_id WHERE t.hash = ?1", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW && sqlite3_column_bytes(st, 1) == (int)sizeof(h) &&
-	    sodium_memcmp(sqlite3_column_blob(st, 1), h, sizeof(h)) == 0) {
-		const char *scope = (const char *)sqlite3_column_text(st, 2);
-		const char *user = (const char *)sqlite3_column_text(st, 4);
-		p->token_id = sqlite3_column_int64(st, 0);
-		p->user_id = sqlite3_column_int64(st, 3);
-		snprintf(p->username, sizeof(p->username), "%s", user ? user : "");
-		p->admin = sqlite3_column_int(st, 5) != 0 && scope == NULL;
-		if (scope != NULL) {
-			p->kind = AUTH_SCOPED;
-			snprintf(p->scope, sizeof(p->scope), "%s", scope);
-			snprintf(p->actor, sizeof(p->actor), "token:%lld", (long long)p->token_id);
-		} else {
-			p->kind = AUTH_USER;
-			snprintf(p->actor, sizeof(p->actor), "user:%s", p->username);
-		}
-		rc = 0;
-	} else if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		rc = DD_EDB;
-	}
-	sqlite3_reset(st);
-	if (rc == 0 && db_prep(db_sqlite(db),
-					  "UPDATE tokens SET last_used_at = strftime('%s','now') "
-					  "WHERE id = ?1", &st) == SQLITE_OK) {
-		/* best effort: a read-only database must not lock users out */
-		sqlite3_bind_int64(st, 1, p->token_id);
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
+	auth_hash(token, l.hash);
+	rc = db_token_find(db, l.hash, auth_token_match, &l);
+	/* best effort: a read-only database must not lock users out */
+	if (rc == 0)
+		db_token_touch(db, p->token_id);
 	return rc;
 }
 
@@ -129,8 +134,6 @@ auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, 
 {
 	unsigned char raw[32], h[crypto_generichash_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
 
 	if (outsz < AUTH_TOKEN_LEN + 1)
 		return DD_EINVAL;
@@ -140,20 +143,7 @@ auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, 
 	snprintf(out, outsz, AUTH_PREFIX "%s", b64);
 	auth_hash(out, h);
 	sodium_memzero(raw, sizeof(raw));
-	if (db_prep(db_sqlite(db),
-			       "INSERT INTO tokens (user_id, subdomain, hash) VALUES (?1, ?2, ?3)", &st) != SQLITE_OK)
-		return DD_EDB;
-	if (user_id > 0)
-		sqlite3_bind_int64(st, 1, user_id);
-	if (scope)
-		sqlite3_bind_text(st, 2, scope, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, h, sizeof(h), SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		*id = sqlite3_last_insert_rowid(db_sqlite(db));
-		rc = 0;
-	}
-	sqlite3_reset(st);
-	return rc;
+	return db_token_insert(db, user_id, scope, h, id);
 }
 
 bool
@@ -169,59 +159,4 @@ auth_username_valid(const char *s)
 			return false;
 	}
 	return true;
-}
-
-int
-auth_user_create(struct db *db, const char *username, bool admin, int64_t *id)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB, step;
-
-	if (db_prep(db_sqlite(db), "INSERT INTO users (username, admin) VALUES (?1, ?2)", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, admin ? 1 : 0);
-	step = sqlite3_step(st);
-	if (step == SQLITE_DONE) {
-		*id = sqlite3_last_insert_rowid(db_sqlite(db));
-		rc = 0;
-	} else if (sqlite3_extended_errcode(db_sqlite(db)) == SQLITE_CONSTRAINT_UNIQUE) {
-		rc = DD_EEXIST;
-	}
-	sqlite3_reset(st);
-	return rc;
-}
-
-int64_t
-auth_user_find(struct db *db, const char *username, bool *admin)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t id = 0;
-
-	if (db_prep(db_sqlite(db), "SELECT id, admin FROM users WHERE username = ?1", &st) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		if (admin)
-			*admin = sqlite3_column_int(st, 1) != 0;
-	}
-	sqlite3_reset(st);
-	return id;
-}
-
-int
-auth_user_delete(struct db *db, const char *username)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
-
-	/* tokens go with the user (ON DELETE CASCADE); records stay, unowned */
-	if (db_prep(db_sqlite(db), "DELETE FROM users WHERE username = ?1", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = sqlite3_changes(db_sqlite(db)) > 0 ? 0 : DD_ENOENT;
-	sqlite3_reset(st);
-	return rc;
 }

@@ -59,15 +59,12 @@ bool auth_may_read(const struct auth_principal *p, const char *name, int64_t own
 /*
  * Creates a token for user_id (scope NULL: the user's API token; else a
  * token scoped to that canonical name).  Writes the token text (shown once)
- * to out (>= AUTH_TOKEN_LEN + 1 bytes) and its row id to *id.
+ * to out (>= AUTH_TOKEN_LEN + 1 bytes) and its row id to *id.  Returns 0,
+ * DD_EINVAL (out too small) or DD_EDB.  Users themselves, token listings
+ * and revocation are the store's: daemon/db_users.h.
  */
 int auth_token_create(struct db *db, int64_t user_id, const char *scope, char *out, size_t outsz,
 		      int64_t *id);
-
-/* Users: create (returns id), find by name (0 if absent), delete (with tokens). */
-int auth_user_create(struct db *db, const char *username, bool admin, int64_t *id);
-int64_t auth_user_find(struct db *db, const char *username, bool *admin);
-int auth_user_delete(struct db *db, const char *username);
 
 /* Valid username: 1..63 of [a-z0-9._-], starting with a letter or digit. */
 bool auth_username_valid(const char *s);

@@ -17,6 +17,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 
@@ -46,7 +47,7 @@ backup_copy(sqlite3 *src, const char *path, char *err, size_t errsz)
 	if (b)
 		sqlite3_backup_finish(b);
 	if (rc == SQLITE_DONE)
-		rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+		rc = db_file_journal_delete(dst) == 0 ? SQLITE_OK : SQLITE_ERROR;
 	else
 		snprintf(err, errsz, "%s: %s", path, sqlite3_errmsg(dst));
 	sqlite3_close(dst);
@@ -68,7 +69,7 @@ int
 backup_verify(const char *path, long long *records, char *err, size_t errsz)
 {
 	sqlite3 *h = NULL;
-	sqlite3_stmt *st = NULL;
+	char check[1024];
 	int rc = -1, version = -1;
 	struct stat sb;
 
@@ -80,37 +81,26 @@ backup_verify(const char *path, long long *records, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", path, h ? sqlite3_errmsg(h) : "cannot open");
 		goto done;
 	}
-	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	if (db_file_integrity(h, check, sizeof(check)) < 0) {
 		snprintf(err, errsz, "%s: not an SQLite database (%s)", path, sqlite3_errmsg(h));
 		goto done;
 	}
-	if (strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-		snprintf(err, errsz, "%s: integrity check failed: %s", path,
-			 (const char *)sqlite3_column_text(st, 0));
+	if (strcmp(check, "ok") != 0) {
+		snprintf(err, errsz, "%s: integrity check failed: %s", path, check);
 		goto done;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(h, "SELECT version FROM schema_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
+	version = db_file_schema_version(h);
 	if (version < 1 || version > DB_SCHEMA_VERSION) {
 		snprintf(err, errsz, "%s: not a ddnsd database this version can use (schema %d)", path,
 			 version);
 		goto done;
 	}
 	if (records) {
-		*records = 0;
-		if (sqlite3_prepare_v2(h, "SELECT count(*) FROM records", -1, &st, NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW)
-			*records = sqlite3_column_int64(st, 0);
+		long long n = db_file_records_count(h);
+		*records = n < 0 ? 0 : n;
 	}
 	rc = 0;
 done:
-	sqlite3_finalize(st);
 	sqlite3_close(h);
 	return rc;
 }
@@ -408,7 +398,7 @@ backup_restore(const struct cfg *cfg, const char *file)
 	if (stat(cfg->database, &sb) == 0) {
 		/* fold the old database's WAL into it, then keep it aside */
 		if (sqlite3_open(cfg->database, &cur) == SQLITE_OK)
-			sqlite3_exec(cur, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+			db_file_checkpoint(cur);
 		sqlite3_close(cur);
 		snprintf(old, sizeof(old), "%s.before-restore", cfg->database);
 		if (rename(cfg->database, old) < 0) {

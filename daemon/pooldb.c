@@ -1,4 +1,4 @@
-/* pooldb.c - SQLite pool rows -> struct pool_def blobs (see pooldb.h). */
+/* pooldb.c - stored pool rows (daemon/db_pools.h) -> struct pool_def blobs (see pooldb.h). */
 #include "daemon/pooldb.h"
 
 #include <arpa/inet.h>
@@ -6,11 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "daemon/db.h"
+#include "daemon/db_pools.h"
 #include "daemon/dd.h"
-#include "daemon/log.h"
 
 static const char *const pooldb_policies[] = {"round-robin", "random",   "weighted",
 					      "least-load",  "failover", "hashed"};
@@ -54,72 +51,69 @@ pooldb_add_member(struct pooldb_def *d, const char *ip, int64_t weight)
 	d->len = pool_def_size(pd->nmembers);
 }
 
+struct pooldb_load {
+	struct pooldb_def *defs, *cur;
+	size_t cnt, cap;
+};
+
+/* A new definition for row r's pool at the end of l->defs. */
+static int
+pooldb_def_start(struct pooldb_load *l, const struct db_pool_row *r)
+{
+	struct pool_def *pd;
+
+	if (l->cnt == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct pooldb_def *g = realloc(l->defs, cap * sizeof(*g));
+		if (g == NULL)
+			return DD_ENOMEM;
+		l->defs = g;
+		l->cap = cap;
+	}
+	l->cur = &l->defs[l->cnt++];
+	memset(l->cur, 0, sizeof(*l->cur));
+	snprintf(l->cur->name, sizeof(l->cur->name), "%s", r->name);
+	pd = (struct pool_def *)(void *)l->cur->data;
+	pd->slot = (uint32_t)r->slot;
+	pd->policy = (uint8_t)pooldb_policy_parse(r->policy);
+	pd->answers = (uint8_t)r->answers;
+	pd->ttl = (uint32_t)r->ttl;
+	if (r->all_down && strcmp(r->all_down, "closed") == 0)
+		pd->flags |= POOL_F_CLOSED;
+	if (r->prefix_match)
+		pd->flags |= POOL_F_PREFIX;
+	l->cur->len = pool_def_size(0);
+	return 0;
+}
+
+/* One member row (db_pools_foreach's callback): a pool's rows come together. */
+static int
+pooldb_row(void *arg, const struct db_pool_row *r)
+{
+	struct pooldb_load *l = arg;
+
+	if (r->name == NULL)
+		return 0;
+	if ((l->cur == NULL || strcmp(l->cur->name, r->name) != 0) &&
+	    pooldb_def_start(l, r) < 0)
+		return DD_ENOMEM;
+	pooldb_add_member(l->cur, r->ip, r->weight);
+	return 0;
+}
+
 int
 pooldb_load(struct db *db, const char *only_name, struct pooldb_def **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	struct pooldb_def *defs = NULL, *cur = NULL;
-	size_t cnt = 0, cap = 0;
-	int step;
+	struct pooldb_load l = {0};
 
 	*out = NULL;
 	*n = 0;
-	/* two statements: "?1 IS NULL OR p.name = ?1" would scan every pool for
-	 * the one name the writer republishes after each change */
-	if (db_prep(db_sqlite(db),
-		    only_name ? "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-				"p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
-				"ON m.pool_id = p.id WHERE p.name = ?1 ORDER BY m.pos"
-			      : "SELECT p.name, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-				"p.prefix_match, m.ip, m.weight FROM pools p JOIN pool_members m "
-				"ON m.pool_id = p.id ORDER BY p.name, m.pos",
-		    &st) != SQLITE_OK) {
-		log_warnx("%s: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
+	if (db_pools_foreach(db, only_name, pooldb_row, &l) != 0) {
+		free(l.defs);
 		return DD_EDB;
 	}
-	if (only_name)
-		sqlite3_bind_text(st, 1, only_name, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name == NULL)
-			continue;
-		if (cur == NULL || strcmp(cur->name, name) != 0) {
-			struct pool_def *pd;
-			if (cnt == cap) {
-				struct pooldb_def *g = realloc(defs, (cap = cap ? cap * 2 : 8) *
-									     sizeof(*defs));
-				if (g == NULL)
-					break;
-				defs = g;
-			}
-			cur = &defs[cnt++];
-			memset(cur, 0, sizeof(*cur));
-			snprintf(cur->name, sizeof(cur->name), "%s", name);
-			pd = (struct pool_def *)(void *)cur->data;
-			pd->slot = (uint32_t)sqlite3_column_int64(st, 1);
-			pd->policy = (uint8_t)pooldb_policy_parse(
-				(const char *)sqlite3_column_text(st, 2));
-			pd->answers = (uint8_t)sqlite3_column_int(st, 3);
-			pd->ttl = (uint32_t)sqlite3_column_int64(st, 4);
-			{
-				const char *ad = (const char *)sqlite3_column_text(st, 5);
-				if (ad && strcmp(ad, "closed") == 0)
-					pd->flags |= POOL_F_CLOSED;
-			}
-			if (sqlite3_column_int(st, 6))
-				pd->flags |= POOL_F_PREFIX;
-			cur->len = pool_def_size(0);
-		}
-		pooldb_add_member(cur, (const char *)sqlite3_column_text(st, 7),
-				  sqlite3_column_int64(st, 8));
-	}
-	sqlite3_reset(st);
-	if (step != SQLITE_DONE) {
-		free(defs);
-		return DD_EDB;
-	}
-	*out = defs;
-	*n = cnt;
+	*out = l.defs;
+	*n = l.cnt;
 	return 0;
 }
 

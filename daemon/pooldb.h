@@ -1,6 +1,6 @@
 /*
- * pooldb.h - pools as stored in SQLite (tables pools, pool_members) turned
- * into the definitions the shared table carries (shm/pool.h).
+ * pooldb.h - pools as stored (read through daemon/db_pools.h) turned into
+ * the definitions the shared table carries (shm/pool.h).
  */
 #ifndef DD_POOLDB_H
 #define DD_POOLDB_H

@@ -21,10 +21,10 @@
 
 #include <jansson.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
+#include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "http/http.h"
@@ -39,6 +39,8 @@
  * seconds, and a cache holding the first version would fail the second.
  */
 #define ACME_TXT_TTL 1
+
+_Static_assert(ACME_HASH_LEN == DB_ACME_HASH_LEN, "acme_accounts.password_hash");
 
 static const char acme_b64url[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -242,66 +244,19 @@ struct acme_account {
 	json_t *allowfrom; /* array of CIDR strings, or NULL: from anywhere */
 };
 
+/* Loads username's account: 0, DD_ENOENT, DD_ENOMEM or DD_EDB.  Fini with acme_account_fini. */
 static int
-acme_account_insert(sqlite3 *h, const char *username, const unsigned char *hash,
-                    const char *subdomain, const char *allowfrom)
+acme_account_load(struct db *db, const char *username, struct acme_account *acc)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(h,
-	                        "INSERT INTO acme_accounts (username, password_hash, subdomain, "
-	                        "allowfrom, created_at) VALUES (?, ?, ?, ?, strftime('%s','now'))",
-	                        -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, hash, ACME_HASH_LEN, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, subdomain, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, allowfrom, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-	}
-	if (rc != SQLITE_DONE)
-		log_warnx("acme: insert account: %s", sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : DD_EDB;
-}
-
-/* Loads username's account: 0, DD_ENOENT or DD_EDB.  Fini with acme_account_fini. */
-static int
-acme_account_load(sqlite3 *h, const char *username, struct acme_account *acc)
-{
-	sqlite3_stmt *st = NULL;
-	const char *allow;
+	char *allow = NULL;
 	int rc;
 
 	memset(acc, 0, sizeof(*acc));
-	rc = sqlite3_prepare_v2(h,
-	                        "SELECT password_hash, subdomain, allowfrom FROM acme_accounts "
-	                        "WHERE username = ?",
-	                        -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto failed;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return DD_ENOENT;
-	}
-	if (rc != SQLITE_ROW)
-		goto failed;
-	if (sqlite3_column_bytes(st, 0) == ACME_HASH_LEN)
-		memcpy(acc->hash, sqlite3_column_blob(st, 0), ACME_HASH_LEN);
-	snprintf(acc->subdomain, sizeof(acc->subdomain), "%s",
-	         (const char *)sqlite3_column_text(st, 1));
-	allow = (const char *)sqlite3_column_text(st, 2);
-	if (allow)
+	rc = db_acme_find(db, username, acc->hash, acc->subdomain, sizeof(acc->subdomain), &allow);
+	if (rc == 0 && allow)
 		acc->allowfrom = json_loads(allow, 0, NULL);
-	sqlite3_finalize(st);
-	return 0;
-failed:
-	log_warnx("acme: load account: %s", sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	return DD_EDB;
+	free(allow);
+	return rc;
 }
 
 static void
@@ -399,8 +354,7 @@ acme_register(struct http_req *r)
 	acme_password_hash(password, hash);
 	snprintf(fulldomain, sizeof(fulldomain), "%s.%s", subdomain, zone);
 	allow_text = json_dumps(allow, JSON_COMPACT);
-	rc = allow_text ? acme_account_insert(db_sqlite(r->srv->ctx->db), username, hash, subdomain,
-	                                      allow_text)
+	rc = allow_text ? db_acme_insert(r->srv->ctx->db, username, hash, subdomain, allow_text)
 	                : DD_ENOMEM;
 	free(allow_text);
 	if (rc < 0) {
@@ -419,33 +373,36 @@ acme_register(struct http_req *r)
 	http_reply_json(r, 201, reply);
 }
 
+struct acme_txt {
+	char (*cur)[VALUE_TEXT_MAX];
+	size_t n;
+};
+
+/* One TXT value in insertion order (db_records_values' callback): the last two stay. */
+static int
+acme_txt_value(void *arg, const char *value)
+{
+	struct acme_txt *t = arg;
+
+	if (t->n == 2) {
+		memcpy(t->cur[0], t->cur[1], VALUE_TEXT_MAX);
+		t->n = 1;
+	}
+	snprintf(t->cur[t->n++], VALUE_TEXT_MAX, "%s", value);
+	return 0;
+}
+
 /* Reads the name's TXT values in insertion order; keeps the last two. */
 static int
-acme_txt_current(sqlite3 *h, const char *name, char cur[2][VALUE_TEXT_MAX], size_t *n)
+acme_txt_current(struct db *db, const char *name, char cur[2][VALUE_TEXT_MAX], size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	struct acme_txt t = {cur, 0};
+	int rc = db_records_values(db, name, "TXT", acme_txt_value, &t);
 
-	*n = 0;
-	rc = sqlite3_prepare_v2(h,
-	                        "SELECT value FROM records WHERE name = ? AND type = 'TXT' "
-	                        "ORDER BY id",
-	                        -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (*n == 2) {
-				memcpy(cur[0], cur[1], VALUE_TEXT_MAX);
-				*n = 1;
-			}
-			snprintf(cur[(*n)++], VALUE_TEXT_MAX, "%s",
-			         (const char *)sqlite3_column_text(st, 0));
-		}
-	}
-	if (rc != SQLITE_DONE)
-		log_warnx("acme: read TXT of %s: %s", name, sqlite3_errmsg(h));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : DD_EDB;
+	*n = t.n;
+	if (rc < 0)
+		log_warnx("acme: read TXT of %s: %s", name, dd_strerror(rc));
+	return rc < 0 ? DD_EDB : 0;
 }
 
 /* Writes txt to the account's name; replies. */
@@ -463,7 +420,7 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 
 	snprintf(name, sizeof(name), "%s.%s", subdomain, r->srv->ctx->cfg->acme_zone);
 	snprintf(actor, sizeof(actor), "acme:%s", username);
-	if (acme_txt_current(db_sqlite(r->srv->ctx->db), name, cur, &ncur) < 0) {
+	if (acme_txt_current(r->srv->ctx->db, name, cur, &ncur) < 0) {
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
@@ -512,8 +469,8 @@ acme_update(struct http_req *r)
 		acme_unauthorized(r);
 		return;
 	}
-	rc = acme_account_load(db_sqlite(r->srv->ctx->db), user, &acc);
-	if (rc == DD_EDB) {
+	rc = acme_account_load(r->srv->ctx->db, user, &acc);
+	if (rc == DD_EDB || rc == DD_ENOMEM) {
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}

@@ -9,12 +9,11 @@
 #include <time.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/dd.h"
 #include "http/http.h"
-#include "daemon/db.h"
+#include "daemon/db_pools.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -198,28 +197,24 @@ metrics_zones(FILE *f, const struct http_server *srv)
 static void
 metrics_pools(FILE *f, const struct http_server *srv)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_pool_count *c = NULL;
+	size_t n = 0;
 
-	if (srv->ctx->pools == NULL ||
-	    sqlite3_prepare_v2(db_sqlite(srv->ctx->db),
-			       "SELECT p.name, p.slot, count(m.pos) FROM pools p JOIN pool_members m "
-			       "ON m.pool_id = p.id GROUP BY p.id ORDER BY p.name",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (srv->ctx->pools == NULL || db_pool_counts(srv->ctx->db, &c, &n) < 0)
 		return;
 	metrics_head(f, "ddnsd_pool_members", "gauge", "Pool members by health.");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int64_t slot = sqlite3_column_int64(st, 1), n = sqlite3_column_int64(st, 2), up = 0;
-		if (name == NULL || slot < 0 || slot >= POOL_SLOTS)
+	for (size_t i = 0; i < n; i++) {
+		int64_t slot = c[i].slot, up = 0;
+		if (slot < 0 || slot >= POOL_SLOTS)
 			continue;
-		for (int64_t i = 0; i < n && i < POOL_MEMBERS_MAX; i++)
-			up += srv->ctx->pools->s[slot].m[i].up != 0;
-		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"up\"} %lld\n", name,
+		for (int64_t k = 0; k < c[i].members && k < POOL_MEMBERS_MAX; k++)
+			up += srv->ctx->pools->s[slot].m[k].up != 0;
+		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"up\"} %lld\n", c[i].name,
 			(long long)up);
-		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"down\"} %lld\n", name,
-			(long long)(n - up));
+		fprintf(f, "ddnsd_pool_members{pool=\"%s\",state=\"down\"} %lld\n", c[i].name,
+			(long long)(c[i].members - up));
 	}
-	sqlite3_finalize(st);
+	db_pool_counts_free(c, n);
 }
 
 static bool

@@ -9,10 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "daemon/config.h"
-#include "daemon/db.h"
+#include "daemon/db_pools.h"
 #include "daemon/dd.h"
 #include "daemon/pooldb.h"
 #include "http/http.h"
@@ -122,7 +120,6 @@ pools_report(struct http_req *r, const char *tail)
 {
 	char name[NAME_TEXT_MAX], ip[VALUE_TEXT_MAX];
 	json_t *jip, *jload;
-	sqlite3_stmt *st = NULL;
 	int64_t slot = -1, pos = -1;
 	int fam;
 
@@ -137,18 +134,9 @@ pools_report(struct http_req *r, const char *tail)
 		http_reply_error(r, 400, "a report is {\"ip\": address, \"load\": integer >= 0}");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "SELECT p.slot, m.pos FROM pools p JOIN pool_members m ON m.pool_id "
-			       "= p.id WHERE p.name = ?1 AND m.ip = ?2",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			slot = sqlite3_column_int64(st, 0);
-			pos = sqlite3_column_int64(st, 1);
-		}
-	}
-	sqlite3_finalize(st);
+	/* a failed read finds no member: 404, as for an unknown one */
+	if (db_pool_member_find(r->srv->ctx->db, name, ip, &slot, &pos) < 0)
+		slot = pos = -1;
 	if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX ||
 	    r->srv->ctx->pools == NULL) {
 		http_reply_error(r, 404, "%s is not a member of pool %s", ip, name);

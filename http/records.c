@@ -7,10 +7,9 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
@@ -33,8 +32,7 @@ struct recrow {
 struct recs {
 	struct http_server *srv;
 	struct auth_principal who;
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db_records_stream *rs;
 	bool opened;              /* the document's opening is written */
 	bool any;                 /* an element written: the next one needs a comma */
 	/* the RRset being collected (it may span two slices) */
@@ -61,10 +59,14 @@ recs_free(void *arg)
 
 	recs_set_clear(q);
 	free(q->rows);
-	sqlite3_finalize(q->st);
-	sqlite3_close(q->db);
+	db_records_stream_close(q->rs);
 	free(q);
 }
+
+struct recs_fill_ctx {
+	struct recs *q;
+	struct evbuffer *out;
+};
 
 static int
 recrow_by_id(const void *a, const void *b)
@@ -98,54 +100,58 @@ recs_set_emit(struct recs *q, struct evbuffer *out)
 	return 0;
 }
 
+/* One row: collected into its RRset, the previous RRset written out first. */
+static int
+recs_row(void *arg, const struct db_record_row *rr)
+{
+	struct recs_fill_ctx *f = arg;
+	struct recs *q = f->q;
+	struct recrow *row;
+	int z;
+
+	if (rr->name == NULL || rr->type == NULL || rr->value == NULL ||
+	    !auth_may_read(&q->who, rr->name, rr->owner_id))
+		return 0;
+	if (q->name && (strcmp(q->name, rr->name) != 0 || strcmp(q->type, rr->type) != 0) &&
+	    recs_set_emit(q, f->out) < 0)
+		return -1;
+	if (q->name == NULL &&
+	    ((q->name = strdup(rr->name)) == NULL || (q->type = strdup(rr->type)) == NULL))
+		return -1;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 8;
+		struct recrow *g = realloc(q->rows, cap * sizeof(*g));
+		if (g == NULL)
+			return -1;
+		q->rows = g;
+		q->cap = cap;
+	}
+	row = &q->rows[q->n];
+	if ((row->value = strdup(rr->value)) == NULL)
+		return -1;
+	z = writer_zone_of(q->srv->ctx->writer, rr->name);
+	row->ttl = rr->ttl < 0 ? (z >= 0 ? (int64_t)q->srv->ctx->cfg->zones[z].ttl : 0) : rr->ttl;
+	row->updated = rr->updated_at;
+	row->id = rr->id;
+	q->n++;
+	return 0;
+}
+
 static int
 recs_fill(void *arg, struct evbuffer *out)
 {
 	struct recs *q = arg;
-	int step = SQLITE_ROW;
+	struct recs_fill_ctx f = {q, out};
+	int rc;
 
 	if (!q->opened) {
 		evbuffer_add(out, "{\"records\":[", 12);
 		q->opened = true;
 	}
-	for (unsigned k = 0; k < RECS_SLICE && (step = sqlite3_step(q->st)) == SQLITE_ROW; k++) {
-		const char *name = (const char *)sqlite3_column_text(q->st, 0);
-		const char *type = (const char *)sqlite3_column_text(q->st, 1);
-		const char *value = (const char *)sqlite3_column_text(q->st, 2);
-		struct recrow *row;
-		int z;
-
-		if (name == NULL || type == NULL || value == NULL ||
-		    !auth_may_read(&q->who, name, sqlite3_column_int64(q->st, 5)))
-			continue;
-		if (q->name && (strcmp(q->name, name) != 0 || strcmp(q->type, type) != 0) &&
-		    recs_set_emit(q, out) < 0)
-			return -1;
-		if (q->name == NULL &&
-		    ((q->name = strdup(name)) == NULL || (q->type = strdup(type)) == NULL))
-			return -1;
-		if (q->n == q->cap) {
-			size_t cap = q->cap ? 2 * q->cap : 8;
-			struct recrow *g = realloc(q->rows, cap * sizeof(*g));
-			if (g == NULL)
-				return -1;
-			q->rows = g;
-			q->cap = cap;
-		}
-		row = &q->rows[q->n];
-		if ((row->value = strdup(value)) == NULL)
-			return -1;
-		z = writer_zone_of(q->srv->ctx->writer, name);
-		row->ttl = sqlite3_column_type(q->st, 3) == SQLITE_NULL
-				   ? (z >= 0 ? (int64_t)q->srv->ctx->cfg->zones[z].ttl : 0)
-				   : sqlite3_column_int64(q->st, 3);
-		row->updated = sqlite3_column_int64(q->st, 4);
-		row->id = sqlite3_column_int64(q->st, 6);
-		q->n++;
-	}
-	if (step == SQLITE_ROW)
+	rc = db_records_stream_next(q->rs, RECS_SLICE, recs_row, &f);
+	if (rc == 1)
 		return 1;
-	if (step != SQLITE_DONE)
+	if (rc != 0)
 		return -1;
 	if (q->name && recs_set_emit(q, out) < 0)
 		return -1;
@@ -156,6 +162,7 @@ recs_fill(void *arg, struct evbuffer *out)
 static void
 records_get(struct http_req *r)
 {
+	struct sqlite3 *h = NULL;
 	struct recs *q;
 
 	if (http_req_auth(r) < 0)
@@ -167,12 +174,8 @@ records_get(struct http_req *r)
 	q->srv = r->srv;
 	q->who = r->who;
 	/* the snapshot is taken now: every change acknowledged so far is in it */
-	if (writer_reader_open(r->srv->ctx->writer, &q->db) < 0 ||
-	    sqlite3_prepare_v2(q->db,
-			       "SELECT name, type, value, ttl, updated_at, coalesce(owner_id, 0), id "
-			       "FROM records ORDER BY name, type, value",
-			       -1, &q->st, NULL) != SQLITE_OK ||
-	    sqlite3_exec(q->db, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
+	if (writer_reader_open(r->srv->ctx->writer, &h) < 0 ||
+	    db_records_stream_open(h, &q->rs) < 0) {
 		recs_free(q);
 		http_reply_error(r, 503, "database unavailable");
 		return;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
@@ -101,7 +102,7 @@ upd_options(struct http_req *r, uint16_t *type, int64_t *ttl, int64_t *owner)
 			return -1;
 		}
 		if (!json_is_string(jo) ||
-		    (*owner = auth_user_find(r->srv->ctx->db, json_string_value(jo), NULL)) <= 0) {
+		    (*owner = db_user_find(r->srv->ctx->db, json_string_value(jo), NULL)) <= 0) {
 			http_reply_error(r, 400, "owner must name an existing user");
 			return -1;
 		}

@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "daemon/db.h"
+#include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
@@ -46,7 +45,7 @@ users_post(struct http_req *r)
 		http_reply_error(r, 400, "admin must be true or false");
 		return;
 	}
-	rc = auth_user_create(r->srv->ctx->db, json_string_value(ju), json_is_true(ja), &uid);
+	rc = db_user_insert(r->srv->ctx->db, json_string_value(ju), json_is_true(ja), &uid);
 	if (rc == DD_EEXIST) {
 		http_reply_error(r, 409, "user %s already exists", json_string_value(ju));
 		return;
@@ -61,31 +60,30 @@ users_post(struct http_req *r)
 					  "admin", json_is_true(ja), "apiToken", token));
 }
 
+static int
+users_row(void *arg, const struct db_user *u)
+{
+	char when[32];
+
+	json_array_append_new(arg, json_pack("{s:s, s:b, s:s}", "username", u->username, "admin",
+					     u->admin, "createdAt",
+					     http_iso_time(u->created_at, when, sizeof(when))));
+	return 0;
+}
+
 static void
 users_get(struct http_req *r)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *list;
-	char when[32];
 
 	if (!users_require_admin(r))
 		return;
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "SELECT username, admin, created_at FROM users ORDER BY username", -1,
-			       &st, NULL) != SQLITE_OK) {
+	list = json_array();
+	if (db_user_list(r->srv->ctx->db, false, users_row, list) < 0) {
+		json_decref(list);
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list,
-				      json_pack("{s:s, s:b, s:s}", "username",
-						(const char *)sqlite3_column_text(st, 0), "admin",
-						sqlite3_column_int(st, 1),
-						"createdAt",
-						http_iso_time(sqlite3_column_int64(st, 2), when,
-							      sizeof(when))));
-	sqlite3_finalize(st);
 	http_reply_json(r, 200, json_pack("{s:o}", "users", list));
 }
 
@@ -96,7 +94,7 @@ users_delete(struct http_req *r)
 
 	if (!users_require_admin(r))
 		return;
-	rc = auth_user_delete(r->srv->ctx->db, r->tail);
+	rc = db_user_delete(r->srv->ctx->db, r->tail);
 	if (rc == DD_ENOENT)
 		http_reply_error(r, 404, "no user %.100s", r->tail);
 	else if (rc < 0)
@@ -145,12 +143,36 @@ tokens_post(struct http_req *r)
 					  "subdomain", name));
 }
 
+struct tokens_seen {
+	const struct auth_principal *who;
+	json_t *list;
+};
+
+/* One token of GET /tokens: an admin sees them all, a user only their own. */
+static int
+tokens_row(void *arg, const struct db_token *t)
+{
+	struct tokens_seen *ts = arg;
+	char c[32], u[32];
+	json_t *o;
+
+	if (!ts->who->admin && t->user_id != ts->who->user_id)
+		return 0;
+	o = json_pack("{s:I, s:s?, s:s?, s:s}", "id", (json_int_t)t->id, "subdomain", t->subdomain,
+		      "username", t->username, "createdAt",
+		      http_iso_time(t->created_at, c, sizeof(c)));
+	json_object_set_new(o, "lastUsedAt",
+			    t->last_used_at == 0
+				    ? json_null()
+				    : json_string(http_iso_time(t->last_used_at, u, sizeof(u))));
+	json_array_append_new(ts->list, o);
+	return 0;
+}
+
 static void
 tokens_get(struct http_req *r)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *list;
-	char c[32], u[32];
+	struct tokens_seen ts = {.who = &r->who};
 
 	if (http_req_auth(r) < 0)
 		return;
@@ -158,42 +180,21 @@ tokens_get(struct http_req *r)
 		http_reply_error(r, 403, "a scoped token cannot list tokens");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "SELECT t.id, t.subdomain, u.username, t.created_at, t.last_used_at, "
-			       "coalesce(u.id, 0) FROM tokens t LEFT JOIN users u ON u.id = t.user_id "
-			       "ORDER BY t.id",
-			       -1, &st, NULL) != SQLITE_OK) {
+	ts.list = json_array();
+	if (db_token_list(r->srv->ctx->db, tokens_row, &ts) < 0) {
+		json_decref(ts.list);
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *sub = (const char *)sqlite3_column_text(st, 1);
-		json_t *o;
-		if (!r->who.admin && sqlite3_column_int64(st, 5) != r->who.user_id)
-			continue;
-		o = json_pack("{s:I, s:s?, s:s?, s:s}", "id",
-			      (json_int_t)sqlite3_column_int64(st, 0), "subdomain", sub, "username",
-			      (const char *)sqlite3_column_text(st, 2), "createdAt",
-			      http_iso_time(sqlite3_column_int64(st, 3), c, sizeof(c)));
-		json_object_set_new(o, "lastUsedAt",
-				    sqlite3_column_type(st, 4) == SQLITE_NULL
-					    ? json_null()
-					    : json_string(http_iso_time(sqlite3_column_int64(st, 4),
-									u, sizeof(u))));
-		json_array_append_new(list, o);
-	}
-	sqlite3_finalize(st);
-	http_reply_json(r, 200, json_pack("{s:o}", "tokens", list));
+	http_reply_json(r, 200, json_pack("{s:o}", "tokens", ts.list));
 }
 
 static void
 tokens_delete(struct http_req *r)
 {
-	sqlite3_stmt *st = NULL;
 	char *end;
 	long long id = strtoll(r->tail, &end, 10);
-	int rc = DD_EDB;
+	int rc;
 
 	if (http_req_auth(r) < 0)
 		return;
@@ -205,16 +206,7 @@ tokens_delete(struct http_req *r)
 		http_reply_error(r, 403, "a scoped token cannot revoke tokens");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "DELETE FROM tokens WHERE id = ?1 AND (?2 OR user_id = ?3)", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int(st, 2, r->who.admin);
-		sqlite3_bind_int64(st, 3, r->who.user_id);
-		if (sqlite3_step(st) == SQLITE_DONE)
-			rc = sqlite3_changes(db_sqlite(r->srv->ctx->db)) ? 0 : DD_ENOENT;
-	}
-	sqlite3_finalize(st);
+	rc = db_token_delete(r->srv->ctx->db, id, r->who.admin, r->who.user_id);
 	if (rc == DD_ENOENT)
 		http_reply_error(r, 404, "no token %lld", id);
 	else if (rc < 0)
@@ -224,6 +216,20 @@ tokens_delete(struct http_req *r)
 						  (json_int_t)id));
 }
 
+static int
+audit_row(void *arg, const struct db_audit *a)
+{
+	char when[32];
+
+	json_array_append_new(
+		arg, json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "ts",
+			       http_iso_time(a->ts, when, sizeof(when)), "actor", a->actor,
+			       "source", a->source, "action", a->action, "name", a->name, "type",
+			       a->type, "oldValue", a->old_value, "newValue", a->new_value,
+			       "client", a->client));
+	return 0;
+}
+
 /* GET /audit[?limit=N]: newest first. */
 static void
 audit_get(struct http_req *r)
@@ -231,9 +237,7 @@ audit_get(struct http_req *r)
 	const char *lq = http_req_query(r, "limit");
 	char *end = NULL;
 	long limit = lq ? strtol(lq, &end, 10) : 100;
-	sqlite3_stmt *st = NULL;
 	json_t *list;
-	char when[32];
 
 	if (!users_require_admin(r))
 		return;
@@ -241,30 +245,12 @@ audit_get(struct http_req *r)
 		http_reply_error(r, 400, "limit must be an integer from 1 to 10000");
 		return;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(r->srv->ctx->db),
-			       "SELECT ts, actor, source, action, name, type, old_value, new_value, "
-			       "client FROM audit ORDER BY id DESC LIMIT ?1",
-			       -1, &st, NULL) != SQLITE_OK) {
+	list = json_array();
+	if (db_audit_list(r->srv->ctx->db, limit, audit_row, list) < 0) {
+		json_decref(list);
 		http_reply_error(r, 503, "database unavailable");
 		return;
 	}
-	sqlite3_bind_int64(st, 1, limit);
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			list,
-			json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "ts",
-				  http_iso_time(sqlite3_column_int64(st, 0), when, sizeof(when)),
-				  "actor", (const char *)sqlite3_column_text(st, 1), "source",
-				  (const char *)sqlite3_column_text(st, 2), "action",
-				  (const char *)sqlite3_column_text(st, 3), "name",
-				  (const char *)sqlite3_column_text(st, 4), "type",
-				  (const char *)sqlite3_column_text(st, 5), "oldValue",
-				  (const char *)sqlite3_column_text(st, 6), "newValue",
-				  (const char *)sqlite3_column_text(st, 7), "client",
-				  (const char *)sqlite3_column_text(st, 8)));
-	}
-	sqlite3_finalize(st);
 	http_reply_json(r, 200, json_pack("{s:o}", "audit", list));
 }
 

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "daemon/config.h"
+#include "daemon/db_pools.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
@@ -746,39 +747,73 @@ chk_pool_add_member(struct chk_pool *pl, const char *ip)
 	pl->m[pl->n++] = m;
 }
 
-/* New pool from the current row, or NULL (bad row, logged, or no memory). */
+/* New pool from row r, or NULL (bad row, logged, or no memory). */
 static struct chk_pool *
-chk_pool_from_row(struct checker *ck, sqlite3_stmt *st)
+chk_pool_from_row(struct checker *ck, const struct db_pool_row *r)
 {
-	const char *name = (const char *)sqlite3_column_text(st, 1);
-	const char *all_down = (const char *)sqlite3_column_text(st, 3);
-	const char *cj = (const char *)sqlite3_column_text(st, 4);
-	int64_t slot = sqlite3_column_int64(st, 2);
 	struct chk_pool *pl;
 	char err[128];
 	int rc;
 
-	if (name == NULL || slot < 0 || slot >= POOL_SLOTS) {
-		log_warnx("pool %s: slot %lld out of range, not checked", name ? name : "?",
-		          (long long)slot);
+	if (r->name == NULL || r->slot < 0 || r->slot >= POOL_SLOTS) {
+		log_warnx("pool %s: slot %lld out of range, not checked", r->name ? r->name : "?",
+		          (long long)r->slot);
 		return NULL;
 	}
 	pl = calloc(1, sizeof(*pl));
 	if (pl == NULL)
 		return NULL;
-	rc = checker_check_parse(cj, &pl->check, err, sizeof(err));
+	rc = checker_check_parse(r->check_json, &pl->check, err, sizeof(err));
 	if (rc < 0) {
 		if (rc != DD_ENOENT)
-			log_warnx("pool %s: %s; not checked", name, err);
+			log_warnx("pool %s: %s; not checked", r->name, err);
 		free(pl);
 		return NULL;
 	}
 	pl->ck = ck;
-	pl->id = sqlite3_column_int64(st, 0);
-	snprintf(pl->name, sizeof(pl->name), "%s", name);
-	pl->slot = (uint32_t)slot;
-	pl->closed = all_down != NULL && strcmp(all_down, "closed") == 0;
+	pl->id = r->pool_id;
+	snprintf(pl->name, sizeof(pl->name), "%s", r->name);
+	pl->slot = (uint32_t)r->slot;
+	pl->closed = r->all_down != NULL && strcmp(r->all_down, "closed") == 0;
 	return pl;
+}
+
+/* What chk_read collects. */
+struct chk_read {
+	struct checker *ck;
+	struct chk_pool **v, *cur;
+	size_t n, cap;
+	int64_t cur_id;
+	bool skip; /* the current pool's rows are skipped (bad row) */
+};
+
+/* One member row (db_pools_checked's callback): a pool's rows come together. */
+static int
+chk_read_row(void *arg, const struct db_pool_row *r)
+{
+	struct chk_read *rd = arg;
+
+	if (r->pool_id != rd->cur_id) {
+		rd->cur_id = r->pool_id;
+		rd->cur = chk_pool_from_row(rd->ck, r);
+		rd->skip = rd->cur == NULL;
+		if (rd->skip)
+			return 0;
+		if (rd->n == rd->cap) {
+			size_t cap = rd->cap ? rd->cap * 2 : 16;
+			struct chk_pool **g = realloc(rd->v, cap * sizeof(*g));
+			if (g == NULL) {
+				chk_pool_destroy(rd->cur);
+				return DD_ENOMEM;
+			}
+			rd->v = g;
+			rd->cap = cap;
+		}
+		rd->v[rd->n++] = rd->cur;
+	}
+	if (!rd->skip)
+		chk_pool_add_member(rd->cur, r->ip);
+	return 0;
 }
 
 /*
@@ -788,58 +823,19 @@ chk_pool_from_row(struct checker *ck, sqlite3_stmt *st)
 static int
 chk_read(struct checker *ck, struct chk_pool ***out, size_t *nout)
 {
-	sqlite3_stmt *st = NULL;
-	struct chk_pool **v = NULL, *cur = NULL;
-	size_t n = 0, cap = 0;
-	int64_t cur_id = -1;
-	bool skip = false;
-	int step, rc = 0;
+	struct chk_read rd = {.ck = ck, .cur_id = -1};
+	int rc = db_pools_checked(ck->db, chk_read_row, &rd);
 
-	if (sqlite3_prepare_v2(ck->db,
-	                       "SELECT p.id, p.name, p.slot, p.all_down, p.check_json, m.ip "
-	                       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
-	                       "WHERE p.check_json IS NOT NULL ORDER BY p.id, m.pos",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		rc = DD_EDB;
-		goto done;
-	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		if (id != cur_id) {
-			cur_id = id;
-			cur = chk_pool_from_row(ck, st);
-			skip = cur == NULL;
-			if (skip)
-				continue;
-			if (n == cap) {
-				struct chk_pool **g =
-				        realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-				if (g == NULL) {
-					chk_pool_destroy(cur);
-					rc = DD_ENOMEM;
-					goto done;
-				}
-				v = g;
-			}
-			v[n++] = cur;
-		}
-		if (!skip)
-			chk_pool_add_member(cur, (const char *)sqlite3_column_text(st, 5));
-	}
-	if (step != SQLITE_DONE)
-		rc = DD_EDB;
-done:
 	if (rc == DD_EDB && !ck->read_failed)
 		log_warnx("%s: reading pools: %s", ck->dbpath, sqlite3_errmsg(ck->db));
-	sqlite3_finalize(st);
 	if (rc < 0) {
-		for (size_t i = 0; i < n; i++)
-			chk_pool_destroy(v[i]);
-		free(v);
+		for (size_t i = 0; i < rd.n; i++)
+			chk_pool_destroy(rd.v[i]);
+		free(rd.v);
 		return rc;
 	}
-	*out = v;
-	*nout = n;
+	*out = rd.v;
+	*nout = rd.n;
 	return 0;
 }
 

@@ -20,11 +20,13 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <sqlite3.h>
 
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_pools.h"
+#include "daemon/db_users.h"
+#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/zonefile.h"
@@ -92,23 +94,31 @@ ctl_alive(uint32_t pid)
 	return pid != 0 && kill((pid_t)pid, 0) == 0;
 }
 
+struct ctl_zone_count {
+	struct control *c;
+	unsigned z;
+	int64_t n;
+};
+
+static int
+ctl_zone_count_name(void *arg, const char *name)
+{
+	struct ctl_zone_count *zc = arg;
+
+	if (writer_zone_of(zc->c->ctx->writer, name) == (int)zc->z)
+		zc->n++;
+	return 0;
+}
+
 /* Records in zone slot z (names not in a more specific zone). */
 static int64_t
 ctl_zone_records(struct control *c, unsigned z)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t n = 0;
+	struct ctl_zone_count zc = {c, z, 0};
 
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), "SELECT name FROM records", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (db_records_names(c->ctx->db, ctl_zone_count_name, &zc) < 0)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name && writer_zone_of(c->ctx->writer, name) == (int)z)
-			n++;
-	}
-	sqlite3_finalize(st);
-	return n;
+	return zc.n;
 }
 
 static int
@@ -242,38 +252,41 @@ ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 
 /* ------------------------------------------------------------ records */
 
+struct ctl_listing {
+	struct control *c;
+	int zone; /* -1: every zone */
+	json_t *list;
+};
+
+static int
+ctl_record_row(void *arg, const char *name, const char *type, const char *value, int64_t ttl)
+{
+	struct ctl_listing *l = arg;
+	int z = writer_zone_of(l->c->ctx->writer, name);
+
+	if (z < 0 || (l->zone >= 0 && z != l->zone))
+		return 0;
+	if (ttl < 0)
+		ttl = l->c->ctx->cfg->zones[z].ttl;
+	json_array_append_new(l->list, json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type",
+						 type, "value", value, "ttl", (json_int_t)ttl));
+	return 0;
+}
+
 static json_t *
 ctl_record_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
-	int zone = -1;
-	sqlite3_stmt *st = NULL;
-	json_t *list;
+	struct ctl_listing l = {.c = c, .zone = -1};
 
-	if (ctl_str(args, "zone") != NULL && (zone = ctl_zone_arg(c, args, err, errsz)) < 0)
+	if (ctl_str(args, "zone") != NULL && (l.zone = ctl_zone_arg(c, args, err, errsz)) < 0)
 		return NULL;
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db),
-			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
-			       -1, &st, NULL) != SQLITE_OK) {
+	l.list = json_array();
+	if (db_records_list(c->ctx->db, ctl_record_row, &l) < 0) {
+		json_decref(l.list);
 		snprintf(err, errsz, "database unavailable");
 		return NULL;
 	}
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int z = name ? writer_zone_of(c->ctx->writer, name) : -1;
-		int64_t ttl;
-		if (z < 0 || (zone >= 0 && z != zone))
-			continue;
-		ttl = sqlite3_column_type(st, 3) == SQLITE_NULL ? c->ctx->cfg->zones[z].ttl
-								 : sqlite3_column_int64(st, 3);
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type",
-						      (const char *)sqlite3_column_text(st, 1),
-						      "value",
-						      (const char *)sqlite3_column_text(st, 2),
-						      "ttl", (json_int_t)ttl));
-	}
-	sqlite3_finalize(st);
-	return json_pack("{s:o}", "records", list);
+	return json_pack("{s:o}", "records", l.list);
 }
 
 /* Common part of record set / del: the name, resolved. */
@@ -398,7 +411,7 @@ ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
 		snprintf(err, errsz, "user names are 1-63 of a-z 0-9 . _ -");
 		return NULL;
 	}
-	rc = auth_user_create(c->ctx->db, u, admin, &uid);
+	rc = db_user_insert(c->ctx->db, u, admin, &uid);
 	if (rc == 0)
 		rc = auth_token_create(c->ctx->db, uid, NULL, token, sizeof(token), &tid);
 	if (rc < 0) {
@@ -409,59 +422,48 @@ ctl_user_add(struct control *c, json_t *args, char *err, size_t errsz)
 	return json_pack("{s:s, s:b, s:s}", "username", u, "admin", admin, "token", token);
 }
 
+/* A time as SQLite's datetime(t, 'unixepoch') writes it: "YYYY-MM-DD HH:MM:SS", UTC. */
 static json_t *
-ctl_query_list(struct control *c, const char *sql, const char *key, char *err, size_t errsz)
+ctl_datetime(int64_t t)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *list;
+	time_t tt = (time_t)t;
+	char buf[32];
+	struct tm tm;
 
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "database unavailable");
-		return NULL;
-	}
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *row = json_object();
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *col = sqlite3_column_name(st, i);
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_INTEGER:
-				json_object_set_new(row, col,
-						    json_integer(sqlite3_column_int64(st, i)));
-				break;
-			case SQLITE_NULL:
-				json_object_set_new(row, col, json_null());
-				break;
-			default:
-				json_object_set_new(
-					row, col,
-					json_string((const char *)sqlite3_column_text(st, i)));
-			}
-		}
-		json_array_append_new(list, row);
-	}
-	sqlite3_finalize(st);
-	return json_pack("{s:o}", key, list);
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static int
+ctl_user_row(void *arg, const struct db_user *u)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:i, s:I, s:o}", "username", u->username,
+					     "admin", u->admin ? 1 : 0, "names",
+					     (json_int_t)u->names, "created",
+					     ctl_datetime(u->created_at)));
+	return 0;
 }
 
 static json_t *
 ctl_user_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT username, admin, coalesce(o.names, 0) AS names, "
-			      "datetime(created_at, 'unixepoch') AS created FROM users u LEFT JOIN "
-			      "(SELECT owner_id, count(DISTINCT name) AS names FROM records "
-			      "WHERE owner_id IS NOT NULL GROUP BY owner_id) o ON o.owner_id = u.id "
-			      "ORDER BY username",
-			      "users", err, errsz);
+	if (db_user_list(c->ctx->db, true, ctl_user_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "users", list);
 }
 
 static json_t *
 ctl_user_del(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const char *u = ctl_str(args, "username");
-	int rc = u ? auth_user_delete(c->ctx->db, u) : DD_EINVAL;
+	int rc = u ? db_user_delete(c->ctx->db, u) : DD_EINVAL;
 
 	if (rc < 0) {
 		snprintf(err, errsz, rc == DD_ENOENT ? "no user %s" : "cannot delete user %s",
@@ -495,38 +497,46 @@ ctl_token_create(struct control *c, json_t *args, char *err, size_t errsz)
 			 token);
 }
 
+static int
+ctl_token_row(void *arg, const struct db_token *t)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s?, s:s?, s:o, s:o}", "id",
+					     (json_int_t)t->id, "subdomain", t->subdomain,
+					     "username", t->username, "created",
+					     ctl_datetime(t->created_at), "last_used",
+					     t->last_used_at ? ctl_datetime(t->last_used_at)
+							     : json_null()));
+	return 0;
+}
+
 static json_t *
 ctl_token_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT t.id, t.subdomain, u.username, "
-			      "datetime(t.created_at, 'unixepoch') AS created, "
-			      "datetime(t.last_used_at, 'unixepoch') AS last_used FROM tokens t "
-			      "LEFT JOIN users u ON u.id = t.user_id ORDER BY t.id",
-			      "tokens", err, errsz);
+	if (db_token_list(c->ctx->db, ctl_token_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "tokens", list);
 }
 
 static json_t *
 ctl_token_revoke(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	json_t *id = json_object_get(args, "id");
-	sqlite3_stmt *st = NULL;
-	int changed = -1;
+	int rc;
 
 	if (!json_is_integer(id)) {
 		snprintf(err, errsz, "token ids are integers (see token list)");
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db), "DELETE FROM tokens WHERE id = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, json_integer_value(id));
-		if (sqlite3_step(st) == SQLITE_DONE)
-			changed = sqlite3_changes(db_sqlite(c->ctx->db));
-	}
-	sqlite3_finalize(st);
-	if (changed <= 0) {
-		snprintf(err, errsz, changed == 0 ? "no token %lld" : "database write failed (%lld)",
+	rc = db_token_delete(c->ctx->db, json_integer_value(id), true, 0);
+	if (rc < 0) {
+		snprintf(err, errsz,
+			 rc == DD_ENOENT ? "no token %lld" : "database write failed (%lld)",
 			 (long long)json_integer_value(id));
 		return NULL;
 	}
@@ -535,18 +545,49 @@ ctl_token_revoke(struct control *c, json_t *args, char *err, size_t errsz)
 
 /* ------------------------------------------------------------ zones */
 
+/* The records of one zone for its export, in listing order. */
+struct ctl_export {
+	struct control *c;
+	int z;
+	struct zf_record *rr;
+	size_t n, cap;
+};
+
+static int
+ctl_export_row(void *arg, const char *name, const char *type, const char *value, int64_t ttl)
+{
+	struct ctl_export *x = arg;
+
+	if (writer_zone_of(x->c->ctx->writer, name) != x->z)
+		return 0;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct zf_record *g = realloc(x->rr, cap * sizeof(*g));
+		if (g == NULL)
+			return DD_ENOMEM;
+		x->rr = g;
+		x->cap = cap;
+	}
+	memset(&x->rr[x->n], 0, sizeof(x->rr[x->n]));
+	snprintf(x->rr[x->n].name, sizeof(x->rr[x->n].name), "%s", name);
+	x->rr[x->n].type = names_type_parse(type);
+	snprintf(x->rr[x->n].value, sizeof(x->rr[x->n].value), "%s", value);
+	x->rr[x->n].ttl = ttl < 0 ? x->c->ctx->cfg->zones[x->z].ttl : (uint32_t)ttl;
+	x->n++;
+	return 0;
+}
+
 static json_t *
 ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	const struct cfg_zone *zc;
 	struct zf_soa soa;
-	struct zf_record *rr = NULL;
-	size_t n = 0, cap = 0, len = 0;
-	sqlite3_stmt *st = NULL;
+	struct ctl_export x = {.c = c};
+	size_t len = 0;
 	char *text = NULL;
 	json_t *out = NULL;
 	FILE *f;
-	int z = ctl_zone_arg(c, args, err, errsz);
+	int z = ctl_zone_arg(c, args, err, errsz), rc;
 	uint32_t serial;
 
 	if (z < 0)
@@ -562,45 +603,24 @@ ctl_zone_export(struct control *c, json_t *args, char *err, size_t errsz)
 	soa.expire = zc->soa.expire;
 	soa.minimum = zc->soa.minimum;
 	soa.ttl = zc->ttl;
-	if (sqlite3_prepare_v2(db_sqlite(c->ctx->db),
-			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
-			       -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "database unavailable");
+	x.z = z;
+	if ((rc = db_records_list(c->ctx->db, ctl_export_row, &x)) < 0) {
+		snprintf(err, errsz, rc == DD_ENOMEM ? "out of memory" : "database unavailable");
+		free(x.rr);
 		return NULL;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name == NULL || writer_zone_of(c->ctx->writer, name) != z)
-			continue;
-		if (n == cap) {
-			struct zf_record *g = realloc(rr, (cap = cap ? cap * 2 : 64) * sizeof(*rr));
-			if (g == NULL)
-				break;
-			rr = g;
-		}
-		memset(&rr[n], 0, sizeof(rr[n]));
-		snprintf(rr[n].name, sizeof(rr[n].name), "%s", name);
-		rr[n].type = names_type_parse((const char *)sqlite3_column_text(st, 1));
-		snprintf(rr[n].value, sizeof(rr[n].value), "%s",
-			 (const char *)sqlite3_column_text(st, 2));
-		rr[n].ttl = sqlite3_column_type(st, 3) == SQLITE_NULL
-				    ? zc->ttl
-				    : (uint32_t)sqlite3_column_int64(st, 3);
-		n++;
-	}
-	sqlite3_finalize(st);
 	f = open_memstream(&text, &len);
-	if (f != NULL && zf_write(f, zc->name, zc->ttl, &soa, zc->ns, zc->nns, rr, n) == 0 &&
+	if (f != NULL && zf_write(f, zc->name, zc->ttl, &soa, zc->ns, zc->nns, x.rr, x.n) == 0 &&
 	    fclose(f) == 0) {
 		out = json_pack("{s:s, s:s%, s:I}", "zone", zc->name, "text", text, len,
-				"records", (json_int_t)n);
+				"records", (json_int_t)x.n);
 	} else {
 		if (f != NULL)
 			fclose(f);
 		snprintf(err, errsz, "cannot write the zone");
 	}
 	free(text);
-	free(rr);
+	free(x.rr);
 	return out;
 }
 
@@ -674,15 +694,29 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 
 /* ------------------------------------------------------------ pools */
 
+static int
+ctl_pool_row(void *arg, const struct db_pool_info *p)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:I, s:I, s:s, s:I}", "name", p->name,
+					     "policy", p->policy, "answers",
+					     (json_int_t)p->answers, "ttl", (json_int_t)p->ttl,
+					     "all_down", p->all_down, "members",
+					     (json_int_t)p->members));
+	return 0;
+}
+
 static json_t *
 ctl_pool_list(struct control *c, json_t *args, char *err, size_t errsz)
 {
+	json_t *list = json_array();
+
 	(void)args;
-	return ctl_query_list(c,
-			      "SELECT p.name, p.policy, p.answers, p.ttl, p.all_down, "
-			      "(SELECT count(*) FROM pool_members m WHERE m.pool_id = p.id) AS members "
-			      "FROM pools p ORDER BY p.name",
-			      "pools", err, errsz);
+	if (db_pool_list(c->ctx->db, ctl_pool_row, list) < 0) {
+		json_decref(list);
+		snprintf(err, errsz, "database unavailable");
+		return NULL;
+	}
+	return json_pack("{s:o}", "pools", list);
 }
 
 static json_t *

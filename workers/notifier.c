@@ -39,6 +39,7 @@
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_outbox.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
@@ -355,116 +356,81 @@ deliver(struct notifier *nf, const struct cfg_notify *n, const struct ev *e)
 static void
 cursor_set(struct notifier *nf, const char *target, int64_t id)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db_sqlite(nf->db),
-			       "INSERT INTO outbox_cursor (target, last_id) VALUES (?1, ?2) ON "
-			       "CONFLICT (target) DO UPDATE SET last_id = ?2",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (db_outbox_cursor_set(nf->db, target, id) < 0)
 		log_warnx("notify %s: cannot record delivery of event %lld: %s", target,
 			  (long long)id, sqlite3_errmsg(db_sqlite(nf->db)));
-	sqlite3_finalize(st);
+}
+
+struct target_walk {
+	struct notifier *nf;
+	struct target *t;
+};
+
+/* Delivers one event (db_outbox_walk's callback); non-zero stops the walk. */
+static int
+target_event(void *arg, const struct db_outbox_row *row)
+{
+	struct target_walk *w = arg;
+	struct notifier *nf = w->nf;
+	struct target *t = w->t;
+	struct ev e = {.id = row->id, .ts = row->ts, .event = row->event, .name = row->name,
+		       .type = row->type, .value = row->value, .old = row->old_value,
+		       .detail = row->detail};
+	long r;
+
+	if ((uint64_t)time(NULL) > (uint64_t)e.ts + t->n->max_age) {
+		log_warnx("notify %s: event %lld (%s %s) older than %llu s: given up", t->n->name,
+			  (long long)e.id, e.event, e.name ? e.name : "",
+			  (unsigned long long)t->n->max_age);
+		nf->st->events_given_up++;
+		cursor_set(nf, t->n->name, e.id);
+		t->tries = 0;
+		return 0;
+	}
+	if ((r = deliver(nf, t->n, &e)) == 0) {
+		cursor_set(nf, t->n->name, e.id);
+		t->tries = 0;
+		nf->st->events_delivered++;
+		return 0;
+	}
+	nf->st->events_failed++;
+	if (r > 0) {
+		t->next_ms = util_now_ms() + (uint64_t)r;
+	} else {
+		uint64_t d = 1000u << (t->tries < 5 ? t->tries : 5);
+		t->next_ms = util_now_ms() + (d > RETRY_MAX_MS ? RETRY_MAX_MS : d);
+		t->tries++;
+	}
+	return 1;
 }
 
 /* Delivers this target's next events, in order, until one fails or BURST. */
 static void
 target_run(struct notifier *nf, struct target *t, uint64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct target_walk w = {nf, t};
 
 	if (now < t->next_ms)
 		return;
-	if (sqlite3_prepare_v2(db_sqlite(nf->db),
-			       "SELECT id, ts, event, name, type, value, old_value, detail FROM outbox "
-			       "WHERE id > coalesce((SELECT last_id FROM outbox_cursor WHERE target = "
-			       "?1), 0) AND instr(?2, ',' || event || ',') > 0 ORDER BY id LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
-	for (int k = 0; k < BURST; k++) {
-		struct ev e;
-		char *col[6];
-		long r;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, t->n->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, t->events, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			break;
-		e.id = sqlite3_column_int64(st, 0);
-		e.ts = sqlite3_column_int64(st, 1);
-		for (int i = 0; i < 6; i++) {
-			const char *v = (const char *)sqlite3_column_text(st, 2 + i);
-			col[i] = v ? strdup(v) : NULL;
-		}
-		/* end the read before anything else: the cursor write below must not
-		 * find this connection holding an old snapshot (SQLITE_BUSY_SNAPSHOT) */
-		sqlite3_reset(st);
-		e.event = col[0] ? col[0] : "";
-		e.name = col[1];
-		e.type = col[2];
-		e.value = col[3];
-		e.old = col[4];
-		e.detail = col[5];
-		if ((uint64_t)time(NULL) > (uint64_t)e.ts + t->n->max_age) {
-			log_warnx("notify %s: event %lld (%s %s) older than %llu s: given up", t->n->name,
-				  (long long)e.id, e.event, e.name ? e.name : "",
-				  (unsigned long long)t->n->max_age);
-			nf->st->events_given_up++;
-			cursor_set(nf, t->n->name, e.id);
-			t->tries = 0;
-			r = 0;
-		} else if ((r = deliver(nf, t->n, &e)) == 0) {
-			cursor_set(nf, t->n->name, e.id);
-			t->tries = 0;
-			nf->st->events_delivered++;
-		} else {
-			nf->st->events_failed++;
-			if (r > 0) {
-				t->next_ms = util_now_ms() + (uint64_t)r;
-			} else {
-				uint64_t d = 1000u << (t->tries < 5 ? t->tries : 5);
-				t->next_ms = util_now_ms() + (d > RETRY_MAX_MS ? RETRY_MAX_MS : d);
-				t->tries++;
-			}
-		}
-		for (int i = 0; i < 6; i++)
-			free(col[i]);
-		if (r != 0)
-			break;
-	}
-	sqlite3_finalize(st);
+	db_outbox_walk(nf->db, t->n->name, t->events, BURST, target_event, &w);
 }
 
 /* Drops events every configured target has acknowledged. */
 static void
 outbox_trim(struct notifier *nf)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t low = INT64_MAX;
+	int64_t low = INT64_MAX, id;
 
 	if (nf->nt == 0)
 		return;
-	if (sqlite3_prepare_v2(db_sqlite(nf->db),
-			       "SELECT coalesce((SELECT last_id FROM outbox_cursor WHERE target = ?1), 0)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return;
 	for (size_t i = 0; i < nf->nt; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, nf->t[i].n->name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) < low)
-			low = sqlite3_column_int64(st, 0);
+		/* a cursor that cannot be read keeps every event */
+		if (db_outbox_cursor_get(nf->db, nf->t[i].n->name, &id) < 0)
+			return;
+		if (id < low)
+			low = id;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db_sqlite(nf->db), "DELETE FROM outbox WHERE id <= ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, low);
-		sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
+	db_outbox_trim(nf->db, low);
 }
 
 /* ---------------------------------------------------------------- backups */
@@ -474,28 +440,16 @@ static void
 raise_event(struct notifier *nf, const char *event, const char *name, const char *value,
 	    json_t *detail)
 {
-	sqlite3_stmt *st = NULL;
 	char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	struct db_outbox_row row = {.event = event, .name = name, .value = value, .detail = d};
 	bool wanted = false;
 	char key[64];
 
 	snprintf(key, sizeof(key), ",%s,", event);
 	for (size_t i = 0; i < nf->nt; i++)
 		wanted |= strstr(nf->t[i].events, key) != NULL;
-	if (wanted && sqlite3_prepare_v2(db_sqlite(nf->db),
-					 "INSERT INTO outbox (event, name, value, detail) VALUES "
-					 "(?1, ?2, ?3, ?4)",
-					 -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		if (value)
-			sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-		if (d)
-			sqlite3_bind_text(st, 4, d, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			log_warnx("%s event: %s", event, sqlite3_errmsg(db_sqlite(nf->db)));
-	}
-	sqlite3_finalize(st);
+	if (wanted && db_outbox_insert(nf->db, &row) < 0)
+		log_warnx("%s event: %s", event, sqlite3_errmsg(db_sqlite(nf->db)));
 	free(d);
 }
 

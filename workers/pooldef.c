@@ -10,10 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "daemon/config.h"
-#include "daemon/db.h"
+#include "daemon/db_pools.h"
 #include "daemon/dd.h"
 #include "daemon/pooldb.h"
 #include "shm/pool.h"
@@ -167,53 +165,54 @@ pooldef_parse(json_t *j, struct pooldef *b, char *err, size_t errsz)
 	return 0;
 }
 
+struct pooldef_show {
+	const struct wctx *ctx;
+	const char *name;
+	uint64_t now;   /* monotonic ms */
+	json_t *o, *members;
+};
+
+/* One member row of the pool (db_pool_get's callback); the first makes the object. */
+static int
+pooldef_member(void *arg, const struct db_pool_row *r)
+{
+	struct pooldef_show *sh = arg;
+	const struct wctx *ctx = sh->ctx;
+	const struct pool_member_state *ms = NULL;
+	json_t *m;
+
+	if (sh->o == NULL) {
+		sh->members = json_array();
+		sh->o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:b, s:o, s:o}", "name", sh->name,
+				  "policy", r->policy, "answers", (int)r->answers, "ttl",
+				  (int)r->ttl, "allDown", r->all_down, "prefixMatch", r->prefix_match,
+				  "check",
+				  r->check_json ? json_loads(r->check_json, 0, NULL) : json_null(),
+				  "members", sh->members);
+	}
+	if (ctx->pools && r->slot >= 0 && r->slot < POOL_SLOTS && r->pos < POOL_MEMBERS_MAX)
+		ms = &ctx->pools->s[r->slot].m[r->pos];
+	m = json_pack("{s:s, s:i, s:b}", "ip", r->ip, "weight", (int)r->weight, "up",
+		      ms ? ms->up != 0 : 1);
+	json_object_set_new(m, "load",
+			    ms && ms->reported_ms &&
+					    sh->now - ms->reported_ms <=
+						    ctx->cfg->pools.report_max_age * 1000u
+				    ? json_integer(ms->load)
+				    : json_null());
+	json_array_append_new(sh->members, m);
+	return 0;
+}
+
 /* The pool as stored, with each member's live state; NULL if absent. */
 json_t *
 pooldef_json(const struct wctx *ctx, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *o = NULL, *members = NULL;
+	struct pooldef_show sh = {.ctx = ctx, .name = name};
 	struct timespec ts;
-	uint64_t now;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	if (sqlite3_prepare_v2(db_sqlite(ctx->db),
-			       "SELECT p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-			       "p.prefix_match, p.check_json, m.ip, m.weight, m.pos FROM pools p "
-			       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
-			       "ORDER BY m.pos",
-			       -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t slot = sqlite3_column_int64(st, 0), pos = sqlite3_column_int64(st, 9);
-		const struct pool_member_state *ms = NULL;
-		json_t *m;
-		if (o == NULL) {
-			const char *chk = (const char *)sqlite3_column_text(st, 6);
-			members = json_array();
-			o = json_pack("{s:s, s:s, s:i, s:i, s:s, s:b, s:o, s:o}", "name", name,
-				      "policy", (const char *)sqlite3_column_text(st, 1), "answers",
-				      sqlite3_column_int(st, 2), "ttl", sqlite3_column_int(st, 3),
-				      "allDown", (const char *)sqlite3_column_text(st, 4), "prefixMatch",
-				      sqlite3_column_int(st, 5), "check",
-				      chk ? json_loads(chk, 0, NULL) : json_null(), "members",
-				      members);
-		}
-		if (ctx->pools && slot >= 0 && slot < POOL_SLOTS && pos < POOL_MEMBERS_MAX)
-			ms = &ctx->pools->s[slot].m[pos];
-		m = json_pack("{s:s, s:i, s:b}", "ip", (const char *)sqlite3_column_text(st, 7),
-			      "weight", sqlite3_column_int(st, 8), "up", ms ? ms->up != 0 : 1);
-		json_object_set_new(m, "load",
-				    ms && ms->reported_ms &&
-						    now - ms->reported_ms <=
-							    ctx->cfg->pools.report_max_age * 1000u
-					    ? json_integer(ms->load)
-					    : json_null());
-		json_array_append_new(members, m);
-	}
-	sqlite3_finalize(st);
-	return o;
+	sh.now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	db_pool_get(ctx->db, name, pooldef_member, &sh);
+	return sh.o;
 }
-
