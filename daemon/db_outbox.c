@@ -156,3 +156,21 @@ db_outbox_trim(struct db *db, int64_t id)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int
+db_outbox_cursor_init(struct db *db, const char *target)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
+	if (db_prep(db_sqlite(db),
+		    "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
+		    "coalesce(max(id), 0) FROM outbox",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_reset(st);
+	return rc;
+}

@@ -44,6 +44,12 @@ typedef int (*db_outbox_cb)(void *arg, const struct db_outbox_row *row);
 int db_outbox_walk(struct db *db, const char *target, const char *events, int max, db_outbox_cb cb,
                    void *arg);
 
+/*
+ * Gives target a cursor after the newest event when it has none (a new
+ * target is not sent the past); 0 or DD_EDB.
+ */
+int db_outbox_cursor_init(struct db *db, const char *target);
+
 /* Records that target acknowledged every event up to id; 0 or DD_EDB. */
 int db_outbox_cursor_set(struct db *db, const char *target, int64_t id);
 

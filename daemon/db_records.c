@@ -58,7 +58,8 @@ db_record_rows(struct db *db, const char *name, bool by_type, db_record_row_cb c
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *type = (const char *)sqlite3_column_text(st, 0);
 		const char *value = (const char *)sqlite3_column_text(st, 1);
-		struct db_record_row r = {.type = type ? type : "",
+		struct db_record_row r = {.name = name,
+					  .type = type ? type : "",
 					  .value = value ? value : "",
 					  .ttl = db_col_or(st, 2, -1),
 					  .owner = db_col_or(st, 3, 0),
@@ -113,12 +114,14 @@ db_record_upsert(struct db *db, const char *name, const char *type, const char *
 }
 
 int
-db_record_names(struct db *db, db_name_cb cb, void *arg)
+db_record_names(struct db *db, bool distinct, db_name_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	int step, rc = 0;
 
-	if (db_prep(db_sqlite(db), "SELECT DISTINCT name FROM records", &st) != SQLITE_OK)
+	if (db_prep(db_sqlite(db),
+		    distinct ? "SELECT DISTINCT name FROM records" : "SELECT name FROM records",
+		    &st) != SQLITE_OK)
 		return DD_EDB;
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *nm = (const char *)sqlite3_column_text(st, 0);

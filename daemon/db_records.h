@@ -18,11 +18,17 @@
 
 struct db;
 
-/* One row of a name (db_record_rows).  Strings live until the callback returns. */
+/*
+ * One row of records (db_record_rows, db_records_stream_next in
+ * daemon/db_views.h).  Strings live until the callback returns; a column
+ * a walk does not read is NULL or 0.
+ */
 struct db_record_row {
+	const char *name;
 	const char *type;
 	const char *value;
-	int64_t ttl;          /* -1: NULL */
+	int64_t ttl;          /* -1: NULL, the zone's default */
+	int64_t updated_at;   /* unix seconds */
 	int64_t owner;        /* users.id, 0: none */
 	int64_t id;           /* arrival order (db.c: ids grow with time) */
 };
@@ -47,9 +53,13 @@ int db_record_insert(struct db *db, const char *name, const char *type, const ch
 int db_record_upsert(struct db *db, const char *name, const char *type, const char *value,
 		     int64_t ttl, int64_t id);
 
-/* Calls cb with every distinct owner name; a non-zero return stops the walk and is returned. */
+/*
+ * Calls cb with the owner name of every row (distinct: each name once), in
+ * no particular order; a non-zero return of cb stops the walk and is
+ * returned.
+ */
 typedef int (*db_name_cb)(void *arg, const char *name);
-int db_record_names(struct db *db, db_name_cb cb, void *arg);
+int db_record_names(struct db *db, bool distinct, db_name_cb cb, void *arg);
 
 /* The row holding old takes value and ttl in place (one index page, not two). */
 int db_record_replace_value(struct db *db, const char *name, const char *type, const char *old,

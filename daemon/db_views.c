@@ -42,26 +42,6 @@ db_records_list(struct db *db, db_record_cb cb, void *arg)
 }
 
 int
-db_records_names(struct db *db, db_name_cb cb, void *arg)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = 0, step;
-
-	if (sqlite3_prepare_v2(db_sqlite(db), "SELECT name FROM records", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return DD_EDB;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name != NULL && (rc = cb(arg, name)) != 0)
-			break;
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int
 db_records_values(struct db *db, const char *name, const char *type, db_value_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -133,7 +113,7 @@ db_records_stream_next(struct db_records_stream *s, unsigned max, db_record_row_
 		                       ? -1
 		                       : sqlite3_column_int64(s->st, 3),
 		        .updated_at = sqlite3_column_int64(s->st, 4),
-		        .owner_id = sqlite3_column_int64(s->st, 5),
+		        .owner = sqlite3_column_int64(s->st, 5),
 		        .id = sqlite3_column_int64(s->st, 6),
 		};
 		if ((rc = cb(arg, &r)) != 0)

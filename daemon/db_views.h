@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "daemon/db.h"
+#include "daemon/db_records.h"
 
 struct sqlite3;
 
@@ -28,23 +29,11 @@ struct sqlite3;
  */
 int db_records_list(struct db *db, db_record_cb cb, void *arg);
 
-/* The name of every record row, in no particular order (a name once per row). */
-typedef int (*db_name_cb)(void *arg, const char *name);
-int db_records_names(struct db *db, db_name_cb cb, void *arg);
-
 /* The values of the RRset (name, type, e.g. "TXT") in the order they came in. */
 typedef int (*db_value_cb)(void *arg, const char *value);
 int db_records_values(struct db *db, const char *name, const char *type, db_value_cb cb, void *arg);
 
-/* One row of records as GET /records lists it; a column may be NULL. */
-struct db_record_row {
-	const char *name, *type, *value;
-	int64_t ttl;        /* -1: the zone's default */
-	int64_t updated_at; /* unix seconds */
-	int64_t owner_id;   /* 0: no owner */
-	int64_t id;         /* the order values came in */
-};
-typedef int (*db_record_row_cb)(void *arg, const struct db_record_row *r);
+/* GET /records: rows as struct db_record_row (daemon/db_records.h), every column read. */
 
 /*
  * Every record in (name, type, value) order, read in slices from a snapshot

@@ -110,7 +110,7 @@ recs_row(void *arg, const struct db_record_row *rr)
 	int z;
 
 	if (rr->name == NULL || rr->type == NULL || rr->value == NULL ||
-	    !auth_may_read(&q->who, rr->name, rr->owner_id))
+	    !auth_may_read(&q->who, rr->name, rr->owner))
 		return 0;
 	if (q->name && (strcmp(q->name, rr->name) != 0 || strcmp(q->type, rr->type) != 0) &&
 	    recs_set_emit(q, f->out) < 0)

@@ -24,6 +24,7 @@
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_records.h"
 #include "daemon/db_pools.h"
 #include "daemon/db_users.h"
 #include "daemon/db_views.h"
@@ -116,7 +117,7 @@ ctl_zone_records(struct control *c, unsigned z)
 {
 	struct ctl_zone_count zc = {c, z, 0};
 
-	if (db_records_names(c->ctx->db, ctl_zone_count_name, &zc) < 0)
+	if (db_record_names(c->ctx->db, false, ctl_zone_count_name, &zc) < 0)
 		return -1;
 	return zc.n;
 }

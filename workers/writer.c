@@ -21,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_outbox.h"
 #include "daemon/db_records.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
@@ -66,9 +67,6 @@ writer_reader_open(struct writer *w, struct sqlite3 **out)
 static int
 writer_outbox_setup(struct writer *w)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
-
 	snprintf(w->wanted, sizeof(w->wanted), ",");
 	for (size_t i = 0; i < w->cfg->nnotify; i++)
 		for (size_t k = 0; k < w->cfg->notify[i].nevents; k++) {
@@ -79,20 +77,10 @@ writer_outbox_setup(struct writer *w)
 				strcat(w->wanted, key + 1);
 			}
 		}
-	if (w->cfg->nnotify == 0)
-		return 0;
-	if (db_prep(db_sqlite(w->db),
-			       "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
-			       "coalesce(max(id), 0) FROM outbox", &st) != SQLITE_OK)
-		return DD_EDB;
-	for (size_t i = 0; i < w->cfg->nnotify && rc == 0; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, w->cfg->notify[i].name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = DD_EDB;
-	}
-	sqlite3_reset(st);
-	return rc;
+	for (size_t i = 0; i < w->cfg->nnotify; i++)
+		if (db_outbox_cursor_init(w->db, w->cfg->notify[i].name) < 0)
+			return DD_EDB;
+	return 0;
 }
 
 bool
@@ -108,30 +96,16 @@ int
 writer_outbox_row(struct writer *w, const char *event, const char *name, const char *type,
 		  const char *value, const char *old, const char *detail)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
+	const struct db_outbox_row row = {.event = event,
+					  .name = name,
+					  .type = type,
+					  .value = value,
+					  .old_value = old,
+					  .detail = detail};
 
 	if (!writer_wants_event(w, event))
 		return 0;
-	if (db_prep(db_sqlite(w->db),
-			       "INSERT INTO outbox (event, name, type, value, old_value, detail) VALUES "
-			       "(?1, ?2, ?3, ?4, ?5, ?6)", &st) != SQLITE_OK)
-		return DD_EDB;
-	sqlite3_bind_text(st, 1, event, -1, SQLITE_STATIC);
-	if (name)
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (type)
-		sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	if (value)
-		sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-	if (old)
-		sqlite3_bind_text(st, 5, old, -1, SQLITE_STATIC);
-	if (detail)
-		sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	sqlite3_reset(st);
-	return rc;
+	return db_outbox_insert(w->db, &row);
 }
 
 int

@@ -64,7 +64,7 @@ static int
 writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 {
 	struct writer_names c = {.w = w, .zone = zone};
-	int rc = db_record_names(w->db, writer_names_add, &c);
+	int rc = db_record_names(w->db, true, writer_names_add, &c);
 
 	*out = c.v;
 	*n = c.n;
