@@ -29,9 +29,9 @@
 #include "daemon/log.h"
 #include "http/http.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "workers/writer.h"
 
-#define ACME_TYPE_TXT      16
 #define ACME_ALLOWFROM_MAX 64
 /*
  * acme-dns serves its TXT records with TTL 1: a client answering the
@@ -427,7 +427,7 @@ acme_txt_write(struct http_req *r, const char *username, const char *subdomain, 
 	memset(&set, 0, sizeof(set));
 	memset(&res, 0, sizeof(res));
 	set.name = name;
-	set.type = ACME_TYPE_TXT;
+	set.type = DNS_TYPE_TXT;
 	set.values = values;
 	set.nvalues = acme_txt_next(curp, ncur, txt, values);
 	set.ttl = ACME_TXT_TTL;

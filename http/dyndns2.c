@@ -28,11 +28,10 @@
 #include "daemon/auth.h"
 #include "http/http.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "http/ratelimit.h"
 #include "workers/writer.h"
 
-#define DYNDNS2_TYPE_A    1
-#define DYNDNS2_TYPE_AAAA 28
 #define DYNDNS2_WAYS      8
 #define DYNDNS2_SETS      (DYNDNS2_ABUSE_SLOTS / DYNDNS2_WAYS)
 
@@ -375,13 +374,13 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 	memset(res, 0, sizeof(res));
 	if (ips->v4[0])
 		sets[n++] = (struct writer_set){.name = name,
-		                                .type = DYNDNS2_TYPE_A,
+		                                .type = DNS_TYPE_A,
 		                                .values = v4,
 		                                .nvalues = 1,
 		                                .ttl = -1};
 	if (ips->v6[0])
 		sets[n++] = (struct writer_set){.name = name,
-		                                .type = DYNDNS2_TYPE_AAAA,
+		                                .type = DNS_TYPE_AAAA,
 		                                .values = v6,
 		                                .nvalues = 1,
 		                                .ttl = -1};

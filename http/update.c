@@ -13,6 +13,7 @@
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "workers/writer.h"
 
 #define TTL_MAX 604800
@@ -46,7 +47,7 @@ upd_values(struct http_req *r, json_t *in, uint16_t *type, struct upd_values *ou
 		}
 		if (*type == 0) {
 			/* type defaults to A, or AAAA for an IPv6 address */
-			*type = names_ip_family(json_string_value(item)) == 6 ? 28 : 1;
+			*type = names_ip_family(json_string_value(item)) == 6 ? DNS_TYPE_AAAA : DNS_TYPE_A;
 		}
 		if (names_value(*type, json_string_value(item), out->buf[i], VALUE_TEXT_MAX) < 0) {
 			http_reply_error(r, 400, "invalid %s value '%.100s'", names_type_str(*type),
@@ -148,6 +149,7 @@ update_post(struct http_req *r)
 	json_t *sub, *in, *ip, *reply;
 	uint16_t type = 0;
 	int64_t ttl = -1, owner = 0, cur;
+	bool by_value;
 	int rc;
 
 	if (http_req_auth(r) < 0 || http_req_json(r) < 0)
@@ -166,12 +168,14 @@ update_post(struct http_req *r)
 	}
 	if (upd_options(r, &type, &ttl, &owner) < 0)
 		return;
+	/* TXT and CNAME take "value" (or "ip"); A and AAAA "ip", else the caller's address */
+	by_value = type == DNS_TYPE_TXT || type == DNS_TYPE_CNAME;
 	ip = json_object_get(r->json, "ip");
-	in = (type == 16 || type == 5) ? json_object_get(r->json, "value") : ip;
-	if (in == NULL && (type == 16 || type == 5))
+	in = by_value ? json_object_get(r->json, "value") : ip;
+	if (in == NULL && by_value)
 		in = ip;
 	if (in == NULL || json_is_null(in)) {
-		if (type == 16 || type == 5) {
+		if (by_value) {
 			http_reply_error(r, 400, "%s records need a value", names_type_str(type));
 			return;
 		}
