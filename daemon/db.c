@@ -564,6 +564,30 @@ db_records_walk(sqlite3 *h, const char *path, sqlite3_stmt *st, db_record_cb cb,
 	return rc;
 }
 
+int
+db_records_list(struct db *db, db_record_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h,
+			       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return DD_EDB;
+	rc = db_records_walk(db->h, db->path, st, cb, arg);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+db_walk_end(sqlite3_stmt *st, int step, int rc)
+{
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = DD_EDB;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int64_t
 db_records_count(struct db *db)
 {

@@ -58,6 +58,20 @@ int db_records_range(struct db *db, bool own, const char *lo, const char *hi, db
 int db_records_split(struct db *db, int64_t min, char **mid);
 
 /*
+ * Every record in name, type order, each RRset's values in the order they
+ * came in (ids), same callback: for `ddnsctl record list` and `zone export`.
+ */
+int db_records_list(struct db *db, db_record_cb cb, void *arg);
+
+/*
+ * The end of a walk over st (prepared with sqlite3_prepare_v2): finalizes
+ * it and returns rc, or DD_EDB when rc is 0 but the walk stopped on an
+ * error (step, the last sqlite3_step result, is not SQLITE_DONE).
+ */
+struct sqlite3_stmt;
+int db_walk_end(struct sqlite3_stmt *st, int step, int rc);
+
+/*
  * Records of one name (same order and callback as db_records_foreach).
  */
 int db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *arg);

@@ -181,10 +181,7 @@ db_pool_list(struct db *db, db_pool_info_cb cb, void *arg)
 		if ((rc = cb(arg, &p)) != 0)
 			break;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
+	return db_walk_end(st, step, rc);
 }
 
 /* Appends one row of db_pool_counts to *c (n entries, room for *cap). */

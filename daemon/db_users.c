@@ -97,10 +97,7 @@ db_user_list(struct db *db, bool names, db_user_cb cb, void *arg)
 		if ((rc = cb(arg, &u)) != 0)
 			break;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
+	return db_walk_end(st, step, rc);
 }
 
 /* ---------------------------------------------------------------- tokens */
@@ -202,10 +199,7 @@ db_token_list(struct db *db, db_token_cb cb, void *arg)
 		if ((rc = cb(arg, &t)) != 0)
 			break;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
+	return db_walk_end(st, step, rc);
 }
 
 int

@@ -13,35 +13,6 @@
 /* ---------------------------------------------------------------- records */
 
 int
-db_records_list(struct db *db, db_record_cb cb, void *arg)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = 0, step;
-
-	if (sqlite3_prepare_v2(db_sqlite(db),
-	                       "SELECT name, type, value, ttl FROM records ORDER BY name, type, id",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return DD_EDB;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *type = (const char *)sqlite3_column_text(st, 1);
-		const char *value = (const char *)sqlite3_column_text(st, 2);
-		int64_t ttl = sqlite3_column_type(st, 3) == SQLITE_NULL
-		                      ? -1
-		                      : sqlite3_column_int64(st, 3);
-		if (name == NULL)
-			continue;
-		rc = cb(arg, name, type ? type : "", value ? value : "", ttl);
-		if (rc != 0)
-			break;
-	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int
 db_records_values(struct db *db, const char *name, const char *type, db_value_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -59,10 +30,7 @@ db_records_values(struct db *db, const char *name, const char *type, db_value_cb
 		if ((rc = cb(arg, v ? v : "")) != 0)
 			break;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
+	return db_walk_end(st, step, rc);
 }
 
 /* ---------------------------------------------------------------- GET /records */
@@ -164,10 +132,7 @@ db_audit_list(struct db *db, int64_t limit, db_audit_cb cb, void *arg)
 		if ((rc = cb(arg, &a)) != 0)
 			break;
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_finalize(st);
-	return rc;
+	return db_walk_end(st, step, rc);
 }
 
 /* ---------------------------------------------------------------- database files */

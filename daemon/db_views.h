@@ -22,13 +22,6 @@ struct sqlite3;
 
 /* ---------------------------------------------------------------- records */
 
-/*
- * Every record in name, type order, each RRset's values in the order they
- * came in (ids), with db_record_cb's conventions (daemon/db.h: ttl -1 for
- * the zone's default).  For `ddnsctl record list` and `zone export`.
- */
-int db_records_list(struct db *db, db_record_cb cb, void *arg);
-
 /* The values of the RRset (name, type, e.g. "TXT") in the order they came in. */
 typedef int (*db_value_cb)(void *arg, const char *value);
 int db_records_values(struct db *db, const char *name, const char *type, db_value_cb cb, void *arg);

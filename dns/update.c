@@ -332,13 +332,28 @@ prescan_allowed(const struct ctx *c, const struct dns_rr *r)
 	return DNS_RCODE_NOERROR;
 }
 
+/* 3.4.1.1, 3.4.1.2 and the key's policy for one record of the update section. */
+static int
+prescan_one(const struct ctx *c, struct dns_update *u, const struct dns_rr *r)
+{
+	int rc;
+
+	(void)u;
+	/* 3.4.1.1: every name within the zone */
+	if (!c->lk->in_zone(c->lk->arg, r->name))
+		return DNS_RCODE_NOTZONE;
+	if ((rc = prescan_form(r)) == DNS_RCODE_NOERROR)
+		rc = prescan_allowed(c, r);
+	return rc;
+}
+
 /*
- * RFC 2136 3.4.1 and 3.3: the whole update section is checked before any of
- * it is applied, record by record (so a refused record before a malformed
- * one gives REFUSED).
+ * Each record of the update section through fn, in order, until one gives
+ * an rcode other than NOERROR (a record that cannot be read: FORMERR).
  */
 static int
-prescan(const struct ctx *c)
+each_update_rr(const struct ctx *c, struct dns_update *u,
+               int (*fn)(const struct ctx *c, struct dns_update *u, const struct dns_rr *r))
 {
 	size_t pos = c->p->ns_off;
 	int rc = DNS_RCODE_NOERROR;
@@ -347,13 +362,20 @@ prescan(const struct ctx *c)
 		struct dns_rr r;
 		if (rr_read(c, &pos, &r) < 0)
 			return DNS_RCODE_FORMERR;
-		/* 3.4.1.1: every name within the zone */
-		if (!c->lk->in_zone(c->lk->arg, r.name))
-			return DNS_RCODE_NOTZONE;
-		if ((rc = prescan_form(&r)) == DNS_RCODE_NOERROR)
-			rc = prescan_allowed(c, &r);
+		rc = fn(c, u, &r);
 	}
 	return rc;
+}
+
+/*
+ * RFC 2136 3.4.1 and 3.3: the whole update section is checked before any of
+ * it is applied, record by record (so a refused record before a malformed
+ * one gives REFUSED).
+ */
+static int
+prescan(const struct ctx *c)
+{
+	return each_update_rr(c, NULL, prescan_one);
 }
 
 /* ---------------------------------------------------------------- 3.4.2 */
@@ -436,16 +458,7 @@ op_one(const struct ctx *c, struct dns_update *u, const struct dns_rr *r)
 static int
 ops(const struct ctx *c, struct dns_update *u)
 {
-	size_t pos = c->p->ns_off;
-	int rc = DNS_RCODE_NOERROR;
-
-	for (unsigned i = 0; i < c->p->nscount && rc == DNS_RCODE_NOERROR; i++) {
-		struct dns_rr r;
-		if (rr_read(c, &pos, &r) < 0)
-			return DNS_RCODE_FORMERR;
-		rc = op_one(c, u, &r);
-	}
-	return rc;
+	return each_update_rr(c, u, op_one);
 }
 
 /* ---------------------------------------------------------------- API */
