@@ -157,8 +157,8 @@ build/fuzz/fuzz_update: tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(wildcard shm/
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
 
-CFG_FUZZ_SRC := daemon/config.c daemon/log.c daemon/util.c
-build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
+CFG_FUZZ_SRC := daemon/config.c daemon/config_check.c daemon/config_schema.c daemon/config_value.c daemon/log.c daemon/util.c
+build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h daemon/config_int.h daemon/config_value.h
 	@mkdir -p build/fuzz/corpus-config
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) $(shell pkg-config --libs yaml-0.1 libsodium)

@@ -1,15 +1,16 @@
 /*
  * config.c - config.yaml loader.
  *
- * libyaml builds the document tree; one schema table (below) says which keys
+ * libyaml builds the document tree; one schema table (config_schema.c) says which keys
  * exist, their type, range, default and where the value lands.  The walker
  * checks every key of the document against the table, converts each value and
- * records every problem as "FILE:LINE: reason", then the cross-checks (zone
+ * records every problem as "FILE:LINE: reason", then the cross-checks (config_check.c: zone
  * duplicates, key references, backup rules) run on the filled struct.  Lines
  * for those come from the document again, so no line bookkeeping leaks into
  * struct cfg.
  */
 #include "daemon/config.h"
+#include "daemon/config_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,225 +27,16 @@
 #include <sodium.h>
 #include <yaml.h>
 
+#include "daemon/config_value.h"
 #include "daemon/dd.h"
 
-#define CFG_MAX_FILE   (16u << 20) /* a config file is a few KiB; refuse absurd input */
-#define CFG_MAX_ERRORS 1000
-#define CFG_PATH_MAX   256 /* schema/display paths; real ones are far shorter */
 
-enum cfg_type {
-	CT_MAP,      /* nested mapping, no storage of its own */
-	CT_MAPS,     /* list of mappings: array of structs + count */
-	CT_STR,      /* scalar string (further shaped by the check) */
-	CT_STRS,     /* list of strings, or a single string as a one-element list */
-	CT_INT,      /* decimal integer */
-	CT_BOOL,     /* true/false/yes/no/on/off */
-	CT_DURATION, /* "90s", "30m", "24h", "7d", "1w", plain integer = seconds */
-	CT_SIZE,     /* integer with optional K/M/G suffix (powers of 1024) */
-};
-
-enum cfg_check {
-	CK_NONE,
-	CK_DNAME,  /* domain name: lower-cased, trailing dot stripped */
-	CK_ADDR,   /* "IPv4:PORT" or "[IPv6]:PORT" into struct cfg_addr */
-	CK_NET,    /* IP address or CIDR */
-	CK_PEER,   /* ADDR[:PORT] (port 53 by default), stored as "ADDR:PORT" */
-	CK_PATH,   /* made absolute against the config file's directory */
-	CK_URL,    /* http:// or https:// */
-	CK_ENUM,   /* one of it->choices */
-	CK_BASE64, /* decoded into a byte array (size at off, length at cnt_off) */
-	CK_CRON,   /* five-field cron spec */
-};
-
-#define F_REQUIRED   0x1u /* must be present (list-of-maps: per element) */
-#define F_EMPTY_NULL 0x2u /* "" stores NULL */
-#define F_EMPTY_OK   0x4u /* "" is a valid value */
-
-struct cfg_item {
-	const char *path; /* "dns.workers"; list elements use "zones[].name" */
-	enum cfg_type type;
-	enum cfg_check check;
-	int64_t min, max; /* value range; for lists, the number of entries */
-	const char *def;  /* default, converted like a value from the file */
-	unsigned flags;
-	size_t off, size; /* field in the owning struct (struct cfg or a list element) */
-	size_t cnt_off;   /* lists: count field; CK_BASE64: length field */
-	size_t line_off;  /* CT_MAPS: element's int line field */
-	const char *const *choices;
-};
-
-static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
-static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
-static const char *const io_modes[] = {"auto", "io_uring", "recvmmsg", NULL};
-static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
-static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
-static const char *const notify_events[] = {"record_changed",   "member_down", "member_up",
-                                            "worker_restarted", "backup_ok",   "backup_failed",
-                                            "auth_abuse",       NULL};
-
-#define FLD(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
-#define R(m)      FLD(struct cfg, m)
-#define Z(m)      FLD(struct cfg_zone, m)
-#define K(m)      FLD(struct cfg_tsig, m)
-#define N(m)      FLD(struct cfg_notify, m)
-#define MAP(p)                                                                                     \
-	{                                                                                          \
-		.path = p, .type = CT_MAP                                                          \
-	}
-#define U32       .min = 0, .max = UINT32_MAX
-#define AT_LEAST1 .min = 1, .max = UINT32_MAX
-
-/* The whole config surface.  A new key: add it here, to struct cfg, to
- * config.yaml.sample, to docs/config.md and to tests/unit/test_config.c. */
-static const struct cfg_item schema[] = {
-        {"database", CT_STR, CK_PATH, .def = "data/ddnsd.db", R(database)},
-        {"user", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(user)},
-        {"log_level", CT_STR, CK_ENUM, .def = "info", .choices = levels, R(log_level)},
-
-        {"zones", CT_MAPS, CK_NONE, .min = 1, .max = 100000, .flags = F_REQUIRED,
-         .off = offsetof(struct cfg, zones), .size = sizeof(struct cfg_zone),
-         .cnt_off = offsetof(struct cfg, nzones), .line_off = offsetof(struct cfg_zone, line)},
-        {"zones[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, Z(name)},
-        {"zones[].ttl", CT_INT, CK_NONE, .min = 0, .max = 2147483647, .def = "300", Z(ttl)},
-        {"zones[].ns", CT_STRS, CK_DNAME, .min = 1, .max = 64, Z(ns),
-         .cnt_off = offsetof(struct cfg_zone, nns)},
-        MAP("zones[].soa"),
-        {"zones[].soa.mname", CT_STR, CK_DNAME, Z(soa.mname)},
-        {"zones[].soa.rname", CT_STR, CK_DNAME, Z(soa.rname)},
-        {"zones[].soa.refresh", CT_INT, CK_NONE, U32, .def = "3600", Z(soa.refresh)},
-        {"zones[].soa.retry", CT_INT, CK_NONE, U32, .def = "600", Z(soa.retry)},
-        {"zones[].soa.expire", CT_INT, CK_NONE, U32, .def = "604800", Z(soa.expire)},
-        {"zones[].soa.minimum", CT_INT, CK_NONE, U32, .def = "60", Z(soa.minimum)},
-        MAP("zones[].transfer"),
-        {"zones[].transfer.allow", CT_STRS, CK_NET, .min = 0, .max = 1024, Z(transfer_allow),
-         .cnt_off = offsetof(struct cfg_zone, ntransfer_allow)},
-        {"zones[].transfer.notify", CT_STRS, CK_PEER, .min = 0, .max = 1024, Z(transfer_notify),
-         .cnt_off = offsetof(struct cfg_zone, ntransfer_notify)},
-        {"zones[].transfer.tsig", CT_STR, CK_DNAME, Z(transfer_tsig)},
-        {"zones[].primary", CT_STR, CK_PEER, Z(primary)},
-
-        MAP("dns"),
-        {"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",
-         R(dns.listen), .cnt_off = offsetof(struct cfg, dns.nlisten)},
-        {"dns.workers", CT_INT, CK_NONE, .min = 1, .max = 64, .def = "2", R(dns.workers)},
-        {"dns.tcp_max_connections", CT_INT, CK_NONE, .min = 1, .max = 1000000, .def = "256",
-         R(dns.tcp_max_connections)},
-        {"dns.tcp_idle_timeout", CT_INT, CK_NONE, .min = 1, .max = 3600000, .def = "10000",
-         R(dns.tcp_idle_timeout)},
-        {"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",
-         R(dns.udp_payload)},
-        {"dns.io", CT_STR, CK_ENUM, .def = "auto", .choices = io_modes, R(dns.io)},
-
-        MAP("http"),
-        {"http.listen", CT_STR, CK_ADDR, .def = "127.0.0.1:8080", R(http.listen)},
-        {"http.trusted_proxies", CT_STRS, CK_NET, .min = 0, .max = 1024, R(http.trusted_proxies),
-         .cnt_off = offsetof(struct cfg, http.ntrusted_proxies)},
-        {"http.max_body", CT_SIZE, CK_NONE, .min = 1, .max = 16777216, .def = "65536",
-         R(http.max_body)},
-        MAP("http.rate_limit"),
-        {"http.rate_limit.per_ip_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
-         R(http.rate_per_ip_per_minute)},
-        {"http.rate_limit.burst", CT_INT, CK_NONE, AT_LEAST1, .def = "100", R(http.rate_burst)},
-        {"http.rate_limit.per_token_per_minute", CT_INT, CK_NONE, AT_LEAST1, .def = "600",
-         R(http.rate_per_token_per_minute)},
-        {"http.cors_origins", CT_STRS, CK_NONE, .min = 0, .max = 256, R(http.cors_origins),
-         .cnt_off = offsetof(struct cfg, http.ncors_origins)},
-        {"http.metrics_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(http.metrics_token)},
-
-        MAP("acme"),
-        {"acme.zone", CT_STR, CK_DNAME, R(acme_zone)},
-        MAP("control"),
-        {"control.socket", CT_STR, CK_PATH, .def = "run/ddnsd.sock", R(control_socket)},
-        MAP("auth"),
-        {"auth.master_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(master_token)},
-
-        {"tsig", CT_MAPS, CK_NONE, .min = 0, .max = 10000, .off = offsetof(struct cfg, tsig),
-         .size = sizeof(struct cfg_tsig), .cnt_off = offsetof(struct cfg, ntsig),
-         .line_off = offsetof(struct cfg_tsig, line)},
-        {"tsig[].name", CT_STR, CK_DNAME, .flags = F_REQUIRED, K(name)},
-        {"tsig[].algorithm", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = tsig_algs,
-         K(algorithm)},
-        {"tsig[].secret", CT_STR, CK_BASE64, .flags = F_REQUIRED, K(secret),
-         .cnt_off = offsetof(struct cfg_tsig, secret_len)},
-        MAP("tsig[].update"),
-        {"tsig[].update.names", CT_STRS, CK_NONE, .min = 0, .max = 100000, K(update_names),
-         .cnt_off = offsetof(struct cfg_tsig, nupdate_names)},
-        {"tsig[].update.types", CT_STRS, CK_ENUM, .min = 1, .max = 4, .choices = update_types,
-         K(update_types), .cnt_off = offsetof(struct cfg_tsig, nupdate_types)},
-
-        {"notify", CT_MAPS, CK_NONE, .min = 0, .max = 10000, .off = offsetof(struct cfg, notify),
-         .size = sizeof(struct cfg_notify), .cnt_off = offsetof(struct cfg, nnotify),
-         .line_off = offsetof(struct cfg_notify, line)},
-        {"notify[].name", CT_STR, CK_NONE, .flags = F_REQUIRED, N(name)},
-        {"notify[].type", CT_STR, CK_ENUM, .flags = F_REQUIRED, .choices = notify_types, N(type)},
-        {"notify[].url", CT_STR, CK_URL, N(url)},
-        {"notify[].secret", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, N(secret)},
-        {"notify[].command", CT_STR, CK_NONE, N(command)},
-        {"notify[].events", CT_STRS, CK_ENUM, .min = 1, .max = 64, .choices = notify_events,
-         N(events), .cnt_off = offsetof(struct cfg_notify, nevents)},
-        {"notify[].max_age", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400, .def = "1d",
-         N(max_age)},
-
-        MAP("backup"),
-        {"backup.interval", CT_DURATION, CK_NONE, .min = 1, .max = 3650LL * 86400,
-         R(backup.interval)},
-        {"backup.schedule", CT_STR, CK_CRON, R(backup.schedule)},
-        {"backup.dir", CT_STR, CK_PATH, .def = "backups", R(backup.dir)},
-        {"backup.keep", CT_INT, CK_NONE, .min = 1, .max = 100000, .def = "7", R(backup.keep)},
-        MAP("backup.s3"),
-        {"backup.s3.endpoint", CT_STR, CK_URL, .flags = F_REQUIRED, R(backup.s3_endpoint)},
-        {"backup.s3.bucket", CT_STR, CK_NONE, .flags = F_REQUIRED, R(backup.s3_bucket)},
-        {"backup.s3.prefix", CT_STR, CK_NONE, .flags = F_EMPTY_OK, .def = "", R(backup.s3_prefix)},
-        {"backup.s3.region", CT_STR, CK_NONE, .def = "us-east-1", R(backup.s3_region)},
-        {"backup.s3.credentials", CT_STR, CK_PATH, R(backup.s3_credentials)},
-
-        MAP("table"),
-        {"table.capacity", CT_INT, CK_NONE, .min = 16, .max = 100000000, .def = "65536",
-         R(table.capacity)},
-        {"table.data_bytes", CT_SIZE, CK_NONE, .min = 0, .max = 1LL << 40, .def = "0",
-         R(table.data_bytes)},
-
-        MAP("pools"),
-        {"pools.report_max_age", CT_DURATION, CK_NONE, .min = 1, .max = 86400, .def = "60",
-         R(pools.report_max_age)},
-
-        MAP("journal"),
-        {"journal.max_changes", CT_INT, CK_NONE, .min = 1, .max = 10000000, .def = "1000",
-         R(journal.max_changes)},
-        {"journal.max_age", CT_DURATION, CK_NONE, .min = 60, .max = 3650LL * 86400, .def = "7d",
-         R(journal.max_age)},
-
-        MAP("audit"),
-        {"audit.max_rows", CT_INT, CK_NONE, .min = 0, .max = 1000000000, .def = "1000000",
-         R(audit.max_rows)},
-        {"audit.max_age", CT_DURATION, CK_NONE, .min = 60, .max = 3650LL * 86400, .def = "90d",
-         R(audit.max_age)},
-};
-
-#define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
-
-/* Loader state; lives for one cfg_load call. */
-struct ctx {
-	const char *file; /* as given by the caller: that is what users recognise */
-	struct cfg *c;
-	struct cfg_errors *errs;
-	int *lines; /* line of each error, for sorting */
-	bool nomem;
-	bool too_many;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	unsigned char *seen; /* per collection node: visited (aliases would revisit) */
-	int key_line;        /* line of the key being stored: an alias has no line of its own */
-	size_t nnodes;
-};
 
 /* ------------------------------------------------------------------ errors */
 
-static void err(struct ctx *x, int line, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
 
-static void
-err(struct ctx *x, int line, const char *fmt, ...)
+void
+cfg_err(struct ctx *x, int line, const char *fmt, ...)
 {
 	char reason[512];
 	char **msg;
@@ -304,352 +96,14 @@ errs_sort(struct ctx *x)
 	}
 }
 
-static char *
-xstrdup(struct ctx *x, const char *s)
+char *
+cfg_xstrdup(struct ctx *x, const char *s)
 {
 	char *d = strdup(s);
 
 	if (d == NULL)
 		x->nomem = true;
 	return d;
-}
-
-/* ------------------------------------------------------------ value syntax */
-
-static bool
-is_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-static bool
-is_label_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '-' || ch == '_';
-}
-
-/* Checks a domain name and writes it lower case without the trailing dot into
- * out (at least 254 bytes).  Returns NULL or the reason it is not valid. */
-static const char *
-dname_norm(const char *in, char *out)
-{
-	size_t n = strlen(in), i, label = 0;
-
-	if (n > 0 && in[n - 1] == '.')
-		n--;
-	if (n == 0)
-		return "the root is not allowed here";
-	if (n > 253)
-		return "longer than 253 characters";
-	for (i = 0; i < n; i++) {
-		char ch = in[i];
-		if (ch == '.') {
-			if (label == 0)
-				return "empty label";
-			label = 0;
-			out[i] = '.';
-			continue;
-		}
-		if (ch == '*')
-			return "'*' is not allowed here";
-		if (ch == '@')
-			return "'@' is not allowed; write a mailbox as a name "
-			       "(hostmaster.example.com)";
-		if (!is_label_char(ch))
-			return "labels may hold only letters, digits, '-' and '_'";
-		if (++label > 63)
-			return "label longer than 63 characters";
-		out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
-	}
-	if (label == 0)
-		return "empty label";
-	out[n] = '\0';
-	return NULL;
-}
-
-static const char *
-port_parse(const char *s, uint16_t *port)
-{
-	unsigned long v;
-
-	if (!is_digits(s) || strlen(s) > 5)
-		return "port must be a number 1..65535";
-	v = strtoul(s, NULL, 10);
-	if (v < 1 || v > 65535)
-		return "port must be a number 1..65535";
-	*port = (uint16_t)v;
-	return NULL;
-}
-
-/*
- * Parses "IPv4[:PORT]", "[IPv6][:PORT]" or a bare IPv6 into a sockaddr.  A
- * missing port is an error when defport is 0, else defport is used.
- */
-static const char *
-addr_parse(const char *s, uint16_t defport, struct sockaddr_storage *ss, socklen_t *sslen)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port = NULL, *colon, *why;
-	size_t hlen;
-	int af;
-	uint16_t p = defport;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (close == NULL)
-			return "missing ']'";
-		hlen = (size_t)(close - s - 1);
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			return "expected ':PORT' after ']'";
-		s++;
-		af = AF_INET6;
-	} else if ((colon = strchr(s, ':')) != NULL && strchr(colon + 1, ':') != NULL) {
-		if (defport == 0)
-			return "write an IPv6 address with its port as [ADDR]:PORT";
-		hlen = strlen(s);
-		af = AF_INET6;
-	} else {
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-		port = colon ? colon + 1 : NULL;
-		af = AF_INET;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		return "not an IP address";
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (port == NULL && defport == 0)
-		return "missing ':PORT'";
-	if (port && (why = port_parse(port, &p)) != NULL)
-		return why;
-	memset(ss, 0, sizeof(*ss));
-	if (af == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return "not an IPv4 address (IPv6 goes in brackets: [ADDR]:PORT)";
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p);
-		*sslen = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return "not an IPv6 address";
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p);
-		*sslen = sizeof(*sin6);
-	}
-	return NULL;
-}
-
-/* "ADDR:PORT" or "[ADDR]:PORT" in canonical form (inet_ntop), for storage and
- * duplicate detection. */
-static void
-addr_format(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, (unsigned)ntohs(sin->sin_port));
-	} else {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, (unsigned)ntohs(sin6->sin6_port));
-	}
-}
-
-static const char *
-net_check(const char *s)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	unsigned char buf[sizeof(struct in6_addr)];
-	const char *slash = strchr(s, '/');
-	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
-	int max;
-
-	if (hlen == 0 || hlen >= sizeof(host))
-		return "not an IP address or CIDR";
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, buf) == 1) {
-		max = 32;
-	} else if (inet_pton(AF_INET6, host, buf) == 1) {
-		max = 128;
-	} else {
-		return "not an IP address or CIDR";
-	}
-	if (slash == NULL)
-		return NULL;
-	if (!is_digits(slash + 1) || strlen(slash + 1) > 3 || atoi(slash + 1) > max)
-		return max == 32 ? "IPv4 prefix length must be 0..32"
-		                 : "IPv6 prefix length must be 0..128";
-	return NULL;
-}
-
-/* One cron field: a comma list of "*", "*" + "/N", "N", "N-M" or "N-M/S",
- * numbers within lo..hi. */
-static bool
-cron_field_ok(const char *f, size_t len, int lo, int hi)
-{
-	char buf[64], *save = NULL, *el;
-
-	if (len == 0 || len >= sizeof(buf))
-		return false;
-	memcpy(buf, f, len);
-	buf[len] = '\0';
-	if (buf[0] == ',' || buf[len - 1] == ',' || strstr(buf, ",,"))
-		return false;
-	for (el = strtok_r(buf, ",", &save); el; el = strtok_r(NULL, ",", &save)) {
-		char *step = strchr(el, '/'), *dash;
-		long a, b;
-		if (step) {
-			*step++ = '\0';
-			if (!is_digits(step) || strlen(step) > 3 || atoi(step) < 1 ||
-			    atoi(step) > hi)
-				return false;
-		}
-		if (strcmp(el, "*") == 0)
-			continue;
-		dash = strchr(el, '-');
-		if (dash)
-			*dash++ = '\0';
-		else if (step)
-			return false; /* "N/S" is not portable cron */
-		if (!is_digits(el) || strlen(el) > 2)
-			return false;
-		a = atol(el);
-		b = a;
-		if (dash) {
-			if (!is_digits(dash) || strlen(dash) > 2)
-				return false;
-			b = atol(dash);
-		}
-		if (a < lo || b > hi || a > b)
-			return false;
-	}
-	return true;
-}
-
-static const char *
-cron_check(const char *s)
-{
-	static const struct {
-		const char *name;
-		int lo, hi;
-	} f[5] = {{"minute", 0, 59},
-	          {"hour", 0, 23},
-	          {"day of month", 1, 31},
-	          {"month", 1, 12},
-	          {"day of week", 0, 7}};
-	static const char *const bad[5] = {
-	        "bad minute field (0-59; *, */N, N, N-M, lists)",
-	        "bad hour field (0-23; *, */N, N, N-M, lists)",
-	        "bad day-of-month field (1-31; *, */N, N, N-M, lists)",
-	        "bad month field (1-12; *, */N, N, N-M, lists)",
-	        "bad day-of-week field (0-7; *, */N, N, N-M, lists)",
-	};
-	const char *p = s;
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		size_t len;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0')
-			return "a schedule has five fields: minute hour day-of-month month "
-			       "day-of-week";
-		len = strcspn(p, " \t");
-		if (!cron_field_ok(p, len, f[i].lo, f[i].hi))
-			return bad[i];
-		p += len;
-	}
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p != '\0')
-		return "a schedule has five fields: minute hour day-of-month month day-of-week";
-	return NULL;
-}
-
-/* Decimal integer with optional sign, nothing else. */
-static const char *
-int_parse(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!((*s >= '0' && *s <= '9') || ((*s == '-' || *s == '+') && s[1] >= '0' && s[1] <= '9')))
-		return "not an integer";
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0')
-		return "not an integer";
-	if (errno == ERANGE)
-		return "integer out of range";
-	*out = v;
-	return NULL;
-}
-
-/* Unsigned number followed by a unit suffix from units (factors in mult). */
-static const char *
-unit_parse(const char *s, const char *units, const uint64_t *mult, bool repeat, int64_t *out)
-{
-	uint64_t total = 0;
-
-	if (*s < '0' || *s > '9')
-		return "expected a number";
-	while (*s) {
-		uint64_t v = 0, m = 1;
-		const char *u;
-		if (*s < '0' || *s > '9')
-			return "expected a number";
-		for (; *s >= '0' && *s <= '9'; s++) {
-			if (v > (UINT64_MAX - 9) / 10)
-				return "number too large";
-			v = v * 10 + (uint64_t)(*s - '0');
-		}
-		if (*s != '\0') {
-			u = strchr(units, *s);
-			if (u == NULL)
-				return "unknown unit";
-			m = mult[u - units];
-			s++;
-		}
-		if (v > UINT64_MAX / m || total > UINT64_MAX - v * m)
-			return "number too large";
-		total += v * m;
-		if (*s && !repeat)
-			return "unexpected text after the unit";
-	}
-	if (total > INT64_MAX)
-		return "number too large";
-	*out = (int64_t)total;
-	return NULL;
-}
-
-static const char *
-duration_parse(const char *s, int64_t *out)
-{
-	static const uint64_t m[] = {1, 60, 3600, 86400, 604800};
-	const char *why = unit_parse(s, "smhdw", m, true, out);
-
-	return why ? "expected a duration like 90s, 30m, 24h, 7d (or seconds)" : NULL;
-}
-
-static const char *
-size_parse(const char *s, int64_t *out)
-{
-	static const uint64_t m[] = {1024, 1024, 1 << 20, 1 << 20, 1 << 30, 1 << 30};
-	const char *why = unit_parse(s, "kKmMgG", m, false, out);
-
-	return why ? "expected a size like 65536, 64K, 16M or 1G" : NULL;
 }
 
 /* ------------------------------------------------------------ schema helpers */
@@ -659,9 +113,9 @@ item_find(const char *path)
 {
 	size_t i;
 
-	for (i = 0; i < NSCHEMA; i++)
-		if (strcmp(schema[i].path, path) == 0)
-			return &schema[i];
+	for (i = 0; i < cfg_nschema; i++)
+		if (strcmp(cfg_schema[i].path, path) == 0)
+			return &cfg_schema[i];
 	return NULL;
 }
 
@@ -765,14 +219,14 @@ node_kind(const yaml_node_t *n)
 
 /* -------------------------------------------------------- document helpers */
 
-static int
-line(const yaml_node_t *n)
+int
+cfg_line(const yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
 }
 
-static yaml_node_t *
-node(struct ctx *x, int id)
+yaml_node_t *
+cfg_node(struct ctx *x, int id)
 {
 	return yaml_document_get_node(&x->doc, id);
 }
@@ -797,31 +251,27 @@ is_null(const yaml_node_t *n)
 }
 
 /* Value of key in mapping map, or NULL (also for a null value). */
-static yaml_node_t *
-map_get(struct ctx *x, yaml_node_t *map, const char *key)
+yaml_node_t *
+cfg_map_get(struct ctx *x, yaml_node_t *map, const char *key)
 {
 	yaml_node_pair_t *p;
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return NULL;
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
+		yaml_node_t *k = cfg_node(x, p->key), *v = cfg_node(x, p->value);
 		if (k && v && k->type == YAML_SCALAR_NODE && strcmp(scalar(k), key) == 0)
 			return is_null(v) ? NULL : v;
 	}
 	return NULL;
 }
 
-/* Line of the deepest node that exists along a display path such as
- * "zones[2].transfer.tsig" (for messages from the cross-checks). */
-static int line_of(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-line_of(struct ctx *x, const char *fmt, ...)
+int
+cfg_line_of(struct ctx *x, const char *fmt, ...)
 {
 	char path[CFG_PATH_MAX], *tok, *save = NULL;
 	yaml_node_t *n = x->root;
-	int l = n ? line(n) : 1;
+	int l = n ? cfg_line(n) : 1;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -834,15 +284,15 @@ line_of(struct ctx *x, const char *fmt, ...)
 			*br = '\0';
 			idx = strtol(br + 1, NULL, 10);
 		}
-		n = map_get(x, n, tok);
+		n = cfg_map_get(x, n, tok);
 		if (n && idx >= 0) {
 			if (n->type != YAML_SEQUENCE_NODE ||
 			    idx >= n->data.sequence.items.top - n->data.sequence.items.start)
 				break;
-			n = node(x, n->data.sequence.items.start[idx]);
+			n = cfg_node(x, n->data.sequence.items.start[idx]);
 		}
 		if (n)
-			l = line(n);
+			l = cfg_line(n);
 	}
 	return l;
 }
@@ -855,7 +305,7 @@ first_visit(struct ctx *x, yaml_node_t *n, const char *dk)
 	size_t i = (size_t)(n - x->doc.nodes.start);
 
 	if (i < x->nnodes && x->seen[i]) {
-		err(x, x->key_line, "'%s': aliases of mappings or lists are not supported", dk);
+		cfg_err(x, x->key_line, "'%s': aliases of mappings or lists are not supported", dk);
 		return false;
 	}
 	if (i < x->nnodes)
@@ -879,32 +329,32 @@ str_conv(struct ctx *x, const struct cfg_item *it, const char *s, int l, const c
 		if (it->flags & F_EMPTY_NULL)
 			return 0;
 		if (!(it->flags & F_EMPTY_OK)) {
-			err(x, l, "'%s' must not be empty", dk);
+			cfg_err(x, l, "'%s' must not be empty", dk);
 			return -1;
 		}
 	}
 	switch (it->check) {
 	case CK_DNAME:
-		if ((why = dname_norm(s, buf)) != NULL) {
-			err(x, l, "'%s': '%.100s' is not a valid domain name: %s", dk, s, why);
+		if ((why = cfg_value_dname(s, buf)) != NULL) {
+			cfg_err(x, l, "'%s': '%.100s' is not a valid domain name: %s", dk, s, why);
 			return -1;
 		}
 		s = buf;
 		break;
 	case CK_NET:
-		if ((why = net_check(s)) != NULL) {
-			err(x, l, "'%s': '%.100s': %s", dk, s, why);
+		if ((why = cfg_value_net(s)) != NULL) {
+			cfg_err(x, l, "'%s': '%.100s': %s", dk, s, why);
 			return -1;
 		}
 		break;
 	case CK_PEER: {
 		struct sockaddr_storage ss;
 		socklen_t sl;
-		if ((why = addr_parse(s, 53, &ss, &sl)) != NULL) {
-			err(x, l, "'%s': '%.100s': %s", dk, s, why);
+		if ((why = cfg_value_addr(s, 53, &ss, &sl)) != NULL) {
+			cfg_err(x, l, "'%s': '%.100s': %s", dk, s, why);
 			return -1;
 		}
-		addr_format(&ss, buf, sizeof(buf));
+		cfg_value_addr_format(&ss, buf, sizeof(buf));
 		s = buf;
 		break;
 	}
@@ -922,7 +372,7 @@ str_conv(struct ctx *x, const struct cfg_item *it, const char *s, int l, const c
 	case CK_URL:
 		if ((strncasecmp(s, "http://", 7) != 0 || s[7] == '\0') &&
 		    (strncasecmp(s, "https://", 8) != 0 || s[8] == '\0')) {
-			err(x, l, "'%s': '%.100s' must be an http:// or https:// URL", dk, s);
+			cfg_err(x, l, "'%s': '%.100s' must be an http:// or https:// URL", dk, s);
 			return -1;
 		}
 		break;
@@ -938,19 +388,19 @@ str_conv(struct ctx *x, const struct cfg_item *it, const char *s, int l, const c
 				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 			strncat(list, it->choices[i], sizeof(list) - strlen(list) - 1);
 		}
-		err(x, l, "'%s': '%.100s' is not one of %s", dk, s, list);
+		cfg_err(x, l, "'%s': '%.100s' is not one of %s", dk, s, list);
 		return -1;
 	}
 	case CK_CRON:
-		if ((why = cron_check(s)) != NULL) {
-			err(x, l, "'%s': '%.100s': %s", dk, s, why);
+		if ((why = cfg_value_cron(s)) != NULL) {
+			cfg_err(x, l, "'%s': '%.100s': %s", dk, s, why);
 			return -1;
 		}
 		break;
 	default:
 		break;
 	}
-	*out = xstrdup(x, s);
+	*out = cfg_xstrdup(x, s);
 	return *out ? 0 : -1;
 }
 
@@ -964,13 +414,13 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 
 	switch (it->type) {
 	case CT_INT:
-		why = int_parse(s, &v);
+		why = cfg_value_int(s, &v);
 		break;
 	case CT_DURATION:
-		why = duration_parse(s, &v);
+		why = cfg_value_duration(s, &v);
 		break;
 	case CT_SIZE:
-		why = size_parse(s, &v);
+		why = cfg_value_size(s, &v);
 		break;
 	case CT_BOOL:
 		if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
@@ -978,18 +428,18 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 		else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off"))
 			*(bool *)f = false;
 		else
-			err(x, l, "'%s' must be true or false, not '%.100s'", dk, s);
+			cfg_err(x, l, "'%s' must be true or false, not '%.100s'", dk, s);
 		return;
 	default:
 		break;
 	}
 	if (it->type == CT_INT || it->type == CT_DURATION || it->type == CT_SIZE) {
 		if (why && strcmp(why, "integer out of range") == 0)
-			err(x, l, "'%s': %.100s is out of range", dk, s);
+			cfg_err(x, l, "'%s': %.100s is out of range", dk, s);
 		else if (why)
-			err(x, l, "'%s' must be %s, not '%.100s'", dk, type_name(it->type), s);
+			cfg_err(x, l, "'%s' must be %s, not '%.100s'", dk, type_name(it->type), s);
 		else if (v < it->min || v > it->max)
-			err(x, l, "'%s' must be between %lld and %lld, not %.100s", dk,
+			cfg_err(x, l, "'%s' must be between %lld and %lld, not %.100s", dk,
 			    (long long)it->min, (long long)it->max, s);
 		else
 			put_uint(f, it->size, (uint64_t)v);
@@ -1001,9 +451,9 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 		if (strlen(s) >= sizeof(tmp.text))
 			why = "too long";
 		else
-			why = addr_parse(s, 0, &tmp.ss, &tmp.sslen);
+			why = cfg_value_addr(s, 0, &tmp.ss, &tmp.sslen);
 		if (why) {
-			err(x, l, "'%s': '%.100s': %s", dk, s, why);
+			cfg_err(x, l, "'%s': '%.100s': %s", dk, s, why);
 			return;
 		}
 		snprintf(tmp.text, sizeof(tmp.text), "%s", s);
@@ -1016,7 +466,7 @@ store_scalar(struct ctx *x, const struct cfg_item *it, const char *s, int l, con
 		    sodium_base642bin(f, it->size, s, strlen(s), " \t\r\n", &len, NULL,
 		                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    len == 0) {
-			err(x, l, "'%s' must be non-empty base64 of at most %zu bytes", dk,
+			cfg_err(x, l, "'%s' must be non-empty base64 of at most %zu bytes", dk,
 			    it->size);
 			return;
 		}
@@ -1038,8 +488,8 @@ apply_defaults(struct ctx *x, const char *owner, void *base)
 {
 	size_t i;
 
-	for (i = 0; i < NSCHEMA; i++) {
-		const struct cfg_item *it = &schema[i];
+	for (i = 0; i < cfg_nschema; i++) {
+		const struct cfg_item *it = &cfg_schema[i];
 		if (it->def == NULL || !owned_by(it->path, owner))
 			continue;
 		if (it->type == CT_STRS) {
@@ -1051,8 +501,8 @@ apply_defaults(struct ctx *x, const char *owner, void *base)
 			}
 			*(struct cfg_addr **)field(base, it) = a;
 			*count_field(base, it) = 1;
-			if (addr_parse(it->def, 0, &a->ss, &a->sslen) != NULL)
-				err(x, 0, "bad built-in default for '%s'", it->path);
+			if (cfg_value_addr(it->def, 0, &a->ss, &a->sslen) != NULL)
+				cfg_err(x, 0, "bad built-in default for '%s'", it->path);
 			snprintf(a->text, sizeof(a->text), "%s", it->def);
 			continue;
 		}
@@ -1094,11 +544,11 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 		ids = v->data.sequence.items.start;
 		n = (size_t)(v->data.sequence.items.top - ids);
 	} else if (v->type != YAML_SCALAR_NODE) {
-		err(x, line(v), "'%s' must be a list, not %s", dk, node_kind(v));
+		cfg_err(x, cfg_line(v), "'%s' must be a list, not %s", dk, node_kind(v));
 		return;
 	}
 	if ((int64_t)n < it->min || (int64_t)n > it->max) {
-		err(x, line(v), "'%s' needs %lld to %lld entries, not %zu", dk, (long long)it->min,
+		cfg_err(x, cfg_line(v), "'%s' needs %lld to %lld entries, not %zu", dk, (long long)it->min,
 		    (long long)it->max, n);
 		return;
 	}
@@ -1121,7 +571,7 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 	}
 	*(void **)field(base, it) = addrs ? (void *)addrs : (void *)strs;
 	for (i = 0; i < n; i++) {
-		yaml_node_t *e = ids ? node(x, ids[i]) : v;
+		yaml_node_t *e = ids ? cfg_node(x, ids[i]) : v;
 		struct cfg_item one = *it;
 		if (e == NULL)
 			continue;
@@ -1130,28 +580,28 @@ store_strs(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 		else
 			snprintf(key, sizeof(key), "%s", dk);
 		if (e->type != YAML_SCALAR_NODE) {
-			err(x, line(e), "'%s' must be a string, not %s", key, node_kind(e));
+			cfg_err(x, cfg_line(e), "'%s' must be a string, not %s", key, node_kind(e));
 			continue;
 		}
 		one.type = CT_STR;
 		if (addrs) {
 			one.off = 0;
-			store_scalar(x, &one, scalar(e), line(e), key, &addrs[got]);
+			store_scalar(x, &one, scalar(e), cfg_line(e), key, &addrs[got]);
 			if (addrs[got].sslen == 0)
 				continue;
-			addr_format(&addrs[got].ss, norm[got], sizeof(norm[got]));
+			cfg_value_addr_format(&addrs[got].ss, norm[got], sizeof(norm[got]));
 		} else {
-			if (str_conv(x, &one, scalar(e), line(e), key, &strs[got]) != 0 ||
+			if (str_conv(x, &one, scalar(e), cfg_line(e), key, &strs[got]) != 0 ||
 			    strs[got] == NULL)
 				continue;
 			snprintf(norm[got], sizeof(norm[got]), "%s", strs[got]);
 		}
-		lines[got] = line(e);
+		lines[got] = cfg_line(e);
 		for (j = 0; j < got; j++)
 			if (strcmp(norm[j], norm[got]) == 0)
 				break;
 		if (j < got) {
-			err(x, line(e), "'%s': '%.100s' is listed twice (also at line %d)", key,
+			cfg_err(x, cfg_line(e), "'%s': '%.100s' is listed twice (also at line %d)", key,
 			    norm[got], lines[j]);
 			if (strs)
 				free(strs[got]);
@@ -1176,14 +626,14 @@ store_maps(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 	char *arr;
 
 	if (v->type != YAML_SEQUENCE_NODE) {
-		err(x, line(v), "'%s' must be a list of mappings, not %s", dk, node_kind(v));
+		cfg_err(x, cfg_line(v), "'%s' must be a list of mappings, not %s", dk, node_kind(v));
 		return;
 	}
 	if (!first_visit(x, v, dk))
 		return;
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if ((int64_t)n < it->min || (int64_t)n > it->max) {
-		err(x, line(v), "'%s' needs %lld to %lld entries, not %zu", dk, (long long)it->min,
+		cfg_err(x, cfg_line(v), "'%s' needs %lld to %lld entries, not %zu", dk, (long long)it->min,
 		    (long long)it->max, n);
 		return;
 	}
@@ -1198,15 +648,15 @@ store_maps(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char 
 	*count_field(base, it) = n;
 	snprintf(sp, sizeof(sp), "%s[]", it->path);
 	for (i = 0; i < n; i++) {
-		yaml_node_t *e = node(x, v->data.sequence.items.start[i]);
+		yaml_node_t *e = cfg_node(x, v->data.sequence.items.start[i]);
 		void *elem = arr + i * it->size;
 		snprintf(dp, sizeof(dp), "%.200s[%zu]", dk, i);
 		apply_defaults(x, sp, elem);
 		if (e == NULL)
 			continue;
-		*(int *)(void *)((char *)elem + it->line_off) = line(e);
+		*(int *)(void *)((char *)elem + it->line_off) = cfg_line(e);
 		if (e->type != YAML_MAPPING_NODE) {
-			err(x, line(e), "'%s' must be a mapping, not %s", dp, node_kind(e));
+			cfg_err(x, cfg_line(e), "'%s' must be a mapping, not %s", dp, node_kind(e));
 			continue;
 		}
 		walk_map(x, e, sp, dp, elem);
@@ -1219,7 +669,7 @@ store(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char *dk, 
 	switch (it->type) {
 	case CT_MAP:
 		if (v->type != YAML_MAPPING_NODE)
-			err(x, line(v), "'%s' must be a mapping, not %s", dk, node_kind(v));
+			cfg_err(x, cfg_line(v), "'%s' must be a mapping, not %s", dk, node_kind(v));
 		else
 			walk_map(x, v, it->path, dk, base);
 		return;
@@ -1233,10 +683,10 @@ store(struct ctx *x, const struct cfg_item *it, yaml_node_t *v, const char *dk, 
 		break;
 	}
 	if (v->type != YAML_SCALAR_NODE) {
-		err(x, line(v), "'%s' must be %s, not %s", dk, type_name(it->type), node_kind(v));
+		cfg_err(x, cfg_line(v), "'%s' must be %s, not %s", dk, type_name(it->type), node_kind(v));
 		return;
 	}
-	store_scalar(x, it, scalar(v), line(v), dk, base);
+	store_scalar(x, it, scalar(v), cfg_line(v), dk, base);
 }
 
 /* Reports required children of sp that map lacks (or has with no value). */
@@ -1245,8 +695,8 @@ check_required(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp)
 {
 	size_t i;
 
-	for (i = 0; i < NSCHEMA; i++) {
-		const struct cfg_item *it = &schema[i];
+	for (i = 0; i < cfg_nschema; i++) {
+		const struct cfg_item *it = &cfg_schema[i];
 		const char *key;
 		yaml_node_pair_t *p;
 		yaml_node_t *k = NULL, *v = NULL;
@@ -1255,17 +705,17 @@ check_required(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp)
 		key = it->path + (*sp ? strlen(sp) + 1 : 0);
 		for (p = map ? map->data.mapping.pairs.start : NULL;
 		     map && p < map->data.mapping.pairs.top; p++) {
-			k = node(x, p->key);
-			v = node(x, p->value);
+			k = cfg_node(x, p->key);
+			v = cfg_node(x, p->value);
 			if (k && v && k->type == YAML_SCALAR_NODE && strcmp(scalar(k), key) == 0)
 				break;
 			k = NULL;
 		}
 		if (k == NULL)
-			err(x, map ? line(map) : 1, "missing required key '%s%s%s'", dp,
+			cfg_err(x, map ? cfg_line(map) : 1, "missing required key '%s%s%s'", dp,
 			    *dp ? "." : "", key);
 		else if (is_null(v))
-			err(x, line(k), "'%s%s%s' needs a value", dp, *dp ? "." : "", key);
+			cfg_err(x, cfg_line(k), "'%s%s%s' needs a value", dp, *dp ? "." : "", key);
 	}
 }
 
@@ -1279,14 +729,14 @@ walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp, void *
 	if (!first_visit(x, map, *dp ? dp : "top level"))
 		return;
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
+		yaml_node_t *k = cfg_node(x, p->key), *v = cfg_node(x, p->value);
 		char sk[CFG_PATH_MAX], dk[CFG_PATH_MAX + 32];
 		const struct cfg_item *it = NULL;
 		const char *key;
 		if (k == NULL || v == NULL)
 			continue;
 		if (k->type != YAML_SCALAR_NODE) {
-			err(x, line(k), "keys under '%s' must be plain names, not %s",
+			cfg_err(x, cfg_line(k), "keys under '%s' must be plain names, not %s",
 			    *dp ? dp : "top level", node_kind(k));
 			continue;
 		}
@@ -1296,203 +746,29 @@ walk_map(struct ctx *x, yaml_node_t *map, const char *sp, const char *dp, void *
 		if (strpbrk(key, ".[]") == NULL && strlen(key) == k->data.scalar.length)
 			it = item_find(sk);
 		if (it == NULL) {
-			err(x, line(k), "unknown key '%s'", dk);
+			cfg_err(x, cfg_line(k), "unknown key '%s'", dk);
 			continue;
 		}
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
-			yaml_node_t *k2 = node(x, q->key);
+			yaml_node_t *k2 = cfg_node(x, q->key);
 			if (k2 && k2->type == YAML_SCALAR_NODE && strcmp(scalar(k2), key) == 0)
 				break;
 		}
 		if (q < p) {
-			err(x, line(k), "duplicate key '%s' (first at line %d)", dk,
-			    line(node(x, q->key)));
+			cfg_err(x, cfg_line(k), "duplicate key '%s' (first at line %d)", dk,
+			    cfg_line(cfg_node(x, q->key)));
 			continue;
 		}
 		if (is_null(v))
 			continue; /* absent; check_required reports it if needed */
 		if (v->type == YAML_SCALAR_NODE && strlen(scalar(v)) != v->data.scalar.length) {
-			err(x, line(v), "'%s' contains a NUL character", dk);
+			cfg_err(x, cfg_line(v), "'%s' contains a NUL character", dk);
 			continue;
 		}
-		x->key_line = line(k);
+		x->key_line = cfg_line(k);
 		store(x, it, v, dk, base);
 	}
 	check_required(x, map, sp, dp);
-}
-
-/* ------------------------------------------------------------ cross-checks */
-
-static int
-tsig_index(const struct cfg *c, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < c->ntsig; i++)
-		if (c->tsig[i].name && strcmp(c->tsig[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* "<label>.<zone>" as a default name, checked for length. */
-static char *
-derived_name(struct ctx *x, const char *label, const char *zone, int l, const char *what)
-{
-	char buf[600], norm[CFG_PATH_MAX + 64];
-
-	snprintf(buf, sizeof(buf), "%s.%s", label, zone);
-	if (dname_norm(buf, norm) != NULL) {
-		err(x, l, "'%s' must be set: the default %.100s... is too long", what, buf);
-		return NULL;
-	}
-	return xstrdup(x, norm);
-}
-
-static void
-finalize_zones(struct ctx *x)
-{
-	struct cfg *c = x->c;
-	size_t i, j;
-
-	for (i = 0; i < c->nzones; i++) {
-		struct cfg_zone *z = &c->zones[i];
-		char what[64];
-		if (z->name == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (c->zones[j].name && strcmp(c->zones[j].name, z->name) == 0)
-				break;
-		if (j < i)
-			err(x, line_of(x, "zones[%zu].name", i),
-			    "duplicate zone '%s' (first at line %d)", z->name,
-			    line_of(x, "zones[%zu].name", j));
-		if (z->nns == 0) {
-			snprintf(what, sizeof(what), "zones[%zu].ns", i);
-			free(z->ns);
-			z->ns = calloc(1, sizeof(*z->ns));
-			if (z->ns == NULL) {
-				x->nomem = true;
-				continue;
-			}
-			z->ns[0] = derived_name(x, "ns1", z->name, z->line, what);
-			z->nns = z->ns[0] ? 1 : 0;
-		}
-		if (z->soa.mname == NULL && z->nns > 0)
-			z->soa.mname = xstrdup(x, z->ns[0]);
-		if (z->soa.rname == NULL) {
-			snprintf(what, sizeof(what), "zones[%zu].soa.rname", i);
-			z->soa.rname = derived_name(x, "hostmaster", z->name, z->line, what);
-		}
-		if (z->transfer_tsig && tsig_index(c, z->transfer_tsig) < 0)
-			err(x, line_of(x, "zones[%zu].transfer.tsig", i),
-			    "'zones[%zu].transfer.tsig': no key named '%s' under 'tsig'", i,
-			    z->transfer_tsig);
-	}
-}
-
-static void
-finalize_keys(struct ctx *x)
-{
-	struct cfg *c = x->c;
-	size_t i, j, k;
-
-	for (i = 0; i < c->ntsig; i++) {
-		for (j = 0; c->tsig[i].name && j < i; j++)
-			if (c->tsig[j].name && strcmp(c->tsig[j].name, c->tsig[i].name) == 0)
-				break;
-		if (c->tsig[i].name && j < i)
-			err(x, line_of(x, "tsig[%zu].name", i),
-			    "duplicate tsig key '%s' (first at line %d)", c->tsig[i].name,
-			    line_of(x, "tsig[%zu].name", j));
-	}
-	{
-		yaml_node_t *seq = map_get(x, x->root, "tsig");
-		for (i = 0; seq && seq->type == YAML_SEQUENCE_NODE && i < c->ntsig; i++) {
-			yaml_node_t *el = node(x, seq->data.sequence.items.start[i]);
-			struct cfg_tsig *t = &c->tsig[i];
-			if (el && el->type == YAML_MAPPING_NODE && map_get(x, el, "update"))
-				t->update_policy = true;
-			for (k = 0; k < t->nupdate_names; k++) {
-				const char *nm = t->update_names[k];
-				char norm[CFG_PATH_MAX + 64];
-				if (strncmp(nm, "*.", 2) == 0)
-					nm += 2;
-				if (dname_norm(nm, norm) != NULL) {
-					err(x, line_of(x, "tsig[%zu].update.names", i),
-					    "'tsig[%zu].update.names': '%.100s' is not a domain name "
-					    "or '*.' and one",
-					    i, t->update_names[k]);
-					continue;
-				}
-				snprintf(t->update_names[k], strlen(t->update_names[k]) + 1, "%s%s",
-					 nm != t->update_names[k] ? "*." : "", norm);
-			}
-		}
-	}
-	for (i = 0; i < c->nnotify; i++) {
-		struct cfg_notify *n = &c->notify[i];
-		for (j = 0; n->name && j < i; j++)
-			if (c->notify[j].name && strcmp(c->notify[j].name, n->name) == 0)
-				break;
-		if (n->name && j < i)
-			err(x, line_of(x, "notify[%zu].name", i),
-			    "duplicate notify target '%s' (first at line %d)", n->name,
-			    line_of(x, "notify[%zu].name", j));
-		if (n->type && strcmp(n->type, "command") == 0 && n->command == NULL)
-			err(x, n->line, "'notify[%zu].command' is required for type command", i);
-		if (n->type && strcmp(n->type, "command") != 0 && n->url == NULL)
-			err(x, n->line, "'notify[%zu].url' is required for type %s", i, n->type);
-		if (n->nevents == 0) {
-			free(n->events);
-			for (k = 0; notify_events[k]; k++)
-				;
-			n->events = calloc(k, sizeof(*n->events));
-			if (n->events == NULL) {
-				x->nomem = true;
-				continue;
-			}
-			for (k = 0; notify_events[k]; k++)
-				n->events[k] = xstrdup(x, notify_events[k]);
-			n->nevents = k;
-		}
-	}
-}
-
-static void
-finalize_backup(struct ctx *x)
-{
-	struct cfg *c = x->c;
-	yaml_node_t *b = map_get(x, x->root, "backup");
-
-	c->backup.enabled = b && b->type == YAML_MAPPING_NODE;
-	c->backup.s3_enabled = c->backup.enabled && map_get(x, b, "s3") != NULL;
-	if (map_get(x, b, "interval") && map_get(x, b, "schedule"))
-		err(x, line(b), "'backup': set either 'interval' or 'schedule', not both");
-	else if (c->backup.schedule == NULL && c->backup.interval == 0 &&
-	         map_get(x, b, "interval") == NULL)
-		c->backup.interval = 86400;
-	if (c->backup.schedule)
-		c->backup.interval = 0;
-}
-
-static void
-finalize(struct ctx *x)
-{
-	struct cfg *c = x->c;
-	const char *env = getenv("DDNSD_MASTER_TOKEN");
-
-	finalize_zones(x);
-	finalize_keys(x);
-	finalize_backup(x);
-	if (c->acme_zone == NULL && c->nzones > 0 && c->zones[0].name)
-		c->acme_zone = xstrdup(x, c->zones[0].name);
-	else if (c->acme_zone && cfg_zone_index(c, c->acme_zone) < 0)
-		err(x, line_of(x, "acme.zone"), "'acme.zone': '%s' is not one of the zones",
-		    c->acme_zone);
-	if (env && *env) {
-		free(c->master_token);
-		c->master_token = xstrdup(x, env);
-	}
 }
 
 /* ------------------------------------------------------------------ files */
@@ -1509,16 +785,16 @@ file_read(struct ctx *x, const char *path, char **buf, size_t *len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = errno == ENOENT ? DD_ENOENT : DD_EIO;
-		err(x, 0, "%s", strerror(errno));
+		cfg_err(x, 0, "%s", strerror(errno));
 		goto done;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err(x, 0, "%s", strerror(EISDIR));
+		cfg_err(x, 0, "%s", strerror(EISDIR));
 		rc = DD_EIO;
 		goto done;
 	}
 	if (st.st_size > CFG_MAX_FILE) {
-		err(x, 0, "larger than %u bytes", CFG_MAX_FILE);
+		cfg_err(x, 0, "larger than %u bytes", CFG_MAX_FILE);
 		rc = DD_ECONFIG;
 		goto done;
 	}
@@ -1532,7 +808,7 @@ file_read(struct ctx *x, const char *path, char **buf, size_t *len)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			err(x, 0, "%s", strerror(errno));
+			cfg_err(x, 0, "%s", strerror(errno));
 			free(b);
 			rc = DD_EIO;
 			goto done;
@@ -1555,7 +831,7 @@ done:
 static int
 resolve_paths(struct ctx *x, const char *path)
 {
-	char *copy = xstrdup(x, path), *slash, *real = NULL;
+	char *copy = cfg_xstrdup(x, path), *slash, *real = NULL;
 	const char *dir, *base;
 	size_t need;
 	int rc = 0;
@@ -1573,7 +849,7 @@ resolve_paths(struct ctx *x, const char *path)
 	}
 	real = realpath(dir, NULL);
 	if (real == NULL) {
-		err(x, 0, "%s", strerror(errno));
+		cfg_err(x, 0, "%s", strerror(errno));
 		rc = DD_EIO;
 		goto done;
 	}
@@ -1621,7 +897,7 @@ parse_document(struct ctx *x, const char *buf, size_t len)
 		if (parser.error == YAML_MEMORY_ERROR) {
 			rc = DD_ENOMEM;
 		} else {
-			err(x, l, "YAML syntax error: %s%s%s",
+			cfg_err(x, l, "YAML syntax error: %s%s%s",
 			    parser.problem ? parser.problem : "?", parser.context ? " " : "",
 			    parser.context ? parser.context : "");
 			rc = DD_ECONFIG;
@@ -1632,12 +908,12 @@ parse_document(struct ctx *x, const char *buf, size_t len)
 	x->root = yaml_document_get_root_node(&x->doc);
 	if (x->root) {
 		if (!yaml_parser_load(&parser, &extra)) {
-			err(x, (int)parser.problem_mark.line + 1, "YAML syntax error: %s",
+			cfg_err(x, (int)parser.problem_mark.line + 1, "YAML syntax error: %s",
 			    parser.problem ? parser.problem : "?");
 		} else {
 			yaml_node_t *r2 = yaml_document_get_root_node(&extra);
 			if (r2)
-				err(x, line(r2), "only one YAML document is allowed");
+				cfg_err(x, cfg_line(r2), "only one YAML document is allowed");
 			yaml_document_delete(&extra);
 		}
 	}
@@ -1670,11 +946,11 @@ load(struct ctx *x, const char *path)
 	if (x->root && x->root->type == YAML_MAPPING_NODE)
 		walk_map(x, x->root, "", "", x->c);
 	else if (x->root && !is_null(x->root))
-		err(x, line(x->root), "the top level must be a mapping of keys, not %s",
+		cfg_err(x, cfg_line(x->root), "the top level must be a mapping of keys, not %s",
 		    node_kind(x->root));
 	else
 		check_required(x, NULL, "", "");
-	finalize(x);
+	cfg_finalize(x);
 done:
 	free(buf);
 	return rc;
@@ -1700,7 +976,7 @@ cfg_load(const char *path, struct cfg **out, struct cfg_errors *errs)
 	if (x.root || x.doc.nodes.start)
 		yaml_document_delete(&x.doc);
 	if (x.too_many)
-		err(&x, 0, "too many errors; only the first %d are shown", CFG_MAX_ERRORS);
+		cfg_err(&x, 0, "too many errors; only the first %d are shown", CFG_MAX_ERRORS);
 	if (rc == 0 && x.nomem)
 		rc = DD_ENOMEM;
 	if (rc == 0 && x.errs->n > 0)
@@ -1722,8 +998,8 @@ free_owned(const char *owner, void *base)
 {
 	size_t i, j;
 
-	for (i = 0; i < NSCHEMA; i++) {
-		const struct cfg_item *it = &schema[i];
+	for (i = 0; i < cfg_nschema; i++) {
+		const struct cfg_item *it = &cfg_schema[i];
 		if (!owned_by(it->path, owner))
 			continue;
 		if (it->type == CT_STR && it->check == CK_BASE64) {

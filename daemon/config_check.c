@@ -1,0 +1,186 @@
+/*
+ * config_check.c - the cross-checks config.yaml's walk cannot make key by
+ * key: zone duplicates and derived names, key references, backup rules.
+ * They run on the filled struct; their lines come from the document again
+ * (cfg_line_of), so no line bookkeeping leaks into struct cfg.
+ */
+#include "daemon/config_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config_value.h"
+#include "daemon/dd.h"
+
+static int
+tsig_index(const struct cfg *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntsig; i++)
+		if (c->tsig[i].name && strcmp(c->tsig[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "<label>.<zone>" as a default name, checked for length. */
+static char *
+derived_name(struct ctx *x, const char *label, const char *zone, int l, const char *what)
+{
+	char buf[600], norm[CFG_PATH_MAX + 64];
+
+	snprintf(buf, sizeof(buf), "%s.%s", label, zone);
+	if (cfg_value_dname(buf, norm) != NULL) {
+		cfg_err(x, l, "'%s' must be set: the default %.100s... is too long", what, buf);
+		return NULL;
+	}
+	return cfg_xstrdup(x, norm);
+}
+
+static void
+finalize_zones(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	size_t i, j;
+
+	for (i = 0; i < c->nzones; i++) {
+		struct cfg_zone *z = &c->zones[i];
+		char what[64];
+		if (z->name == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (c->zones[j].name && strcmp(c->zones[j].name, z->name) == 0)
+				break;
+		if (j < i)
+			cfg_err(x, cfg_line_of(x, "zones[%zu].name", i),
+			    "duplicate zone '%s' (first at line %d)", z->name,
+			    cfg_line_of(x, "zones[%zu].name", j));
+		if (z->nns == 0) {
+			snprintf(what, sizeof(what), "zones[%zu].ns", i);
+			free(z->ns);
+			z->ns = calloc(1, sizeof(*z->ns));
+			if (z->ns == NULL) {
+				x->nomem = true;
+				continue;
+			}
+			z->ns[0] = derived_name(x, "ns1", z->name, z->line, what);
+			z->nns = z->ns[0] ? 1 : 0;
+		}
+		if (z->soa.mname == NULL && z->nns > 0)
+			z->soa.mname = cfg_xstrdup(x, z->ns[0]);
+		if (z->soa.rname == NULL) {
+			snprintf(what, sizeof(what), "zones[%zu].soa.rname", i);
+			z->soa.rname = derived_name(x, "hostmaster", z->name, z->line, what);
+		}
+		if (z->transfer_tsig && tsig_index(c, z->transfer_tsig) < 0)
+			cfg_err(x, cfg_line_of(x, "zones[%zu].transfer.tsig", i),
+			    "'zones[%zu].transfer.tsig': no key named '%s' under 'tsig'", i,
+			    z->transfer_tsig);
+	}
+}
+
+static void
+finalize_keys(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	size_t i, j, k;
+
+	for (i = 0; i < c->ntsig; i++) {
+		for (j = 0; c->tsig[i].name && j < i; j++)
+			if (c->tsig[j].name && strcmp(c->tsig[j].name, c->tsig[i].name) == 0)
+				break;
+		if (c->tsig[i].name && j < i)
+			cfg_err(x, cfg_line_of(x, "tsig[%zu].name", i),
+			    "duplicate tsig key '%s' (first at line %d)", c->tsig[i].name,
+			    cfg_line_of(x, "tsig[%zu].name", j));
+	}
+	{
+		yaml_node_t *seq = cfg_map_get(x, x->root, "tsig");
+		for (i = 0; seq && seq->type == YAML_SEQUENCE_NODE && i < c->ntsig; i++) {
+			yaml_node_t *el = cfg_node(x, seq->data.sequence.items.start[i]);
+			struct cfg_tsig *t = &c->tsig[i];
+			if (el && el->type == YAML_MAPPING_NODE && cfg_map_get(x, el, "update"))
+				t->update_policy = true;
+			for (k = 0; k < t->nupdate_names; k++) {
+				const char *nm = t->update_names[k];
+				char norm[CFG_PATH_MAX + 64];
+				if (strncmp(nm, "*.", 2) == 0)
+					nm += 2;
+				if (cfg_value_dname(nm, norm) != NULL) {
+					cfg_err(x, cfg_line_of(x, "tsig[%zu].update.names", i),
+					    "'tsig[%zu].update.names': '%.100s' is not a domain name "
+					    "or '*.' and one",
+					    i, t->update_names[k]);
+					continue;
+				}
+				snprintf(t->update_names[k], strlen(t->update_names[k]) + 1, "%s%s",
+					 nm != t->update_names[k] ? "*." : "", norm);
+			}
+		}
+	}
+	for (i = 0; i < c->nnotify; i++) {
+		struct cfg_notify *n = &c->notify[i];
+		for (j = 0; n->name && j < i; j++)
+			if (c->notify[j].name && strcmp(c->notify[j].name, n->name) == 0)
+				break;
+		if (n->name && j < i)
+			cfg_err(x, cfg_line_of(x, "notify[%zu].name", i),
+			    "duplicate notify target '%s' (first at line %d)", n->name,
+			    cfg_line_of(x, "notify[%zu].name", j));
+		if (n->type && strcmp(n->type, "command") == 0 && n->command == NULL)
+			cfg_err(x, n->line, "'notify[%zu].command' is required for type command", i);
+		if (n->type && strcmp(n->type, "command") != 0 && n->url == NULL)
+			cfg_err(x, n->line, "'notify[%zu].url' is required for type %s", i, n->type);
+		if (n->nevents == 0) {
+			free(n->events);
+			for (k = 0; cfg_notify_events[k]; k++)
+				;
+			n->events = calloc(k, sizeof(*n->events));
+			if (n->events == NULL) {
+				x->nomem = true;
+				continue;
+			}
+			for (k = 0; cfg_notify_events[k]; k++)
+				n->events[k] = cfg_xstrdup(x, cfg_notify_events[k]);
+			n->nevents = k;
+		}
+	}
+}
+
+static void
+finalize_backup(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	yaml_node_t *b = cfg_map_get(x, x->root, "backup");
+
+	c->backup.enabled = b && b->type == YAML_MAPPING_NODE;
+	c->backup.s3_enabled = c->backup.enabled && cfg_map_get(x, b, "s3") != NULL;
+	if (cfg_map_get(x, b, "interval") && cfg_map_get(x, b, "schedule"))
+		cfg_err(x, cfg_line(b), "'backup': set either 'interval' or 'schedule', not both");
+	else if (c->backup.schedule == NULL && c->backup.interval == 0 &&
+	         cfg_map_get(x, b, "interval") == NULL)
+		c->backup.interval = 86400;
+	if (c->backup.schedule)
+		c->backup.interval = 0;
+}
+
+void
+cfg_finalize(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	const char *env = getenv("DDNSD_MASTER_TOKEN");
+
+	finalize_zones(x);
+	finalize_keys(x);
+	finalize_backup(x);
+	if (c->acme_zone == NULL && c->nzones > 0 && c->zones[0].name)
+		c->acme_zone = cfg_xstrdup(x, c->zones[0].name);
+	else if (c->acme_zone && cfg_zone_index(c, c->acme_zone) < 0)
+		cfg_err(x, cfg_line_of(x, "acme.zone"), "'acme.zone': '%s' is not one of the zones",
+		    c->acme_zone);
+	if (env && *env) {
+		free(c->master_token);
+		c->master_token = cfg_xstrdup(x, env);
+	}
+}
