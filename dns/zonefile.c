@@ -1,4 +1,8 @@
-/* zonefile.c - RFC 1035 section 5 master files, in and out. */
+/*
+ * zonefile.c - RFC 1035 section 5 master files, in: names and numbers, the
+ * parser, whole-zone checks, zf_parse_buf/file.  The lexer is in
+ * zonefile_lex.c, zf_write() in zonefile_write.c.
+ */
 #include "dns/zonefile.h"
 
 #include <arpa/inet.h>
@@ -13,233 +17,9 @@
 
 #include "daemon/dd.h"
 #include "dns/rdata.h"
+#include "dns/zonefile_int.h"
 
-#define ZF_TOKENS_MAX 300   /* fields in one record: 255 one-byte TXT strings fit */
-#define ZF_REC_TEXT   16384 /* decoded bytes of one record, NULs included */
 #define ZF_SHOW_MAX   48    /* bytes of a field quoted in an error message */
-
-/* ------------------------------------------------------------ lexer */
-
-/* One field of a record; its decoded bytes are text[off..off+len), NUL after. */
-struct zf_tok {
-	size_t off, len;
-	bool quoted, escaped;
-};
-
-/* One logical record: a line, or several joined by parentheses (RFC 1035 5.1). */
-struct zf_rec {
-	struct zf_tok tok[ZF_TOKENS_MAX];
-	size_t ntok;
-	char text[ZF_REC_TEXT];
-	size_t tlen;
-	int line;        /* where the record starts */
-	bool indented;   /* first byte of the line is a blank: previous owner */
-	const char *err; /* first lexical error, static */
-	int errline;
-};
-
-struct zf_lex {
-	const char *buf;
-	size_t len, pos;
-	size_t line_start;
-	int line;
-	bool long_reported; /* the current line was already reported too long */
-};
-
-static void
-rec_error(struct zf_rec *r, int line, const char *err)
-{
-	if (r->err == NULL) {
-		r->err = err;
-		r->errline = line;
-	}
-}
-
-static void
-rec_put(struct zf_rec *r, char c)
-{
-	/* one byte stays free for the token's NUL */
-	if (r->tlen + 2 > sizeof(r->text)) {
-		rec_error(r, r->line, "record too long");
-		return;
-	}
-	r->text[r->tlen++] = c;
-}
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Decodes the escape after a backslash at lx->pos (RFC 1035 5.1: \X and \DDD). */
-static void
-lex_escape(struct zf_lex *lx, struct zf_rec *r)
-{
-	const char *s = lx->buf + lx->pos;
-	size_t left = lx->len - lx->pos;
-
-	if (left == 0 || s[0] == '\n') {
-		rec_error(r, lx->line, "backslash at the end of a line");
-		return;
-	}
-	if (is_digit(s[0])) {
-		if (left < 3 || !is_digit(s[1]) || !is_digit(s[2]) ||
-		    (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0') > 255) {
-			rec_error(r, lx->line, "bad \\DDD escape");
-			lx->pos++;
-			return;
-		}
-		rec_put(r, (char)((s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0')));
-		lx->pos += 3;
-		return;
-	}
-	rec_put(r, s[0]);
-	lx->pos++;
-}
-
-static bool
-is_delim(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '(' ||
-	       c == ')' || c == '"';
-}
-
-/* Reads one field (quoted or not) starting at lx->pos into r. */
-static void
-lex_field(struct zf_lex *lx, struct zf_rec *r)
-{
-	bool quoted = lx->buf[lx->pos] == '"';
-	struct zf_tok *t;
-
-	if (r->ntok == ZF_TOKENS_MAX) {
-		rec_error(r, lx->line, "too many fields in one record");
-		t = NULL;
-	} else {
-		t = &r->tok[r->ntok++];
-		*t = (struct zf_tok){.off = r->tlen, .quoted = quoted};
-	}
-	if (quoted)
-		lx->pos++;
-	while (lx->pos < lx->len) {
-		char c = lx->buf[lx->pos];
-		if (quoted ? c == '"' : is_delim(c))
-			break;
-		if (quoted && c == '\n')
-			break;
-		lx->pos++;
-		if (c == '\0') {
-			rec_error(r, lx->line, "NUL byte in the file");
-		} else if (c == '\\') {
-			if (t)
-				t->escaped = true;
-			lex_escape(lx, r);
-		} else {
-			rec_put(r, c);
-		}
-	}
-	if (quoted) {
-		if (lx->pos < lx->len && lx->buf[lx->pos] == '"')
-			lx->pos++;
-		else
-			rec_error(r, lx->line, "unterminated quoted string");
-	}
-	if (t) {
-		t->len = r->tlen - t->off;
-		r->text[r->tlen++] = '\0';
-	}
-}
-
-/* Skips blank lines and comment lines; false at the end of the buffer. */
-static bool
-lex_skip_empty(struct zf_lex *lx, struct zf_rec *r)
-{
-	for (;;) {
-		size_t p = lx->pos;
-		if (p >= lx->len)
-			return false;
-		r->indented = lx->buf[p] == ' ' || lx->buf[p] == '\t';
-		while (p < lx->len &&
-		       (lx->buf[p] == ' ' || lx->buf[p] == '\t' || lx->buf[p] == '\r'))
-			p++;
-		if (p < lx->len && lx->buf[p] == ';')
-			while (p < lx->len && lx->buf[p] != '\n')
-				p++;
-		if (p < lx->len && lx->buf[p] != '\n') {
-			lx->pos = p;
-			return true;
-		}
-		if (p >= lx->len) {
-			lx->pos = p;
-			return false;
-		}
-		lx->pos = p + 1;
-		lx->line++;
-		lx->line_start = lx->pos;
-		lx->long_reported = false;
-	}
-}
-
-static void
-lex_newline(struct zf_lex *lx)
-{
-	lx->pos++;
-	lx->line++;
-	lx->line_start = lx->pos;
-	lx->long_reported = false;
-}
-
-/*
- * Reads the next logical record into r.  Returns false at the end of the
- * buffer.  A lexical problem is kept in r->err and the rest of the record is
- * still consumed, so that one mistake costs one error.
- */
-static bool
-lex_record(struct zf_lex *lx, struct zf_rec *r)
-{
-	int depth = 0, open_line = 0;
-
-	r->ntok = 0;
-	r->tlen = 0;
-	r->err = NULL;
-	if (!lex_skip_empty(lx, r))
-		return false;
-	r->line = lx->line;
-	while (lx->pos < lx->len) {
-		char c = lx->buf[lx->pos];
-		if (lx->pos - lx->line_start > ZF_LINE_MAX && !lx->long_reported) {
-			rec_error(r, lx->line, "line longer than 8192 bytes");
-			lx->long_reported = true;
-		}
-		if (c == ' ' || c == '\t' || c == '\r') {
-			lx->pos++;
-		} else if (c == ';') {
-			while (lx->pos < lx->len && lx->buf[lx->pos] != '\n')
-				lx->pos++;
-		} else if (c == '\n') {
-			lex_newline(lx);
-			if (depth == 0)
-				return true;
-		} else if (c == '(') {
-			if (depth > 0)
-				rec_error(r, lx->line, "nested '('");
-			else
-				open_line = lx->line;
-			depth = 1;
-			lx->pos++;
-		} else if (c == ')') {
-			if (depth == 0)
-				rec_error(r, lx->line, "')' without '('");
-			depth = 0;
-			lx->pos++;
-		} else {
-			lex_field(lx, r);
-		}
-	}
-	if (depth > 0)
-		rec_error(r, open_line, "'(' not closed before the end of the file");
-	return true;
-}
 
 /* ------------------------------------------------------------ names and numbers */
 
@@ -276,7 +56,8 @@ name_check(const char *s, bool wildcard)
 				return "'*' is not allowed here";
 			if (i != 0 || (s[1] != '.' && s[1] != '\0'))
 				return "'*' is allowed only as the whole first label";
-		} else if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_')) {
+		} else if (!((c >= 'a' && c <= 'z') || dns_zf_is_digit(c) || c == '-' ||
+		             c == '_')) {
 			return "invalid character (letters, digits, '-' and '_' only)";
 		}
 	}
@@ -317,8 +98,8 @@ name_resolve(const char *text, const struct zf_tok *t, const char *origin, bool 
 	return name_check(out, wildcard);
 }
 
-static bool
-name_in_zone(const char *name, const char *zone)
+bool
+dns_zf_name_in_zone(const char *name, const char *zone)
 {
 	size_t n = strlen(name), z = strlen(zone);
 
@@ -338,7 +119,7 @@ ttl_parse(const char *s, uint32_t *out)
 		return false;
 	for (; *s; s++) {
 		uint64_t mult;
-		if (is_digit(*s)) {
+		if (dns_zf_is_digit(*s)) {
 			cur = cur * 10 + (uint64_t)(*s - '0');
 			if (cur > ZF_TTL_MAX)
 				return false;
@@ -396,7 +177,7 @@ serial_parse(const char *s, uint32_t *out)
 	if (*s == '\0')
 		return false;
 	for (; *s; s++) {
-		if (!is_digit(*s))
+		if (!dns_zf_is_digit(*s))
 			return false;
 		v = v * 10 + (uint64_t)(*s - '0');
 		if (v > 0xffffffffu)
@@ -511,7 +292,7 @@ is_class(const char *s, bool *in)
 			return true;
 		}
 	/* RFC 3597 5: CLASSnnn */
-	if (strncasecmp(s, "CLASS", 5) == 0 && is_digit(s[5])) {
+	if (strncasecmp(s, "CLASS", 5) == 0 && dns_zf_is_digit(s[5])) {
 		*in = strcmp(s + 5, "1") == 0;
 		return true;
 	}
@@ -784,7 +565,7 @@ record_ttl_class(struct zf_parser *p, const struct zf_rec *r, size_t *i, uint32_
 	*ttl = p->ttl;
 	while (*i < r->ntok) {
 		const char *s = tok_text(r, *i);
-		if (!r->tok[*i].quoted && is_digit(s[0])) {
+		if (!r->tok[*i].quoted && dns_zf_is_digit(s[0])) {
 			if (has_ttl) {
 				perr(p, r->line, "two TTLs in one record");
 				return false;
@@ -865,7 +646,7 @@ record(struct zf_parser *p, const struct zf_rec *r)
 		perr(p, r->line, "unknown record type '%s'", show(r, &r->tok[i], show_buf));
 		return;
 	}
-	if (!name_in_zone(p->owner, p->zone)) {
+	if (!dns_zf_name_in_zone(p->owner, p->zone)) {
 		perr(p, r->line, "%s is outside the zone %s", p->owner, p->zone);
 		return;
 	}
@@ -1009,8 +790,8 @@ errors_finish(struct zf_parser *p)
 		o->nerrors++;
 }
 
-static const char *
-canonical_origin(const char *origin, char out[ZF_NAME_MAX])
+const char *
+dns_zf_canonical_origin(const char *origin, char out[ZF_NAME_MAX])
 {
 	size_t len = strlen(origin);
 
@@ -1036,7 +817,7 @@ zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
 		return DD_EINVAL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return DD_ENOMEM;
-	if (canonical_origin(origin, p->zone) != NULL) {
+	if (dns_zf_canonical_origin(origin, p->zone) != NULL) {
 		free(p);
 		return DD_EINVAL;
 	}
@@ -1048,7 +829,7 @@ zf_parse_buf(const char *buf, size_t len, const char *fname, const char *origin,
 	if (len > ZF_FILE_MAX)
 		perr(p, 0, "file larger than %u bytes", ZF_FILE_MAX);
 	else
-		while (!p->nomem && lex_record(&p->lx, &p->rec)) {
+		while (!p->nomem && dns_zf_lex_record(&p->lx, &p->rec)) {
 			if (p->rec.err != NULL)
 				perr(p, p->rec.errline, "%s", p->rec.err);
 			else if (p->rec.ntok == 0)
@@ -1121,151 +902,4 @@ zf_result_fini(struct zf_result *r)
 	free(r->errors);
 	free(r->rr);
 	memset(r, 0, sizeof(*r));
-}
-
-/* ------------------------------------------------------------ writer */
-
-/* Length of the last label of s[0..len) and where it starts. */
-static size_t
-last_label(const char *s, size_t len, size_t *start)
-{
-	size_t i = len;
-
-	while (i > 0 && s[i - 1] != '.')
-		i--;
-	*start = i;
-	return len - i;
-}
-
-/* RFC 4034 6.1: compare label by label from the right, as lower-case bytes. */
-static int
-name_cmp(const char *a, const char *b)
-{
-	size_t al = strlen(a), bl = strlen(b);
-
-	while (al > 0 && bl > 0) {
-		size_t as, bs, an = last_label(a, al, &as), bn = last_label(b, bl, &bs);
-		int c = memcmp(a + as, b + bs, an < bn ? an : bn);
-		if (c != 0)
-			return c;
-		if (an != bn)
-			return an < bn ? -1 : 1;
-		al = as > 0 ? as - 1 : 0;
-		bl = bs > 0 ? bs - 1 : 0;
-	}
-	return al == bl ? 0 : al < bl ? -1 : 1;
-}
-
-static int
-rr_cmp_write(const void *a, const void *b)
-{
-	const struct zf_record *x = *(const struct zf_record *const *)a;
-	const struct zf_record *y = *(const struct zf_record *const *)b;
-	int c = name_cmp(x->name, y->name);
-
-	if (c == 0 && x->type != y->type)
-		c = x->type < y->type ? -1 : 1;
-	if (c == 0)
-		c = x < y ? -1 : x > y;
-	return c;
-}
-
-/* A name relative to origin where it lies inside, else absolute with the dot. */
-static void
-write_name(FILE *f, const char *name, const char *origin)
-{
-	size_t n = strlen(name), o = strlen(origin);
-
-	if (o > 0 && strcmp(name, origin) == 0)
-		fputs("@", f);
-	else if (o > 0 && name_in_zone(name, origin))
-		fprintf(f, "%.*s", (int)(n - o - 1), name);
-	else
-		fprintf(f, "%s.", name);
-}
-
-/* RFC 1035 5.1: a quoted character-string. */
-static void
-write_txt(FILE *f, const char *v)
-{
-	fputc('"', f);
-	for (; *v; v++) {
-		unsigned char c = (unsigned char)*v;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\%03u", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static bool
-terminated(const char *s, size_t size)
-{
-	return memchr(s, '\0', size) != NULL;
-}
-
-static void
-write_soa(FILE *f, const char *origin, const struct zf_soa *soa)
-{
-	fprintf(f, "@\t%u\tIN\tSOA\t", soa->ttl);
-	write_name(f, soa->mname, origin);
-	fputc(' ', f);
-	write_name(f, soa->rname, origin);
-	fprintf(f,
-	        " (\n\t\t\t%u\t; serial\n\t\t\t%u\t; refresh\n\t\t\t%u\t; retry\n"
-	        "\t\t\t%u\t; expire\n\t\t\t%u )\t; minimum\n",
-	        soa->serial, soa->refresh, soa->retry, soa->expire, soa->minimum);
-}
-
-int
-zf_write(FILE *f, const char *origin, uint32_t default_ttl, const struct zf_soa *soa,
-         char *const *ns, size_t nns, const struct zf_record *rr, size_t n)
-{
-	const struct zf_record **idx = NULL;
-	char zone[ZF_NAME_MAX], tbuf[16];
-
-	if (canonical_origin(origin, zone) != NULL)
-		return DD_EINVAL;
-	if (soa && (!terminated(soa->mname, sizeof(soa->mname)) ||
-	            !terminated(soa->rname, sizeof(soa->rname))))
-		return DD_EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		uint16_t t = rr[i].type;
-		if (!terminated(rr[i].name, sizeof(rr[i].name)) ||
-		    !terminated(rr[i].value, sizeof(rr[i].value)) ||
-		    (t != DNS_TYPE_A && t != DNS_TYPE_AAAA && t != DNS_TYPE_CNAME &&
-		     t != DNS_TYPE_TXT && t != DNS_TYPE_NS))
-			return DD_EINVAL;
-	}
-	if (n > 0 && (idx = malloc(n * sizeof(*idx))) == NULL)
-		return DD_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		idx[i] = &rr[i];
-	if (n > 1)
-		qsort(idx, n, sizeof(*idx), rr_cmp_write);
-	fprintf(f, "$ORIGIN %s.\n$TTL %u\n", zone, default_ttl);
-	if (soa)
-		write_soa(f, zone, soa);
-	for (size_t i = 0; i < nns; i++) {
-		fputs("@\t\tIN\tNS\t", f);
-		write_name(f, ns[i], zone);
-		fputc('\n', f);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct zf_record *r = idx[i];
-		write_name(f, r->name, zone);
-		fprintf(f, "\t%u\tIN\t%s\t", r->ttl, dns_type_to_str(r->type, tbuf));
-		if (r->type == DNS_TYPE_TXT)
-			write_txt(f, r->value);
-		else if (r->type == DNS_TYPE_CNAME || r->type == DNS_TYPE_NS)
-			write_name(f, r->value, zone);
-		else
-			fputs(r->value, f);
-		fputc('\n', f);
-	}
-	free(idx);
-	return fflush(f) != 0 || ferror(f) ? DD_EIO : 0;
 }
