@@ -224,3 +224,43 @@ db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_jo
 	return rc;
 }
 
+
+int
+db_journal_pool_add(struct db *db, const char *name, int op)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (db_prep(db_sqlite(db),
+		    "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+		    "dd_zone(name), ?2, name, type, value, ttl FROM pool_rrs WHERE "
+		    "name = ?1 AND xfr_up = 1 AND dd_zone(name) IS NOT NULL",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, op);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+int
+db_journal_member_add(struct db *db, const char *name, const char *ip, int64_t ttl, int op)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (db_prep(db_sqlite(db),
+		    "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
+		    "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE "
+		    "'A' END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, op);
+	sqlite3_bind_text(st, 3, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, ttl);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : DD_EDB;
+}

@@ -73,4 +73,20 @@ typedef int (*db_journal_cb)(void *arg, const struct db_journal_row *row);
 int db_journal_foreach_newest(struct db *db, const char *zone, int64_t defttl, db_journal_cb cb,
 			      void *arg);
 
+/*
+ * Journal rows (op 0 removed, 1 added, serial NULL: the open change group)
+ * for the stored pool at name, one A/AAAA row per member that secondaries
+ * see (pool_members.xfr_up): a pool transfers as a plain RRset of its
+ * members.  Nothing when name is in no zone (dd_zone) or has no pool.  Needs
+ * the writing connection (db_writer_setup: dd_zone, pool_rrs).  0 or DD_EDB.
+ */
+int db_journal_pool_add(struct db *db, const char *name, int op);
+
+/*
+ * The journal row (same form) for one pool member: ip as an A or AAAA
+ * record of name with ttl, whatever its stored state.  Nothing when name is
+ * in no zone.  Needs dd_zone (db_writer_setup).  0 or DD_EDB.
+ */
+int db_journal_member_add(struct db *db, const char *name, const char *ip, int64_t ttl, int op);
+
 #endif

@@ -1,4 +1,4 @@
-/* db_pools.c - reads of pools and their members in SQLite (see db_pools.h). */
+/* db_pools.c - pools and their members in SQLite (see db_pools.h). */
 #include "daemon/db_pools.h"
 
 #include <stdlib.h>
@@ -82,6 +82,7 @@ db_pool_get_row(sqlite3_stmt *st, struct db_pool_row *r)
 	r->ip = (const char *)sqlite3_column_text(st, 7);
 	r->weight = sqlite3_column_int64(st, 8);
 	r->pos = sqlite3_column_int64(st, 9);
+	r->pool_id = sqlite3_column_int64(st, 10);
 }
 
 int
@@ -92,9 +93,9 @@ db_pool_get(struct db *db, const char *name, db_pool_row_cb cb, void *arg)
 
 	if (sqlite3_prepare_v2(db_sqlite(db),
 	                       "SELECT p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-	                       "p.prefix_match, p.check_json, m.ip, m.weight, m.pos FROM pools p "
-	                       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
-	                       "ORDER BY m.pos",
+	                       "p.prefix_match, p.check_json, m.ip, m.weight, m.pos, p.id "
+	                       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
+	                       "WHERE p.name = ?1 ORDER BY m.pos",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -244,4 +245,209 @@ db_pool_counts_free(struct db_pool_count *c, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(c[i].name);
 	free(c);
+}
+
+/* Steps a write statement once and resets it. */
+static int
+db_pools_done(sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+/* Column of db_pool_slots_foreach. */
+static void
+db_pool_slot_row(sqlite3_stmt *st, struct db_pool_row *r)
+{
+	r->slot = sqlite3_column_int64(st, 0);
+}
+
+int
+db_pool_slots_foreach(struct db *db, db_pool_row_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (db_prep(db_sqlite(db), "SELECT slot FROM pools ORDER BY slot", &st) != SQLITE_OK)
+		return DD_EDB;
+	rc = db_pools_walk(st, db_pool_slot_row, cb, arg);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+db_pool_slot_find(struct db *db, const char *name, int64_t *slot)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB, step;
+
+	if (db_prep(db_sqlite(db), "SELECT slot FROM pools WHERE name = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*slot = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (step == SQLITE_DONE) {
+		rc = DD_ENOENT;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Column of db_pool_member_ips. */
+static void
+db_pool_ip_row(sqlite3_stmt *st, struct db_pool_row *r)
+{
+	r->ip = (const char *)sqlite3_column_text(st, 0);
+}
+
+int
+db_pool_member_ips(struct db *db, int64_t pool_id, db_pool_row_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (db_prep(db_sqlite(db), "SELECT ip FROM pool_members WHERE pool_id = ?1 ORDER BY pos",
+	            &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, pool_id);
+	rc = db_pools_walk(st, db_pool_ip_row, cb, arg);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+db_pool_name_check(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	if (db_prep(db_sqlite(db), "SELECT 1 FROM records WHERE name = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step == SQLITE_ROW)
+		return DD_EEXIST;
+	return step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+/* Columns of db_pool_states. */
+static void
+db_pool_state_row(sqlite3_stmt *st, struct db_pool_row *r)
+{
+	r->pool_id = sqlite3_column_int64(st, 0);
+	r->name = (const char *)sqlite3_column_text(st, 1);
+	r->slot = sqlite3_column_int64(st, 2);
+	r->all_down = (const char *)sqlite3_column_text(st, 3);
+	r->ttl = sqlite3_column_int64(st, 4);
+	r->pos = sqlite3_column_int64(st, 5);
+	r->ip = (const char *)sqlite3_column_text(st, 6);
+	r->xfr_up = sqlite3_column_int(st, 7);
+	r->notified_up = sqlite3_column_int(st, 8);
+	r->members = sqlite3_column_int64(st, 9);
+}
+
+int
+db_pool_states(struct db *db, db_pool_row_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (db_prep(db_sqlite(db),
+	            "SELECT p.id, p.name, p.slot, p.all_down, p.ttl, m.pos, m.ip, m.xfr_up, "
+	            "m.notified_up, (SELECT count(*) FROM pool_members k WHERE k.pool_id = "
+	            "p.id) FROM pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY "
+	            "p.id, m.pos",
+	            &st) != SQLITE_OK)
+		return DD_EDB;
+	rc = db_pools_walk(st, db_pool_state_row, cb, arg);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+db_pool_insert(struct db *db, const struct db_pool_row *def, int64_t owner, int64_t *id)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db),
+	            "INSERT INTO pools (name, slot, policy, answers, ttl, all_down, "
+	            "prefix_match, check_json, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	            "?7, ?8, ?9)",
+	            &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, def->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, def->slot);
+	sqlite3_bind_text(st, 3, def->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, def->answers);
+	sqlite3_bind_int64(st, 5, def->ttl);
+	sqlite3_bind_text(st, 6, def->all_down, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, def->prefix_match);
+	if (def->check_json)
+		sqlite3_bind_text(st, 8, def->check_json, -1, SQLITE_STATIC);
+	if (owner > 0)
+		sqlite3_bind_int64(st, 9, owner);
+	if (db_pools_done(st) < 0)
+		return DD_EDB;
+	*id = sqlite3_last_insert_rowid(db_sqlite(db));
+	return 0;
+}
+
+int
+db_pool_member_insert(struct db *db, int64_t pool_id, int64_t pos, const char *ip, int64_t weight)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db),
+	            "INSERT INTO pool_members (pool_id, pos, ip, weight) VALUES (?1, ?2, ?3, ?4)",
+	            &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, pool_id);
+	sqlite3_bind_int64(st, 2, pos);
+	sqlite3_bind_text(st, 3, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, weight);
+	return db_pools_done(st);
+}
+
+int
+db_pool_member_states_set(struct db *db, int64_t pool_id, int64_t pos, int xfr_up, int notified_up)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db),
+	            "UPDATE pool_members SET xfr_up = CASE WHEN ?3 < 0 THEN xfr_up "
+	            "ELSE ?3 END, notified_up = CASE WHEN ?4 < 0 THEN notified_up "
+	            "ELSE ?4 END WHERE pool_id = ?1 AND pos = ?2",
+	            &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, pool_id);
+	sqlite3_bind_int64(st, 2, pos);
+	sqlite3_bind_int(st, 3, xfr_up);
+	sqlite3_bind_int(st, 4, notified_up);
+	return db_pools_done(st);
+}
+
+int
+db_pool_delete_id(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db), "DELETE FROM pools WHERE id = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	return db_pools_done(st);
+}
+
+int
+db_pool_delete(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (db_prep(db_sqlite(db), "DELETE FROM pools WHERE name = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return db_pools_done(st);
 }

@@ -1,12 +1,17 @@
 /*
- * db_pools.h - the store's reads of load-balanced pools (tables pools,
- * pool_members).  Pools are written by the writer (workers/writer.h); these
- * are the reads of the loader (daemon/pooldb.h), the health checker, the
- * HTTP API, the control socket and /metrics.
+ * db_pools.h - load-balanced pools as stored (tables pools, pool_members):
+ * the reads of the loader (daemon/pooldb.h), the health checker, the HTTP
+ * API, the control socket and /metrics, and the reads and writes of the
+ * writer (workers/writer_pools.c).
  *
  * A walk calls cb once per member row, a pool's rows together and in member
  * order; strings are borrowed until cb returns, and a non-zero return of cb
  * stops the walk and is returned.  Failures return DD_EDB (daemon/dd.h).
+ *
+ * The writer's functions (from db_pool_slots_foreach on) run on db's own
+ * connection with statements kept by db_prep, inside the caller's
+ * transaction; none opens or ends one.  Strings passed in are bound for the
+ * call only.  DD_EDB leaves the reason in db_errmsg (daemon/db_writer.h).
  */
 #ifndef DD_DB_POOLS_H
 #define DD_DB_POOLS_H
@@ -20,7 +25,7 @@ struct sqlite3;
 
 /* One member of a pool with its pool's columns; what a walk does not read is 0 / NULL. */
 struct db_pool_row {
-	int64_t pool_id;    /* db_pools_checked */
+	int64_t pool_id;    /* db_pool_get, db_pools_checked, db_pool_states */
 	const char *name;   /* canonical FQDN, may start with "*." */
 	int64_t slot;       /* its slot in the live state (shm/pool.h) */
 	const char *policy; /* "round-robin", ... (daemon/pooldb.h) */
@@ -31,7 +36,10 @@ struct db_pool_row {
 	const char *check_json; /* db_pool_get, db_pools_checked: NULL when not checked */
 	const char *ip;         /* the member's address */
 	int64_t weight;
-	int64_t pos; /* db_pool_get: the member's position in the pool */
+	int64_t pos;     /* db_pool_get: the member's position in the pool */
+	int xfr_up;      /* db_pool_states: up as secondaries were last told */
+	int notified_up; /* db_pool_states: up as member_up / member_down last reported */
+	int64_t members; /* db_pool_states: its pool's number of members */
 };
 typedef int (*db_pool_row_cb)(void *arg, const struct db_pool_row *r);
 
@@ -42,7 +50,7 @@ typedef int (*db_pool_row_cb)(void *arg, const struct db_pool_row *r);
  */
 int db_pools_foreach(struct db *db, const char *only_name, db_pool_row_cb cb, void *arg);
 
-/* The pool name as stored (every field but pool_id and name); no call: no such pool. */
+/* The pool name as stored (every field but name); no call: no such pool. */
 int db_pool_get(struct db *db, const char *name, db_pool_row_cb cb, void *arg);
 
 /*
@@ -84,5 +92,54 @@ struct db_pool_count {
  */
 int db_pool_counts(struct db *db, struct db_pool_count **out, size_t *n);
 void db_pool_counts_free(struct db_pool_count *c, size_t n);
+
+/* --- the writer's (workers/writer_pools.c), see the top of this file --- */
+
+/* Every pool's slot (r->slot only), in slot order. */
+int db_pool_slots_foreach(struct db *db, db_pool_row_cb cb, void *arg);
+
+/* The slot of pool name: 0 and *slot, DD_ENOENT (no such pool) or DD_EDB. */
+int db_pool_slot_find(struct db *db, const char *name, int64_t *slot);
+
+/* The members of pool pool_id (r->ip only), in member order. */
+int db_pool_member_ips(struct db *db, int64_t pool_id, db_pool_row_cb cb, void *arg);
+
+/*
+ * Whether name is free for a pool: a pool name answers from its members
+ * only, so no record may sit beside it.  Returns 0, DD_EEXIST (records hold
+ * name) or DD_EDB.
+ */
+int db_pool_name_check(struct db *db, const char *name);
+
+/*
+ * Every member row with what the health sync compares (pool_id, name, slot,
+ * all_down, ttl, pos, ip, xfr_up, notified_up, members), in pool id and
+ * member order.
+ */
+int db_pool_states(struct db *db, db_pool_row_cb cb, void *arg);
+
+/*
+ * Adds the pool def (name, slot, policy, answers, ttl, all_down,
+ * prefix_match, check_json; NULL: no check) owned by users.id owner (<= 0:
+ * nobody), without members.  Returns 0 and its id in *id, or DD_EDB (a name
+ * or slot taken included).
+ */
+int db_pool_insert(struct db *db, const struct db_pool_row *def, int64_t owner, int64_t *id);
+
+/* Adds member ip with weight at position pos of pool pool_id.  0 or DD_EDB. */
+int db_pool_member_insert(struct db *db, int64_t pool_id, int64_t pos, const char *ip,
+                          int64_t weight);
+
+/*
+ * Records what was published of the member at pos of pool pool_id: xfr_up
+ * and notified_up, each 0 or 1, or -1 to keep the stored one.  0 or DD_EDB
+ * (no such member is 0: nothing to record).
+ */
+int db_pool_member_states_set(struct db *db, int64_t pool_id, int64_t pos, int xfr_up,
+                              int notified_up);
+
+/* Deletes the pool with id, or named name, with its members.  0 (none is 0 too) or DD_EDB. */
+int db_pool_delete_id(struct db *db, int64_t id);
+int db_pool_delete(struct db *db, const char *name);
 
 #endif

@@ -16,10 +16,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_journal.h"
+#include "daemon/db_pools.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/load.h"
@@ -52,59 +53,79 @@ writer_pool_key(const struct writer_pool *p)
 	return out;
 }
 
-static char *
-writer_pool_stored_key(struct writer *w, const char *name, int64_t *id, int64_t *slot)
-{
-	sqlite3_stmt *st = NULL;
-	char *out = NULL;
-	size_t len = 0;
+/* The stored pool's key, and its id and slot, as writer_pool_stored_key reads them. */
+struct pool_key {
 	FILE *f;
+	int64_t *id, *slot;
+	int rows;
+};
+
+static int
+writer_pool_key_row(void *arg, const struct db_pool_row *r)
+{
+	struct pool_key *k = arg;
+
+	if (k->rows++ == 0) {
+		*k->id = r->pool_id;
+		*k->slot = r->slot;
+		fprintf(k->f, "%d|%d|%lld|%d|%d|%s|", pooldb_policy_parse(r->policy), (int)r->answers,
+			(long long)r->ttl, strcmp(r->all_down, "closed") == 0, r->prefix_match,
+			r->check_json ? r->check_json : "");
+	}
+	fprintf(k->f, "%s/%d,", r->ip, (int)r->weight);
+	return 0;
+}
+
+/*
+ * The key of the stored pool at name into *key (malloc'd; "" when there is
+ * none, then *id 0 and *slot -1).  Returns 0, DD_ENOMEM or DD_EDB.
+ */
+static int
+writer_pool_stored_key(struct writer *w, const char *name, int64_t *id, int64_t *slot, char **key)
+{
+	struct pool_key k = {.id = id, .slot = slot};
+	size_t len = 0;
+	int rc;
 
 	*id = 0;
 	*slot = -1;
-	if (db_prep(db_sqlite(w->db),
-			       "SELECT p.id, p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-			       "p.prefix_match, coalesce(p.check_json, ''), m.ip, m.weight FROM pools p "
-			       "JOIN pool_members m ON m.pool_id = p.id WHERE p.name = ?1 "
-			       "ORDER BY m.pos", &st) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((f = open_memstream(&out, &len)) == NULL) {
-		sqlite3_reset(st);
-		return NULL;
+	*key = NULL;
+	if ((k.f = open_memstream(key, &len)) == NULL)
+		return DD_ENOMEM;
+	rc = db_pool_get(w->db, name, writer_pool_key_row, &k);
+	fclose(k.f);
+	if (rc < 0) {
+		free(*key);
+		*key = NULL;
 	}
-	for (int row = 0; sqlite3_step(st) == SQLITE_ROW; row++) {
-		if (row == 0) {
-			*id = sqlite3_column_int64(st, 0);
-			*slot = sqlite3_column_int64(st, 1);
-			fprintf(f, "%d|%d|%lld|%d|%d|%s|",
-				pooldb_policy_parse((const char *)sqlite3_column_text(st, 2)),
-				sqlite3_column_int(st, 3), (long long)sqlite3_column_int64(st, 4),
-				strcmp((const char *)sqlite3_column_text(st, 5), "closed") == 0,
-				sqlite3_column_int(st, 6) != 0,
-				(const char *)sqlite3_column_text(st, 7));
-		}
-		fprintf(f, "%s/%d,", (const char *)sqlite3_column_text(st, 8),
-			sqlite3_column_int(st, 9));
-	}
-	sqlite3_reset(st);
-	fclose(f);
-	return out;
+	return rc;
 }
 
-/* The lowest slot no pool uses, or -1. */
-static int64_t
-writer_pool_free_slot(struct writer *w)
+/* Slots in order (db_pool_slots_foreach): stops at the first one that is not *want. */
+static int
+writer_pool_slot_row(void *arg, const struct db_pool_row *r)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t want = 0;
+	int64_t *want = arg;
 
-	if (db_prep(db_sqlite(w->db), "SELECT slot FROM pools ORDER BY slot", &st) != SQLITE_OK)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == want)
-		want++;
-	sqlite3_reset(st);
-	return want < POOL_SLOTS ? want : -1;
+	if (r->slot != *want)
+		return 1;
+	(*want)++;
+	return 0;
+}
+
+/* The lowest slot no pool uses into *slot: 0, DD_ENOSPC (none left) or DD_EDB. */
+static int
+writer_pool_free_slot(struct writer *w, int64_t *slot)
+{
+	int64_t want = 0;
+	int rc = db_pool_slots_foreach(w->db, writer_pool_slot_row, &want);
+
+	if (rc < 0)
+		return rc;
+	if (want >= POOL_SLOTS)
+		return DD_ENOSPC;
+	*slot = want;
+	return 0;
 }
 
 /*
@@ -134,110 +155,69 @@ writer_pool_reset(struct shm_pools *live, int64_t slot, bool in_use, char **old,
 	live->defs_gen++;
 }
 
-/* The member addresses of the stored pool, by position. */
-static void
-writer_pool_old_ips(struct writer *w, int64_t id, char ***out, size_t *n)
-{
-	sqlite3_stmt *st = NULL;
+/* What a set replaces: the stored pool's id (0: none), its slot, its member addresses. */
+struct pool_old {
+	int64_t id, slot;
+	char **ips;
+	size_t n;
+};
 
-	*out = NULL;
-	*n = 0;
-	if (id == 0 || db_prep(db_sqlite(w->db),
-					  "SELECT ip FROM pool_members WHERE pool_id = ?1 ORDER BY "
-					  "pos", &st) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW && *n < POOL_MEMBERS_MAX) {
-		char **g = realloc(*out, (*n + 1) * sizeof(char *));
-		if (g == NULL)
-			break;
-		*out = g;
-		(*out)[(*n)++] = strdup((const char *)sqlite3_column_text(st, 0));
-	}
-	sqlite3_reset(st);
+static int
+writer_pool_ip_row(void *arg, const struct db_pool_row *r)
+{
+	struct pool_old *o = arg;
+	char **g;
+
+	if (o->n >= POOL_MEMBERS_MAX)
+		return 1;
+	if ((g = realloc(o->ips, (o->n + 1) * sizeof(char *))) == NULL)
+		return DD_ENOMEM;
+	o->ips = g;
+	if ((g[o->n] = strdup(r->ip)) == NULL)
+		return DD_ENOMEM;
+	o->n++;
+	return 0;
+}
+
+/* The member addresses of the stored pool o->id, by position.  0, DD_ENOMEM or DD_EDB. */
+static int
+writer_pool_old_ips(struct writer *w, struct pool_old *o)
+{
+	int rc;
+
+	if (o->id == 0)
+		return 0;
+	rc = db_pool_member_ips(w->db, o->id, writer_pool_ip_row, o);
+	return rc < 0 ? rc : 0;
 }
 
 static int
 writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
 		 int64_t id, int64_t slot)
 {
-	sqlite3 *h = db_sqlite(w->db);
-	sqlite3_stmt *st = NULL;
+	struct db_pool_row def = {.name = p->name,
+				  .slot = slot,
+				  .policy = pooldb_policy_name(p->policy),
+				  .answers = p->answers,
+				  .ttl = p->ttl,
+				  .all_down = p->closed ? "closed" : "open",
+				  .prefix_match = p->prefix,
+				  .check_json = p->check_json};
 	/* a redefinition keeps the pool's owner; a new pool belongs to its creator */
 	int64_t owner = writer_owner_of(w, p->name);
-	int rc = DD_EDB;
 
 	if (owner <= 0)
 		owner = who->owner_id;
-	if (id && db_prep(h, "DELETE FROM pools WHERE id = ?1", &st) == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto done;
-		sqlite3_reset(st);
-		st = NULL;
-	}
-	if (db_prep(h,
-			       "INSERT INTO pools (name, slot, policy, answers, ttl, all_down, "
-			       "prefix_match, check_json, owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			       "?7, ?8, ?9)", &st) != SQLITE_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, slot);
-	sqlite3_bind_text(st, 3, pooldb_policy_name(p->policy), -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, (int)p->answers);
-	sqlite3_bind_int64(st, 5, p->ttl);
-	sqlite3_bind_text(st, 6, p->closed ? "closed" : "open", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, p->prefix);
-	if (p->check_json)
-		sqlite3_bind_text(st, 8, p->check_json, -1, SQLITE_STATIC);
-	if (owner > 0)
-		sqlite3_bind_int64(st, 9, owner);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		goto done;
-	id = sqlite3_last_insert_rowid(h);
-	sqlite3_reset(st);
-	st = NULL;
-	if (db_prep(h,
-			       "INSERT INTO pool_members (pool_id, pos, ip, weight) VALUES "
-			       "(?1, ?2, ?3, ?4)", &st) != SQLITE_OK)
-		goto done;
-	for (size_t i = 0; i < p->n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, (int64_t)i);
-		sqlite3_bind_text(st, 3, p->ips[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, (int)p->weights[i]);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto done;
-	}
-	rc = 0;
-done:
-	sqlite3_reset(st);
-	return rc;
-}
-
-/*
- * Journal rows for the members of the stored pool at name (op 0: removed,
- * 1: added): secondaries see a pool as a plain A/AAAA RRset of its members.
- */
-static int
-writer_journal_pool(struct writer *w, const char *name, int op)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = DD_EDB;
-
-	if (db_prep(db_sqlite(w->db),
-			       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-			       "dd_zone(name), ?2, name, type, value, ttl FROM pool_rrs WHERE "
-			       "name = ?1 AND xfr_up = 1 AND dd_zone(name) IS NOT NULL", &st) != SQLITE_OK)
+	if (id && db_pool_delete_id(w->db, id) < 0)
 		return DD_EDB;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, op);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	sqlite3_reset(st);
-	return rc;
+	if (db_pool_insert(w->db, &def, owner, &id) < 0)
+		return DD_EDB;
+	for (size_t i = 0; i < p->n; i++)
+		if (db_pool_member_insert(w->db, id, (int64_t)i, p->ips[i], p->weights[i]) < 0)
+			return DD_EDB;
+	return 0;
 }
+
 
 /* Audit row and serial bump of the pool's zone, inside the transaction. */
 static int
@@ -265,13 +245,55 @@ writer_pool_publish(struct writer *w, const char *name)
 	return rc;
 }
 
+/*
+ * The reads of a set, in its transaction: 1 when the stored pool is already
+ * want, else 0 with what it replaces in *o (a free slot for a new pool).
+ * Returns DD_EEXIST, DD_ENOSPC, DD_ENOMEM or DD_EDB otherwise.
+ */
+static int
+writer_pool_read(struct writer *w, const struct writer_pool *p, const char *want,
+		 struct pool_old *o)
+{
+	char *have = NULL;
+	int rc;
+
+	if ((rc = writer_pool_stored_key(w, p->name, &o->id, &o->slot, &have)) < 0)
+		return rc;
+	rc = want && have && strcmp(want, have) == 0;
+	free(have);
+	if (rc)
+		return 1; /* unchanged: nothing written, nothing reset */
+	/* a pool name answers from its members only: no records beside it */
+	if ((rc = db_pool_name_check(w->db, p->name)) < 0)
+		return rc;
+	if (o->slot < 0 && (rc = writer_pool_free_slot(w, &o->slot)) < 0)
+		return rc;
+	return writer_pool_old_ips(w, o);
+}
+
+/*
+ * The writes of a set: the members as secondaries saw them leave the
+ * journal (op 0), the rows are replaced, the new members enter it (op 1),
+ * then the audit row and the serial.  0 or DD_EDB.
+ */
+static int
+writer_pool_write(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
+		  const struct pool_old *o, const char *want)
+{
+	if (db_journal_pool_add(w->db, p->name, 0) < 0 ||
+	    writer_pool_rows(w, who, p, o->id, o->slot) < 0 ||
+	    db_journal_pool_add(w->db, p->name, 1) < 0 ||
+	    writer_pool_log(w, who, p->name, o->id ? "pool-set" : "pool-create", want) < 0)
+		return DD_EDB;
+	return 0;
+}
+
 int
 writer_pool_set(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
 		struct shm_pools *live, bool *changed)
 {
-	char *want = NULL, *have = NULL, **old = NULL;
-	size_t nold = 0;
-	int64_t id, slot;
+	struct pool_old o = {0};
+	char *want = NULL;
 	int rc;
 
 	*changed = false;
@@ -281,87 +303,50 @@ writer_pool_set(struct writer *w, const struct writer_actor *who, const struct w
 	if (writer_begin(w) < 0)
 		return DD_EDB;
 	want = writer_pool_key(p);
-	have = writer_pool_stored_key(w, p->name, &id, &slot);
-	if (want && have && strcmp(want, have) == 0) {
-		rc = 0; /* unchanged: nothing written, nothing reset */
-		goto rollback;
-	}
-	{
-		/* a pool name answers from its members only: no records beside it */
-		sqlite3_stmt *st = NULL;
-		rc = 0;
-		if (db_prep(db_sqlite(w->db), "SELECT 1 FROM records WHERE name = ?1", &st) == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW)
-				rc = DD_EEXIST;
-		}
-		sqlite3_reset(st);
-		if (rc < 0)
-			goto rollback;
-	}
-	if (slot < 0 && (slot = writer_pool_free_slot(w)) < 0) {
-		rc = DD_ENOSPC;
-		goto rollback;
-	}
-	writer_pool_old_ips(w, id, &old, &nold);
-	rc = writer_journal_pool(w, p->name, 0);
-	if (rc == 0)
-		rc = writer_pool_rows(w, who, p, id, slot);
-	if (rc == 0)
-		rc = writer_journal_pool(w, p->name, 1);
-	if (rc == 0)
-		rc = writer_pool_log(w, who, p->name, id ? "pool-set" : "pool-create", want);
-	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
+	if ((rc = writer_pool_read(w, p, want, &o)) == 0)
+		rc = writer_pool_write(w, who, p, &o, want);
+	if (rc == DD_EDB)
+		log_warnx("%s: pool %s: %s", db_path(w->db), p->name, db_errmsg(w->db));
+	if (rc == 0 && writer_txn(w, DB_COMMIT) < 0)
 		rc = DD_EDB;
-		w->db_failed = true;
-		goto rollback;
+	if (rc != 0) {
+		if (rc == DD_EDB)
+			w->db_failed = true;
+		writer_txn(w, DB_ROLLBACK);
+		util_strv_free(o.ips, o.n);
+		free(want);
+		return rc > 0 ? 0 : rc;
 	}
 	w->db_failed = false;
-	writer_pool_reset(live, slot, true, old, nold, p);
-	util_strv_free(old, nold);
-	*changed = true;
+	writer_pool_reset(live, o.slot, true, o.ips, o.n, p);
+	util_strv_free(o.ips, o.n);
 	free(want);
-	free(have);
+	*changed = true;
 	if (w->stats)
 		w->stats->updates[writer_source(who->source)]++;
 	return writer_pool_publish(w, p->name);
-rollback:
-	writer_txn(w, DB_ROLLBACK);
-	util_strv_free(old, nold);
-	free(want);
-	free(have);
-	return rc;
 }
 
 int
 writer_pool_del(struct writer *w, const struct writer_actor *who, const char *name,
 		struct shm_pools *live)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t slot = -1;
-	int rc = DD_ENOENT;
+	int rc;
 
 	w->npools = -1;
 	if (writer_begin(w) < 0)
 		return DD_EDB;
-	if (db_prep(db_sqlite(w->db), "SELECT slot FROM pools WHERE name = ?1", &st) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			slot = sqlite3_column_int64(st, 0);
-			rc = 0;
-		}
-	}
-	sqlite3_reset(st);
-	st = NULL;
+	/* the members as secondaries saw them leave the journal, then the rows */
+	rc = db_pool_slot_find(w->db, name, &slot);
 	if (rc == 0)
-		rc = writer_journal_pool(w, name, 0);
-	if (rc == 0 && (db_prep(db_sqlite(w->db), "DELETE FROM pools WHERE name = ?1", &st) != SQLITE_OK ||
-			(sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
-			 sqlite3_step(st) != SQLITE_DONE)))
-		rc = DD_EDB;
-	sqlite3_reset(st);
+		rc = db_journal_pool_add(w->db, name, 0);
+	if (rc == 0)
+		rc = db_pool_delete(w->db, name);
 	if (rc == 0)
 		rc = writer_pool_log(w, who, name, "pool-delete", NULL);
+	if (rc == DD_EDB)
+		log_warnx("%s: pool %s: %s", db_path(w->db), name, db_errmsg(w->db));
 	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {
 		writer_txn(w, DB_ROLLBACK);
 		return rc < 0 ? rc : DD_EDB;
@@ -390,52 +375,71 @@ struct pool_chg {
 	int64_t ttl;
 };
 
-/* The member rows whose published states differ from live; malloc'd. */
+/* The changes found so far by writer_pool_diff. */
+struct pool_diff {
+	const struct shm_pools *live;
+	bool events;
+	struct pool_chg *c;
+	size_t n;
+};
+
+/* One member row (db_pool_states): a change when its published states differ from live. */
+static int
+writer_pool_diff_row(void *arg, const struct db_pool_row *r)
+{
+	struct pool_diff *d = arg;
+	const struct pool_slot *ps;
+	struct pool_chg *g;
+	int nup = 0, up, xfr;
+
+	if (r->slot < 0 || r->slot >= POOL_SLOTS || r->pos < 0 || r->pos >= POOL_MEMBERS_MAX)
+		return 0;
+	ps = &d->live->s[r->slot];
+	for (int64_t i = 0; i < r->members && i < POOL_MEMBERS_MAX; i++)
+		nup += ps->m[i].up != 0;
+	up = ps->m[r->pos].up != 0;
+	xfr = nup ? up : strcmp(r->all_down, "closed") != 0;
+	xfr = xfr != r->xfr_up ? xfr : -1;
+	up = d->events && up != r->notified_up ? up : -1;
+	if (xfr < 0 && up < 0)
+		return 0;
+	if ((g = realloc(d->c, (d->n + 1) * sizeof(*g))) == NULL)
+		return DD_ENOMEM;
+	d->c = g;
+	g[d->n] = (struct pool_chg){
+		.pool = r->pool_id, .pos = (int)r->pos, .xfr = xfr, .up = up, .ttl = r->ttl};
+	g[d->n].name = strdup(r->name);
+	g[d->n].ip = strdup(r->ip);
+	d->n++;
+	return g[d->n - 1].name && g[d->n - 1].ip ? 0 : DD_ENOMEM;
+}
+
+static void
+writer_pool_chg_free(struct pool_chg *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].name);
+		free(c[i].ip);
+	}
+	free(c);
+}
+
+/* The member rows whose published states differ from live; malloc'd.  0, DD_ENOMEM or DD_EDB. */
 static int
 writer_pool_diff(struct writer *w, const struct shm_pools *live, bool events,
 		 struct pool_chg **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
-	struct pool_chg *c = NULL;
-	size_t nc = 0;
+	struct pool_diff d = {.live = live, .events = events};
+	int rc = db_pool_states(w->db, writer_pool_diff_row, &d);
 
 	*out = NULL;
 	*n = 0;
-	if (db_prep(db_sqlite(w->db),
-			       "SELECT p.id, p.name, p.slot, p.all_down, p.ttl, m.pos, m.ip, m.xfr_up, "
-			       "m.notified_up, (SELECT count(*) FROM pool_members k WHERE k.pool_id = "
-			       "p.id) FROM pools p JOIN pool_members m ON m.pool_id = p.id ORDER BY "
-			       "p.id, m.pos", &st) != SQLITE_OK)
-		return DD_EDB;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t slot = sqlite3_column_int64(st, 2);
-		int pos = sqlite3_column_int(st, 5), members = sqlite3_column_int(st, 9), nup = 0;
-		const struct pool_slot *ps;
-		struct pool_chg *g;
-		int up, xfr;
-		if (slot < 0 || slot >= POOL_SLOTS || pos < 0 || pos >= POOL_MEMBERS_MAX)
-			continue;
-		ps = &live->s[slot];
-		for (int i = 0; i < members && i < POOL_MEMBERS_MAX; i++)
-			nup += ps->m[i].up != 0;
-		up = ps->m[pos].up != 0;
-		xfr = nup ? up : strcmp((const char *)sqlite3_column_text(st, 3), "closed") != 0;
-		xfr = xfr != sqlite3_column_int(st, 7) ? xfr : -1;
-		up = events && up != sqlite3_column_int(st, 8) ? up : -1;
-		if (xfr < 0 && up < 0)
-			continue;
-		if ((g = realloc(c, (nc + 1) * sizeof(*c))) == NULL)
-			break;
-		c = g;
-		c[nc] = (struct pool_chg){.pool = sqlite3_column_int64(st, 0), .pos = pos, .xfr = xfr,
-					  .up = up, .ttl = sqlite3_column_int64(st, 4)};
-		c[nc].name = strdup((const char *)sqlite3_column_text(st, 1));
-		c[nc].ip = strdup((const char *)sqlite3_column_text(st, 6));
-		nc++;
+	if (rc < 0) {
+		writer_pool_chg_free(d.c, d.n);
+		return rc;
 	}
-	sqlite3_reset(st);
-	*out = c;
-	*n = nc;
+	*out = d.c;
+	*n = d.n;
 	return 0;
 }
 
@@ -443,42 +447,20 @@ writer_pool_diff(struct writer *w, const struct shm_pools *live, bool events,
 static int
 writer_pool_apply(struct writer *w, const struct pool_chg *c)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = 0, z = writer_zone_of(w, c->name);
+	int z = writer_zone_of(w, c->name);
 
 	if (c->xfr >= 0) {
-		if (db_prep(db_sqlite(w->db),
-				       "INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
-				       "dd_zone(?1), ?2, ?1, CASE WHEN instr(?3, ':') THEN 'AAAA' ELSE "
-				       "'A' END, ?3, ?4 WHERE dd_zone(?1) IS NOT NULL", &st) != SQLITE_OK)
+		if (db_journal_member_add(w->db, c->name, c->ip, c->ttl, c->xfr) < 0)
 			return DD_EDB;
-		sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, c->xfr);
-		sqlite3_bind_text(st, 3, c->ip, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, c->ttl);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = DD_EDB;
-		sqlite3_reset(st);
 		if (z >= 0)
 			w->zone_changed[z] = true;
 	}
-	if (rc == 0 && c->up >= 0)
-		rc = writer_outbox_row(w, c->up ? "member_up" : "member_down", c->name, NULL, c->ip,
-				       NULL, NULL);
-	if (rc < 0 || db_prep(db_sqlite(w->db),
-					 "UPDATE pool_members SET xfr_up = CASE WHEN ?3 < 0 THEN xfr_up "
-					 "ELSE ?3 END, notified_up = CASE WHEN ?4 < 0 THEN notified_up "
-					 "ELSE ?4 END WHERE pool_id = ?1 AND pos = ?2", &st) != SQLITE_OK)
+	if (c->up >= 0 && writer_outbox_row(w, c->up ? "member_up" : "member_down", c->name, NULL,
+					    c->ip, NULL, NULL) < 0)
 		return DD_EDB;
-	sqlite3_bind_int64(st, 1, c->pool);
-	sqlite3_bind_int(st, 2, c->pos);
-	sqlite3_bind_int(st, 3, c->xfr);
-	sqlite3_bind_int(st, 4, c->up);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = DD_EDB;
-	sqlite3_reset(st);
-	return rc;
+	return db_pool_member_states_set(w->db, c->pool, c->pos, c->xfr, c->up);
 }
+
 
 int
 writer_pool_sync(struct writer *w, const struct shm_pools *live)
@@ -490,7 +472,10 @@ writer_pool_sync(struct writer *w, const struct shm_pools *live)
 
 	if (live == NULL)
 		return 0;
-	if ((rc = writer_pool_diff(w, live, events, &c, &nc)) < 0 || nc == 0)
+	/* a failed read is no "nothing changed": writer.h's DD_EDB, retried next second */
+	if ((rc = writer_pool_diff(w, live, events, &c, &nc)) < 0)
+		rc = DD_EDB;
+	if (rc < 0 || nc == 0)
 		goto out;
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	if (writer_begin(w) < 0) {
@@ -510,10 +495,6 @@ writer_pool_sync(struct writer *w, const struct shm_pools *live)
 		if (w->zone_changed[z])
 			writer_zone_serial_publish(w, (unsigned)z);
 out:
-	for (size_t i = 0; i < nc; i++) {
-		free(c[i].name);
-		free(c[i].ip);
-	}
-	free(c);
+	writer_pool_chg_free(c, nc);
 	return rc;
 }
