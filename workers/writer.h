@@ -204,7 +204,7 @@ struct shm_pools;
  * live state in live (health up, no load reports).  *changed is false when
  * the stored pool was already exactly p.  Returns 0, DD_EEXIST (the name has
  * plain records), DD_ENOSPC (every pool slot in use), DD_EINVAL (outside
- * every zone) or DD_EDB.
+ * every zone), DD_ENOMEM or DD_EDB.
  */
 int writer_pool_set(struct writer *w, const struct writer_actor *who, const struct writer_pool *p,
 		    struct shm_pools *live, bool *changed);

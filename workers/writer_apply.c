@@ -378,7 +378,9 @@ writer_replace(struct writer *w, const struct writer_actor *who, const struct wr
 					 : writer_owner_of(w, s->name);
 	int rc = DD_EDB;
 
-	if (owner <= 0)
+	if (owner < 0)
+		goto done; /* not "no owner": a name must not change hands on a failed read */
+	if (owner == 0)
 		owner = who->owner_id;
 	if (s->nvalues > 0 && s->type != 0 && res->nold <= WRITER_VALUES_MAX) {
 		if (writer_rows_set(w, s, res, owner) < 0)

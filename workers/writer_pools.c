@@ -206,7 +206,9 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 	/* a redefinition keeps the pool's owner; a new pool belongs to its creator */
 	int64_t owner = writer_owner_of(w, p->name);
 
-	if (owner <= 0)
+	if (owner < 0)
+		return DD_EDB; /* not "no owner": a pool must not change hands on a failed read */
+	if (owner == 0)
 		owner = who->owner_id;
 	if (id && db_pool_delete_id(w->db, id) < 0)
 		return DD_EDB;
