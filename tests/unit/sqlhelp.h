@@ -2,6 +2,8 @@
 #ifndef DD_TEST_SQLHELP_H
 #define DD_TEST_SQLHELP_H
 
+#include <stdio.h>
+
 #include <sqlite3.h>
 
 /* Executes sql on the file at path with its own connection; 0 or -1. */
@@ -31,6 +33,23 @@ scalar_sql(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(h);
 	return v;
+}
+
+/* What a store walk's callback saw: the rows as text, one line each. */
+struct seen {
+	int n;
+	char row[8][200];
+	int stop_at; /* return 7 from this call on (0: never) */
+};
+
+/* Notes one row; returns 7 (stop the walk) from the stop_at-th on. */
+static inline int
+seen_add(struct seen *s, const char *line)
+{
+	if (s->n < 8)
+		snprintf(s->row[s->n], sizeof(s->row[0]), "%s", line);
+	s->n++;
+	return s->stop_at && s->n >= s->stop_at ? 7 : 0;
 }
 
 #endif

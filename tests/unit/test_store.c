@@ -18,22 +18,6 @@
 static char dir[] = "/tmp/ddnsd-test-store.XXXXXX";
 static char path[256];
 
-/* What a callback saw: the rows as text, one line each. */
-struct seen {
-	int n;
-	char row[8][160];
-	int stop_at; /* return 7 from this call on (0: never) */
-};
-
-static int
-seen_add(struct seen *s, const char *line)
-{
-	if (s->n < 8)
-		snprintf(s->row[s->n], sizeof(s->row[0]), "%s", line);
-	s->n++;
-	return s->stop_at && s->n >= s->stop_at ? 7 : 0;
-}
-
 static int
 user_cb(void *arg, const struct db_user *u)
 {
