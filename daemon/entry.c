@@ -21,23 +21,6 @@
 #include "shm/pool.h"
 #include "shm/table.h"
 
-static const struct {
-	const char *name;
-	uint16_t type;
-} entry_types[] = {{"A", DNS_TYPE_A}, {"CNAME", DNS_TYPE_CNAME}, {"TXT", DNS_TYPE_TXT}, {"AAAA", DNS_TYPE_AAAA}};
-
-static int
-entry_type_parse(const char *s, uint16_t *type)
-{
-	for (size_t i = 0; i < sizeof(entry_types) / sizeof(entry_types[0]); i++) {
-		if (strcasecmp(s, entry_types[i].name) == 0) {
-			*type = entry_types[i].type;
-			return 0;
-		}
-	}
-	return DD_EINVAL;
-}
-
 /* A pool defined at the current name joins its entry as one private rrset. */
 static void
 entry_add_pool(struct entry *e)
@@ -147,7 +130,7 @@ entry_row(void *arg, const char *name, const char *type, const char *value, int6
 		else if (rc < 0)
 			log_warnx("record %s %s: invalid name; skipped", name, type);
 	}
-	if (e->zone < 0 || entry_type_parse(type, &t) < 0) {
+	if (e->zone < 0 || (t = dns_stored_type_parse(type)) == 0) {
 		if (e->zone >= 0)
 			log_warnx("record %s: unsupported type %s; skipped", name, type);
 		e->st->skipped++;

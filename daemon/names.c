@@ -129,39 +129,6 @@ names_resolve(const struct cfg *cfg, const char *user, char *out, size_t outsz)
 	return DD_ENOENT;
 }
 
-uint16_t
-names_type_parse(const char *s)
-{
-	if (s == NULL)
-		return 0;
-	if (strcasecmp(s, "A") == 0)
-		return DNS_TYPE_A;
-	if (strcasecmp(s, "AAAA") == 0)
-		return DNS_TYPE_AAAA;
-	if (strcasecmp(s, "TXT") == 0)
-		return DNS_TYPE_TXT;
-	if (strcasecmp(s, "CNAME") == 0)
-		return DNS_TYPE_CNAME;
-	return 0;
-}
-
-const char *
-names_type_str(uint16_t type)
-{
-	switch (type) {
-	case DNS_TYPE_A:
-		return "A";
-	case DNS_TYPE_AAAA:
-		return "AAAA";
-	case DNS_TYPE_TXT:
-		return "TXT";
-	case DNS_TYPE_CNAME:
-		return "CNAME";
-	default:
-		return "?";
-	}
-}
-
 int
 names_ip_family(const char *s)
 {

@@ -30,10 +30,6 @@ int names_resolve(const struct cfg *cfg, const char *user, char *out, size_t out
 /* Canonicalises a name without zone checks (CNAME targets).  0 or DD_EINVAL. */
 int names_canonical(const char *in, char *out, size_t outsz);
 
-/* "A", "AAAA", "TXT", "CNAME" (any case) -> DNS type; 0 if unsupported. */
-uint16_t names_type_parse(const char *s);
-const char *names_type_str(uint16_t type);
-
 /*
  * Validates value for type and writes its canonical form.  For A/AAAA any
  * textual form inet_pton accepts.  Returns 0 or DD_EINVAL.

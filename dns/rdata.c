@@ -127,6 +127,35 @@ static const struct {
 	{DNS_TYPE_ANY, "ANY"},
 };
 
+const uint16_t dns_stored_types[DNS_STORED_TYPES] = {DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT,
+							DNS_TYPE_CNAME};
+
+bool
+dns_type_stored(uint16_t type)
+{
+	for (size_t i = 0; i < DNS_STORED_TYPES; i++)
+		if (dns_stored_types[i] == type)
+			return true;
+	return false;
+}
+
+uint16_t
+dns_stored_type_parse(const char *s)
+{
+	int t = s != NULL ? dns_type_from_str(s) : DD_EINVAL;
+
+	return t > 0 && dns_type_stored((uint16_t)t) && strncasecmp(s, "TYPE", 4) != 0 ? (uint16_t)t : 0;
+}
+
+const char *
+dns_stored_type_str(uint16_t type)
+{
+	for (size_t i = 0; dns_type_stored(type) && i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (type_names[i].type == type)
+			return type_names[i].name;
+	return "?";
+}
+
 int
 dns_type_from_str(const char *s)
 {

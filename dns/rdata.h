@@ -7,6 +7,7 @@
 #ifndef DD_DNS_RDATA_H
 #define DD_DNS_RDATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,21 @@ int dns_rdata_from_text(uint16_t type, const char *text, uint8_t *out, size_t ou
  */
 int dns_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t rdlen, char *out,
 		      size_t outsz);
+
+/*
+ * The types a user stores (records, pools' private rrsets, RFC 2136
+ * UPDATE): A, AAAA, TXT, CNAME, in the order "delete all RRsets of a name"
+ * visits them.  Everything else at a name (SOA, NS) comes from the
+ * configuration.
+ */
+extern const uint16_t dns_stored_types[];
+#define DNS_STORED_TYPES 4
+/* True if type is one of dns_stored_types. */
+bool dns_type_stored(uint16_t type);
+/* "A", "AAAA", "TXT", "CNAME" (any case) -> the type; 0 for any other text or NULL. */
+uint16_t dns_stored_type_parse(const char *s);
+/* Mnemonic of a stored type; "?" for any other type. */
+const char *dns_stored_type_str(uint16_t type);
 
 /* "A" -> 1 etc. (case-insensitive, also "TYPE123"); returns the type or DD_EINVAL. */
 int dns_type_from_str(const char *s);

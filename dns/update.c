@@ -20,9 +20,6 @@
  */
 #define TEXT_MAX (DNS_RDATA_MAX + 1)
 
-/* The updatable types, in the order "delete all RRsets of a name" visits them. */
-static const uint16_t upd_types[] = {DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT, DNS_TYPE_CNAME};
-#define NUPD_TYPES (sizeof(upd_types) / sizeof(upd_types[0]))
 
 struct ctx {
 	const uint8_t *msg;
@@ -46,15 +43,6 @@ static int
 rr_text(const struct ctx *c, const struct dns_rr *r)
 {
 	return dns_rr_text(c->msg, c->len, r, c->text, TEXT_MAX);
-}
-
-bool
-dns_update_type_ok(uint16_t type)
-{
-	for (size_t i = 0; i < NUPD_TYPES; i++)
-		if (upd_types[i] == type)
-			return true;
-	return false;
 }
 
 /* SOA and NS come from the configuration and live at the apex only. */
@@ -322,12 +310,12 @@ prescan_allowed(const struct ctx *c, const struct dns_rr *r)
 		return DNS_RCODE_NOERROR; /* ignored below: nothing to allow */
 	if (r->type == DNS_TYPE_ANY) {
 		/* deleting every RRset of a name touches each updatable type */
-		for (size_t t = 0; t < NUPD_TYPES; t++)
-			if (!allowed(c->pol->arg, r->name, upd_types[t]))
+		for (size_t t = 0; t < DNS_STORED_TYPES; t++)
+			if (!allowed(c->pol->arg, r->name, dns_stored_types[t]))
 				return DNS_RCODE_REFUSED;
 		return DNS_RCODE_NOERROR;
 	}
-	if (!dns_update_type_ok(r->type) || !allowed(c->pol->arg, r->name, r->type))
+	if (!dns_type_stored(r->type) || !allowed(c->pol->arg, r->name, r->type))
 		return DNS_RCODE_REFUSED;
 	return DNS_RCODE_NOERROR;
 }
@@ -387,8 +375,8 @@ prescan(const struct ctx *c)
 static int
 op_delete_name(const struct ctx *c, struct dns_update *u, const char *name)
 {
-	for (size_t t = 0; t < NUPD_TYPES; t++) {
-		struct dns_update_rrset *s = work_set(c, u, name, upd_types[t]);
+	for (size_t t = 0; t < DNS_STORED_TYPES; t++) {
+		struct dns_update_rrset *s = work_set(c, u, name, dns_stored_types[t]);
 		if (s == NULL)
 			return DNS_RCODE_SERVFAIL;
 		set_clear(s);

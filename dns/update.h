@@ -109,7 +109,4 @@ int dns_update_eval(struct dns_update *u, const uint8_t *msg, size_t len, const 
 /* Frees the change set; u is left empty (a second call does nothing). */
 void dns_update_fini(struct dns_update *u);
 
-/* The types an UPDATE may change, and the only ones a zone of ours holds: A, AAAA, TXT, CNAME. */
-bool dns_update_type_ok(uint16_t type);
-
 #endif

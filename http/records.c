@@ -13,6 +13,7 @@
 #include "daemon/dd.h"
 #include "http/http.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "workers/writer.h"
 
 /*
@@ -200,7 +201,7 @@ records_delete(struct http_req *r)
 
 	if (http_req_auth(r) < 0)
 		return;
-	if (tq != NULL && (type = names_type_parse(tq)) == 0) {
+	if (tq != NULL && (type = dns_stored_type_parse(tq)) == 0) {
 		http_reply_error(r, 400, "type must be one of A, AAAA, TXT, CNAME");
 		return;
 	}
@@ -226,7 +227,7 @@ records_delete(struct http_req *r)
 	}
 	if (!res.changed) {
 		writer_result_fini(&res);
-		http_reply_error(r, 404, "no %s%srecords at %s", type ? names_type_str(type) : "",
+		http_reply_error(r, 404, "no %s%srecords at %s", type ? dns_stored_type_str(type) : "",
 				 type ? " " : "", name);
 		return;
 	}

@@ -50,7 +50,7 @@ upd_values(struct http_req *r, json_t *in, uint16_t *type, struct upd_values *ou
 			*type = names_ip_family(json_string_value(item)) == 6 ? DNS_TYPE_AAAA : DNS_TYPE_A;
 		}
 		if (names_value(*type, json_string_value(item), out->buf[i], VALUE_TEXT_MAX) < 0) {
-			http_reply_error(r, 400, "invalid %s value '%.100s'", names_type_str(*type),
+			http_reply_error(r, 400, "invalid %s value '%.100s'", dns_stored_type_str(*type),
 					 json_string_value(item));
 			return -1;
 		}
@@ -84,7 +84,7 @@ upd_options(struct http_req *r, uint16_t *type, int64_t *ttl, int64_t *owner)
 	json_t *jo = json_object_get(r->json, "owner");
 
 	if (jt && !json_is_null(jt)) {
-		if (!json_is_string(jt) || (*type = names_type_parse(json_string_value(jt))) == 0) {
+		if (!json_is_string(jt) || (*type = dns_stored_type_parse(json_string_value(jt))) == 0) {
 			http_reply_error(r, 400, "type must be one of A, AAAA, TXT, CNAME");
 			return -1;
 		}
@@ -176,7 +176,7 @@ update_post(struct http_req *r)
 		in = ip;
 	if (in == NULL || json_is_null(in)) {
 		if (by_value) {
-			http_reply_error(r, 400, "%s records need a value", names_type_str(type));
+			http_reply_error(r, 400, "%s records need a value", dns_stored_type_str(type));
 			return;
 		}
 		/* the caller's own address */
@@ -207,7 +207,7 @@ update_post(struct http_req *r)
 			  upd_json_values(vals.v, vals.n, vals.array), "previousIp",
 			  upd_json_values((const char *const *)res.old, res.nold, vals.array || res.nold > 1), "updated",
 			  res.changed);
-	json_object_set_new(reply, "type", json_string(names_type_str(type)));
+	json_object_set_new(reply, "type", json_string(dns_stored_type_str(type)));
 	writer_result_fini(&res);
 	http_reply_json(r, 200, reply);
 }

@@ -33,6 +33,7 @@
 #include "dns/zonefile.h"
 #include "daemon/auth.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "workers/pooldef.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -212,7 +213,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	char name[NAME_TEXT_MAX], buf[WRITER_VALUES_MAX][VALUE_TEXT_MAX];
 	const char *v[WRITER_VALUES_MAX];
 	json_t *values = json_object_get(args, "values"), *jt = json_object_get(args, "ttl");
-	uint16_t type = names_type_parse(ctl_str(args, "type"));
+	uint16_t type = dns_stored_type_parse(ctl_str(args, "type"));
 	struct writer_result res;
 	struct writer_set set;
 	size_t n;
@@ -238,7 +239,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 		json_t *e = json_array_get(values, i);
 		if (!json_is_string(e) ||
 		    names_value(type, json_string_value(e), buf[i], VALUE_TEXT_MAX) < 0) {
-			snprintf(err, errsz, "invalid %s value '%.100s'", names_type_str(type),
+			snprintf(err, errsz, "invalid %s value '%.100s'", dns_stored_type_str(type),
 				 json_is_string(e) ? json_string_value(e) : "?");
 			return NULL;
 		}
@@ -260,7 +261,7 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	{
 		bool changed = res.changed;
 		writer_result_fini(&res);
-		return json_pack("{s:s, s:s, s:b}", "name", name, "type", names_type_str(type),
+		return json_pack("{s:s, s:s, s:b}", "name", name, "type", dns_stored_type_str(type),
 				 "updated", changed);
 	}
 }
@@ -270,7 +271,7 @@ ctl_record_del(struct control *c, json_t *args, char *err, size_t errsz)
 {
 	char name[NAME_TEXT_MAX];
 	const char *t = ctl_str(args, "type");
-	uint16_t type = t ? names_type_parse(t) : 0;
+	uint16_t type = t ? dns_stored_type_parse(t) : 0;
 	struct writer_result res;
 	struct writer_set set;
 	size_t deleted;
@@ -473,7 +474,7 @@ ctl_export_row(void *arg, const char *name, const char *type, const char *value,
 	}
 	memset(&x->rr[x->n], 0, sizeof(x->rr[x->n]));
 	snprintf(x->rr[x->n].name, sizeof(x->rr[x->n].name), "%s", name);
-	x->rr[x->n].type = names_type_parse(type);
+	x->rr[x->n].type = dns_stored_type_parse(type);
 	snprintf(x->rr[x->n].value, sizeof(x->rr[x->n].value), "%s", value);
 	x->rr[x->n].ttl = ttl < 0 ? x->c->ctx->cfg->zones[x->z].ttl : (uint32_t)ttl;
 	x->n++;

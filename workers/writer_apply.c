@@ -167,7 +167,7 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 		struct writer_name *nm)
 {
 	struct writer_old o = {.s = s,
-			       .want = s->type ? names_type_str(s->type) : NULL,
+			       .want = s->type ? dns_stored_type_str(s->type) : NULL,
 			       .res = res,
 			       .nm = nm,
 			       .ttl_id = INT64_MIN};
@@ -292,7 +292,7 @@ writer_audit(struct writer *w, const struct writer_actor *who, const struct writ
 	char *oldv = writer_join((const char *const *)res->old, res->nold);
 	char *newv = writer_join(s->values, s->nvalues);
 	int rc = writer_audit_row(w, who, s->nvalues ? "set" : "delete", s->name,
-				  s->type ? names_type_str(s->type) : NULL,
+				  s->type ? dns_stored_type_str(s->type) : NULL,
 				  res->nold ? oldv : NULL, s->nvalues ? newv : NULL);
 
 	if (rc == 0 && writer_wants_event(w, "record_changed")) {
@@ -303,7 +303,7 @@ writer_audit(struct writer *w, const struct writer_actor *who, const struct writ
 				      "actor", who->actor ? who->actor : "?", "client", who->client);
 		char *ds = d ? json_dumps(d, JSON_COMPACT) : NULL;
 		rc = writer_outbox_row(w, "record_changed", s->name,
-				       s->type ? names_type_str(s->type) : NULL,
+				       s->type ? dns_stored_type_str(s->type) : NULL,
 				       s->nvalues ? n2 : NULL, res->nold ? o2 : NULL, ds);
 		free(ds);
 		json_decref(d);
@@ -328,7 +328,7 @@ writer_rows_set(struct writer *w, const struct writer_set *s, struct writer_resu
 		int64_t owner)
 {
 	bool stays[WRITER_VALUES_MAX + 1] = {false};
-	const char *type = names_type_str(s->type);
+	const char *type = dns_stored_type_str(s->type);
 	size_t next_old = 0;
 	int rc = 0;
 
@@ -372,7 +372,7 @@ static int
 writer_replace(struct writer *w, const struct writer_actor *who, const struct writer_set *s,
 	       struct writer_result *res, int64_t known)
 {
-	const char *type = s->type ? names_type_str(s->type) : NULL;
+	const char *type = s->type ? dns_stored_type_str(s->type) : NULL;
 	int64_t owner = s->new_owner > 0 ? s->new_owner
 			: known >= 0     ? known
 					 : writer_owner_of(w, s->name);

@@ -87,7 +87,7 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		*removed += gone;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = db_record_insert(w->db, rr[i].name, names_type_str(rr[i].type), rr[i].value,
+		r = db_record_insert(w->db, rr[i].name, dns_stored_type_str(rr[i].type), rr[i].value,
 				     rr[i].ttl, 0, writer_next_id(w));
 		if (r < 0)
 			goto failed;
@@ -203,7 +203,7 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 	if (writer_begin(w) < 0)
 		return DD_EDB;
 	for (size_t i = 0; i < n; i++) {
-		const char *type = names_type_str(d[i].type);
+		const char *type = dns_stored_type_str(d[i].type);
 		if ((d[i].op ? db_record_upsert(w->db, d[i].name, type, d[i].value, d[i].ttl,
 						writer_next_id(w))
 			     : db_record_delete_value(w->db, d[i].name, type, d[i].value)) < 0)

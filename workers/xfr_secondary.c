@@ -260,7 +260,7 @@ ain_message(struct secondary *s, struct axfr_in *a, const uint8_t *msg, size_t l
 			}
 			continue;
 		}
-		if (!dns_update_type_ok(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
+		if (!dns_type_stored(r.type) || cfg_zone_of_name(s->x->cfg, r.name) != (int)s->zone ||
 		    dns_rr_text(msg, len, &r, text, sizeof(text)) < 0)
 			continue; /* what we cannot store or serve */
 		if (ain_add(s, a, &r, text, a->mode == 1 ? a->phase : -1) < 0)

@@ -36,6 +36,7 @@
 #include "daemon/clientip.h"
 #include "http/dyndns2.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -166,8 +167,8 @@ fuzz_names(const char *s)
 	check((fam == 6) == (names_value(28, s, again, sizeof(again)) == 0));
 	names_value(1, s, tiny, sizeof(tiny));
 	names_value(28, s, tiny, sizeof(tiny));
-	if (names_type_parse(s) != 0)
-		check(names_type_parse(names_type_str(names_type_parse(s))) == names_type_parse(s));
+	if (dns_stored_type_parse(s) != 0)
+		check(dns_stored_type_parse(dns_stored_type_str(dns_stored_type_parse(s))) == dns_stored_type_parse(s));
 }
 
 static void
@@ -291,7 +292,7 @@ static void
 fuzz_json_members(json_t *body, char **fields, size_t nfields)
 {
 	json_t *v, *name = json_object_get(body, "name"), *type = json_object_get(body, "type");
-	uint16_t t = json_is_string(type) ? names_type_parse(json_string_value(type)) : 0;
+	uint16_t t = json_is_string(type) ? dns_stored_type_parse(json_string_value(type)) : 0;
 	char val[VALUE_TEXT_MAX];
 	size_t i;
 

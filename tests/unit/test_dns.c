@@ -648,6 +648,17 @@ test_rdata(void)
 	is_int(dns_type_from_str("BOGUS"), DD_EINVAL, "rdata: unknown type");
 	char tb[16];
 	ok(strcmp(dns_type_to_str(99, tb), "TYPE99") == 0, "rdata: type_to_str");
+	for (size_t i = 0; i < DNS_STORED_TYPES; i++) {
+		uint16_t t = dns_stored_types[i];
+		ok(dns_type_stored(t) && dns_stored_type_parse(dns_stored_type_str(t)) == t,
+		   "rdata: stored type %s round-trips", dns_stored_type_str(t));
+	}
+	is_int(dns_stored_type_parse("cname"), DNS_TYPE_CNAME, "rdata: stored type any case");
+	is_int(dns_stored_type_parse("MX"), 0, "rdata: MX is not a stored type");
+	is_int(dns_stored_type_parse("TYPE1"), 0, "rdata: TYPEnnn is not a stored type's name");
+	is_int(dns_stored_type_parse(NULL), 0, "rdata: no stored type from NULL");
+	ok(!dns_type_stored(DNS_TYPE_SOA) && strcmp(dns_stored_type_str(DNS_TYPE_SOA), "?") == 0,
+	   "rdata: SOA is not stored");
 }
 
 static void

@@ -6,6 +6,7 @@
 #include "daemon/auth.h"
 #include "daemon/clientip.h"
 #include "daemon/names.h"
+#include "dns/rdata.h"
 #include "http/ratelimit.h"
 #include "tests/unit/tap.h"
 
@@ -61,8 +62,8 @@ test_names(void)
 		is_int(names_value(16, big, out, sizeof(out)), DD_EINVAL, "TXT over 255 bytes");
 	}
 	is_int(names_value(16, "a\nb", out, sizeof(out)), DD_EINVAL, "TXT with a control byte");
-	is_int(names_type_parse("aaaa"), 28, "type names any case");
-	is_int(names_type_parse("MX"), 0, "unsupported type");
+	is_int(dns_stored_type_parse("aaaa"), 28, "type names any case");
+	is_int(dns_stored_type_parse("MX"), 0, "unsupported type");
 	is_int(names_ip_family("10.0.0.1"), 4, "family 4");
 	is_int(names_ip_family("fe80::1"), 6, "family 6");
 	is_int(names_ip_family("x"), 0, "not an address");
