@@ -82,6 +82,9 @@ int db_records_of_name(struct db *db, const char *name, db_record_cb cb, void *a
  * its address.  The statement comes reset with no bindings; the caller
  * resets it when done (never finalizes it), and must not use the same SQL
  * in a nested call while stepping it.  Returns an SQLite result code.
+ * Statements a process runs over and over (writes, deliveries, health
+ * changes, metrics) use it; one-off reads (listings, start-up, integrity
+ * checks) prepare and finalize their own.
  */
 struct sqlite3;
 struct sqlite3_stmt;

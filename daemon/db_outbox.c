@@ -73,12 +73,11 @@ db_outbox_walk(struct db *db, const char *target, const char *events, int max, d
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(
-	            db_sqlite(db),
+	if (db_prep(db_sqlite(db),
 	            "SELECT id, ts, event, name, type, value, old_value, detail FROM outbox "
 	            "WHERE id > coalesce((SELECT last_id FROM outbox_cursor WHERE target = "
 	            "?1), 0) AND instr(?2, ',' || event || ',') > 0 ORDER BY id LIMIT 1",
-	            -1, &st, NULL) != SQLITE_OK)
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	for (int k = 0; k < max && rc == 0; k++) {
 		struct db_outbox_row row;
@@ -98,7 +97,7 @@ db_outbox_walk(struct db *db, const char *target, const char *events, int max, d
 		for (int i = 0; i < 6; i++)
 			free(col[i]);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -108,16 +107,16 @@ db_outbox_cursor_set(struct db *db, const char *target, int64_t id)
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(db_sqlite(db),
-	                       "INSERT INTO outbox_cursor (target, last_id) VALUES (?1, ?2) ON "
-	                       "CONFLICT (target) DO UPDATE SET last_id = ?2",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db),
+	            "INSERT INTO outbox_cursor (target, last_id) VALUES (?1, ?2) ON "
+	            "CONFLICT (target) DO UPDATE SET last_id = ?2",
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -127,17 +126,16 @@ db_outbox_cursor_get(struct db *db, const char *target, int64_t *id)
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(
-	            db_sqlite(db),
-	            "SELECT coalesce((SELECT last_id FROM outbox_cursor WHERE target = ?1), 0)", -1,
-	            &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db),
+	            "SELECT coalesce((SELECT last_id FROM outbox_cursor WHERE target = ?1), 0)",
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -147,13 +145,12 @@ db_outbox_trim(struct db *db, int64_t id)
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), "DELETE FROM outbox WHERE id <= ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (db_prep(db_sqlite(db), "DELETE FROM outbox WHERE id <= ?1", &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -164,9 +161,9 @@ db_outbox_cursor_init(struct db *db, const char *target)
 	int rc = DD_EDB;
 
 	if (db_prep(db_sqlite(db),
-		    "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
-		    "coalesce(max(id), 0) FROM outbox",
-		    &st) != SQLITE_OK)
+	            "INSERT OR IGNORE INTO outbox_cursor (target, last_id) SELECT ?1, "
+	            "coalesce(max(id), 0) FROM outbox",
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_DONE)

@@ -91,16 +91,16 @@ db_pool_get(struct db *db, const char *name, db_pool_row_cb cb, void *arg)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db_sqlite(db),
-	                       "SELECT p.slot, p.policy, p.answers, p.ttl, p.all_down, "
-	                       "p.prefix_match, p.check_json, m.ip, m.weight, m.pos, p.id "
-	                       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
-	                       "WHERE p.name = ?1 ORDER BY m.pos",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (db_prep(db_sqlite(db),
+	            "SELECT p.slot, p.policy, p.answers, p.ttl, p.all_down, "
+	            "p.prefix_match, p.check_json, m.ip, m.weight, m.pos, p.id "
+	            "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
+	            "WHERE p.name = ?1 ORDER BY m.pos",
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = db_pools_walk(st, db_pool_get_row, cb, arg);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -139,10 +139,10 @@ db_pool_member_find(struct db *db, const char *name, const char *ip, int64_t *sl
 	sqlite3_stmt *st = NULL;
 	int rc = DD_EDB, step;
 
-	if (sqlite3_prepare_v2(db_sqlite(db),
-	                       "SELECT p.slot, m.pos FROM pools p JOIN pool_members m ON m.pool_id "
-	                       "= p.id WHERE p.name = ?1 AND m.ip = ?2",
-	                       -1, &st, NULL) == SQLITE_OK) {
+	if (db_prep(db_sqlite(db),
+	            "SELECT p.slot, m.pos FROM pools p JOIN pool_members m ON m.pool_id "
+	            "= p.id WHERE p.name = ?1 AND m.ip = ?2",
+	            &st) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
 		step = sqlite3_step(st);
@@ -154,7 +154,7 @@ db_pool_member_find(struct db *db, const char *name, const char *ip, int64_t *sl
 			rc = DD_ENOENT;
 		}
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -219,17 +219,16 @@ db_pool_counts(struct db *db, struct db_pool_count **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(
-	            db_sqlite(db),
+	if (db_prep(db_sqlite(db),
 	            "SELECT p.name, p.slot, count(m.pos) FROM pools p JOIN pool_members m "
 	            "ON m.pool_id = p.id GROUP BY p.id ORDER BY p.name",
-	            -1, &st, NULL) != SQLITE_OK)
+	            &st) != SQLITE_OK)
 		return DD_EDB;
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = db_pool_counts_add(st, &c, &cnt, &cap);
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = DD_EDB;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc < 0) {
 		db_pool_counts_free(c, cnt);
 		return rc;
