@@ -224,8 +224,15 @@ db_name_owner(struct db *db, const char *name)
 		    &st) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
 		owner = sqlite3_column_int64(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		owner = -1; /* a failed read is not "no owner" */
+	}
 	sqlite3_reset(st);
 	return owner;
 }

@@ -138,4 +138,18 @@ assert_eq "... adding the two new ones" "n7.$ZONE.:192.0.2.77 n8.$ZONE.:192.0.2.
 assert_eq "... between the serials before and after the import" "$S_AFTER $S_BEFORE $S_AFTER $S_AFTER" \
 	"$(printf '%s\n' "$OUT" | awk '$4 == "SOA" { printf "%s%s", s, $7; s = " " }')"
 
+# ---- a journal that cannot be read is not the journal's end: the same IXFR
+# is answered with the whole zone, never with a short difference
+FULL=$(axfr | awk '$0 !~ /^;/ && NF >= 5' | wc -l)
+assert_eq "an AXFR before: the 3,000 imported names and more" 1 "$([ "$FULL" -gt 3000 ] && echo 1)"
+sqlite3 "$DB" 'DROP TABLE journal'
+assert_eq "the journal table dropped beside the daemon" 0 "$?"
+OUT=$(dig +tries=1 +time=$((10 * SLOW)) @127.0.0.1 -p "$DNS_PORT" "$ZONE" IXFR="$S_BEFORE")
+assert_eq "IXFR over an unreadable journal: the full zone, as many records as an AXFR" "$FULL" \
+	"$(printf '%s\n' "$OUT" | awk '$0 !~ /^;/ && NF >= 5' | wc -l)"
+assert_eq "... between two SOAs of the current serial" "$S_AFTER $S_AFTER" \
+	"$(printf '%s\n' "$OUT" | awk '$4 == "SOA" { printf "%s%s", s, $7; s = " " }')"
+assert_eq "... and the server still answers" "192.0.2.77" \
+	"$(dig +short +tries=1 @127.0.0.1 -p "$DNS_PORT" "n7.$ZONE" A)"
+
 stop_daemon

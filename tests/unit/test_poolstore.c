@@ -12,6 +12,7 @@
 #include "daemon/db.h"
 #include "daemon/db_journal.h"
 #include "daemon/db_pools.h"
+#include "daemon/db_records.h"
 #include "daemon/db_users.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
@@ -238,7 +239,9 @@ test_warm(struct db *db)
 	struct db_pool_row def = {
 	        .name = "n.example.test", .policy = "failover", .all_down = "open"};
 	struct seen s = {0};
-	int64_t slot = -1, id = 0;
+	struct db_pool_count *c = NULL;
+	size_t nc = 0;
+	int64_t slot = -1, id = 0, pos = -1;
 	int bad = 0;
 
 	bad += db_pool_slots_foreach(db, slot_cb, &s) != 0;
@@ -251,6 +254,11 @@ test_warm(struct db *db)
 	bad += db_pool_member_states_set(db, id, 0, 1, 1) != 0;
 	bad += db_journal_pool_add(db, "n.example.test", 0) != 0;
 	bad += db_journal_member_add(db, "n.example.test", "192.0.2.1", 60, 0) != 0;
+	bad += db_pool_get(db, "n.example.test", get_cb, &s) != 0;
+	bad += db_pool_member_find(db, "n.example.test", "192.0.2.1", &slot, &pos) != 0;
+	bad += db_pool_counts(db, &c, &nc) != 0 || nc != 1;
+	db_pool_counts_free(c, nc);
+	bad += db_name_owner(db, "n.example.test") != 0;
 	bad += db_pool_delete_id(db, id) != 0;
 	bad += db_pool_delete(db, "n.example.test") != 0;
 	is_int(bad, 0, "every call works on the second database");
@@ -264,7 +272,9 @@ test_failures(void)
 	        .name = "n.example.test", .policy = "failover", .all_down = "open"};
 	struct db *db = NULL;
 	struct seen s = {0};
-	int64_t slot = -1, id = 0;
+	struct db_pool_count *c = NULL;
+	size_t nc = 7;
+	int64_t slot = -1, id = 0, pos = -1;
 
 	is_int(db_open(path2, &db), 0, "a second database");
 	if (db == NULL)
@@ -285,6 +295,13 @@ test_failures(void)
 	is_int(db_pool_member_states_set(db, 1, 0, 1, 1), DD_EDB, "states set: DD_EDB");
 	is_int(db_pool_delete_id(db, 1), DD_EDB, "delete by id: DD_EDB");
 	is_int(db_pool_delete(db, "n.example.test"), DD_EDB, "delete: DD_EDB");
+	is_int(db_pool_get(db, "n.example.test", get_cb, &s), DD_EDB, "pool get: DD_EDB");
+	is_int(s.n, 0, "and no callback");
+	is_int(db_pool_member_find(db, "n.example.test", "192.0.2.1", &slot, &pos), DD_EDB,
+	       "member find: DD_EDB");
+	is_int(db_pool_counts(db, &c, &nc), DD_EDB, "pool counts: DD_EDB");
+	ok(c == NULL && nc == 0, "and no counts");
+	is_int(db_name_owner(db, "n.example.test"), -1, "owner read: -1, not \"no owner\"");
 	is_int(db_journal_pool_add(db, "n.example.test", 0), DD_EDB, "pool journal rows: DD_EDB");
 	is_int(db_journal_member_add(db, "n.example.test", "192.0.2.1", 60, 0), DD_EDB,
 	       "member journal row: DD_EDB");

@@ -174,6 +174,17 @@ main(void)
 		is_int(served(t, "t.example.test", 1), 1, "and served");
 		is_int(scalar("SELECT count(*) FROM records"), 1, "what was there before is gone");
 	}
+	{
+		/* a store that cannot be read fails the write: nothing changes hands or goes */
+		ok(exec_sql(dbpath, "DROP TABLE pool_members; DROP TABLE pools") == 0,
+		   "pools dropped by another connection");
+		is_int(apply1(w, "t.example.test", 1, NULL, 0, -1, &res), DD_EDB,
+		       "a delete whose owner read fails is DD_EDB");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT count(*) FROM records WHERE name = 't.example.test'"), 1,
+		       "the row stays");
+		is_int(served(t, "t.example.test", 1), 1, "and is still served");
+	}
 	writer_destroy(w);
 	shm_table_destroy(t);
 	db_close(db);
