@@ -13,6 +13,7 @@
 #include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
+#include "dns/rr.h"
 #include "dns/wire.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -661,6 +662,76 @@ test_rdata(void)
 	   "rdata: SOA is not stored");
 }
 
+/* Appends one RR's fixed fields and RDATA after its owner (already at m[*n]). */
+static void
+rr_put(uint8_t *m, size_t *n, uint16_t type, uint32_t ttl, const void *rd, uint16_t rdlen)
+{
+	const uint8_t fixed[10] = {type >> 8, type & 0xff, 0, DNS_CLASS_IN, ttl >> 24, (ttl >> 16) & 0xff,
+				   (ttl >> 8) & 0xff, ttl & 0xff, rdlen >> 8, rdlen & 0xff};
+
+	memcpy(m + *n, fixed, sizeof(fixed));
+	memcpy(m + *n + sizeof(fixed), rd, rdlen);
+	*n += sizeof(fixed) + rdlen;
+}
+
+static void
+test_rr(void)
+{
+	static const uint8_t owner[] = "\004Home\007Example\004Test";
+	static const uint8_t a[] = {192, 0, 2, 1}, cname[] = "\005alias\300\014",
+			     txt[] = "\005hello\005world", mx[] = "\000\012\300\014";
+	const uint8_t ptr[] = {0xc0, 12};
+	uint8_t m[256] = {0};
+	char text[64];
+	size_t n = 12, pos = 12, end;
+	struct dns_rr r;
+
+	memcpy(m + n, owner, sizeof(owner)); /* with its root label */
+	n += sizeof(owner);
+	rr_put(m, &n, DNS_TYPE_A, 300, a, sizeof(a));
+	memcpy(m + n, ptr, 2), n += 2;
+	rr_put(m, &n, DNS_TYPE_CNAME, 60, cname, sizeof(cname) - 1);
+	memcpy(m + n, ptr, 2), n += 2;
+	rr_put(m, &n, DNS_TYPE_TXT, 60, txt, sizeof(txt) - 1);
+	memcpy(m + n, ptr, 2), n += 2;
+	rr_put(m, &n, DNS_TYPE_MX, 60, mx, sizeof(mx) - 1);
+	end = n;
+
+	is_int(dns_rr_read(m, end, &pos, &r), 0, "rr: read an A");
+	ok(strcmp(r.name, "home.example.test") == 0 && r.owner_len == sizeof(owner) &&
+		   memcmp(r.owner, "\004home\007example\004test", sizeof(owner)) == 0,
+	   "rr: owner lower-cased, text and wire (%s)", r.name);
+	ok(r.type == DNS_TYPE_A && r.rclass == DNS_CLASS_IN && r.ttl == 300 && r.rdlen == 4 &&
+		   r.rd == 12 + sizeof(owner) + 10,
+	   "rr: the fixed fields and where the RDATA is");
+	is_int(dns_rr_text(m, end, &r, text, sizeof(text)), 9, "rr: A as text");
+	ok(strcmp(text, "192.0.2.1") == 0, "rr: %s", text);
+	is_int(dns_rr_text(m, end, &r, text, 4), DD_ENOSPC, "rr: text too long for out");
+
+	is_int(dns_rr_read(m, end, &pos, &r), 0, "rr: read a CNAME with a compressed owner");
+	ok(strcmp(r.name, "home.example.test") == 0, "rr: the owner through its pointer");
+	dns_rr_text(m, end, &r, text, sizeof(text));
+	ok(strcmp(text, "alias.home.example.test") == 0, "rr: a compressed name in RDATA (%s)", text);
+
+	is_int(dns_rr_read(m, end, &pos, &r), 0, "rr: read a TXT");
+	dns_rr_text(m, end, &r, text, sizeof(text));
+	ok(strcmp(text, "helloworld") == 0, "rr: TXT strings as the stored value (%s)", text);
+
+	is_int(dns_rr_read(m, end, &pos, &r), 0, "rr: read an MX");
+	ok(dns_rr_text(m, end, &r, text, sizeof(text)) < 0, "rr: an MX has no stored text");
+	is_int((long)pos, (long)end, "rr: four reads end at the message's end");
+	is_int(dns_rr_read(m, end, &pos, &r), DD_EFORMERR, "rr: nothing left to read");
+
+	pos = 12;
+	is_int(dns_rr_read(m, end - 1, &pos, &r), 0, "rr: the first RR of a shortened message");
+	pos = n - 10 - (sizeof(mx) - 1) - 2;
+	is_int(dns_rr_read(m, end - 1, &pos, &r), DD_EFORMERR, "rr: RDATA past the end");
+	m[12 + sizeof(owner) + 10 + 4] = 0xc0; /* the CNAME's owner points at itself */
+	m[12 + sizeof(owner) + 10 + 4 + 1] = (uint8_t)(12 + sizeof(owner) + 10 + 4);
+	pos = 12 + sizeof(owner) + 10 + 4;
+	is_int(dns_rr_read(m, end, &pos, &r), DD_EFORMERR, "rr: a pointer loop in the owner");
+}
+
 static void
 test_pkt(void)
 {
@@ -1243,6 +1314,7 @@ main(void)
 	test_dname_parse();
 	test_dname_str();
 	test_rdata();
+	test_rr();
 	test_pkt();
 
 	build_table();
