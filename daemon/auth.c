@@ -10,7 +10,6 @@
 #include "daemon/config.h"
 #include "daemon/db_users.h"
 #include "daemon/dd.h"
-#include "daemon/log.h"
 
 #define AUTH_PREFIX "ddnsd_"
 

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "daemon/config_value.h"
-#include "daemon/dd.h"
 
 static int
 tsig_index(const struct cfg *c, const char *name)

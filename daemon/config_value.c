@@ -7,11 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "daemon/config.h"
 #include "daemon/dd.h"
-
 
 static bool
 is_digits(const char *s)

@@ -1,7 +1,6 @@
 /* db_views.c - reads for listings, status and backup checks (see db_views.h). */
 #include "daemon/db_views.h"
 
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

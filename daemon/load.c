@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "daemon/config.h"
@@ -17,8 +16,6 @@
 #include "daemon/entry.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
-#include "dns/dname.h"
-#include "dns/rdata.h"
 #include "shm/table.h"
 
 #define LOAD_CHUNK      (1u << 20) /* bytes of entries handed over at a time */

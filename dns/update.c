@@ -9,7 +9,6 @@
 
 #include "daemon/dd.h"
 #include "daemon/util.h"
-#include "dns/dname.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/rr.h"
@@ -19,7 +18,6 @@
  * the length bytes; a name or an address is shorter.
  */
 #define TEXT_MAX (DNS_RDATA_MAX + 1)
-
 
 struct ctx {
 	const uint8_t *msg;

@@ -15,7 +15,6 @@
 #include <event2/event.h>
 
 #include "daemon/config.h"
-#include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
 #include "http/http.h"

@@ -3,7 +3,6 @@
  * (INTERFACE.md): load-balanced names.  Definitions go through the writer;
  * load reports go straight to the live state (shm/pool.h), like health.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "daemon/config.h"
 #include "daemon/db_pools.h"
 #include "daemon/dd.h"
-#include "daemon/pooldb.h"
 #include "http/http.h"
 #include "daemon/names.h"
 #include "workers/pooldef.h"

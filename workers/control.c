@@ -22,21 +22,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "daemon/backup.h"
 #include "daemon/config.h"
-#include "daemon/db.h"
 #include "daemon/db_records.h"
-#include "daemon/db_pools.h"
-#include "daemon/db_users.h"
-#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "dns/zonefile.h"
-#include "daemon/auth.h"
 #include "daemon/names.h"
-#include "workers/pooldef.h"
 #include "shm/stats.h"
-#include "shm/table.h"
 #include "workers/wctx.h"
 #include "workers/writer.h"
 

@@ -16,18 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/listener.h>
-
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
-#include "daemon/db_records.h"
 #include "daemon/db_pools.h"
 #include "daemon/db_users.h"
-#include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/zonefile.h"

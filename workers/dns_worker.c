@@ -45,7 +45,6 @@
 #include "daemon/util.h"
 #include "dns/answer.h"
 #include "shm/stats.h"
-#include "shm/table.h"
 #include "workers/link.h"
 
 #define UDP_BATCH     64

@@ -12,7 +12,6 @@
 
 #include "daemon/config.h"
 #include "daemon/db_pools.h"
-#include "daemon/dd.h"
 #include "daemon/pooldb.h"
 #include "shm/pool.h"
 #include "workers/wctx.h"

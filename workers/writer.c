@@ -8,15 +8,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #include "daemon/config.h"
@@ -25,15 +22,8 @@
 #include "daemon/db_records.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
-#include "daemon/load.h"
-#include "daemon/log.h"
-#include "daemon/pooldb.h"
-#include "daemon/util.h"
 #include "daemon/walbuf.h"
-#include "daemon/names.h"
-#include "shm/pool.h"
 #include "shm/stats.h"
-#include "shm/table.h"
 
 void
 writer_set_commit_hook(struct writer *w, writer_commit_cb cb, void *arg)

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,16 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_writer.h"
 #include "daemon/db_records.h"
 #include "daemon/dd.h"
-#include "daemon/load.h"
 #include "daemon/log.h"
-#include "daemon/pooldb.h"
-#include "daemon/util.h"
-#include "daemon/walbuf.h"
-#include "daemon/names.h"
 #include "dns/rdata.h"
 #include "daemon/db_audit.h"
-#include "shm/pool.h"
 #include "shm/stats.h"
-#include "shm/table.h"
 
 /*
  * records.id of a new row: the clock in microseconds, strictly increasing

@@ -15,26 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <jansson.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
-#include "daemon/load.h"
 #include "daemon/log.h"
-#include "daemon/pooldb.h"
-#include "daemon/util.h"
-#include "daemon/walbuf.h"
-#include "daemon/names.h"
 #include "daemon/db_journal.h"
-#include "shm/pool.h"
-#include "shm/stats.h"
-#include "shm/table.h"
 
 /*
  * Inside the transaction: zone slot z gets its next serial (RFC 1982: + 1

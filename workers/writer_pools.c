@@ -7,15 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "daemon/config.h"
 #include "daemon/db.h"
@@ -23,15 +19,10 @@
 #include "daemon/db_pools.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
-#include "daemon/load.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
 #include "daemon/util.h"
-#include "daemon/walbuf.h"
-#include "daemon/names.h"
 #include "shm/pool.h"
-#include "shm/stats.h"
-#include "shm/table.h"
 
 /* ------------------------------------------------------------ pools */
 
@@ -219,7 +210,6 @@ writer_pool_rows(struct writer *w, const struct writer_actor *who, const struct 
 			return DD_EDB;
 	return 0;
 }
-
 
 /* Audit row and serial bump of the pool's zone, inside the transaction. */
 static int
@@ -462,7 +452,6 @@ writer_pool_apply(struct writer *w, const struct pool_chg *c)
 		return DD_EDB;
 	return db_pool_member_states_set(w->db, c->pool, c->pos, c->xfr, c->up);
 }
-
 
 int
 writer_pool_sync(struct writer *w, const struct shm_pools *live)

@@ -4,7 +4,6 @@
  * between COMMIT and publish loses nothing: the master rebuilds the table
  * from SQLite when the writer dies.
  */
-#include "workers/writer.h"
 #include "workers/writer_int.h"
 
 #include <stdlib.h>

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +16,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_writer.h"
 #include "daemon/db_audit.h"
 #include "daemon/db_journal.h"
 #include "daemon/dd.h"
-#include "daemon/load.h"
 #include "daemon/log.h"
-#include "daemon/pooldb.h"
-#include "daemon/util.h"
-#include "daemon/walbuf.h"
-#include "daemon/names.h"
-#include "shm/pool.h"
-#include "shm/stats.h"
-#include "shm/table.h"
 
 /* ---------------------------------------------------------------- retention */
 

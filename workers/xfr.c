@@ -21,25 +21,18 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
-#include "daemon/util.h"
 #include "dns/answer.h"
-#include "dns/dname.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "daemon/clientip.h"
 #include "workers/wctx.h"
 #include "shm/stats.h"
-#include "shm/table.h"
 #include "workers/link.h"
 #include "workers/writer.h"
 
@@ -178,7 +171,6 @@ held_flush(void *arg, int rc)
 		batch[nb++] = hd;
 	}
 }
-
 
 /*
  * The reply to an UPDATE: sent now when no group of writes is open, else
@@ -324,7 +316,6 @@ xfr_conn_idle(struct xconn *c)
 	struct timeval idle = {CONN_IDLE_S, 0};
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 }
-
 
 void
 xfr_conn_free(struct xconn *c)

@@ -17,26 +17,18 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
-#include "daemon/dd.h"
 #include "daemon/log.h"
-#include "daemon/proc.h"
 #include "daemon/util.h"
-#include "dns/answer.h"
 #include "dns/dname.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "daemon/clientip.h"
 #include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
-#include "workers/link.h"
-#include "workers/writer.h"
 
 bool
 xfr_same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)

@@ -16,17 +16,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <sodium.h>
 
 #include "daemon/config.h"
-#include "daemon/db.h"
 #include "daemon/db_axfr.h"
 #include "daemon/db_journal.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "daemon/proc.h"
-#include "daemon/util.h"
-#include "dns/answer.h"
 #include "dns/dname.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
@@ -36,7 +31,6 @@
 #include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
-#include "workers/link.h"
 #include "workers/writer.h"
 
 /* Presentation owner name -> lower-case wire name. */
