@@ -27,9 +27,9 @@
 #include "daemon/db_views.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "http/http.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
+#include "http/http.h"
 #include "workers/writer.h"
 
 #define ACME_ALLOWFROM_MAX 64

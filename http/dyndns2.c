@@ -22,13 +22,13 @@
 #include <event2/keyvalq_struct.h>
 #include <sodium.h>
 
+#include "daemon/auth.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "daemon/util.h"
-#include "daemon/auth.h"
-#include "http/http.h"
 #include "daemon/names.h"
+#include "daemon/util.h"
 #include "dns/rdata.h"
+#include "http/http.h"
 #include "http/ratelimit.h"
 #include "workers/writer.h"
 

@@ -11,9 +11,9 @@
 #include <sodium.h>
 
 #include "daemon/config.h"
+#include "daemon/db_pools.h"
 #include "daemon/dd.h"
 #include "http/http.h"
-#include "daemon/db_pools.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"

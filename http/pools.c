@@ -11,10 +11,10 @@
 #include "daemon/config.h"
 #include "daemon/db_pools.h"
 #include "daemon/dd.h"
-#include "http/http.h"
 #include "daemon/names.h"
-#include "workers/pooldef.h"
+#include "http/http.h"
 #include "shm/pool.h"
+#include "workers/pooldef.h"
 #include "workers/writer.h"
 
 /* The canonical name of the request's pool, checked against the token. */

@@ -11,9 +11,9 @@
 #include "daemon/config.h"
 #include "daemon/db_views.h"
 #include "daemon/dd.h"
-#include "http/http.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
+#include "http/http.h"
 #include "workers/writer.h"
 
 /*

@@ -18,11 +18,11 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "daemon/clientip.h"
 #include "daemon/config.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
-#include "daemon/clientip.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
 #include "shm/stats.h"

@@ -8,8 +8,8 @@
 #include "daemon/db_users.h"
 #include "daemon/db_views.h"
 #include "daemon/dd.h"
-#include "http/http.h"
 #include "daemon/names.h"
+#include "http/http.h"
 #include "workers/writer.h"
 
 static bool

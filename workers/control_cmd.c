@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/auth.h"
 #include "daemon/backup.h"
 #include "daemon/config.h"
 #include "daemon/db.h"
@@ -23,13 +24,12 @@
 #include "daemon/db_users.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "dns/zonefile.h"
-#include "daemon/auth.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
-#include "workers/pooldef.h"
+#include "dns/zonefile.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/pooldef.h"
 #include "workers/wctx.h"
 #include "workers/writer.h"
 

@@ -20,12 +20,12 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
-#include "daemon/db_writer.h"
+#include "daemon/db_audit.h"
 #include "daemon/db_records.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/rdata.h"
-#include "daemon/db_audit.h"
 #include "shm/stats.h"
 
 /*

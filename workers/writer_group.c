@@ -19,10 +19,10 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
+#include "daemon/db_journal.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
-#include "daemon/db_journal.h"
 
 /*
  * Inside the transaction: zone slot z gets its next serial (RFC 1982: + 1

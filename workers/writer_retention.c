@@ -18,9 +18,9 @@
 
 #include "daemon/config.h"
 #include "daemon/db.h"
-#include "daemon/db_writer.h"
 #include "daemon/db_audit.h"
 #include "daemon/db_journal.h"
+#include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
 

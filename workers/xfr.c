@@ -31,9 +31,9 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "workers/wctx.h"
 #include "shm/stats.h"
 #include "workers/link.h"
+#include "workers/wctx.h"
 #include "workers/writer.h"
 
 uint64_t

@@ -26,9 +26,9 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/wctx.h"
 
 bool
 xfr_same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)

@@ -17,6 +17,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "daemon/clientip.h"
 #include "daemon/config.h"
 #include "daemon/db_axfr.h"
 #include "daemon/db_journal.h"
@@ -27,10 +28,9 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "daemon/clientip.h"
-#include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/wctx.h"
 #include "workers/writer.h"
 
 /* Presentation owner name -> lower-case wire name. */

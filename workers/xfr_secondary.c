@@ -28,9 +28,9 @@
 #include "dns/pkt.h"
 #include "dns/rdata.h"
 #include "dns/tsig.h"
-#include "workers/wctx.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/wctx.h"
 #include "workers/writer.h"
 
 int

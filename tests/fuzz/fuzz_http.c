@@ -30,13 +30,13 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "daemon/clientip.h"
 #include "daemon/config.h"
 #include "daemon/dd.h"
-#include "http/acme.h"
-#include "daemon/clientip.h"
-#include "http/dyndns2.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
+#include "http/acme.h"
+#include "http/dyndns2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,10 +1,10 @@
 /* test_http.c - names, client addresses and rate limits of the HTTP API. */
 #include <string.h>
 
-#include "daemon/config.h"
-#include "daemon/dd.h"
 #include "daemon/auth.h"
 #include "daemon/clientip.h"
+#include "daemon/config.h"
+#include "daemon/dd.h"
 #include "daemon/names.h"
 #include "dns/rdata.h"
 #include "http/ratelimit.h"
