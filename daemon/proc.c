@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "daemon/config.h"
 #include "daemon/log.h"
 #include "workers/link.h"
@@ -272,5 +274,55 @@ proc_close_inherited(const struct listen_set *ls)
 	for (size_t w = 0; ls->link_dns && w < ls->nworkers; w++) {
 		close(ls->link_dns[w]);
 		close(ls->link_wr[w]);
+	}
+}
+
+/* The loop proc_stop_signals ends, and how: one per process. */
+static struct {
+	struct event_base *base;
+	struct timeval grace;
+	bool graceful;
+} proc_stop;
+
+static void
+proc_on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (proc_stop.graceful)
+		event_base_loopexit(proc_stop.base, &proc_stop.grace);
+	else
+		event_base_loopbreak(proc_stop.base);
+}
+
+int
+proc_stop_signals(struct event_base *base, const struct timeval *grace, struct event *ev[2])
+{
+	static const int sig[2] = {SIGTERM, SIGINT};
+	sigset_t sigs;
+
+	proc_stop.base = base;
+	proc_stop.graceful = grace != NULL;
+	if (grace)
+		proc_stop.grace = *grace;
+	sigemptyset(&sigs);
+	for (int i = 0; i < 2; i++) {
+		ev[i] = evsignal_new(base, sig[i], proc_on_stop, NULL);
+		if (ev[i] == NULL || evsignal_add(ev[i], NULL) < 0)
+			return -1;
+		sigaddset(&sigs, sig[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+	return 0;
+}
+
+void
+proc_stop_signals_free(struct event *ev[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (ev[i])
+			event_free(ev[i]);
+		ev[i] = NULL;
 	}
 }

@@ -48,4 +48,19 @@ void proc_close_inherited(const struct listen_set *ls);
 /* In a freshly forked child: die with the parent, restore signals. */
 void proc_child_init(pid_t master, const char *role);
 
+/*
+ * For a child that runs a libevent loop: SIGTERM and SIGINT end base's
+ * loop, after grace (let replies in flight go out) or, when grace is NULL,
+ * at once.  Adds the two signal events into ev (freed by
+ * proc_stop_signals_free) and unblocks both signals, which the master
+ * forks its children with blocked.  One call per process.  Returns 0 or -1
+ * (ev, which starts {NULL, NULL}, holds what was made, for
+ * proc_stop_signals_free).
+ */
+struct event;
+struct event_base;
+struct timeval;
+int proc_stop_signals(struct event_base *base, const struct timeval *grace, struct event *ev[2]);
+void proc_stop_signals_free(struct event *ev[2]);
+
 #endif

@@ -7,7 +7,6 @@
  */
 #include "workers/workers.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -148,16 +147,6 @@ group_schedule(void *arg)
 /* SIGTERM: finish what is in flight, flush the replies, then exit.  A request
  * is handled whole between two signals (one thread), so an acknowledged
  * change is always committed; the grace period lets its reply leave too. */
-static void
-http_on_term(evutil_socket_t fd, short what, void *arg)
-{
-	struct event_base *base = arg;
-	struct timeval grace = {0, HTTP_DRAIN_MS * 1000};
-	(void)fd;
-	(void)what;
-	event_base_loopexit(base, &grace);
-}
-
 int
 http_worker_main(const struct worker_args *a)
 {
@@ -165,16 +154,15 @@ http_worker_main(const struct worker_args *a)
 	struct wctx ctx = {
 		.cfg = a->cfg, .table = a->table, .stats = a->stats, .pools = a->pools};
 	struct http_server srv = {.ctx = &ctx};
-	struct event *term = NULL, *intr = NULL, *commit = NULL, *synced = NULL;
+	struct event *stop[2] = {NULL, NULL}, *commit = NULL, *synced = NULL;
 	int sync_fd;
 	struct event_config *ecfg;
 	struct control *ctl = NULL;
 	struct xfr *xfr = NULL;
 	struct housekeeping hk = {.ev = NULL};
 	struct retention rt = {NULL, NULL};
-	struct timeval one = {1, 0}, zero = {0, 0};
+	struct timeval one = {1, 0}, zero = {0, 0}, grace = {0, HTTP_DRAIN_MS * 1000};
 	int ctl_fd;
-	sigset_t sigs;
 	int rc = 1;
 
 	for (size_t i = 0; i < ls->naddr * ls->nworkers; i++) {
@@ -231,23 +219,13 @@ http_worker_main(const struct worker_args *a)
 	rt.ev = evtimer_new(ctx.base, retention, &rt);
 	if (rt.ev == NULL || evtimer_add(rt.ev, &zero) < 0)
 		goto done;
-	term = evsignal_new(ctx.base, SIGTERM, http_on_term, ctx.base);
-	intr = evsignal_new(ctx.base, SIGINT, http_on_term, ctx.base);
-	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
-	    evsignal_add(intr, NULL) < 0)
+	if (proc_stop_signals(ctx.base, &grace, stop) < 0)
 		goto done;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	log_debug("serving on %s", a->cfg->http.listen.text);
 	event_base_dispatch(ctx.base);
 	rc = 0;
 done:
-	if (term)
-		event_free(term);
-	if (intr)
-		event_free(intr);
+	proc_stop_signals_free(stop);
 	control_stop(ctl);
 	if (hk.ev)
 		event_free(hk.ev);

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -946,21 +945,12 @@ chk_on_poll(evutil_socket_t fd, short what, void *arg)
 		ck->read_failed = true;
 }
 
-static void
-chk_on_term(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
 int
 checker_main(const struct worker_args *a)
 {
 	struct checker ck = {.shm = a->pools, .dbpath = a->cfg->database};
 	struct timeval poll_tv = {0, CHECKER_POLL_MS * 1000};
-	struct event *term = NULL, *intr = NULL;
-	sigset_t sigs;
+	struct event *stop[2] = {NULL, NULL};
 	int rc = 1;
 
 	proc_close_inherited(a->ls);
@@ -978,15 +968,9 @@ checker_main(const struct worker_args *a)
 	if (ck.base == NULL)
 		goto done;
 	ck.poll = event_new(ck.base, -1, EV_PERSIST, chk_on_poll, &ck);
-	term = evsignal_new(ck.base, SIGTERM, chk_on_term, ck.base);
-	intr = evsignal_new(ck.base, SIGINT, chk_on_term, ck.base);
-	if (ck.poll == NULL || term == NULL || intr == NULL || event_add(ck.poll, &poll_tv) < 0 ||
-	    evsignal_add(term, NULL) < 0 || evsignal_add(intr, NULL) < 0)
+	if (ck.poll == NULL || event_add(ck.poll, &poll_tv) < 0 ||
+	    proc_stop_signals(ck.base, NULL, stop) < 0)
 		goto done;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	if (chk_reload(&ck) < 0)
 		ck.read_failed = true;
 	event_base_dispatch(ck.base);
@@ -995,10 +979,7 @@ done:
 	for (size_t i = 0; i < ck.npools; i++)
 		chk_pool_destroy(ck.pools[i]);
 	free(ck.pools);
-	if (term)
-		event_free(term);
-	if (intr)
-		event_free(intr);
+	proc_stop_signals_free(stop);
 	if (ck.poll)
 		event_free(ck.poll);
 	if (ck.base)

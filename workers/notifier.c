@@ -553,21 +553,12 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(nf->tick, &tv);
 }
 
-static void
-on_term(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(arg);
-}
-
 int
 notifier_main(const struct worker_args *a)
 {
 	struct notifier nf;
-	struct event *term = NULL, *intr = NULL;
+	struct event *stop[2] = {NULL, NULL};
 	struct timeval now0 = {0, 0};
-	sigset_t sigs;
 	int rc = 1;
 
 	memset(&nf, 0, sizeof(nf));
@@ -600,23 +591,13 @@ notifier_main(const struct worker_args *a)
 	nf.base = event_base_new();
 	if (nf.base == NULL || (nf.tick = evtimer_new(nf.base, on_tick, &nf)) == NULL)
 		goto done;
-	term = evsignal_new(nf.base, SIGTERM, on_term, nf.base);
-	intr = evsignal_new(nf.base, SIGINT, on_term, nf.base);
-	if (term == NULL || intr == NULL || evsignal_add(term, NULL) < 0 ||
-	    evsignal_add(intr, NULL) < 0 || evtimer_add(nf.tick, &now0) < 0)
+	if (evtimer_add(nf.tick, &now0) < 0 || proc_stop_signals(nf.base, NULL, stop) < 0)
 		goto done;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	log_debug("%zu notify targets%s", nf.nt, a->cfg->backup.enabled ? ", backups on" : "");
 	event_base_dispatch(nf.base);
 	rc = 0;
 done:
-	if (term)
-		event_free(term);
-	if (intr)
-		event_free(intr);
+	proc_stop_signals_free(stop);
 	if (nf.tick)
 		event_free(nf.tick);
 	if (nf.base)
