@@ -237,6 +237,36 @@ db_name_owner(struct db *db, const char *name)
 	return owner;
 }
 
+int
+db_name_holder(struct db *db, const char *name, int64_t *owner)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* a user's row first: a name has one owner, NULL rows beside it are stale */
+	if (db_prep(db_sqlite(db),
+		    "SELECT owner_id FROM (SELECT owner_id FROM records WHERE name = ?1 "
+		    "UNION ALL SELECT owner_id FROM pools WHERE name = ?1) "
+		    "ORDER BY owner_id IS NULL LIMIT 1",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	*owner = 0;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*owner = sqlite3_column_int64(st, 0); /* NULL reads as 0: the server's */
+		rc = 1;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	default:
+		rc = DD_EDB;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 int64_t
 db_pool_count(struct db *db)
 {

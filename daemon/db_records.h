@@ -81,6 +81,12 @@ int db_record_set_owner(struct db *db, const char *name, int64_t owner);
 int64_t db_name_owner(struct db *db, const char *name);
 
 /*
+ * Whether name has rows or a pool, and whose: returns 1 (it has; *owner is
+ * users.id, or 0 for the server's), 0 (no rows, no pool) or DD_EDB.
+ */
+int db_name_holder(struct db *db, const char *name, int64_t *owner);
+
+/*
  * The values of name's RRset of type (pools count as their members' A and
  * AAAA rows), appended to *values (n of them; the caller frees each and the
  * array), and the TTL of one that has one into *ttl.  Returns 0, DD_ENOMEM

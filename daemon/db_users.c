@@ -285,3 +285,23 @@ db_acme_find(struct db *db, const char *username, unsigned char *hash, char *sub
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int
+db_acme_subdomain_taken(struct db *db, const char *label)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (db_prep(db_sqlite(db), "SELECT 1 FROM acme_accounts WHERE lower(subdomain) = ?1",
+		    &st) != SQLITE_OK) {
+		log_warnx("acme: look up a subdomain: %s", sqlite3_errmsg(db_sqlite(db)));
+		return DD_EDB;
+	}
+	sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : DD_EDB;
+	if (rc == DD_EDB)
+		log_warnx("acme: look up a subdomain: %s", sqlite3_errmsg(db_sqlite(db)));
+	sqlite3_reset(st);
+	return rc;
+}

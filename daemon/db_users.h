@@ -109,4 +109,10 @@ int db_acme_insert(struct db *db, const char *username, const unsigned char *has
 int db_acme_find(struct db *db, const char *username, unsigned char *hash, char *sub, size_t subsz,
                  char **allowfrom);
 
+/*
+ * Whether label (lower case) is an acme-dns account's subdomain: 1, 0 or
+ * DD_EDB (logged).
+ */
+int db_acme_subdomain_taken(struct db *db, const char *label);
+
 #endif

@@ -177,3 +177,32 @@ names_value(uint16_t type, const char *in, char *out, size_t outsz)
 		return DD_EINVAL;
 	}
 }
+
+/* "<label>.<apex>" == name */
+static bool
+names_child_is(const char *name, const char *label, const char *apex)
+{
+	size_t l = strlen(label);
+
+	return strncmp(name, label, l) == 0 && name[l] == '.' && strcmp(name + l + 1, apex) == 0;
+}
+
+bool
+names_reserved(const struct cfg *cfg, const char *name)
+{
+	if (cfg->acme_zone != NULL && strcmp(name, cfg->acme_zone) == 0)
+		return true;
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		const struct cfg_zone *z = &cfg->zones[i];
+
+		if (strcmp(name, z->name) == 0 || names_child_is(name, "*", z->name) ||
+		    names_child_is(name, "_acme-challenge", z->name))
+			return true;
+		if (z->soa.mname != NULL && strcmp(name, z->soa.mname) == 0)
+			return true;
+		for (size_t j = 0; j < z->nns; j++)
+			if (strcmp(name, z->ns[j]) == 0)
+				return true;
+	}
+	return false;
+}

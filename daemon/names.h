@@ -10,6 +10,7 @@
 #ifndef DD_DAEMON_NAMES_H
 #define DD_DAEMON_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,14 @@ int names_canonical(const char *in, char *out, size_t outsz);
  * textual form inet_pton accepts.  Returns 0 or DD_EINVAL.
  */
 int names_value(uint16_t type, const char *in, char *out, size_t outsz);
+
+/*
+ * Whether canonical name is one the configuration keeps for admins: a zone's
+ * apex, its "*" and "_acme-challenge" children, a name server host (NS or
+ * SOA MNAME) and the acme-dns zone.  The acme-dns accounts' names are the
+ * store's (writer_holder_of).
+ */
+bool names_reserved(const struct cfg *cfg, const char *name);
 
 /* 4 for an IPv4 text, 6 for IPv6, 0 otherwise. */
 int names_ip_family(const char *s);

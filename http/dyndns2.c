@@ -364,7 +364,7 @@ dyndns2_write(struct http_req *r, const char *name, const struct dyndns2_ips *ip
 	struct writer_actor who = {.source = "dyndns2",
 	                           .actor = r->who.actor,
 	                           .client = r->client,
-	                           .owner_id = r->who.user_id};
+	                           .owner_id = r->who.admin ? 0 : r->who.user_id};
 	struct writer_set sets[2];
 	struct writer_result res[2];
 	size_t n = 0, i;
@@ -400,7 +400,8 @@ dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char 
                     const struct dyndns2_ips *ips, int64_t now)
 {
 	char name[NAME_TEXT_MAX];
-	int64_t owner, principal = r->who.token_id;
+	char why[2 * NAME_TEXT_MAX + 64];
+	int64_t principal = r->who.token_id;
 	bool changed;
 	int rc;
 
@@ -409,11 +410,11 @@ dyndns2_host_update(struct http_req *r, struct dyndns2_abuse *abuse, const char 
 		return "notfqdn";
 	if (writer_zone_of(r->srv->ctx->writer, name) < 0)
 		return "nohost";
-	owner = auth_needs_owner(&r->who) ? writer_owner_of(r->srv->ctx->writer, name) : 0;
-	if (owner < 0)
+	rc = http_write_check(r, name, why, sizeof(why));
+	if (rc < 0)
 		return "911";
-	if (!auth_may_write(&r->who, name, owner))
-		return "nohost";
+	if (rc == 0)
+		return "nohost"; /* dyndns2 has no words for why */
 	if (abuse && dyndns2_abuse_is_blocked(abuse, principal, name, now))
 		return "abuse";
 	rc = dyndns2_write(r, name, ips, &changed);

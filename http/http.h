@@ -107,6 +107,19 @@ int http_req_json(struct http_req *r);
  */
 int http_req_auth(struct http_req *r);
 
+/*
+ * May the authenticated principal write canonical name?  The master token
+ * and admins may write anything; a scoped token its name and that name's
+ * _acme-challenge child; a user a name nobody holds or one they hold
+ * (writer_holder_of).  Returns 1 (yes), 0 (no: why gets the reason, for
+ * the user) or DD_EDB.
+ */
+int http_write_check(struct http_req *r, const char *name, char *why, size_t whysz);
+
+/* http_write_check that answers a refusal itself: 0 (may write), or -1
+ * after replying 403 (the reason) or 503. */
+int http_may_write(struct http_req *r, const char *name);
+
 /* Charges the client's rate limit for a failed authentication. */
 void http_req_auth_failed(struct http_req *r);
 

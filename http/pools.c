@@ -28,11 +28,7 @@ pools_name(struct http_req *r, const char *tail, char *name, bool write)
 				 rc == DD_ENOENT ? "in none of our zones" : "not a valid name");
 		return -1;
 	}
-	if (write && !auth_may_write(&r->who, name, writer_owner_of(r->srv->ctx->writer, name))) {
-		http_reply_error(r, 403, "this token may not change %s", name);
-		return -1;
-	}
-	return 0;
+	return write ? http_may_write(r, name) : 0;
 }
 
 static void
@@ -55,7 +51,7 @@ pools_put(struct http_req *r)
 	}
 	b.p.name = name;
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client,
-				    .owner_id = r->who.kind == AUTH_MASTER ? 0 : r->who.user_id};
+				    .owner_id = r->who.admin ? 0 : r->who.user_id};
 	rc = writer_pool_set(r->srv->ctx->writer, &who, &b.p, r->srv->ctx->pools, &changed);
 	free(b.check);
 	if (rc == DD_EEXIST) {

@@ -211,10 +211,8 @@ records_delete(struct http_req *r)
 				 rc == DD_ENOENT ? "in none of our zones" : "not a valid name");
 		return;
 	}
-	if (!auth_may_write(&r->who, name, writer_owner_of(srv->ctx->writer, name))) {
-		http_reply_error(r, 403, "this token may not change %s", name);
+	if (http_may_write(r, name) < 0)
 		return;
-	}
 	set = (struct writer_set){.name = name, .type = type, .ttl = -1};
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client};
 	rc = writer_apply(srv->ctx->writer, &who, &set, 1, &res);

@@ -340,6 +340,58 @@ http_req_json(struct http_req *r)
 	return 0;
 }
 
+int
+http_write_check(struct http_req *r, const char *name, char *why, size_t whysz)
+{
+	struct writer_hold h;
+
+	if (!auth_needs_owner(&r->who)) {
+		if (auth_may_write(&r->who, name, 0))
+			return 1;
+		snprintf(why, whysz, "this token may not change %s", name);
+		return 0;
+	}
+	if (writer_holder_of(r->srv->ctx->writer, name, &h) < 0)
+		return DD_EDB;
+	switch (h.kind) {
+	case WRITER_FREE:
+		return 1;
+	case WRITER_USER:
+		if (h.user_id == r->who.user_id)
+			return 1;
+		if (strcmp(h.at, name) == 0)
+			snprintf(why, whysz, "%s belongs to another user", name);
+		else
+			snprintf(why, whysz, "%s is under %s, which belongs to another user", name,
+				 h.at);
+		return 0;
+	case WRITER_SERVER:
+		snprintf(why, whysz, "%s belongs to the server (made by an admin, the control socket or "
+			 "UPDATE); an admin may change it",
+			 name);
+		return 0;
+	case WRITER_RESERVED:
+		snprintf(why, whysz, "%s is reserved for admins", name);
+		return 0;
+	}
+	return DD_EDB;
+}
+
+int
+http_may_write(struct http_req *r, const char *name)
+{
+	char why[2 * NAME_TEXT_MAX + 64];
+	int rc = http_write_check(r, name, why, sizeof(why));
+
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		http_reply_error(r, 503, "database unavailable");
+	else
+		http_reply_error(r, 403, "%s", why);
+	return -1;
+}
+
 static void
 http_retry_after(struct http_req *r, uint32_t secs)
 {

@@ -148,7 +148,7 @@ update_post(struct http_req *r)
 	struct writer_set set;
 	json_t *sub, *in, *ip, *reply;
 	uint16_t type = 0;
-	int64_t ttl = -1, owner = 0, cur;
+	int64_t ttl = -1, owner = 0;
 	bool by_value;
 	int rc;
 
@@ -188,15 +188,12 @@ update_post(struct http_req *r)
 	}
 	if (rc < 0)
 		return;
-	cur = auth_needs_owner(&r->who) ? writer_owner_of(srv->ctx->writer, name) : 0;
-	if (!auth_may_write(&r->who, name, cur)) {
-		http_reply_error(r, 403, "this token may not change %s", name);
+	if (http_may_write(r, name) < 0)
 		return;
-	}
 	set = (struct writer_set){.name = name, .type = type, .values = vals.v,
 				  .nvalues = vals.n, .ttl = ttl, .new_owner = owner};
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client,
-				    .owner_id = r->who.kind == AUTH_MASTER ? 0 : r->who.user_id};
+				    .owner_id = r->who.admin ? 0 : r->who.user_id};
 	rc = writer_apply(srv->ctx->writer, &who, &set, 1, &res);
 	if (rc < 0) {
 		upd_write_error(r, rc, name);

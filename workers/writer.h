@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/names.h"
+
 struct cfg;
 struct db;
 struct shm_table;
@@ -181,6 +183,29 @@ int writer_zone_of(const struct writer *w, const char *name);
 
 /* Owner users.id of name (0 = unowned, -1 on error). */
 int64_t writer_owner_of(struct writer *w, const char *name);
+
+/*
+ * Who holds a name (docs/decisions/0013-ownership.md): a user holds the
+ * names they created and every name below them that nobody more specific
+ * holds; the server holds the names created by the master token, an admin,
+ * the control socket, UPDATE or a transfer (rows without an owner); the
+ * configuration reserves apexes, name server hosts and the acme-dns names.
+ */
+enum writer_holder {
+	WRITER_FREE = 0,      /* nobody: the first user to write it takes it */
+	WRITER_USER,          /* a user: the name itself or an ancestor */
+	WRITER_SERVER,        /* the server: admins only */
+	WRITER_RESERVED,      /* kept by the configuration or acme-dns: admins only */
+};
+
+struct writer_hold {
+	enum writer_holder kind;
+	int64_t user_id;              /* WRITER_USER: users.id */
+	char at[NAME_TEXT_MAX];       /* the name that holds: name itself or an ancestor */
+};
+
+/* Fills *h for canonical name.  Returns 0 or DD_EDB (a failed read is no answer). */
+int writer_holder_of(struct writer *w, const char *name, struct writer_hold *h);
 
 /* A load-balanced name (INTERFACE.md /pools), canonical values. */
 struct writer_pool {

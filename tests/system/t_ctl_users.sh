@@ -96,7 +96,7 @@ ctl user list
 assert_ctl_ok "user list"
 assert_match "user list: header" '^USER +ADMIN +NAMES +CREATED$' "$CTL_OUT"
 assert_match "user list: alice, not admin, one name" '^alice +no +1 +[0-9]{4}-[0-9]{2}-[0-9]{2} ' "$CTL_OUT"
-assert_match "user list: bob, admin" '^bob +yes +1 ' "$CTL_OUT"
+assert_match "user list: bob, admin, holds no names (an admin's names are the server's)" '^bob +yes +0 ' "$CTL_OUT"
 assert_match "user list: carol, not admin" '^carol +no +1 ' "$CTL_OUT"
 assert_match "user list: dave, admin, no names" '^dave +yes +0 ' "$CTL_OUT"
 assert_eq "user list: four users" 4 $(($(ctl_lines "$CTL_OUT") - 1))
