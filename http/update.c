@@ -14,6 +14,7 @@
 #include "daemon/names.h"
 #include "dns/rdata.h"
 #include "http/http.h"
+#include "shm/table.h"
 #include "workers/writer.h"
 
 #define TTL_MAX 604800
@@ -123,6 +124,11 @@ upd_write_error(struct http_req *r, int rc, const char *name)
 	case DD_EINVAL:
 		http_reply_error(r, 400, "%s: invalid record (a CNAME takes exactly one value)",
 				 name);
+		break;
+	case DD_ETOOBIG:
+		http_reply_error(r, 413, "%s: its records would exceed the %d bytes one name may "
+					 "hold, so DNS could not serve them; nothing was changed",
+				 name, SHM_ENTRY_MAX);
 		break;
 	case DD_ENOSPC:
 		http_reply_error(r, 503, "%s: committed, but the shared table is full "

@@ -165,6 +165,13 @@ unsigned shm_zone_count(const struct shm_table *t);
  */
 int shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t name_len,
 		  const struct shm_rrset_in *rrsets, size_t n);
+/*
+ * Bytes of the entry block shm_table_put would make of a name of name_len
+ * wire bytes and these rrsets (only data_len is read), or 0 when that is
+ * over SHM_ENTRY_MAX: such a name cannot be put.  Lets a writer refuse a
+ * change before it commits it.
+ */
+size_t shm_entry_size(size_t name_len, const struct shm_rrset_in *rrsets, size_t n);
 /* Removes name's rrsets (an entry with children stays as an empty
  * non-terminal).  Returns 0, DD_ENOENT (absent, or already an empty
  * non-terminal) or DD_EINVAL (malformed name). */

@@ -495,9 +495,8 @@ rrsets_check(const struct shm_rrset_in *rr, size_t n)
 	return 0;
 }
 
-/* Bytes of the entry block for name and rrsets, or 0 when over SHM_ENTRY_MAX. */
-static size_t
-entry_size(size_t name_len, const struct shm_rrset_in *rr, size_t n)
+size_t
+shm_entry_size(size_t name_len, const struct shm_rrset_in *rr, size_t n)
 {
 	size_t size = shm_tbl_align_up(ENTRY_HDR + name_len, 4);
 
@@ -734,7 +733,7 @@ shm_table_put(struct shm_table *t, unsigned zone, const uint8_t *name, size_t na
 		return table_remove(t, name, name_len);
 	if ((rc = rrsets_check(rrsets, n)) < 0)
 		return rc;
-	if ((size = entry_size(name_len, rrsets, n)) == 0)
+	if ((size = shm_entry_size(name_len, rrsets, n)) == 0)
 		return DD_ETOOBIG;
 	apex_len = t->zones[zone].apex_len;
 

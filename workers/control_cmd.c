@@ -241,6 +241,11 @@ ctl_record_set(struct control *c, json_t *args, char *err, size_t errsz)
 	set = (struct writer_set){.name = name, .type = type, .values = v, .nvalues = n,
 				  .ttl = jt ? json_integer_value(jt) : -1};
 	rc = writer_apply(c->ctx->writer, &ctl_actor, &set, 1, &res);
+	if (rc == DD_ETOOBIG) {
+		snprintf(err, errsz, "%s: its records would exceed the %d bytes one name may hold; "
+			 "nothing was changed", name, SHM_ENTRY_MAX);
+		return NULL;
+	}
 	if (rc < 0) {
 		snprintf(err, errsz, "%s: %s", name,
 			 rc == DD_EEXIST   ? "a CNAME cannot coexist with other records (nor can a "

@@ -25,8 +25,10 @@
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
+#include "dns/dname.h"
 #include "dns/rdata.h"
 #include "shm/stats.h"
+#include "shm/table.h"
 
 /*
  * records.id of a new row: the clock in microseconds, strictly increasing
@@ -88,6 +90,9 @@ writer_result_fini(struct writer_result *res)
 struct writer_name {
 	bool cname_clash; /* RFC 1034 3.6.2: s would put a CNAME beside other data */
 	int64_t owner;    /* owner_id of the name's rows; 0: none; -1: not read */
+	/* wire bytes ({u16 rdlen, rdata} each) of the rows of each other
+	 * stored type (dns_stored_types order): the rest of the name's entry */
+	size_t other[DNS_STORED_TYPES];
 };
 
 /* Collects the rows writer_read_old keeps. */
@@ -99,6 +104,30 @@ struct writer_old {
 	int64_t *ids;          /* arrival order of res->old (one type) */
 	int64_t ttl_id;        /* the row res->old_ttl came from */
 };
+
+/* Wire bytes of one stored row as the shared table holds it; more than
+ * SHM_ENTRY_MAX when it alone cannot be held. */
+static size_t
+writer_row_bytes(uint16_t type, const char *value)
+{
+	uint8_t buf[SHM_ENTRY_MAX];
+	int n = dns_rdata_from_text(type, value, buf, sizeof(buf));
+
+	if (n == DD_ENOSPC)
+		return SHM_ENTRY_MAX + 1;
+	return n < 0 ? 0 : 2 + (size_t)n; /* a value the entry skips takes no room */
+}
+
+/* Counts an other-type row of the name into nm->other. */
+static void
+writer_other_row(struct writer_name *nm, const char *type, const char *value)
+{
+	uint16_t t = dns_stored_type_parse(type);
+
+	for (size_t i = 0; i < DNS_STORED_TYPES; i++)
+		if (dns_stored_types[i] == t)
+			nm->other[i] += writer_row_bytes(t, value);
+}
 
 /* One row of the name: kept when of the type asked (or any, for type 0). */
 static int
@@ -115,6 +144,7 @@ writer_old_row(void *arg, const struct db_record_row *r)
 		if (strcmp(r->type, o->want) != 0) {
 			if ((o->s->type == DNS_TYPE_CNAME) != (strcmp(r->type, "CNAME") == 0))
 				o->nm->cname_clash = true;
+			writer_other_row(o->nm, r->type, r->value);
 			return 0;
 		}
 	}
@@ -165,7 +195,7 @@ writer_read_old(struct writer *w, const struct writer_set *s, struct writer_resu
 	int rc;
 
 	res->old_ttl = -1;
-	nm->cname_clash = false;
+	memset(nm, 0, sizeof(*nm));
 	nm->owner = s->type ? 0 : -1;
 	rc = db_record_rows(w->db, s->name, s->type == 0, writer_old_row, &o);
 	/* order of arrival (insertion sort: an RRset holds a few values) */
@@ -231,6 +261,31 @@ writer_check_cname(struct writer *w, const struct writer_set *s, const struct wr
 	if (writer_has_pool(w, s->name))
 		return DD_EEXIST; /* a pool name answers from its members only */
 	return 0;
+}
+
+/*
+ * Whether the name's entry, with s in place of its RRset of that type and
+ * its other rows (nm), fits the shared table: a 2xx means served, so what
+ * the table cannot hold is refused before the commit.  0 or DD_ETOOBIG.
+ */
+static int
+writer_check_size(const struct writer_set *s, const struct writer_name *nm)
+{
+	struct shm_rrset_in rr[DNS_STORED_TYPES];
+	uint8_t wire[SHM_NAME_MAX];
+	size_t n = 0, bytes = 0;
+	int len;
+
+	if (s->nvalues == 0 || (len = dns_dname_from_str(s->name, wire, sizeof(wire))) < 0)
+		return 0; /* nothing grows; a bad name is refused elsewhere */
+	for (size_t i = 0; i < s->nvalues; i++)
+		bytes += writer_row_bytes(s->type, s->values[i]);
+	rr[n++] = (struct shm_rrset_in){.type = s->type, .count = 1, .data_len = bytes};
+	for (size_t i = 0; i < DNS_STORED_TYPES; i++)
+		if (nm->other[i] > 0)
+			rr[n++] = (struct shm_rrset_in){.type = dns_stored_types[i], .count = 1,
+							 .data_len = nm->other[i]};
+	return shm_entry_size((size_t)len, rr, n) == 0 ? DD_ETOOBIG : 0;
 }
 
 static char *
@@ -428,7 +483,8 @@ writer_apply_txn(struct writer *w, const struct writer_actor *who, const struct 
 			break;
 		if (writer_unchanged(s, &res[i]))
 			continue;
-		if ((rc = writer_check_cname(w, s, &nm)) < 0)
+		if ((rc = writer_check_cname(w, s, &nm)) < 0 ||
+		    (rc = writer_check_size(s, &nm)) < 0)
 			break;
 		if ((rc = writer_replace(w, who, s, &res[i], s->nvalues > 0 ? nm.owner : -1)) < 0)
 			break;

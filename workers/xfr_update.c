@@ -121,6 +121,7 @@ upd_write(struct xfr *x, const struct dns_update *u, const struct cfg_tsig *key,
 		return DNS_RCODE_NOERROR;
 	case DD_EEXIST:
 	case DD_EINVAL:
+	case DD_ETOOBIG: /* more than one name's entry holds: nothing changed */
 		return DNS_RCODE_REFUSED;
 	default:
 		return DNS_RCODE_SERVFAIL;

@@ -10,6 +10,7 @@
 #include "daemon/dd.h"
 #include "daemon/load.h"
 #include "dns/dname.h"
+#include "dns/rdata.h"
 #include "shm/table.h"
 #include "tests/unit/sqlhelp.h"
 #include "tests/unit/tap.h"
@@ -106,6 +107,39 @@ main(void)
 	writer_result_fini(&res);
 	is_int(apply1(w, "x.elsewhere.test", 1, a1, 1, -1, &res), DD_EINVAL, "outside the zones");
 	writer_result_fini(&res);
+
+	/* a 2xx means served: what one table entry cannot hold is refused first */
+	{
+		static char big[64][256];
+		const char *txt[64], *six[] = {"2001:db8::1", "2001:db8::2", "2001:db8::3",
+					       "2001:db8::4", "2001:db8::5", "2001:db8::6"};
+		long rows0 = scalar("SELECT count(*) FROM records");
+		for (size_t i = 0; i < 64; i++) {
+			memset(big[i], 'a' + (int)(i % 26), 255);
+			big[i][0] = (char)('A' + i % 26);
+			big[i][1] = (char)('A' + i / 26);
+			big[i][255] = '\0';
+			txt[i] = big[i];
+		}
+		is_int(apply1(w, "big.example.test", DNS_TYPE_TXT, txt, 64, -1, &res), DD_ETOOBIG,
+		       "64 x 255-byte TXT strings: more than an entry holds, refused");
+		writer_result_fini(&res);
+		is_int(scalar("SELECT count(*) FROM records"), rows0, "refused: no row written");
+		is_int(served(t, "big.example.test", DNS_TYPE_TXT), -1, "refused: nothing served");
+		is_int(apply1(w, "big.example.test", DNS_TYPE_TXT, txt, 63, -1, &res), 0,
+		       "63 of them fit");
+		writer_result_fini(&res);
+		is_int(served(t, "big.example.test", DNS_TYPE_TXT), 63, "all 63 served");
+		is_int(apply1(w, "big.example.test", DNS_TYPE_AAAA, six, 6, -1, &res), DD_ETOOBIG,
+		       "six AAAA beside them would not fit: refused");
+		writer_result_fini(&res);
+		is_int(served(t, "big.example.test", DNS_TYPE_AAAA), 0, "no AAAA served");
+		is_int(served(t, "big.example.test", DNS_TYPE_TXT), 63, "the TXT RRset still served");
+		is_int(apply1(w, "big.example.test", DNS_TYPE_AAAA, six, 1, -1, &res), 0,
+		       "one AAAA still fits beside them");
+		writer_result_fini(&res);
+		is_int(served(t, "big.example.test", DNS_TYPE_AAAA), 1, "and is served");
+	}
 
 	is_int(apply1(w, "home.example.test", 1, NULL, 0, -1, &res), 0, "delete the A RRset");
 	ok(res.changed && res.deleted == 2, "two rows deleted");
