@@ -51,29 +51,80 @@ clientip_unmap(int *af, unsigned char a[16], unsigned *plen)
 	}
 }
 
+/* Is the parsed address (af, a) inside net ("addr" or "addr/len")? */
+static bool
+clientip_in_net(int af, const unsigned char a[16], const char *net)
+{
+	unsigned char b[16];
+	unsigned blen, full, rest;
+	int bf;
+
+	if (!clientip_parse(net, &bf, b, &blen))
+		return false;
+	clientip_unmap(&bf, b, &blen);
+	if (af != bf)
+		return false;
+	full = blen / 8;
+	rest = blen % 8;
+	if (memcmp(a, b, full) != 0)
+		return false;
+	return !rest || !((a[full] ^ b[full]) & (unsigned char)(0xff << (8 - rest)));
+}
+
+/* Parses addr (an IPv4-mapped IPv6 address as IPv4).  false: not an address. */
+static bool
+clientip_addr(const char *addr, int *af, unsigned char a[16])
+{
+	unsigned alen;
+
+	if (addr == NULL || strchr(addr, '/') != NULL || !clientip_parse(addr, af, a, &alen))
+		return false;
+	clientip_unmap(af, a, &alen);
+	return true;
+}
+
 bool
 clientip_in_list(const char *addr, char *const *list, size_t n)
 {
-	unsigned char a[16], b[16];
-	unsigned alen, blen;
-	int af, bf;
+	unsigned char a[16];
+	int af;
 
-	if (addr == NULL || !clientip_parse(addr, &af, a, &alen))
+	if (!clientip_addr(addr, &af, a))
 		return false;
-	clientip_unmap(&af, a, &alen);
-	for (size_t i = 0; i < n; i++) {
-		if (!clientip_parse(list[i], &bf, b, &blen))
-			continue;
-		clientip_unmap(&bf, b, &blen);
-		if (af != bf)
-			continue;
-		unsigned full = blen / 8, rest = blen % 8;
-		if (memcmp(a, b, full) != 0)
-			continue;
-		if (rest && ((a[full] ^ b[full]) & (unsigned char)(0xff << (8 - rest))))
-			continue;
-		return true;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (clientip_in_net(af, a, list[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The IANA special-purpose blocks that are not globally reachable unicast
+ * (RFC 6890 and its registries), plus multicast: loopback, private,
+ * shared (CGNAT), link-local (the cloud metadata address 169.254.169.254),
+ * documentation, benchmarking, reserved.
+ */
+static const char *const clientip_internal_nets[] = {
+	"0.0.0.0/8",     "10.0.0.0/8",      "100.64.0.0/10",   "127.0.0.0/8",
+	"169.254.0.0/16", "172.16.0.0/12",  "192.0.0.0/24",    "192.0.2.0/24",
+	"192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",   "198.51.100.0/24",
+	"203.0.113.0/24", "224.0.0.0/4",    "240.0.0.0/4",     "::/127",
+	"64:ff9b:1::/48", "100::/64",       "2001::/23",       "2001:db8::/32",
+	"2002::/16",      "3fff::/20",      "5f00::/16",       "fc00::/7",
+	"fe80::/10",      "ff00::/8",
+};
+
+bool
+clientip_internal(const char *addr)
+{
+	unsigned char a[16];
+	int af;
+
+	if (!clientip_addr(addr, &af, a))
+		return true; /* not an address: nothing to reach */
+	for (size_t i = 0; i < sizeof(clientip_internal_nets) / sizeof(clientip_internal_nets[0]);
+	     i++)
+		if (clientip_in_net(af, a, clientip_internal_nets[i]))
+			return true;
 	return false;
 }
 

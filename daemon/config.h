@@ -118,6 +118,9 @@ struct cfg {
 	} table;
 	struct {
 		uint64_t report_max_age;  /* seconds a load report counts (default 60) */
+		char **allowed_members;   /* CIDRs a user's checked pool may reach beside
+		                             globally reachable unicast (default none) */
+		size_t nallowed_members;
 	} pools;
 	struct {
 		uint32_t max_changes;     /* IXFR journal: serials kept per zone (default 1000) */

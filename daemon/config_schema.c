@@ -140,6 +140,8 @@ const struct cfg_item cfg_schema[] = {
         MAP("pools"),
         {"pools.report_max_age", CT_DURATION, CK_NONE, .min = 1, .max = 86400, .def = "60",
          R(pools.report_max_age)},
+        {"pools.allowed_members", CT_STRS, CK_NET, .min = 0, .max = 1024, R(pools.allowed_members),
+         .cnt_off = offsetof(struct cfg, pools.nallowed_members)},
 
         MAP("journal"),
         {"journal.max_changes", CT_INT, CK_NONE, .min = 1, .max = 10000000, .def = "1000",

@@ -114,6 +114,7 @@ db_pools_checked_row(sqlite3_stmt *st, struct db_pool_row *r)
 	r->all_down = (const char *)sqlite3_column_text(st, 3);
 	r->check_json = (const char *)sqlite3_column_text(st, 4);
 	r->ip = (const char *)sqlite3_column_text(st, 5);
+	r->user_owned = sqlite3_column_int(st, 6) != 0;
 }
 
 int
@@ -123,8 +124,10 @@ db_pools_checked(sqlite3 *h, db_pool_row_cb cb, void *arg)
 	int rc;
 
 	if (sqlite3_prepare_v2(h,
-	                       "SELECT p.id, p.name, p.slot, p.all_down, p.check_json, m.ip "
+	                       "SELECT p.id, p.name, p.slot, p.all_down, p.check_json, m.ip, "
+	                       "coalesce(NOT u.admin, 0) "
 	                       "FROM pools p JOIN pool_members m ON m.pool_id = p.id "
+	                       "LEFT JOIN users u ON u.id = p.owner_id "
 	                       "WHERE p.check_json IS NOT NULL ORDER BY p.id, m.pos",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return DD_EDB;

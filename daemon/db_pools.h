@@ -40,6 +40,7 @@ struct db_pool_row {
 	int xfr_up;      /* db_pool_states: up as secondaries were last told */
 	int notified_up; /* db_pool_states: up as member_up / member_down last reported */
 	int64_t members; /* db_pool_states: its pool's number of members */
+	bool user_owned; /* db_pools_checked: held by a user who is not an admin */
 };
 typedef int (*db_pool_row_cb)(void *arg, const struct db_pool_row *r);
 
@@ -55,7 +56,7 @@ int db_pool_get(struct db *db, const char *name, db_pool_row_cb cb, void *arg);
 
 /*
  * The pools with a health check, in id order, with pool_id, name, slot,
- * all_down, check_json and ip, on the caller's connection h (the checker's
+ * all_down, check_json, ip and user_owned, on the caller's connection h (the checker's
  * read-only one).
  */
 int db_pools_checked(struct sqlite3 *h, db_pool_row_cb cb, void *arg);

@@ -31,6 +31,28 @@ pools_name(struct http_req *r, const char *tail, char *name, bool write)
 	return write ? http_may_write(r, name) : 0;
 }
 
+/*
+ * A user's (not an admin's) pool with a health check may only have members
+ * the server may probe for them (pooldef_member_allowed): replies 403 and
+ * returns true otherwise.
+ */
+static bool
+pools_members_refused(struct http_req *r, struct pooldef *b)
+{
+	if (r->who.admin || b->p.check_json == NULL)
+		return false;
+	for (size_t i = 0; i < b->p.n; i++) {
+		if (pooldef_member_allowed(r->srv->ctx->cfg, b->p.ips[i]))
+			continue;
+		free(b->check);
+		http_reply_error(r, 403, "member %s: a user's pool with a health check may only "
+					 "have globally reachable addresses or ones inside "
+					 "pools.allowed_members", b->p.ips[i]);
+		return true;
+	}
+	return false;
+}
+
 static void
 pools_put(struct http_req *r)
 {
@@ -50,6 +72,8 @@ pools_put(struct http_req *r)
 		return;
 	}
 	b.p.name = name;
+	if (pools_members_refused(r, &b))
+		return;
 	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client,
 				    .owner_id = r->who.admin ? 0 : r->who.user_id};
 	rc = writer_pool_set(r->srv->ctx->writer, &who, &b.p, r->srv->ctx->pools, &changed);

@@ -30,6 +30,7 @@
 #include "daemon/log.h"
 #include "daemon/proc.h"
 #include "shm/pool.h"
+#include "workers/pooldef.h"
 #include "workers/workers.h"
 
 #define CHECKER_POLL_MS    250
@@ -589,6 +590,7 @@ struct chk_member {
 	struct checker_probe *probe;
 	struct event *tick;
 	char last_fail[CHECKER_REASON_MAX];
+	bool refused; /* a user's pool, an address it may not check: never probed */
 };
 
 struct chk_pool {
@@ -598,6 +600,7 @@ struct chk_pool {
 	uint32_t slot, gen;
 	bool closed;   /* allDown "closed" */
 	bool all_down; /* "every member is down" logged */
+	bool user_owned; /* a user's (not an admin's): what its checks may reach is limited */
 	struct checker_check check;
 	unsigned n;
 	struct chk_member *m[POOL_MEMBERS_MAX];
@@ -606,6 +609,7 @@ struct chk_pool {
 struct checker {
 	struct event_base *base;
 	struct shm_pools *shm;
+	const struct cfg *cfg;
 	sqlite3 *db;
 	const char *dbpath;
 	uint64_t defs_gen;
@@ -646,8 +650,12 @@ chk_log_transition(struct chk_member *m, enum checker_transition t)
 		pl->all_down = false;
 		return;
 	}
+	/* a user learns up/down only, not the status codes of hosts it points at */
 	log_warnx("pool %s member %s down (%u failed check%s: %s)", pl->name, m->ip, pl->check.fall,
-	          pl->check.fall == 1 ? "" : "s", m->last_fail);
+	          pl->check.fall == 1 ? "" : "s",
+	          m->refused        ? m->last_fail
+	          : pl->user_owned ? "a user's pool: no details"
+	                           : m->last_fail);
 	for (i = 0; i < pl->n; i++)
 		if (pl->m[i] != NULL && pl->m[i]->h.up)
 			return;
@@ -681,6 +689,11 @@ chk_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct chk_member *m = arg;
 	(void)fd;
 	(void)what;
+	if (m->refused) {
+		chk_on_result(m, false, "not checked: outside pools.allowed_members, which a "
+		                        "user's pool must keep to");
+		return;
+	}
 	if (checker_probe_is_busy(m->probe))
 		return;
 	if (checker_probe_start(m->probe, &m->pool->check, m->ip) < 0)
@@ -742,6 +755,7 @@ chk_pool_add_member(struct chk_pool *pl, const char *ip)
 	m->pool = pl;
 	m->idx = pl->n;
 	snprintf(m->ip, sizeof(m->ip), "%s", ip);
+	m->refused = pl->user_owned && !pooldef_member_allowed(pl->ck->cfg, ip);
 	checker_health_init(&m->h);
 	pl->m[pl->n++] = m;
 }
@@ -774,6 +788,7 @@ chk_pool_from_row(struct checker *ck, const struct db_pool_row *r)
 	snprintf(pl->name, sizeof(pl->name), "%s", r->name);
 	pl->slot = (uint32_t)r->slot;
 	pl->closed = r->all_down != NULL && strcmp(r->all_down, "closed") == 0;
+	pl->user_owned = r->user_owned;
 	return pl;
 }
 
@@ -840,7 +855,7 @@ chk_read(struct checker *ck, struct chk_pool ***out, size_t *nout)
 
 /*
  * Gives pl the members of old whose definition is unchanged (same slot,
- * gen, check, position and address): their counters, timer and any probe
+ * gen, check, holder kind, position and address): their counters, timer and any probe
  * in flight carry on.  Returns how many moved.
  */
 static unsigned
@@ -848,7 +863,8 @@ chk_pool_adopt(struct chk_pool *pl, struct chk_pool *old)
 {
 	unsigned moved = 0;
 
-	if (old == NULL || old->gen != pl->gen || !checker_check_equal(&old->check, &pl->check))
+	if (old == NULL || old->gen != pl->gen || !checker_check_equal(&old->check, &pl->check) ||
+	    old->user_owned != pl->user_owned)
 		return 0;
 	for (unsigned i = 0; i < pl->n && i < old->n; i++) {
 		struct chk_member *o = old->m[i];
@@ -948,7 +964,7 @@ chk_on_poll(evutil_socket_t fd, short what, void *arg)
 int
 checker_main(const struct worker_args *a)
 {
-	struct checker ck = {.shm = a->pools, .dbpath = a->cfg->database};
+	struct checker ck = {.shm = a->pools, .cfg = a->cfg, .dbpath = a->cfg->database};
 	struct timeval poll_tv = {0, CHECKER_POLL_MS * 1000};
 	struct event *stop[2] = {NULL, NULL};
 	int rc = 1;

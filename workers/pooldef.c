@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/clientip.h"
 #include "daemon/config.h"
 #include "daemon/db_pools.h"
 #include "daemon/pooldb.h"
@@ -214,4 +215,11 @@ pooldef_json(const struct wctx *ctx, const char *name)
 	sh.now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	db_pool_get(ctx->db, name, pooldef_member, &sh);
 	return sh.o;
+}
+
+bool
+pooldef_member_allowed(const struct cfg *cfg, const char *ip)
+{
+	return !clientip_internal(ip) ||
+	       clientip_in_list(ip, cfg->pools.allowed_members, cfg->pools.nallowed_members);
 }

@@ -2,6 +2,7 @@
 #ifndef DD_WORKERS_POOLDEF_H
 #define DD_WORKERS_POOLDEF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -9,6 +10,8 @@
 #include "daemon/names.h"
 #include "shm/pool.h"
 #include "workers/writer.h"
+
+struct cfg;
 
 struct pooldef {
 	struct writer_pool p; /* p.name is the caller's to set */
@@ -24,6 +27,14 @@ struct pooldef {
  * Returns 0, or -1 with a one-line reason in err (a 400).
  */
 int pooldef_parse(json_t *j, struct pooldef *b, char *err, size_t errsz);
+
+/*
+ * May a health check of a user's (not an admin's) pool reach ip?  Only a
+ * globally reachable unicast address (clientip_internal) or one inside
+ * pools.allowed_members: the server must not probe its own neighbourhood
+ * (loopback, private networks, the cloud metadata address) for a user.
+ */
+bool pooldef_member_allowed(const struct cfg *cfg, const char *ip);
 
 struct wctx;
 

@@ -347,7 +347,9 @@ def cmd_listen(args):
         r, _, _ = select.select([ls], [], [], 1.0)
         if not r:
             continue
-        c, _ = ls.accept()
+        c, peer = ls.accept()
+        sys.stdout.write("accepted %s\n" % peer[0])
+        sys.stdout.flush()
         c.settimeout(0.5)
         try:
             data = b""

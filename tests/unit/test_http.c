@@ -87,6 +87,21 @@ test_clientip(void)
 		ok(clientip_in_list("192.0.2.7", mapped, 1), "an IPv4-mapped network holds IPv4");
 		ok(!clientip_in_list("192.0.3.7", mapped, 1), "and only its own addresses");
 	}
+	{
+		/* what a user's pool check may reach: globally reachable unicast only */
+		static const char *const internal[] = {
+			"127.0.0.1", "169.254.169.254", "10.1.2.3", "172.31.0.1", "192.168.0.1",
+			"100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "192.0.2.1",
+			"::1", "::", "fe80::1", "fd00::1", "ff02::1", "2001:db8::1",
+			"::ffff:127.0.0.1", "::ffff:169.254.169.254", "not-an-address", "8.8.8.0/24"};
+		static const char *const global[] = {"8.8.8.8", "1.1.1.1", "93.184.216.34",
+						     "2606:4700:4700::1111", "2a00:1450::1",
+						     "::ffff:8.8.8.8"};
+		for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+			ok(clientip_internal(internal[i]), "internal: %s", internal[i]);
+		for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+			ok(!clientip_internal(global[i]), "globally reachable: %s", global[i]);
+	}
 	clientip_pick("203.0.113.1", "1.2.3.4", NULL, trusted, 3, out, sizeof(out));
 	ok(strcmp(out, "203.0.113.1") == 0, "untrusted peer: forwarded header ignored (%s)", out);
 	clientip_pick("10.0.0.1", "198.51.100.9, 192.0.2.7", NULL, trusted, 3, out, sizeof(out));
