@@ -433,7 +433,7 @@ wait_for(volatile uint32_t *w, uint32_t want, int ms)
 static void
 test_process(void)
 {
-	char dir[] = "/tmp/ddnsd-test-checker.XXXXXX", dbpath[300], sql[1024];
+	char dir[] = "/tmp/ddnsd-test-checker.XXXXXX", dbpath[300], sql[2048];
 	struct listen_set ls = {.http = -1};
 	struct cfg cfg;
 	struct worker_args a;
@@ -460,16 +460,28 @@ test_process(void)
 	        "\"rise\":1}');"
 	        "INSERT INTO pools (id, name, slot, policy) VALUES (2, 'nocheck.test', 6, "
 	        "'random');"
+	        "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE,"
+	        " admin INTEGER NOT NULL DEFAULT 0);"
+	        "INSERT INTO users VALUES (1, 'alice', 0), (2, 'root', 1);"
+	        "INSERT INTO pools (id, name, slot, policy, check_json, owner_id) VALUES (3,"
+	        " 'alice.test', 7, 'random', '{\"type\":\"tcp\",\"port\":%u,\"interval\":0.2,"
+	        "\"fall\":1,\"rise\":1}', 1);"
+	        "INSERT INTO pools (id, name, slot, policy, check_json, owner_id) VALUES (4,"
+	        " 'root.test', 8, 'random', '{\"type\":\"tcp\",\"port\":%u,\"interval\":0.2,"
+	        "\"fall\":1,\"rise\":1}', 2);"
 	        "INSERT INTO pool_members VALUES (1, 0, '127.0.0.1', 1), (1, 1, '127.0.0.2', 1),"
-	        " (2, 0, '127.0.0.3', 1);",
-	        port);
-	is_int(exec_sql(dbpath, sql), 0, "database with two pools");
+	        " (2, 0, '127.0.0.3', 1), (3, 0, '127.0.0.1', 1), (4, 0, '127.0.0.1', 1);",
+	        port, port, port);
+	is_int(exec_sql(dbpath, sql), 0, "database with four pools");
 	s = &sp->s[5];
 	s->gen = 7;
 	s->in_use = 1;
 	s->m[0].up = s->m[1].up = 1;
 	sp->s[6].gen = 3;
 	sp->s[6].m[0].up = 1;
+	sp->s[7].gen = sp->s[8].gen = 1;
+	sp->s[7].in_use = sp->s[8].in_use = 1;
+	sp->s[7].m[0].up = sp->s[8].m[0].up = 1;
 	sp->defs_gen = 1;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -488,6 +500,9 @@ test_process(void)
 	ok(wait_for(&s->m[1].up, 0, 3000), "the member without a listener goes down");
 	ok(s->m[0].up == 1, "the member with a listener stays up");
 	ok(sp->s[6].m[0].up == 1, "a pool without a check is left alone");
+	ok(wait_for(&sp->s[7].m[0].up, 0, 3000),
+	   "a user's pool at 127.0.0.1 is not probed: down though the listener is up");
+	ok(sp->s[8].m[0].up == 1, "an admin's pool at the same address is checked up");
 
 	/* The writer redefines the slot (gen 8, state reset) but the checker
 	 * has not re-read yet: it must not write into the new definition. */
