@@ -142,15 +142,19 @@ dns_type_stored(uint16_t type)
 uint16_t
 dns_stored_type_parse(const char *s)
 {
-	int t = s != NULL ? dns_type_from_str(s) : DD_EINVAL;
-
-	return t > 0 && dns_type_stored((uint16_t)t) && strncasecmp(s, "TYPE", 4) != 0 ? (uint16_t)t : 0;
+	/* mnemonics only: a user does not write A as "TYPE1" */
+	for (size_t i = 0; s != NULL && i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (dns_type_stored(type_names[i].type) && strcasecmp(s, type_names[i].name) == 0)
+			return type_names[i].type;
+	return 0;
 }
 
 const char *
 dns_stored_type_str(uint16_t type)
 {
-	for (size_t i = 0; dns_type_stored(type) && i < sizeof(type_names) / sizeof(type_names[0]); i++)
+	if (!dns_type_stored(type))
+		return "?";
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
 		if (type_names[i].type == type)
 			return type_names[i].name;
 	return "?";
