@@ -102,9 +102,10 @@ assert_dns "an update after a 400 from the same client" "ka3.$Z" A 192.0.2.93
 py_checks http_probe.py slowloris "$HTTP_PORT" "$M" "$Z"
 assert_dns "the update sent beside them is served" "patient.$Z" A 192.0.2.123
 
-# ---- users for the rate-limit phase (their tokens survive the restart)
+# ---- users for the rate-limit phase (their tokens survive the restart);
+# admins, so that several of them may write the same names
 for u in rl1 rl2 rl3 rl4 rl5 rl6; do
-	new_user "$u"
+	new_user "$u" true
 	eval "$u=\$TOK"
 done
 upd "$M" '{"subdomain":"rla","ip":"192.0.2.1"}'

@@ -129,7 +129,7 @@ assert_api_error "GET /audit?limit=abc" 400
 # ---- an unwritable database (chattr +i: root cannot write either)
 new_user dgu
 DGU=$TOK
-upd "$M" '{"subdomain":"dg","ip":"192.0.2.1"}'
+upd "$M" '{"subdomain":"dg","ip":"192.0.2.1","owner":"dgu"}'
 stop_daemon
 HTTP_CORS='"*"'
 write_http_config
