@@ -470,6 +470,8 @@ master_init(struct master *m, const char *config_path)
 	master_apply_log_level(m->cfg);
 	if ((rc = db_open(m->cfg->database, &m->db)) < 0)
 		return rc;
+	/* after the open, so SQLite has made the -wal and -shm (with the database's mode) */
+	proc_check_modes(m->cfg);
 	{
 		/* one daemon per control socket: a live one answers */
 		char err[256];
@@ -482,7 +484,7 @@ master_init(struct master *m, const char *config_path)
 			return DD_EEXIST;
 		}
 	}
-	if (util_mkdir_parents(m->cfg->control_socket, 0750) < 0)
+	if (util_mkdir_parents(m->cfg->control_socket, 0700) < 0)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)
 		return rc;
