@@ -33,7 +33,7 @@ YAML
 if [ -n "${TSIG_SECRET:-}" ]; then
 	cat >> "$BENCH_DIR/ddnsd.yaml" <<YAML
 tsig:
-  - { name: update-key, algorithm: hmac-sha256, secret: "$TSIG_SECRET" }
+  - { name: update-key, algorithm: hmac-sha256, secret: "$TSIG_SECRET", update: {} }
 YAML
 fi
 rm -f "$BENCH_DIR/ddnsd.db"

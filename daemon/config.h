@@ -46,10 +46,11 @@ struct cfg_tsig {
 	char *algorithm;              /* hmac-sha256 | hmac-sha512 */
 	uint8_t secret[128];          /* decoded base64 */
 	size_t secret_len;
-	bool update_policy;           /* update: present (else the key may update every primary zone) */
-	char **update_names;          /* exact names or "*.SUFFIX" (strictly below SUFFIX) */
+	bool update_policy;           /* update: present; without it the key may UPDATE nothing */
+	char **update_names;          /* exact names or "*.SUFFIX" (strictly below SUFFIX);
+	                                 none: every name of every primary zone */
 	size_t nupdate_names;
-	char **update_types;          /* A AAAA TXT CNAME (default: all four) */
+	char **update_types;          /* A AAAA TXT CNAME (none: all four) */
 	size_t nupdate_types;
 	int line;                     /* where the entry starts in the file */
 };
@@ -155,5 +156,12 @@ int cfg_zone_of_name(const struct cfg *c, const char *name);
 
 /* Index of the zone named name (no trailing dot, any case), or -1. */
 int cfg_zone_index(const struct cfg *c, const char *name);
+
+/*
+ * True when tsig key i has no update: section (so it may UPDATE nothing)
+ * and no zone names it as transfer.tsig: a key that does nothing at all,
+ * most likely one an older version let UPDATE every zone.
+ */
+bool cfg_tsig_is_idle(const struct cfg *c, size_t i);
 
 #endif

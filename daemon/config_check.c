@@ -23,6 +23,18 @@ tsig_index(const struct cfg *c, const char *name)
 	return -1;
 }
 
+bool
+cfg_tsig_is_idle(const struct cfg *c, size_t i)
+{
+	if (c->tsig[i].update_policy)
+		return false;
+	for (size_t z = 0; z < c->nzones; z++)
+		if (c->zones[z].transfer_tsig &&
+		    tsig_index(c, c->zones[z].transfer_tsig) == (int)i)
+			return false;
+	return true;
+}
+
 /* "<label>.<zone>" as a default name, checked for length. */
 static char *
 derived_name(struct ctx *x, const char *label, const char *zone, int l, const char *what)

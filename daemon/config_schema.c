@@ -100,7 +100,7 @@ const struct cfg_item cfg_schema[] = {
         {"tsig[].secret", CT_STR, CK_BASE64, .flags = F_REQUIRED, K(secret),
          .cnt_off = offsetof(struct cfg_tsig, secret_len)},
         MAP("tsig[].update"),
-        {"tsig[].update.names", CT_STRS, CK_NONE, .min = 0, .max = 100000, K(update_names),
+        {"tsig[].update.names", CT_STRS, CK_NONE, .min = 1, .max = 100000, K(update_names),
          .cnt_off = offsetof(struct cfg_tsig, nupdate_names)},
         {"tsig[].update.types", CT_STRS, CK_ENUM, .min = 1, .max = 4, .choices = update_types,
          K(update_types), .cnt_off = offsetof(struct cfg_tsig, nupdate_types)},

@@ -284,7 +284,7 @@ db_open_vfs(const char *path, const char *vfs, struct db **out)
 	int rc;
 
 	*out = NULL;
-	if (util_mkdir_parents(path, 0750) < 0) {
+	if (util_mkdir_parents(path, 0700) < 0) {
 		log_warn("mkdir for %s", path);
 		return DD_EIO;
 	}

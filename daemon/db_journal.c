@@ -7,6 +7,7 @@
 
 #include "daemon/db.h"
 #include "daemon/dd.h"
+#include "dns/msg.h"
 
 int64_t
 db_journal_groups_count(struct db *db, const char *zone)
@@ -144,7 +145,7 @@ db_journal_serial_get(sqlite3 *h, const char *zone, uint32_t *old)
 }
 
 int
-db_journal_serial_bump(struct db *db, const char *zone, bool exact, uint32_t val,
+db_journal_serial_bump(struct db *db, const char *zone, enum db_serial how, uint32_t val,
 		       uint32_t *old, uint32_t *next, bool *stamped)
 {
 	sqlite3 *h = db_sqlite(db);
@@ -154,9 +155,11 @@ db_journal_serial_bump(struct db *db, const char *zone, bool exact, uint32_t val
 	*stamped = false;
 	if (db_journal_serial_get(h, zone, old) < 0)
 		return DD_EDB;
-	*next = *old + 1u; /* RFC 1982 serial arithmetic: modulo 2^32 */
-	if (exact || val > *next)
+	*next = *old + 1u; /* DB_SERIAL_NEXT: RFC 1982 serial arithmetic, modulo 2^32 */
+	if (how == DB_SERIAL_EXACT)
 		*next = val;
+	else if (how == DB_SERIAL_AT_LEAST)
+		*next = dns_serial_raise(*old, val);
 	if (db_prep(h,
 		    "INSERT INTO zones (name, serial) VALUES (?1, ?2) ON CONFLICT (name) "
 		    "DO UPDATE SET serial = ?2, updated_at = strftime('%s','now')",

@@ -40,17 +40,27 @@ int db_journal_oldest_ts(struct db *db, const char *zone, int64_t *ts);
 long db_journal_trim(struct db *db, const char *zone, int64_t excess, int64_t agecut, long budget,
 		     int64_t *groups);
 
+/* How db_journal_serial_bump moves a zone's serial from old (RFC 1982 arithmetic). */
+enum db_serial {
+	DB_SERIAL_NEXT,     /* old + 1 modulo 2^32: a change of the zone's own */
+	DB_SERIAL_AT_LEAST, /* val when it is later than old, else old + 1: a serial from
+			       outside (zone import) never moves the zone backwards */
+	DB_SERIAL_EXACT,    /* val as it is: a secondary takes its primary's serial (the
+			       transfer code only asks for one later than its own) */
+};
+
 /*
- * Inside the caller's write transaction, moves zone's serial and closes its
- * open change group.  *old is the stored serial (0 when zone has no row
- * yet); with exact the new serial is val, otherwise old + 1 (RFC 1982:
- * modulo 2^32), raised to val when val is larger (0: no floor).  The zone's
- * row is created or updated (updated_at now), and the rows of zone with
- * serial NULL get (from_serial, serial) = (old, next); *stamped tells
- * whether there was any, i.e. whether a change group was added.  Returns 0,
- * or DD_EDB (the outputs other than *old undefined; roll back).
+ * Inside the caller's write transaction, moves zone's serial as how says
+ * (val unused for DB_SERIAL_NEXT) and closes its open change group.  *old
+ * is the stored serial (0 when zone has no row yet), *next the new one (the
+ * caller compares it with val to tell an AT_LEAST request that was not
+ * taken).  The zone's row is created or updated (updated_at now), and the
+ * rows of zone with serial NULL get (from_serial, serial) = (old, next);
+ * *stamped tells whether there was any, i.e. whether a change group was
+ * added.  Returns 0, or DD_EDB (the outputs other than *old undefined; roll
+ * back).
  */
-int db_journal_serial_bump(struct db *db, const char *zone, bool exact, uint32_t val,
+int db_journal_serial_bump(struct db *db, const char *zone, enum db_serial how, uint32_t val,
 			   uint32_t *old, uint32_t *next, bool *stamped);
 
 /* One committed journal row (db_journal_foreach_newest); strings live while the callback runs. */

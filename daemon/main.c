@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon/backup.h"
 #include "daemon/config.h"
@@ -82,6 +83,12 @@ main(int argc, char **argv)
 	const char *config = NULL, *restore = NULL;
 	int c, mode = 0;
 
+	/* Everything the daemon writes holds secrets (token hashes, the audit
+	 * log, keys): the database, its -wal/-shm, backups, restored copies and
+	 * directories are made for the daemon's user only.  SQLite gives the
+	 * -wal and -shm the database file's own mode, so an existing 0644
+	 * database is reported at start (proc_check_modes), not changed. */
+	umask(S_IRWXG | S_IRWXO);
 	log_set_role("ddnsd");
 	db_init();
 	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {

@@ -238,6 +238,20 @@ master_apply_log_level(const struct cfg *cfg)
 		log_set_level(lvl);
 }
 
+/* What a valid config may still get wrong, said once per start or reload. */
+static void
+master_warn_config(const struct cfg *cfg)
+{
+	/* UPDATE rights come from update: grants only; before, a key without
+	 * them could UPDATE every zone, so such a key is most likely one that
+	 * still expects to */
+	for (size_t i = 0; i < cfg->ntsig; i++)
+		if (cfg_tsig_is_idle(cfg, i))
+			log_warnx("tsig key %s has no update: grants; it can no longer UPDATE any "
+				  "zone (see docs/config.md, upgrading)",
+				  cfg->tsig[i].name);
+}
+
 /*
  * Starts a new generation of workers on table nt (and config nc, or the
  * current one when nc is NULL); the current generation drains and exits.
@@ -257,6 +271,7 @@ master_swap(struct master *m, struct cfg *nc, struct shm_table *nt)
 		cfg_free(m->cfg);
 		m->cfg = nc;
 		master_apply_log_level(nc);
+		master_warn_config(nc);
 	}
 	m->table = nt;
 	master_spawn_all(m);
@@ -468,8 +483,11 @@ master_init(struct master *m, const char *config_path)
 	}
 	cfg_errors_fini(&errs);
 	master_apply_log_level(m->cfg);
+	master_warn_config(m->cfg);
 	if ((rc = db_open(m->cfg->database, &m->db)) < 0)
 		return rc;
+	/* after the open, so SQLite has made the -wal and -shm (with the database's mode) */
+	proc_check_modes(m->cfg);
 	{
 		/* one daemon per control socket: a live one answers */
 		char err[256];
@@ -482,7 +500,7 @@ master_init(struct master *m, const char *config_path)
 			return DD_EEXIST;
 		}
 	}
-	if (util_mkdir_parents(m->cfg->control_socket, 0750) < 0)
+	if (util_mkdir_parents(m->cfg->control_socket, 0700) < 0)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)
 		return rc;

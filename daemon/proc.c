@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -206,6 +207,78 @@ proc_chown_paths(const struct cfg *cfg, uid_t uid, gid_t gid)
 	proc_chown(dirname(buf), uid, gid);
 	snprintf(buf, sizeof(buf), "%s", cfg->control_socket);
 	proc_chown(dirname(buf), uid, gid);
+}
+
+/* Warns when path is a regular file with any of the bits of wide set. */
+static void
+proc_check_mode(const char *path, mode_t wide)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			log_warn("stat %s", path);
+		return;
+	}
+	if (S_ISREG(sb.st_mode) && (sb.st_mode & wide) != 0)
+		log_warnx("%s is mode %04o: other users may read it; run chmod 600 %s", path,
+			  (unsigned)(sb.st_mode & 07777), path);
+}
+
+/* Backups are copies of the database: the same rule for each file of dir. */
+static void
+proc_check_dir_modes(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		if (errno != ENOENT)
+			log_warn("opendir %s", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			proc_check_mode(path, S_IRWXG | S_IRWXO);
+	}
+	closedir(d);
+}
+
+/* True when the config file itself holds a key or a token (not only the environment). */
+static bool
+proc_cfg_has_secrets(const struct cfg *cfg)
+{
+	const char *env = getenv("DDNSD_MASTER_TOKEN");
+
+	if (cfg->ntsig > 0 || cfg->http.metrics_token != NULL)
+		return true;
+	if (cfg->master_token != NULL && (env == NULL || env[0] == '\0'))
+		return true;
+	for (size_t i = 0; i < cfg->nnotify; i++)
+		if (cfg->notify[i].secret != NULL)
+			return true;
+	return false;
+}
+
+void
+proc_check_modes(const struct cfg *cfg)
+{
+	static const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	char buf[4096];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s%s", cfg->database, suffix[i]);
+		proc_check_mode(buf, S_IRWXG | S_IRWXO);
+	}
+	if (cfg->backup.enabled)
+		proc_check_dir_modes(cfg->backup.dir);
+	if (cfg->backup.s3_credentials != NULL)
+		proc_check_mode(cfg->backup.s3_credentials, S_IRWXO);
+	if (proc_cfg_has_secrets(cfg))
+		proc_check_mode(cfg->path, S_IRWXO);
 }
 
 int

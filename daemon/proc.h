@@ -42,6 +42,19 @@ bool proc_listen_same(const struct listen_set *ls, const struct cfg *cfg);
  */
 int proc_drop_privileges(const struct cfg *cfg);
 
+/*
+ * Start-up check of the files that hold secrets (token hashes, the audit
+ * log, TSIG and S3 keys): logs one warning per file that other users may
+ * read.  The database, its -wal/-shm/-journal and the regular files of
+ * backup.dir are expected 0600 (any group or other bit warns); the config
+ * file, when it holds a secret, and backup.s3.credentials warn when others
+ * may read them, since a group-readable config (root:ddnsd 0640) is how a
+ * root-owned config reaches the user the daemon drops to.  The daemon
+ * itself writes everything 0600/0700 (umask 077 in main()); this only
+ * catches files made before, or by hand.  Never fails.
+ */
+void proc_check_modes(const struct cfg *cfg);
+
 /* For workers that serve no socket (checker, notifier): closes every inherited one. */
 void proc_close_inherited(const struct listen_set *ls);
 

@@ -43,11 +43,30 @@ size_t dns_msgb_finish(struct dns_msgb *m);
 /* SOA RDATA of soa with the given serial into out (>= 2 * 255 + 20 bytes); returns its length. */
 size_t dns_soa_rdata(const struct shm_soa *soa, uint32_t serial, uint8_t *out);
 
-/* RFC 1982 serial arithmetic: is a later than b? */
+/* RFC 1982 3.1: half the serial space; a serial this far from another is neither before nor after it. */
+#define DNS_SERIAL_HALF 0x80000000u
+
+/*
+ * RFC 1982 3.2 serial arithmetic: is a later than b?  a is later when it
+ * lies less than 2^31 ahead of b modulo 2^32.  Exactly 2^31 apart is
+ * undefined by the RFC, and is treated as "not later" both ways.
+ */
 static inline bool
 dns_serial_gt(uint32_t a, uint32_t b)
 {
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
+	return a != b && (uint32_t)(a - b) < DNS_SERIAL_HALF;
+}
+
+/*
+ * The serial a zone at cur moves to when a serial want comes from outside
+ * (a zone file's SOA): want when it is later than cur, else cur + 1 (RFC
+ * 1982 3.1: modulo 2^32), so the zone's serial only ever moves forwards and
+ * secondaries keep following it.
+ */
+static inline uint32_t
+dns_serial_raise(uint32_t cur, uint32_t want)
+{
+	return dns_serial_gt(want, cur) ? want : cur + 1u;
 }
 
 #endif

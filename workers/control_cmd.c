@@ -572,7 +572,7 @@ ctl_zone_import(struct control *c, json_t *args, char *err, size_t errsz)
 		}
 	}
 	rc = rr ? writer_replace_zone(c->ctx->writer, &ctl_actor, (unsigned)z, rr, zr.n,
-				      zr.has_soa ? zr.soa.serial : 0, &removed, &added)
+				      zr.has_soa ? &zr.soa.serial : NULL, &removed, &added)
 		: DD_ENOMEM;
 	free(rr);
 	zf_result_fini(&zr);

@@ -466,10 +466,10 @@ backup_run(struct notifier *nf)
 
 	backup_name(time(NULL), name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", cfg->backup.dir, name);
-	if (util_mkdir_parents(path, 0750) < 0 ||
+	if (util_mkdir_parents(path, 0700) < 0 ||
 	    backup_copy(db_sqlite(nf->db), path, err, sizeof(err)) < 0 ||
 	    backup_verify(path, &records, err, sizeof(err)) < 0) {
-		if (util_mkdir_parents(path, 0750) < 0)
+		if (util_mkdir_parents(path, 0700) < 0)
 			snprintf(err, sizeof(err), "%s: %s", cfg->backup.dir, strerror(errno));
 		log_warnx("backup failed: %s", err);
 		nf->st->backups_failed++;

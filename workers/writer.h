@@ -142,13 +142,16 @@ struct writer_rr {
 /*
  * Replaces every record of zone slot zone (names of the zone that are not in
  * a more specific configured zone) by rr[0..n) in ONE transaction, with one
- * audit row; the zone's SOA serial becomes max(serial + 1, min_serial).
+ * audit row.  The zone's SOA serial becomes *serial (the zone file's) when
+ * that is later than the current one by RFC 1982, else current + 1 (logged:
+ * a serial set from outside never moves the zone backwards); NULL: current
+ * + 1.
  * Then republishes every name that was or is in the zone.  Returns 0 with
  * *removed / *added row counts, DD_EINVAL (a record outside the zone, or a
  * CNAME beside other data) or DD_EDB (nothing changed).
  */
 int writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
-			const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
+			const struct writer_rr *rr, size_t n, const uint32_t *serial, size_t *removed,
 			size_t *added);
 
 /*

@@ -26,20 +26,26 @@
 
 /*
  * Inside the transaction: zone slot z gets its next serial (RFC 1982: + 1
- * modulo 2^32; at least min when min_serial is set; exactly exact for a
- * secondary's transfer) and the transaction's journal rows of the zone get
+ * modulo 2^32; a zone file's serial when it is later; exactly a secondary's
+ * primary's) and the transaction's journal rows of the zone get
  * (from_serial, serial).
  */
 int
-writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val)
+writer_zone_bump(struct writer *w, size_t z, enum db_serial how, uint32_t val)
 {
+	const char *zone = w->cfg->zones[z].name;
 	uint32_t old, next;
 	bool stamped;
 
-	/* BUMP_NEXT: val is no floor; BUMP_MIN: at least val; BUMP_EXACT: val */
-	if (db_journal_serial_bump(w->db, w->cfg->zones[z].name, mode == BUMP_EXACT,
-				   mode == BUMP_NEXT ? 0 : val, &old, &next, &stamped) < 0)
+	if (db_journal_serial_bump(w->db, zone, how, val, &old, &next, &stamped) < 0)
 		return DD_EDB;
+	/* RFC 1982 3.2: a serial not after the current one would leave the
+	 * secondaries on the old zone (they only transfer a later serial).  The
+	 * current serial itself is what an edited export carries: + 1 is the
+	 * expected outcome, not worth a warning. */
+	if (how == DB_SERIAL_AT_LEAST && next != val && val != old)
+		log_warnx("zone %s: serial %u is not after %u (RFC 1982); the zone gets %u", zone,
+			  val, old, next);
 	if (stamped && w->jgroups[z] >= 0)
 		w->jgroups[z]++; /* one more change group (journal.max_changes) */
 	return 0;
@@ -52,7 +58,7 @@ writer_bump_serials(struct writer *w, const bool *changed)
 
 	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++)
 		if (changed[z])
-			rc = writer_zone_bump(w, z, BUMP_NEXT, 0);
+			rc = writer_zone_bump(w, z, DB_SERIAL_NEXT, 0);
 	return rc;
 }
 

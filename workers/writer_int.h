@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/db_journal.h"
 #include "daemon/db_writer.h"
 #include "shm/stats.h"
 #include "workers/writer.h"
@@ -72,9 +73,6 @@ struct writer {
 	int64_t group_tc0; /* sqlite3_total_changes64 when the open group began */
 };
 
-/* How a zone's serial moves (writer_zone_bump). */
-enum bump_mode { BUMP_NEXT, BUMP_MIN, BUMP_EXACT };
-
 /* --- writer.c ---------------------------------------------------------- */
 
 /* One outbox row inside the caller's transaction; nothing if no target wants event. */
@@ -99,9 +97,13 @@ int writer_audit_row(struct writer *w, const struct writer_actor *who, const cha
 
 /* --- writer_group.c ---------------------------------------------------- */
 
-/* Moves zone z's serial inside the transaction and stamps its journal rows. */
-int writer_zone_bump(struct writer *w, size_t z, enum bump_mode mode, uint32_t val);
-/* writer_zone_bump(BUMP_NEXT) for every zone changed[z].  0 or DD_EDB. */
+/*
+ * Moves zone z's serial inside the transaction and stamps its journal rows
+ * (db_journal_serial_bump; val unused for DB_SERIAL_NEXT).  A DB_SERIAL_AT_LEAST
+ * val that is not later than the zone's serial is logged.  0 or DD_EDB.
+ */
+int writer_zone_bump(struct writer *w, size_t z, enum db_serial how, uint32_t val);
+/* writer_zone_bump(DB_SERIAL_NEXT) for every zone changed[z].  0 or DD_EDB. */
 int writer_bump_serials(struct writer *w, const bool *changed);
 /* Opens the group's transaction if none is open.  0 or DD_EDB. */
 int writer_group_begin(struct writer *w);

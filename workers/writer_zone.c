@@ -62,7 +62,7 @@ writer_zone_names(struct writer *w, unsigned zone, char ***out, size_t *n)
 /* Inside the open transaction: old rows out, new rows in, audit, serial. */
 static int
 writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone,
-		 const struct writer_rr *rr, size_t n, enum bump_mode mode, uint32_t serial,
+		 const struct writer_rr *rr, size_t n, enum db_serial how, uint32_t serial,
 		 char **old, size_t nold, size_t *removed, size_t *added)
 {
 	char summary[64];
@@ -82,9 +82,9 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		*added += (size_t)r;
 	}
 	snprintf(summary, sizeof(summary), "%zu records", *added);
-	if (writer_audit_row(w, who, mode == BUMP_EXACT ? "transfer" : "import",
+	if (writer_audit_row(w, who, how == DB_SERIAL_EXACT ? "transfer" : "import",
 			     w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
-	    writer_zone_bump(w, zone, mode, serial) == 0)
+	    writer_zone_bump(w, zone, how, serial) == 0)
 		return 0;
 failed:
 	log_warnx("%s: zone import: %s", db_path(w->db), db_errmsg(w->db));
@@ -114,7 +114,7 @@ writer_zone_meta(struct writer *w, unsigned zone, const char *soa, const char *n
 
 static int
 writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned zone,
-		    const struct writer_rr *rr, size_t n, enum bump_mode mode, uint32_t min_serial,
+		    const struct writer_rr *rr, size_t n, enum db_serial how, uint32_t serial,
 		    const char *soa, const char *ns, size_t *removed, size_t *added)
 {
 	char **old = NULL;
@@ -133,7 +133,7 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 		return DD_EDB;
 	rc = writer_zone_names(w, zone, &old, &nold);
 	if (rc == 0)
-		rc = writer_zone_swap(w, who, zone, rr, n, mode, min_serial, old, nold, removed,
+		rc = writer_zone_swap(w, who, zone, rr, n, how, serial, old, nold, removed,
 				      added);
 	if (rc == 0 && soa)
 		rc = writer_zone_meta(w, zone, soa, ns ? ns : "");
@@ -156,18 +156,19 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 	util_strv_free(old, nold);
 	if (soa && (rc = writer_publish_zone(w, zone)) < 0)
 		log_warnx("zone %s: %s", w->cfg->zones[zone].name, dd_strerror(rc));
-	if (w->stats && mode != BUMP_EXACT)
+	if (w->stats && how != DB_SERIAL_EXACT)
 		w->stats->updates[writer_source(who->source)]++;
 	return 0;
 }
 
 int
 writer_replace_zone(struct writer *w, const struct writer_actor *who, unsigned zone,
-		    const struct writer_rr *rr, size_t n, uint32_t min_serial, size_t *removed,
+		    const struct writer_rr *rr, size_t n, const uint32_t *serial, size_t *removed,
 		    size_t *added)
 {
-	return writer_zone_replace(w, who, zone, rr, n, BUMP_MIN, min_serial, NULL, NULL, removed,
-				   added);
+	return writer_zone_replace(w, who, zone, rr, n,
+				   serial ? DB_SERIAL_AT_LEAST : DB_SERIAL_NEXT, serial ? *serial : 0,
+				   NULL, NULL, removed, added);
 }
 
 int
@@ -175,7 +176,7 @@ writer_transfer_zone(struct writer *w, const struct writer_actor *who, unsigned 
 		     const struct writer_rr *rr, size_t n, uint32_t serial, const char *soa,
 		     const char *ns, size_t *removed, size_t *added)
 {
-	return writer_zone_replace(w, who, zone, rr, n, BUMP_EXACT, serial, soa, ns, removed,
+	return writer_zone_replace(w, who, zone, rr, n, DB_SERIAL_EXACT, serial, soa, ns, removed,
 				   added);
 }
 
@@ -199,7 +200,7 @@ writer_transfer_diff(struct writer *w, const struct writer_actor *who, unsigned 
 	}
 	snprintf(summary, sizeof(summary), "%zu changes", n);
 	if (writer_audit_row(w, who, "transfer", w->cfg->zones[zone].name, NULL, NULL, summary) < 0 ||
-	    writer_zone_bump(w, zone, BUMP_EXACT, serial) < 0)
+	    writer_zone_bump(w, zone, DB_SERIAL_EXACT, serial) < 0)
 		goto done;
 	rc = 0;
 done:

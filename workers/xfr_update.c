@@ -57,7 +57,10 @@ upd_name_in_use(void *arg, const char *name)
 	return db_name_in_use(c->x->ctx->db, name);
 }
 
-/* dns_update_policy.allowed: does the key's policy let it change name/type? */
+/*
+ * dns_update_policy.allowed: does the key's update: section grant name/type?
+ * Grants only: no section, nothing; an empty one ({}), every name and type.
+ */
 static bool
 upd_allowed(void *arg, const char *name, uint16_t type)
 {
@@ -67,7 +70,7 @@ upd_allowed(void *arg, const char *name, uint16_t type)
 	bool ok = k->nupdate_names == 0;
 
 	if (!k->update_policy)
-		return true;
+		return false;
 	for (size_t i = 0; i < k->nupdate_names && !ok; i++) {
 		const char *pat = k->update_names[i];
 		if (strncmp(pat, "*.", 2) == 0) {
@@ -159,6 +162,13 @@ xfr_update(struct xfr *x, const struct dns_pkt *p, const uint8_t *q, size_t qlen
 	if (x->cfg->zones[z].primary) {
 		log_info("UPDATE of %s from %s refused: a secondary zone", x->cfg->zones[z].name,
 			 addr);
+		return DNS_RCODE_REFUSED;
+	}
+	/* least privilege: a key without update: (a secondary's transfer key)
+	 * may not write (RFC 2136 3.3: the requestor lacks permission) */
+	if (!c.key->update_policy) {
+		log_info("UPDATE of %s from %s refused: key %s has no update: grants",
+			 x->cfg->zones[z].name, addr, c.key->name);
 		return DNS_RCODE_REFUSED;
 	}
 	c.z = (unsigned)z;

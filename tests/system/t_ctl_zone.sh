@@ -5,7 +5,8 @@
 # TXT with spaces, quotes and backslashes, CNAME in and out of the zone,
 # wildcards, the apex); a file with several bad lines exits 1 with every
 # error as FILE:LINE: reason and changes nothing; a successful import leaves
-# the SOA serial above the previous one, also when the file's is lower.
+# the SOA serial above the previous one, also when the file's is lower, and
+# by RFC 1982 serial arithmetic (4294967295 over 73 gives 74, logged).
 . "$(dirname "$0")/lib.sh"
 
 write_http_config
@@ -276,4 +277,52 @@ else
 	fail "a higher file serial: SOA serial greater than before" "before $s5, after $s6"
 fi
 assert_dns "the high-serial file's record" "h.$Z" A 192.0.2.8
+
+# ---- RFC 1982: an import never moves the serial backwards.  At 73, the
+# file's 4294967295 is 74 steps *before* it (more than 2^31 ahead): the zone
+# gets 74 and the log says why; a later serial (1000) is taken as it is; the
+# current one again moves by one, without a warning (an edited export).
+stop_daemon
+sqlite3 "$DB" "UPDATE zones SET serial = 73 WHERE name = '$Z'"
+# IXFR for the loopback client, to see the journal follow the import
+awk -v z="  - name: $Z" '{ print } $0 == z { print "    transfer: { allow: [127.0.0.1] }" }' \
+	"$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+start_daemon || exit 1
+wait_ctl || exit 1
+assert_eq "serial set to 73 while stopped" 73 "$(soa_serial "$Z")"
+zone_at()
+{
+	cat >"$T_DIR/s$1.zone" <<EOF
+\$ORIGIN $Z.
+@ 300 IN SOA ns1 hostmaster $1 3600 600 604800 60
+h 300 IN A $2
+EOF
+}
+zone_at 4294967295 192.0.2.9
+ctl zone import "$Z" "$T_DIR/s4294967295.zone"
+assert_ctl_ok "import of a file with SOA serial 4294967295 over 73"
+assert_match "import reply: serial 74" "serial 74\$" "$CTL_OUT"
+assert_eq "served serial: 74, not 4294967295" 74 "$(soa_serial "$Z")"
+assert_eq "stored serial: 74" 74 "$(zone_serial "$Z")"
+assert_dns "the file's record is served" "h.$Z" A 192.0.2.9
+assert_log "the log says the file's serial was not taken" \
+	"zone $Z: serial 4294967295 is not after 73 \\(RFC 1982\\); the zone gets 74\$" "$DAEMON_LOG"
+ixfr_serials()
+{
+	dig +tcp +tries=1 +time=$((5 * SLOW)) @127.0.0.1 -p "$DNS_PORT" "$Z" IXFR="$1" 2>&1 |
+		awk '$0 !~ /^;/ && $4 == "SOA" { printf "%s%s", s, $7; s = " " }'
+}
+assert_eq "IXFR from 73: SOA 74, then the change 73 -> 74" "74 73 74 74" "$(ixfr_serials 73)"
+zone_at 1000 192.0.2.10
+ctl zone import "$Z" "$T_DIR/s1000.zone"
+assert_ctl_ok "import of a file with SOA serial 1000 over 74"
+assert_eq "a later file serial is taken as it is: 1000" 1000 "$(soa_serial "$Z")"
+assert_eq "IXFR from 73: 73 -> 74 -> 1000" "1000 73 74 74 1000 1000" "$(ixfr_serials 73)"
+zone_at 1000 192.0.2.11
+ctl zone import "$Z" "$T_DIR/s1000.zone"
+assert_ctl_ok "import of the same serial 1000 again"
+assert_eq "the same serial again: 1001" 1001 "$(soa_serial "$Z")"
+assert_dns "the second file's record is served" "h.$Z" A 192.0.2.11
+assert_eq "one serial warning in all (none for 1000, taken or current)" 1 \
+	"$(grep -c 'is not after .* (RFC 1982)' "$DAEMON_LOG")"
 stop_daemon

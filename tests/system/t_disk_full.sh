@@ -17,7 +17,7 @@ fi
 ONE_ZONE=1
 ANY_KEY=any-key
 ANY_SECRET=$(tsig_secret)
-key_yaml "$ANY_KEY" hmac-sha256 "$ANY_SECRET"
+key_yaml "$ANY_KEY" hmac-sha256 "$ANY_SECRET" all
 write_xfr_config
 YA=(-y "hmac-sha256:$ANY_KEY:$ANY_SECRET")
 init_db || exit 1

@@ -17,7 +17,7 @@ ANY_KEY=any-key
 ANY_SECRET=$(tsig_secret)
 ONE_ZONE=1
 Z=$ZONE
-key_yaml "$ANY_KEY" hmac-sha256 "$ANY_SECRET"
+key_yaml "$ANY_KEY" hmac-sha256 "$ANY_SECRET" all
 ZONE_XFR[$Z]='{ allow: [127.0.0.1] }'
 write_xfr_config
 sed -i 's/^  capacity: .*/  capacity: 10000/' "$CONF"

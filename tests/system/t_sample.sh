@@ -49,7 +49,7 @@ control:
 auth:
   master_token: "change-me"
 tsig:
-  - { name: update-key, algorithm: hmac-sha256, secret: "dXBkYXRlLWtleS1zZWNyZXQtb2YtMzItYnl0ZXMhIQ==" }
+  - { name: update-key, algorithm: hmac-sha256, secret: "dXBkYXRlLWtleS1zZWNyZXQtb2YtMzItYnl0ZXMhIQ==", update: {} }
   - { name: transfer-key, algorithm: hmac-sha256, secret: "dHJhbnNmZXIta2V5LXNlY3JldC0zMi1ieXRlcyEhIQ==" }
 notify:
   - name: ops

@@ -10,6 +10,10 @@
 # for a bad signature), every message of the reply signed; a zone without
 # transfer.tsig transfers unsigned to transfer.allow only.  NOTIFY after a
 # commit reaches each transfer.notify target, signed with the zone's key.
+# UPDATE rights come from update: grants only: the zone's transfer key and a
+# key without update: get REFUSED and change nothing (row, answer, serial),
+# the refusal is logged, the key no zone transfers with is warned about at
+# start; a key granted host.Z A updates it with nsupdate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfr_lib.sh"
 
@@ -26,6 +30,7 @@ ZONE_XFR[$Z]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$NOTIFY_PORT\"], tsig: 
 ZONE_XFR[$Z2]="{ allow: [\"127.0.0.1/32\"] }"
 key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
 key_yaml "$K512" hmac-sha512 "$K512_SECRET"
+key_yaml "$UPD_KEY" hmac-sha256 "$UPD_SECRET" "\"host.$Z\"" "A"
 write_xfr_config
 init_db || exit 1
 add_record "host.$Z" A 192.0.2.1
@@ -125,6 +130,35 @@ assert_eq "$Z2: signed AXFR gets a signed transfer" "NOERROR yes verified" \
 	"$(xp_field rcode) $(xp_field complete) $(xp_field tsig)"
 xp q 127.0.0.1 "$DNS_PORT" "$Z2" AXFR --src 127.0.0.2
 assert_eq "$Z2: AXFR from 127.0.0.2: REFUSED" REFUSED "$(xp_field rcode)"
+
+# ---- UPDATE rights by grant only
+assert_log "start: a warning for $K512 (no update:, no zone's transfer key)" \
+	"master.*: tsig key $K512 has no update: grants; it can no longer UPDATE any zone \(see docs/config\.md, upgrading\)\$" \
+	"$DAEMON_LOG"
+assert_nomatch "start: no such warning for $XFR_KEY ($Z's transfer key) or $UPD_KEY (granted)" \
+	"tsig key ($XFR_KEY|$UPD_KEY) has no update" "$(cat "$DAEMON_LOG")"
+host_rows() { sqlite3 "$DB" "SELECT group_concat(value || '/' || coalesce(ttl, '-')) FROM records WHERE name = 'host.$Z'"; }
+s0=$(soa_serial "$Z")
+rows0=$(host_rows)
+assert_eq "before the UPDATEs: host.$Z has its one A row" "192.0.2.1/-" "$rows0"
+nsu "$DNS_PORT" "update delete host.$Z A
+update add host.$Z 60 A 192.0.2.66" -y "hmac-sha256:$XFR_KEY:$XFR_SECRET"
+assert_nsu_fail "UPDATE signed with the transfer key $XFR_KEY: REFUSED" 'update failed: REFUSED'
+assert_log "the refusal is logged with the reason" \
+	"UPDATE of $ZRE from 127\\.0\\.0\\.1 refused: key $XFR_KEY has no update: grants" "$DAEMON_LOG"
+nsu "$DNS_PORT" "update add evil.$Z 60 A 192.0.2.67" -y "hmac-sha512:$K512:$K512_SECRET"
+assert_nsu_fail "UPDATE signed with $K512 (no update:): REFUSED" 'update failed: REFUSED'
+assert_dns "after the refused UPDATEs: host.$Z answers as before" "host.$Z" A 192.0.2.1
+assert_dns "after the refused UPDATEs: no evil.$Z" "evil.$Z" A ""
+assert_eq "after the refused UPDATEs: the row unchanged" "$rows0" "$(host_rows)"
+assert_eq "after the refused UPDATEs: the serial unchanged" "$s0" "$(soa_serial "$Z")"
+nsu "$DNS_PORT" "update delete host.$Z A
+update add host.$Z 60 A 192.0.2.66" -y "hmac-sha256:$UPD_KEY:$UPD_SECRET"
+assert_nsu_ok "UPDATE signed with $UPD_KEY (granted host.$Z A)"
+assert_dns "the granted UPDATE is served" "host.$Z" A 192.0.2.66
+assert_eq "the granted UPDATE is stored" "192.0.2.66/60" "$(host_rows)"
+nsu "$DNS_PORT" "update add host.$Z 60 TXT \"x\"" -y "hmac-sha256:$UPD_KEY:$UPD_SECRET"
+assert_nsu_fail "$UPD_KEY for a type it was not granted (TXT): REFUSED" 'update failed: REFUSED'
 
 # ---- NOTIFY after a commit, signed with the zone's key
 upd "$MASTER" "{\"subdomain\":\"host.$Z\",\"ip\":\"192.0.2.9\"}"

@@ -28,7 +28,7 @@ done
 ONE_ZONE=1
 ZONE_XFR[$ZONE]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$SEC_DNS_PORT\"], tsig: $XFR_KEY }"
 key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
-key_yaml "$UPD_KEY" hmac-sha256 "$UPD_SECRET"
+key_yaml "$UPD_KEY" hmac-sha256 "$UPD_SECRET" all
 write_xfr_config
 init_db || exit 1
 start_daemon || exit 1

@@ -28,16 +28,21 @@ declare -A ZONE_XFR=()     # zone -> flow mapping of zones[].transfer, e.g. '{ a
 declare -A ZONE_PRIMARY=() # zone -> "ADDR:PORT": the zone is a secondary (no ttl/ns/soa of its own)
 TSIG_YAML=                 # the items of the tsig: section (lines starting with "  - ")
 
-# key_yaml NAME ALG SECRET [NAMES TYPES]: appends one tsig: item to
-# TSIG_YAML; NAMES and TYPES are the flow sequences' items of its update
-# policy (e.g. '"*.dyn.example.test", "host.example.test"' and 'A, TXT').
+# key_yaml NAME ALG SECRET [NAMES TYPES | all]: appends one tsig: item to
+# TSIG_YAML.  Without more, the key has no update: section and may not
+# UPDATE (a transfer key); "all" grants every name and type (update: {});
+# NAMES and TYPES are the flow sequences' items of its update grants (e.g.
+# '"*.dyn.example.test", "host.example.test"' and 'A, TXT').
 key_yaml()
 {
 	TSIG_YAML+="  - name: $1
     algorithm: $2
     secret: \"$3\"
 "
-	if [ $# -ge 5 ]; then
+	if [ "${4-}" = all ]; then
+		TSIG_YAML+="    update: {}
+"
+	elif [ $# -ge 5 ]; then
 		TSIG_YAML+="    update:
       names: [$4]
       types: [$5]

@@ -293,6 +293,8 @@ test_full(void)
 	   "update.names normalised, wildcard kept");
 	ok(c->tsig[1].nupdate_types == 2 && strcmp(c->tsig[1].update_types[1], "TXT") == 0,
 	   "update.types");
+	ok(!cfg_tsig_is_idle(c, 0), "a zone's transfer key without update: is not idle");
+	ok(!cfg_tsig_is_idle(c, 1), "a key with update: is not idle");
 	ok(c->zones[2].primary && strcmp(c->zones[2].primary, "192.0.2.53:5300") == 0 &&
 	       c->zones[0].primary == NULL,
 	   "zones[].primary");
@@ -342,6 +344,31 @@ test_durations(void)
 			ok(c->backup.interval == 86400, "backup interval default 24h");
 		cfg_free(c);
 	}
+}
+
+/* UPDATE rights by grant only: what each form of update: gives a key. */
+static void
+test_update_grants(void)
+{
+	struct cfg *c = expect_ok(ZONE "tsig:\n"
+				       "  - { name: all, algorithm: hmac-sha256, secret: AAAA, update: {} }\n"
+				       "  - { name: none, algorithm: hmac-sha256, secret: AAAA }\n"
+				       "  - { name: txt, algorithm: hmac-sha256, secret: AAAA,\n"
+				       "      update: { types: [TXT] } }\n",
+				  "update grants");
+
+	if (c == NULL)
+		return;
+	ok(c->tsig[0].update_policy && c->tsig[0].nupdate_names == 0 &&
+	       c->tsig[0].nupdate_types == 0,
+	   "update: {} grants every name and type");
+	ok(!c->tsig[1].update_policy, "no update: grants nothing");
+	ok(cfg_tsig_is_idle(c, 1), "a key with neither update: nor a zone's transfer is idle");
+	ok(!cfg_tsig_is_idle(c, 0) && !cfg_tsig_is_idle(c, 2), "keys with update: are not idle");
+	ok(c->tsig[2].update_policy && c->tsig[2].nupdate_names == 0 &&
+	       c->tsig[2].nupdate_types == 1,
+	   "update: { types: [TXT] }: every name, TXT only");
+	cfg_free(c);
 }
 
 static void
@@ -435,6 +462,8 @@ test_errors(void)
 	           "notify port");
 	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-sha256, secret: AAAA, update: { names: "
 	           "[\"a..b\"] } }\n", 4, "is not a domain name", "update.names");
+	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-sha256, secret: AAAA, update: { names: "
+	           "[] } }\n", 4, "needs 1 to 100000 entries, not 0", "empty update.names");
 	expect_err(ZONE "tsig:\n  - { name: k, algorithm: hmac-sha256, secret: AAAA, update: { types: "
 	           "[MX] } }\n", 4, "is not one of A, AAAA, TXT, CNAME", "update.types");
 	expect_err(ZONE "    primary: \"1.2.3.4:0\"\n", 3, "port must be", "primary port");
@@ -667,6 +696,7 @@ main(void)
 	test_defaults();
 	test_full();
 	test_durations();
+	test_update_grants();
 	test_flow_and_listen();
 	test_errors();
 	test_syntax();

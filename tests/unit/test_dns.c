@@ -1280,6 +1280,25 @@ test_msg_serial(void)
 	ok(!dns_serial_gt(4294967295u, 0), "serial: 2^32-1 precedes 0");
 	ok(dns_serial_gt(0x7fffffffu, 0) && !dns_serial_gt(0x80000000u, 0),
 	   "serial: at most 2^31-1 ahead (RFC 1982 3.2)");
+	ok(!dns_serial_gt(4294967295u, 73) && dns_serial_gt(73, 4294967295u),
+	   "serial: 2^32-1 is before 73, 73 after it (74 apart across the wrap)");
+	ok(!dns_serial_gt(0x80000000u, 0) && !dns_serial_gt(0, 0x80000000u),
+	   "serial: exactly 2^31 apart is undefined: neither is later");
+	ok(!dns_serial_gt(1000 + 0x80000000u, 1000) && !dns_serial_gt(1000, 1000 + 0x80000000u),
+	   "serial: 2^31 apart anywhere in the space: neither is later");
+	ok(dns_serial_gt(1000, 1000 + 0x80000001u) && !dns_serial_gt(1000 + 0x80000001u, 1000),
+	   "serial: 2^31+1 ahead is behind");
+	ok(dns_serial_gt(5, 4294967290u) && !dns_serial_gt(4294967290u, 5), "serial: 5 follows 2^32-6");
+	is_int(dns_serial_raise(73, 4294967295u), 74, "raise: 2^32-1 over 73 gives 74");
+	is_int(dns_serial_raise(73, 1000), 1000, "raise: 1000 over 73 is taken");
+	is_int(dns_serial_raise(73, 73), 74, "raise: the same serial gives + 1");
+	is_int(dns_serial_raise(73, 74), 74, "raise: + 1 itself");
+	is_int(dns_serial_raise(73, 72), 74, "raise: an earlier one gives + 1");
+	ok(dns_serial_raise(4294967295u, 0) == 0, "raise: 0 follows 2^32-1");
+	ok(dns_serial_raise(4294967295u, 4294967295u) == 0, "raise: + 1 wraps to 0");
+	ok(dns_serial_raise(4294967290u, 5) == 5, "raise: 5 after 2^32-6 is taken");
+	ok(dns_serial_raise(0, 0x80000000u) == 1, "raise: 2^31 ahead (undefined) gives + 1");
+	ok(dns_serial_raise(0, 0x7fffffffu) == 0x7fffffffu, "raise: 2^31-1 ahead is taken");
 
 	is_int(dns_msgb_init(&m, buf, sizeof(buf), 0x1234, DNS_FLAG_QR | DNS_FLAG_AA, apex,
 			     (size_t)al, DNS_TYPE_AXFR, DNS_CLASS_IN),

@@ -139,7 +139,7 @@ check_serial_bump(void)
 	bool stamped = false;
 
 	add_group("c.test", 0, 2, now);
-	is_int(db_journal_serial_bump(db, "c.test", false, 0, &old, &next, &stamped), 0,
+	is_int(db_journal_serial_bump(db, "c.test", DB_SERIAL_NEXT, 0, &old, &next, &stamped), 0,
 	       "bump a zone without a row");
 	ok(old == 0 && next == 1 && stamped, "0 -> 1, open rows stamped");
 	is_int(scalar("SELECT count(*) FROM journal WHERE zone = 'c.test' AND from_serial = 0 AND "
@@ -149,16 +149,35 @@ check_serial_bump(void)
 	       "another zone's open row is left open");
 	is_int(scalar("SELECT serial FROM zones WHERE name = 'c.test'"), 1, "zones.serial stored");
 	is_int(db_journal_groups_count(db, "c.test"), 1, "one change group");
-	is_int(db_journal_serial_bump(db, "c.test", false, 0, &old, &next, &stamped), 0, "again");
+	is_int(db_journal_serial_bump(db, "c.test", DB_SERIAL_NEXT, 0, &old, &next, &stamped), 0, "again");
 	ok(old == 1 && next == 2 && !stamped, "1 -> 2, nothing to stamp");
-	db_journal_serial_bump(db, "c.test", false, 100, &old, &next, &stamped);
-	is_int(next, 100, "a floor above old + 1 is taken");
-	db_journal_serial_bump(db, "c.test", false, 50, &old, &next, &stamped);
-	is_int(next, 101, "a floor below old + 1 is not");
-	db_journal_serial_bump(db, "c.test", true, 7, &old, &next, &stamped);
-	ok(old == 101 && next == 7, "exact: 101 -> 7");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_NEXT, 100, &old, &next, &stamped);
+	ok(old == 2 && next == 3, "next: val is not looked at");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 100, &old, &next, &stamped);
+	is_int(next, 100, "at least: a later serial is taken");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 50, &old, &next, &stamped);
+	is_int(next, 101, "at least: an earlier one gives old + 1");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 101, &old, &next, &stamped);
+	is_int(next, 102, "at least: the same one gives old + 1");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 103, &old, &next, &stamped);
+	is_int(next, 103, "at least: old + 1 itself");
+	exec("UPDATE zones SET serial = 73 WHERE name = 'c.test'");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 4294967295u, &old, &next,
+			       &stamped);
+	ok(old == 73 && next == 74, "at least: 2^32 - 1 is before 73 (RFC 1982): 73 -> 74");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 74u + 0x7fffffffu, &old, &next,
+			       &stamped);
+	ok(old == 74 && next == 74u + 0x7fffffffu, "at least: 2^31 - 1 ahead is taken");
+	exec("UPDATE zones SET serial = 4294967290 WHERE name = 'c.test'");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_AT_LEAST, 5, &old, &next, &stamped);
+	ok(old == 4294967290u && next == 5, "at least: 5 is after 2^32 - 6 (wraps)");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_EXACT, 7, &old, &next, &stamped);
+	ok(old == 5 && next == 7, "exact: 5 -> 7");
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_EXACT, 3, &old, &next, &stamped);
+	ok(old == 7 && next == 3, "exact: 7 -> 3 (a transfer's serial as given)");
+	is_int(scalar("SELECT serial FROM zones WHERE name = 'c.test'"), 3, "zones.serial stored");
 	exec("UPDATE zones SET serial = 4294967295 WHERE name = 'c.test'");
-	db_journal_serial_bump(db, "c.test", false, 0, &old, &next, &stamped);
+	db_journal_serial_bump(db, "c.test", DB_SERIAL_NEXT, 0, &old, &next, &stamped);
 	ok(old == 4294967295u && next == 0, "RFC 1982: 2^32 - 1 -> 0");
 }
 
