@@ -128,6 +128,7 @@ test-system: all
 # the UDP query path again on the recvmmsg fallback (the main pass takes
 # io_uring where the kernel has it)
 UDP_TESTS = t_basic.sh t_answers.sh t_edns_tc.sh t_malformed.sh t_wildcard.sh t_tcp.sh \
+	    t_attack_tcpflood.sh \
 	    t_tsig.sh t_nsupdate.sh t_pools_policies.sh t_process.sh t_ctl_basic.sh
 
 # brief libFuzzer run (clang) when available; the corpus replay above always runs

@@ -80,6 +80,7 @@ struct cfg {
 		size_t nlisten;
 		uint32_t workers;         /* 1..64, default 2 */
 		uint32_t tcp_max_connections; /* per worker, default 256 */
+		uint32_t tcp_max_per_address; /* per worker and client address (IPv6: /64), default 16 */
 		uint32_t tcp_idle_timeout;    /* ms, default 10000 */
 		uint16_t udp_payload;     /* EDNS payload we use, 512..4096, default 1232 */
 		char *io;                 /* UDP path: auto | io_uring | recvmmsg (default auto) */

@@ -62,6 +62,8 @@ const struct cfg_item cfg_schema[] = {
         {"dns.workers", CT_INT, CK_NONE, .min = 1, .max = 64, .def = "2", R(dns.workers)},
         {"dns.tcp_max_connections", CT_INT, CK_NONE, .min = 1, .max = 1000000, .def = "256",
          R(dns.tcp_max_connections)},
+        {"dns.tcp_max_per_address", CT_INT, CK_NONE, .min = 1, .max = 1000000, .def = "16",
+         R(dns.tcp_max_per_address)},
         {"dns.tcp_idle_timeout", CT_INT, CK_NONE, .min = 1, .max = 3600000, .def = "10000",
          R(dns.tcp_idle_timeout)},
         {"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",

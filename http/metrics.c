@@ -74,8 +74,11 @@ metrics_dns(FILE *f, const struct shm_stats *st, unsigned n)
 	metrics_per_worker(f, st, n, "ddnsd_dns_tcp_connections_total", "TCP connections accepted.",
 			   offsetof(struct shm_worker_stats, tcp_conns));
 	metrics_per_worker(f, st, n, "ddnsd_dns_tcp_refused_total",
-			   "TCP connections refused over dns.tcp_max_connections.",
+			   "TCP connections closed at once over dns.tcp_max_per_address.",
 			   offsetof(struct shm_worker_stats, tcp_refused));
+	metrics_per_worker(f, st, n, "ddnsd_dns_tcp_evicted_total",
+			   "Idle TCP connections closed to make room for a new one (table full).",
+			   offsetof(struct shm_worker_stats, tcp_evicted));
 	metrics_per_worker(f, st, n, "ddnsd_table_read_retries_total",
 			   "Shared-table reads retried because a write raced them.",
 			   offsetof(struct shm_worker_stats, retries));

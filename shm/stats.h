@@ -40,7 +40,8 @@ struct shm_worker_stats {
 	uint64_t dropped;         /* not answered (QR set, too short, send failed) */
 	uint64_t truncated;       /* TC answers */
 	uint64_t retries;         /* seqlock reader retries */
-	uint64_t tcp_conns, tcp_refused;
+	uint64_t tcp_conns, tcp_refused; /* accepted; closed at once (dns.tcp_max_per_address) */
+	uint64_t tcp_evicted;     /* idle connections closed to make room (table full) */
 	uint32_t io_uring;        /* 1: this DNS worker serves UDP with io_uring, 0: recvmmsg */
 	uint32_t pad_io;
 	uint64_t io_enters;       /* io_uring_enter calls (io_uring path) */

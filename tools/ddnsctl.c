@@ -211,9 +211,10 @@ cmd_stats(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	printf("queries: udp %lld, tcp %lld, dropped %lld, truncated %lld, tcp refused %lld\n",
+	printf("queries: udp %lld, tcp %lld, dropped %lld, truncated %lld, tcp refused %lld, "
+	       "tcp evicted %lld\n",
 	       jint(q, "udp"), jint(q, "tcp"), jint(q, "dropped"), jint(q, "truncated"),
-	       jint(q, "tcp_refused"));
+	       jint(q, "tcp_refused"), jint(q, "tcp_evicted"));
 	print_counts("by type:", json_object_get(q, "by_type"));
 	print_counts("by rcode:", json_object_get(q, "by_rcode"));
 	print_counts("updates:", json_object_get(r, "updates"));

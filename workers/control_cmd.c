@@ -107,7 +107,7 @@ ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 	const struct shm_worker_stats *h = &st->w[STATS_SLOT_HTTP];
 	json_t *by_type = json_object(), *by_rcode = json_object(), *updates = json_object();
 	uint64_t qt[STATS_QTYPES] = {0}, rc[STATS_RCODES] = {0};
-	uint64_t udp = 0, tcp = 0, drop = 0, tc = 0, refused = 0;
+	uint64_t udp = 0, tcp = 0, drop = 0, tc = 0, refused = 0, evicted = 0;
 	static const char *rcodes[STATS_RCODES] = {
 		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
 		"YXRRSET", "NXRRSET", "NOTAUTH",  "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
@@ -123,6 +123,7 @@ ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 		drop += w->dropped;
 		tc += w->truncated;
 		refused += w->tcp_refused;
+		evicted += w->tcp_evicted;
 		for (unsigned q = 0; q < STATS_QTYPES; q++)
 			for (unsigned r = 0; r < STATS_RCODES; r++) {
 				qt[q] += w->answers[q][r];
@@ -139,10 +140,11 @@ ctl_stats(struct control *c, json_t *args, char *err, size_t errsz)
 	for (int s = 0; s < STATS_SRC_MAX; s++)
 		json_object_set_new(updates, shm_stats_source_name((enum stats_source)s),
 				    json_integer((json_int_t)h->updates[s]));
-	return json_pack("{s:{s:I, s:I, s:o, s:o, s:I, s:I, s:I}, s:o, s:I, s:I}", "queries",
+	return json_pack("{s:{s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}, s:o, s:I, s:I}", "queries",
 			 "udp", (json_int_t)udp, "tcp", (json_int_t)tcp, "by_type", by_type,
 			 "by_rcode", by_rcode, "dropped", (json_int_t)drop, "truncated",
-			 (json_int_t)tc, "tcp_refused", (json_int_t)refused, "updates", updates,
+			 (json_int_t)tc, "tcp_refused", (json_int_t)refused, "tcp_evicted",
+			 (json_int_t)evicted, "updates", updates,
 			 "update_errors", (json_int_t)h->update_errors, "http_requests",
 			 (json_int_t)h->http_requests);
 }

@@ -7,6 +7,11 @@
  * allocates nor locks.  TCP connections come from a fixed pool sized by
  * dns.tcp_max_connections; each is length-framed (RFC 1035 4.2.2), may
  * pipeline queries (RFC 7766 6.2.1.1) and is closed after dns.tcp_idle_timeout.
+ * The pool is shared fairly (RFC 7766 6.2.3): one client address holds at
+ * most dns.tcp_max_per_address connections (more are closed at once), and
+ * when the pool is full a new connection takes the place of the one that
+ * has been idle longest, so idle connections cannot lock a new client out.
+ * Both are decided at accept time in one pass over the pool.
  *
  * UDP has two paths, chosen at start (dns.io, default auto):
  *   io_uring   one ring per worker, made after fork: a multishot recvmsg per
@@ -26,6 +31,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
@@ -34,6 +40,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -53,6 +60,8 @@
 #define TCP_IN_CAP    (2 + 65535)  /* one whole message plus its length prefix */
 #define TCP_OUT_CAP   (4 * TCP_IN_CAP)
 #define SWEEP_MS      100
+#define WORKER_FD_RESERVE 64       /* descriptors besides TCP connections: sockets, ring, log */
+#define TCP_NOTE_MS   10000        /* at most one line per worker this often about closed connections */
 #define DRAIN_MS      1000
 #define EPOLL_EVENTS  64
 
@@ -60,10 +69,17 @@ enum ev_kind { EV_UDP = 1, EV_LISTEN, EV_CONN, EV_SIGNAL, EV_LINK };
 
 #define EV_KEY(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
+/* A client address as the per-address cap counts it: IPv4 (as v4-mapped) whole, IPv6 by its /64. */
+struct tcp_addr_key {
+	uint8_t b[16];
+};
+
 struct tcp_conn {
 	int fd;                /* -1 when free */
 	uint32_t inlen;
 	uint64_t last_ms;
+	uint64_t seen;         /* the worker's activity tick at accept or last traffic: LRU order */
+	struct tcp_addr_key akey;
 	uint8_t *in;           /* TCP_IN_CAP bytes, part of one pool allocation */
 	uint8_t *pend;         /* unsent reply bytes (slow reader), or NULL */
 	struct sockaddr_storage peer;
@@ -88,7 +104,11 @@ struct dns_worker {
 	uint8_t *inbuf, *outbuf;
 	/* TCP */
 	struct tcp_conn *conns;
-	uint32_t nconns, maxconns, idle_ms;
+	uint32_t nconns, maxconns, idle_ms, max_per_addr;
+	uint64_t tick;         /* tcp_conn.seen source: strictly increasing */
+	uint64_t note_next_ms; /* rate limit of tcp_note_flush */
+	uint64_t note_refused, note_evicted; /* since the last line */
+	struct sockaddr_storage note_peer;   /* the last one's client */
 	uint8_t *tcp_in_pool;
 	uint8_t *tcp_out;
 	bool draining;
@@ -296,39 +316,142 @@ tcp_close(struct dns_worker *w, struct tcp_conn *c)
 	w->nconns--;
 }
 
+/* The per-address key of peer (see struct tcp_addr_key). */
+static void
+tcp_addr_key(const struct sockaddr_storage *peer, struct tcp_addr_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+		k->b[10] = k->b[11] = 0xff;
+		memcpy(k->b + 12, &in->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+		/* one host usually holds a whole /64; a v4-mapped peer is one IPv4 address */
+		memcpy(k->b, &in6->sin6_addr, IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) ? 16 : 8);
+	}
+}
+
+/* What one pass over the pool finds for a new connection from key. */
+struct tcp_pick {
+	struct tcp_conn *free;  /* a free slot, or NULL */
+	struct tcp_conn *idle;  /* least recently active with no reply pending */
+	struct tcp_conn *stuck; /* least recently active of those with one pending */
+	uint32_t same;          /* connections key already holds */
+};
+
+static void
+tcp_pick(struct dns_worker *w, const struct tcp_addr_key *key, struct tcp_pick *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (uint32_t i = 0; i < w->maxconns; i++) {
+		struct tcp_conn *c = &w->conns[i];
+		struct tcp_conn **lru = c->pend == NULL ? &p->idle : &p->stuck;
+		if (c->fd < 0) {
+			if (p->free == NULL)
+				p->free = c;
+			continue;
+		}
+		if (memcmp(&c->akey, key, sizeof(*key)) == 0)
+			p->same++;
+		if (*lru == NULL || c->seen < (*lru)->seen)
+			*lru = c;
+	}
+}
+
+/*
+ * Reports the connections closed at accept since the last report, at most
+ * once per TCP_NOTE_MS: the first at once, the rest when the period is over
+ * (from the accept path or the sweep), so a flood costs a line per period.
+ */
+static void
+tcp_note_flush(struct dns_worker *w, uint64_t now)
+{
+	const struct sockaddr_storage *peer = &w->note_peer;
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (now < w->note_next_ms || w->note_refused + w->note_evicted == 0)
+		return;
+	if (peer->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, addr, sizeof(addr));
+	else if (peer->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, addr,
+			  sizeof(addr));
+	log_warnx("tcp: %llu connections over dns.tcp_max_per_address (%u) closed at accept, "
+		  "%llu idle ones closed to make room (dns.tcp_max_connections %u); last from %s; "
+		  "at most one such line every %u s",
+		  (unsigned long long)w->note_refused, w->max_per_addr,
+		  (unsigned long long)w->note_evicted, w->maxconns, addr, TCP_NOTE_MS / 1000);
+	w->note_refused = w->note_evicted = 0;
+	w->note_next_ms = now + TCP_NOTE_MS;
+}
+
+/*
+ * The slot for a new connection from key, or NULL when the address is at its
+ * cap.  A full pool gives up its least recently active connection, one with
+ * no reply pending if there is any: a client that is neither asking nor
+ * reading is the one that waits (RFC 7766 6.2.3).
+ */
+static struct tcp_conn *
+tcp_slot(struct dns_worker *w, const struct tcp_addr_key *key,
+	 const struct sockaddr_storage *peer)
+{
+	struct tcp_pick p;
+	struct tcp_conn *victim;
+
+	tcp_pick(w, key, &p);
+	if (p.same >= w->max_per_addr) {
+		w->stats->tcp_refused++;
+		w->note_refused++;
+		w->note_peer = *peer;
+		return NULL;
+	}
+	if (p.free != NULL)
+		return p.free;
+	victim = p.idle != NULL ? p.idle : p.stuck;
+	if (victim == NULL)
+		return NULL;
+	tcp_close(w, victim);
+	w->stats->tcp_evicted++;
+	w->note_evicted++;
+	w->note_peer = *peer;
+	return victim;
+}
+
+/*
+ * Accepts what the listening socket holds, at most half the pool per call:
+ * a full pool gives way in LRU order, so the connections accepted here are
+ * read (in the next round) before later ones can push them out.
+ */
 static void
 tcp_accept(struct dns_worker *w, int lfd)
 {
-	for (;;) {
+	uint32_t budget = w->maxconns / 2 > 0 ? w->maxconns / 2 : 1;
+
+	while (budget-- > 0) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct tcp_conn *c = NULL;
+		struct tcp_addr_key key;
+		struct tcp_conn *c;
 		struct epoll_event ev;
-		uint32_t i;
 
 		if (fd < 0)
 			return;
-		if (w->nconns < w->maxconns) {
-			for (i = 0; i < w->maxconns; i++) {
-				if (w->conns[i].fd < 0) {
-					c = &w->conns[i];
-					break;
-				}
-			}
-		}
-		if (c == NULL) {
-			/* over dns.tcp_max_connections: refuse rather than queue */
-			w->stats->tcp_refused++;
+		tcp_addr_key(&peer, &key);
+		if ((c = tcp_slot(w, &key, &peer)) == NULL) {
 			close(fd);
+			tcp_note_flush(w, util_now_ms());
 			continue;
 		}
 		c->fd = fd;
 		c->inlen = 0;
 		c->peer = peer;
+		c->akey = key;
 		c->last_ms = util_now_ms();
+		c->seen = ++w->tick;
 		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.u64 = EV_KEY(EV_CONN, i);
+		ev.data.u64 = EV_KEY(EV_CONN, (uint32_t)(c - w->conns));
 		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
 			c->fd = -1;
@@ -336,6 +459,7 @@ tcp_accept(struct dns_worker *w, int lfd)
 		}
 		w->nconns++;
 		w->stats->tcp_conns++;
+		tcp_note_flush(w, c->last_ms);
 	}
 }
 
@@ -459,6 +583,7 @@ tcp_readable(struct dns_worker *w, struct tcp_conn *c)
 			return;
 		c->inlen += (uint32_t)r;
 		c->last_ms = util_now_ms();
+		c->seen = ++w->tick;
 		tcp_process(w, c);
 		if (c->fd < 0 || c->pend != NULL)
 			return;
@@ -476,6 +601,7 @@ tcp_writable(struct dns_worker *w, struct tcp_conn *c)
 		return;
 	}
 	c->last_ms = util_now_ms();
+	c->seen = ++w->tick;
 	c->pend_off += (uint32_t)r;
 	if (c->pend_off < c->pend_len)
 		return;
@@ -848,6 +974,32 @@ worker_sockets(struct dns_worker *w)
 	return 0;
 }
 
+/*
+ * Room for the whole pool within RLIMIT_NOFILE (raising the soft limit up to
+ * the hard one if needed), else a smaller pool: an accept that fails with
+ * EMFILE leaves the listening socket readable and the loop spinning.
+ */
+static void
+worker_fd_room(struct dns_worker *w)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)w->maxconns + WORKER_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	/* may fail: the pool then fits what the process has */
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	w->maxconns = rl.rlim_cur > WORKER_FD_RESERVE + 1 ? (uint32_t)(rl.rlim_cur - WORKER_FD_RESERVE)
+							  : 1;
+	log_warnx("open files limit %llu: %u TCP connections per worker instead of "
+		  "dns.tcp_max_connections (%u)",
+		  (unsigned long long)rl.rlim_cur, w->maxconns,
+		  w->args->cfg->dns.tcp_max_connections);
+}
+
 static int
 worker_init(struct dns_worker *w, const struct worker_args *a)
 {
@@ -857,7 +1009,9 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 	w->args = a;
 	w->stats = &a->stats->w[a->id];
 	w->maxconns = a->cfg->dns.tcp_max_connections;
+	w->max_per_addr = a->cfg->dns.tcp_max_per_address;
 	w->idle_ms = a->cfg->dns.tcp_idle_timeout;
+	worker_fd_room(w);
 	if (dns_answer_ctx_init(&w->ctx, a->table, a->cfg->dns.udp_payload, w->stats) < 0)
 		return -1;
 	w->ctx.pools = a->pools;
@@ -987,6 +1141,7 @@ dns_worker_main(const struct worker_args *a)
 			break;
 		if (now - last_sweep >= SWEEP_MS) {
 			tcp_sweep(&w, now);
+			tcp_note_flush(&w, now);
 			last_sweep = now;
 		}
 	}

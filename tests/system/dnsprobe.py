@@ -13,6 +13,8 @@ loops are bounded and every socket has a timeout.
   dnsprobe.py pipeline HOST PORT ZONE
   dnsprobe.py idle HOST PORT ZONE IDLE_MS
   dnsprobe.py connlimit HOST PORT ZONE LIMIT
+  dnsprobe.py peercap HOST PORT ZONE CAP
+  dnsprobe.py tcpflood HOST PORT ZONE COUNT HELD_MAX PID,PID...
   dnsprobe.py load HOST PORT NAME ADDR COUNT SECONDS
   dnsprobe.py edns HOST PORT ZONE
 
@@ -591,53 +593,322 @@ def answered_ok(r, qid):
     return m.id == qid and m.rcode() == dns.rcode.NOERROR and have == [HOME_ADDR]
 
 
+def tcp_connect_from(src, host, port, timeout=2.0):
+    """A TCP connection to host:port from the local address src."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout * SLOW)
+    try:
+        s.bind((src, 0))
+        s.connect((host, port))
+    except OSError:
+        s.close()
+        raise
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def served_new(src, host, port, zone, qid, wait):
+    """A new connection from src answers a query within wait seconds:
+    (ok, seconds, the connection or None)."""
+    t0 = time.time()
+    try:
+        s = tcp_connect_from(src, host, port, wait)
+    except OSError:
+        return False, time.time() - t0, None
+    ok = answered_ok(try_query(s, qid, zone, wait), qid)
+    return ok, time.time() - t0, s
+
+
 def cmd_connlimit(host, port, zone, limit):
+    """One worker with a pool of limit connections (and a per-address cap
+    above it): a full pool gives way to a new connection, which is served at
+    once; the connection closed for it is the one idle longest."""
     held = []
     for i in range(limit):
         try:
-            s = tcp_connect(host, port)
-            held.append(s)
+            held.append(tcp_connect(host, port))
         except OSError as e:
             check(False, "connection %d of %d accepted" % (i + 1, limit), repr(e))
             return
     for i, s in enumerate(held):
         check(answered_ok(try_query(s, 100 + i, zone, 2.0 * SLOW), 100 + i),
-              "connection %d of %d (within the limit) answers" % (i + 1, limit))
-    extra = []
-    for i in range(2):
-        try:
-            s = tcp_connect(host, port)
-        except OSError:
-            check(True, "connection %d over the limit refused at connect" % (i + 1))
-            continue
-        t0 = time.time()
-        answered = try_query(s, 200 + i, zone, 1.5 * SLOW) is not None
-        how = "no reply in %.1f s" % (time.time() - t0)
-        if not answered and time.time() - t0 < 1.4 * SLOW:
-            how = "closed after %d ms" % ((time.time() - t0) * 1000)
-        check(not answered, "connection %d over the limit closed or not served (%s)"
-              % (i + 1, how), "it was answered: the limit of %d is not enforced" % limit)
-        extra.append(s)
-    for i, s in enumerate(held):
+              "connection %d of %d (the pool full) answers" % (i + 1, limit))
+    # held[0] asked first: it has been idle longest
+    ok, secs, new1 = served_new("127.0.0.1", host, port, zone, 200, 1.0 * SLOW)
+    check(ok, "a new connection to the full pool is served at once (%s)" % ms_text(secs),
+          "no answer: new clients wait for the idle timeout")
+    t = wait_closed(held[0], 1.0 * SLOW)
+    check(t is not None, "the connection idle longest was closed for it (%s)" % ms_text(t))
+    for i, s in enumerate(held[1:], 1):
         check(answered_ok(try_query(s, 300 + i, zone, 2.0 * SLOW), 300 + i),
-              "connection %d within the limit still answers after the refusals" % (i + 1))
-    for s in extra + held:
-        s.close()
-    # slots come free again once the held connections are closed
+              "connection %d, active more recently, still answers" % (i + 1))
+    # now the first new connection is the one idle longest
+    ok, secs, new2 = served_new("127.0.0.1", host, port, zone, 400, 1.0 * SLOW)
+    check(ok, "another new connection is served at once (%s)" % ms_text(secs))
+    t = wait_closed(new1, 1.0 * SLOW) if new1 else 0.0
+    check(t is not None, "... and the previous new one, now idle longest, gave way (%s)"
+          % ms_text(t))
+    if limit > 1:
+        check(answered_ok(try_query(held[1], 500, zone, 2.0 * SLOW), 500),
+              "the more recently active connection 2 still answers")
+    for s in held + [new1, new2]:
+        if s is not None:
+            s.close()
+
+
+def cmd_peercap(host, port, zone, cap):
+    """One worker, dns.tcp_max_per_address = cap below the pool size: the
+    cap+1-th connection from 127.0.0.1 is closed at once, 127.0.0.2 is
+    still served, and the address gets a slot again when one of its own
+    connections closes."""
+    held = []
+    for i in range(cap):
+        try:
+            held.append(tcp_connect_from("127.0.0.1", host, port))
+        except OSError as e:
+            check(False, "connection %d of %d from 127.0.0.1 accepted" % (i + 1, cap), repr(e))
+            return
+    for i, s in enumerate(held):
+        check(answered_ok(try_query(s, 100 + i, zone, 2.0 * SLOW), 100 + i),
+              "connection %d of %d from 127.0.0.1 (within the cap) answers" % (i + 1, cap))
+    t0 = time.time()
+    try:
+        extra = tcp_connect_from("127.0.0.1", host, port)
+        answered = try_query(extra, 200, zone, 2.0 * SLOW) is not None
+        t = wait_closed(extra, 1.0 * SLOW) if not answered else None
+        extra.close()
+    except OSError:
+        answered, t = False, 0.0
+    secs = time.time() - t0
+    check(not answered and t is not None and secs < 1.0 * SLOW,
+          "connection %d from 127.0.0.1 (over the cap) closed at once, unanswered (%s)"
+          % (cap + 1, ms_text(secs)), "answered: %s, closed: %s" % (answered, ms_text(t)))
+    ok, secs, other = served_new("127.0.0.2", host, port, zone, 300, 1.0 * SLOW)
+    check(ok, "a connection from 127.0.0.2 is served meanwhile (%s)" % ms_text(secs))
+    if other is not None:
+        other.close()
+    for i, s in enumerate(held):
+        check(answered_ok(try_query(s, 400 + i, zone, 2.0 * SLOW), 400 + i),
+              "connection %d from 127.0.0.1 still answers" % (i + 1))
+    held.pop().close()
     ok = False
-    deadline = time.time() + 4.0 * SLOW
+    deadline = time.time() + 3.0 * SLOW
     attempts = 0
     while time.time() < deadline and not ok:
         attempts += 1
-        try:
-            s = tcp_connect(host, port)
-            ok = answered_ok(try_query(s, 400 + attempts, zone, 1.0 * SLOW), 400 + attempts)
+        ok, _, s = served_new("127.0.0.1", host, port, zone, 500 + attempts, 1.0 * SLOW)
+        if s is not None:
             s.close()
-        except OSError:
-            pass
         if not ok:
+            time.sleep(0.1)
+    check(ok, "after one of its connections closed, 127.0.0.1 is served again (%d attempts)"
+          % attempts)
+    for s in held:
+        s.close()
+
+
+# ---------------------------------------------------------------- connection flood
+
+def cpu_ticks(pids):
+    """utime + stime (clock ticks) of the processes pids, from /proc."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # stat fields 14 and 15
+    return total
+
+
+def raise_nofile(need):
+    """Raises RLIMIT_NOFILE to need if it can; returns the soft limit."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return soft
+    for lim in ((need, max(need, hard)), (min(need, hard), hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, lim)
+            break
+        except (ValueError, OSError):
+            continue
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def flood_open(host, port, n):
+    """n non-blocking connections from 127.0.0.1 whose handshakes are
+    waited for (bounded); returns (sockets, connected)."""
+    import select
+    new = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        new.append(s)
+    p = select.poll()
+    for s in new:
+        p.register(s, select.POLLOUT)
+    connected, pending = 0, len(new)
+    deadline = time.time() + 2.0 * SLOW
+    while pending and time.time() < deadline:
+        for fd, ev in p.poll(100):
+            p.unregister(fd)
+            pending -= 1
+            if not ev & (select.POLLERR | select.POLLHUP):
+                connected += 1
+    return new, connected
+
+
+def flood_closed(socks):
+    """How many of socks the server has closed (EOF or reset waiting)."""
+    import select
+    p = select.poll()
+    for s in socks:
+        p.register(s, select.POLLIN | select.POLLRDHUP)
+    return len(p.poll(0))
+
+
+def flood_share(host, port, n, held_max):
+    """Opens n flood connections in batches of 500 and waits (bounded) until
+    the server has closed all but held_max of them; returns (sockets,
+    connected, still open)."""
+    socks, connected = [], 0
+    while len(socks) < n:
+        new, c = flood_open(host, port, min(500, n - len(socks)))
+        socks.extend(new)
+        connected += c
+    deadline = time.time() + 10.0 * SLOW
+    closed = flood_closed(socks)
+    while len(socks) - closed > held_max and time.time() < deadline:
+        time.sleep(0.2)
+        closed = flood_closed(socks)
+    return socks, connected, len(socks) - closed
+
+
+def flood_child(host, port, n, held_max):
+    """Forks a process that floods n connections (its own descriptor limit)
+    and holds them; returns (pid, report pipe, release pipe)."""
+    rep_r, rep_w = os.pipe()
+    rel_r, rel_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rep_r)
+        os.close(rel_w)
+        code = 1
+        try:
+            socks, connected, left = flood_share(host, port, n, held_max)
+            os.write(rep_w, ("%d %d\n" % (connected, left)).encode())
+            os.read(rel_r, 1)  # hold them until the parent is done
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(rep_w)
+    os.close(rel_r)
+    return pid, rep_r, rel_w
+
+
+def flood_report(fd, limit):
+    """A child's "connected open" line, or (0, 0) if none came within limit s."""
+    import select
+    buf = b""
+    deadline = time.time() + limit
+    while not buf.endswith(b"\n") and time.time() < deadline:
+        r, _, _ = select.select([fd], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            break
+        chunk = os.read(fd, 64)
+        if not chunk:
+            break
+        buf += chunk
+    try:
+        c, o = buf.split()
+        return int(c), int(o)
+    except ValueError:
+        return 0, 0
+
+
+def cmd_tcpflood(host, port, zone, count, held_max, pids):
+    """count idle TCP connections from 127.0.0.1 (spread over processes when
+    one may not hold them all) while a prober from 127.0.0.2 asks a query
+    every 0.2 s: every probe answered in under 1 s; the server keeps at most
+    held_max of the flood open (the rest closed at accept); afterwards the
+    DNS workers' CPU returns to idle."""
+    import threading
+    per_proc = raise_nofile(count + 512) - 512
+    nproc = -(-count // per_proc)
+    shares = [count // nproc + (1 if i < count % nproc else 0) for i in range(nproc)]
+    if nproc > 1:
+        note("RLIMIT_NOFILE allows %d descriptors a process: the flood comes from %d processes"
+             % (per_proc + 512, nproc))
+    cpu0 = cpu_ticks(pids)
+    t0 = time.time()
+    # children first: fork before the prober thread exists
+    children = [flood_child(host, port, n, held_max) for n in shares[1:]]
+    probes = []
+    stop = threading.Event()
+
+    def prober():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            ok, secs, s = served_new("127.0.0.2", host, port, zone, 1000 + i, 3.0)
+            if s is not None:
+                s.close()
+            probes.append((time.time() - t0, ok, secs))
+            stop.wait(0.2)
+
+    th = threading.Thread(target=prober)
+    th.start()
+    try:
+        socks, connected, left = flood_share(host, port, shares[0], held_max)
+        for pid, rep, rel in children:
+            c, o = flood_report(rep, 30.0 * SLOW)
+            connected += c
+            left += o
+        t_open = time.time() - t0
+        cpu_flood = cpu_ticks(pids) - cpu0
+        deadline = time.time() + 5.0 * SLOW
+        while left > held_max and time.time() < deadline:
             time.sleep(0.2)
-    check(ok, "a new connection is served once the others closed (%d attempts)" % attempts)
+            mine = len(socks) - flood_closed(socks)
+            left = mine + sum(flood_report(rep, 0.0)[1] for _, rep, _ in children)
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        th.join(10.0 * SLOW)
+    note("%d connections opened in %.1f s (%d handshakes completed in time); "
+         "the workers used %d CPU ticks meanwhile" % (count, t_open, connected, cpu_flood))
+    check(connected >= count * 9 // 10,
+          "the flood: %d of %d connections from 127.0.0.1 established" % (connected, count))
+    check(left <= held_max,
+          "the server holds at most %d of them (dns.tcp_max_per_address x workers): %d open"
+          % (held_max, left))
+    worst = max((p[2] for p in probes), default=None)
+    bad = [p for p in probes if not p[1] or p[2] >= 1.0 * SLOW]
+    check(len(probes) >= 5 and not bad,
+          "a TCP query from 127.0.0.2 answered in under %.0f s throughout: %d probes, slowest "
+          "%s" % (1.0 * SLOW, len(probes), ms_text(worst)),
+          *["at %.1f s: %s after %s" % (p[0], "answered" if p[1] else "no answer",
+                                        ms_text(p[2])) for p in bad[:10]])
+    # idle again: a 1 s window with less than 10% of one core for the workers
+    idle_max = 10
+    windows = []
+    deadline = time.time() + 10.0 * SLOW
+    while time.time() < deadline:
+        c0 = cpu_ticks(pids)
+        time.sleep(1.0)
+        windows.append(cpu_ticks(pids) - c0)
+        if windows[-1] <= idle_max:
+            break
+    check(bool(windows) and windows[-1] <= idle_max,
+          "after the flood the DNS workers are idle: %s CPU ticks in the last 1 s (at most %d)"
+          % (windows[-1] if windows else "?", idle_max),
+          "1 s windows: %s" % (windows,))
+    for s in socks:
+        s.close()
+    for pid, rep, rel in children:
+        os.close(rel)  # EOF: the child exits and its connections close
+        os.close(rep)
+        os.waitpid(pid, 0)
 
 
 # ---------------------------------------------------------------- load
@@ -744,6 +1015,11 @@ def main():
         cmd_idle(host, port, args[0], int(args[1]))
     elif cmd == "connlimit":
         cmd_connlimit(host, port, args[0], int(args[1]))
+    elif cmd == "peercap":
+        cmd_peercap(host, port, args[0], int(args[1]))
+    elif cmd == "tcpflood":
+        cmd_tcpflood(host, port, args[0], int(args[1]), int(args[2]),
+                     [int(x) for x in args[3].split(",") if x])
     elif cmd == "load":
         cmd_load(host, port, args[0], args[1], int(args[2]), float(args[3]))
     elif cmd == "edns":

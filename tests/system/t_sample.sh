@@ -34,6 +34,7 @@ dns:
   listen: ["127.0.0.1:5353"]
   workers: 2
   tcp_max_connections: 256
+  tcp_max_per_address: 16
   tcp_idle_timeout: 10000
   udp_payload: 1232
 http:

@@ -165,6 +165,7 @@ test_defaults(void)
 	is_int(c->dns.workers, 2, "workers default");
 	is_int(c->dns.tcp_max_connections, 256, "tcp_max_connections default");
 	is_int(c->dns.tcp_idle_timeout, 10000, "tcp_idle_timeout default");
+	is_int(c->dns.tcp_max_per_address, 16, "tcp_max_per_address default");
 	is_int(c->dns.udp_payload, 1232, "udp_payload default");
 	ok(c->dns.io && strcmp(c->dns.io, "auto") == 0, "dns.io default auto");
 	ok(strcmp(c->http.listen.text, "127.0.0.1:8080") == 0, "http.listen default");
@@ -211,6 +212,7 @@ test_full(void)
 	        "  workers: 64\n"
 	        "  tcp_max_connections: 10\n"
 	        "  tcp_idle_timeout: 2500\n"
+	        "  tcp_max_per_address: 3\n"
 	        "  udp_payload: 4096\n"
 	        "http:\n"
 	        "  listen: \"[::]:8080\"\n"
@@ -271,6 +273,7 @@ test_full(void)
 	           c->dns.listen[1].sslen == sizeof(*sin6) &&
 	           strcmp(c->dns.listen[1].text, "[::1]:53") == 0,
 	   "IPv6 listen");
+	is_int(c->dns.tcp_max_per_address, 3, "tcp_max_per_address");
 	ok(c->dns.workers == 64 && c->dns.udp_payload == 4096 && c->dns.tcp_idle_timeout == 2500,
 	   "dns numbers");
 	ok(c->http.listen.ss.ss_family == AF_INET6, "http.listen IPv6");
@@ -286,7 +289,7 @@ test_full(void)
 	   "tsig secret decoded");
 	ok(strcmp(c->tsig[1].algorithm, "hmac-sha512") == 0 && c->tsig[1].secret_len == 5,
 	   "block-style tsig");
-	is_int(c->tsig[1].line, 34, "tsig line");
+	is_int(c->tsig[1].line, 35, "tsig line");
 	ok(!c->tsig[0].update_policy && c->tsig[1].update_policy, "update policy present or not");
 	ok(c->tsig[1].nupdate_names == 2 &&
 	       strcmp(c->tsig[1].update_names[0], "*.dyn.example.test") == 0,
