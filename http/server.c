@@ -1,7 +1,7 @@
 /*
  * server.c - evhttp plumbing of the HTTP API: one request from bytes to a
  * handler and back.  Order per request: client address (trusted proxies) ->
- * rate limit per address (429) -> body size (413) -> CORS -> route (404/405)
+ * strict framing and target checks (400, connection closed) -> rate limit per address (429) -> body size (413) -> CORS -> route (404/405)
  * -> handler (which authenticates, validates and writes) -> reply.
  */
 #include "http/http.h"
@@ -25,6 +25,7 @@
 #include "daemon/util.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
+#include "http/reqcheck.h"
 #include "shm/stats.h"
 #include "workers/writer.h"
 
@@ -560,13 +561,20 @@ http_cors(struct http_req *r, const char *allow)
 	return false;
 }
 
-static int
+/*
+ * Fills r from the request.  Returns NULL, or why the request is malformed
+ * (a static string): framing headers that could smuggle a second request,
+ * a request target with invalid percent-encoding or a control character
+ * (http/reqcheck.h), a path too long.  r->client is set in both cases.
+ */
+static const char *
 http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server *srv,
 	      struct evkeyvalq *query)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *why;
 	char *dec;
 	char *peer = NULL;
 	ev_uint16_t port;
@@ -578,20 +586,29 @@ http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server 
 	r->query = query;
 	r->tail = "";
 	TAILQ_INIT(query);
-	if (qs != NULL && evhttp_parse_query_str(qs, query) < 0)
-		return -1;
-	dec = evhttp_uridecode(path && *path ? path : "/", 0, NULL);
-	if (dec == NULL || strlen(dec) >= sizeof(r->path)) {
-		free(dec);
-		return -1;
-	}
-	snprintf(r->path, sizeof(r->path), "%s", dec);
-	free(dec);
 	evhttp_connection_get_peer(evhttp_request_get_connection(ev), &peer, &port);
 	clientip_pick(peer ? peer : "", http_req_header(r, "X-Forwarded-For"),
 		      http_req_header(r, "X-Real-IP"), srv->ctx->cfg->http.trusted_proxies,
 		      srv->ctx->cfg->http.ntrusted_proxies, r->client, sizeof(r->client));
-	return 0;
+	if ((why = reqcheck_framing(evhttp_request_get_input_headers(ev))) != NULL)
+		return why;
+	if (path == NULL || *path == '\0')
+		path = "/";
+	if ((why = reqcheck_percent(path)) != NULL || (why = reqcheck_printable(path)) != NULL)
+		return why;
+	if (qs != NULL && ((why = reqcheck_percent(qs)) != NULL ||
+			   (why = reqcheck_printable(qs)) != NULL))
+		return why;
+	if (qs != NULL && evhttp_parse_query_str(qs, query) < 0)
+		return "malformed query string";
+	dec = evhttp_uridecode(path, 0, NULL);
+	if (dec == NULL || strlen(dec) >= sizeof(r->path)) {
+		free(dec);
+		return "path too long";
+	}
+	snprintf(r->path, sizeof(r->path), "%s", dec);
+	free(dec);
+	return NULL;
 }
 
 static void
@@ -603,11 +620,15 @@ http_dispatch(struct evhttp_request *ev, void *arg)
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
 	char allow[128];
 	char *body = NULL;
+	const char *why;
 	http_handler fn;
 	uint32_t wait;
 
-	if (http_req_init(&r, ev, srv, &query) < 0) {
-		http_reply_error(&r, 400, "malformed request target");
+	if ((why = http_req_init(&r, ev, srv, &query)) != NULL) {
+		/* the connection goes too: what follows on it cannot be trusted
+		 * to start where this request ends */
+		http_reply_header(&r, "Connection", "close");
+		http_reply_error(&r, 400, "malformed request: %s", why);
 		goto done;
 	}
 	wait = ratelimit_take(srv->rl, r.client, 1, util_now_ms());
