@@ -23,13 +23,13 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
+#include "http/accept.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
 #include "http/reqcheck.h"
 #include "shm/stats.h"
 #include "workers/writer.h"
 
-#define HTTP_TIMEOUT_S     30
 #define HTTP_RL_SLOTS      8192
 #define HTTP_AUTH_FAIL_COST 10
 /* evhttp's own hard limit; bodies between max_body and this get our JSON 413 */
@@ -198,6 +198,7 @@ http_reply_raw(struct http_req *r, int status, const char *body, size_t len)
 struct http_stream {
 	struct evhttp_request *ev;
 	struct evhttp_connection *evcon;
+	struct http_accept *acc; /* the connection's close callback when the stream is done */
 	struct event *again;     /* a fill that gave nothing: the next one from the loop */
 	http_fill_fn fill;
 	void (*done)(void *arg);
@@ -208,19 +209,23 @@ struct http_stream {
 static void
 http_stream_free(struct http_stream *s)
 {
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	evhttp_connection_set_closecb(s->evcon, http_accept_conn_closed, s->acc);
 	s->done(s->arg);
 	event_free(s->again);
 	evbuffer_free(s->buf);
 	free(s);
 }
 
-/* The client went away: the request goes with its connection. */
+/* The client went away: the request goes with its connection, which is
+ * no longer counted for its address. */
 static void
 http_stream_closed(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
-	http_stream_free(arg);
+	struct http_stream *s = arg;
+	struct http_accept *acc = s->acc;
+
+	http_stream_free(s);
+	http_accept_conn_closed(evcon, acc);
 }
 
 static void
@@ -287,6 +292,7 @@ http_reply_stream(struct http_req *r, const char *ctype, http_fill_fn fill,
 		return -1;
 	}
 	s->ev = r->ev;
+	s->acc = r->srv->acc;
 	s->fill = fill;
 	s->done = done;
 	s->arg = arg;
@@ -684,11 +690,14 @@ http_server_start(struct http_server *srv, int fd)
 	http_ev = evhttp_new(srv->ctx->base);
 	if (srv->rl == NULL || srv->rl_token == NULL || http_ev == NULL)
 		return -1;
-	if (evhttp_accept_socket(http_ev, fd) < 0)
+	if ((srv->acc = http_accept_start(srv->ctx->base, http_ev, fd, cfg)) == NULL)
 		return -1;
 	evhttp_set_max_body_size(http_ev, hard);
 	evhttp_set_max_headers_size(http_ev, 16384);
-	evhttp_set_timeout(http_ev, HTTP_TIMEOUT_S);
+	/* a read or write timeout on every connection: no byte either way for
+	 * this long closes it, whether it is idle between requests, never sent
+	 * one, stalls inside one or does not read its reply */
+	evhttp_set_timeout(http_ev, (int)cfg->http.idle_timeout);
 	evhttp_set_allowed_methods(http_ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 						    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
@@ -702,6 +711,8 @@ http_server_stop(struct http_server *srv)
 	if (http_ev)
 		evhttp_free(http_ev);
 	http_ev = NULL;
+	http_accept_stop(srv->acc); /* after evhttp_free: it closes counted connections */
+	srv->acc = NULL;
 	dyndns2_abuse_destroy(srv->dyndns_state);
 	srv->dyndns_state = NULL;
 	free(srv->auth_fail_state);
