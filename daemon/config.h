@@ -96,6 +96,8 @@ struct cfg {
 		char **cors_origins;      /* allowed Origin values ("*" = any) */
 		size_t ncors_origins;
 		char *metrics_token;      /* "" -> NULL */
+		uint32_t max_connections_per_address; /* open connections per TCP peer, default 32 */
+		uint32_t idle_timeout;    /* s without a byte in or out before a connection is closed, default 10 */
 	} http;
 	char *acme_zone;              /* default: zones[0].name */
 	char *control_socket;         /* absolute (default <dir>/run/ddnsd.sock) */

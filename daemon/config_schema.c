@@ -85,6 +85,10 @@ const struct cfg_item cfg_schema[] = {
         {"http.cors_origins", CT_STRS, CK_NONE, .min = 0, .max = 256, R(http.cors_origins),
          .cnt_off = offsetof(struct cfg, http.ncors_origins)},
         {"http.metrics_token", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(http.metrics_token)},
+        {"http.max_connections_per_address", CT_INT, CK_NONE, .min = 1, .max = 1000000,
+         .def = "32", R(http.max_connections_per_address)},
+        {"http.idle_timeout", CT_DURATION, CK_NONE, .min = 1, .max = 3600, .def = "10",
+         R(http.idle_timeout)},
 
         MAP("acme"),
         {"acme.zone", CT_STR, CK_DNAME, R(acme_zone)},

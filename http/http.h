@@ -28,6 +28,7 @@ struct ratelimit;
 struct evhttp_request;
 struct evkeyvalq;
 struct event_base;
+struct http_accept;
 
 /* The HTTP front-end of the writer process: its context and its own state. */
 struct http_server {
@@ -36,6 +37,7 @@ struct http_server {
 	struct ratelimit *rl_token;  /* per token */
 	void *dyndns_state;          /* http/dyndns2.c's abuse tracker */
 	void *auth_fail_state;       /* failed authentications per address (auth_abuse events) */
+	struct http_accept *acc;     /* connections per address (http/accept.h) */
 };
 
 enum http_method {

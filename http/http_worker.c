@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 
@@ -144,6 +145,28 @@ group_schedule(void *arg)
 	event_active(arg, EV_TIMEOUT, 0);
 }
 
+/*
+ * Every descriptor the hard limit allows: each HTTP connection holds one.
+ * A flood beyond it meets the per-address cap and the shedding in
+ * http/accept.c, which names this limit in its log line.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+	unsigned long long was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = (unsigned long long)rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("setrlimit RLIMIT_NOFILE to %llu", (unsigned long long)rl.rlim_max);
+	else
+		log_debug("open files limit raised from %llu to %llu", was,
+			  (unsigned long long)rl.rlim_max);
+}
+
 /* SIGTERM: finish what is in flight, flush the replies, then exit.  A request
  * is handled whole between two signals (one thread), so an acknowledged
  * change is always committed; the grace period lets its reply leave too. */
@@ -171,6 +194,7 @@ http_worker_main(const struct worker_args *a)
 	}
 	for (size_t i = 0; ls->link_dns && i < ls->nworkers; i++)
 		close(ls->link_dns[i]);
+	raise_nofile();
 	if (writer_create(&ctx.writer, a->cfg, a->table, a->cfg->database) < 0) {
 		log_warnx("cannot open %s for writing", a->cfg->database);
 		goto done;

@@ -1,7 +1,7 @@
 /*
  * server.c - evhttp plumbing of the HTTP API: one request from bytes to a
  * handler and back.  Order per request: client address (trusted proxies) ->
- * rate limit per address (429) -> body size (413) -> CORS -> route (404/405)
+ * strict framing and target checks (400, connection closed) -> rate limit per address (429) -> body size (413) -> CORS -> route (404/405)
  * -> handler (which authenticates, validates and writes) -> reply.
  */
 #include "http/http.h"
@@ -23,12 +23,13 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
+#include "http/accept.h"
 #include "http/dyndns2.h"
 #include "http/ratelimit.h"
+#include "http/reqcheck.h"
 #include "shm/stats.h"
 #include "workers/writer.h"
 
-#define HTTP_TIMEOUT_S     30
 #define HTTP_RL_SLOTS      8192
 #define HTTP_AUTH_FAIL_COST 10
 /* evhttp's own hard limit; bodies between max_body and this get our JSON 413 */
@@ -197,6 +198,7 @@ http_reply_raw(struct http_req *r, int status, const char *body, size_t len)
 struct http_stream {
 	struct evhttp_request *ev;
 	struct evhttp_connection *evcon;
+	struct http_accept *acc; /* the connection's close callback when the stream is done */
 	struct event *again;     /* a fill that gave nothing: the next one from the loop */
 	http_fill_fn fill;
 	void (*done)(void *arg);
@@ -207,19 +209,23 @@ struct http_stream {
 static void
 http_stream_free(struct http_stream *s)
 {
-	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	evhttp_connection_set_closecb(s->evcon, http_accept_conn_closed, s->acc);
 	s->done(s->arg);
 	event_free(s->again);
 	evbuffer_free(s->buf);
 	free(s);
 }
 
-/* The client went away: the request goes with its connection. */
+/* The client went away: the request goes with its connection, which is
+ * no longer counted for its address. */
 static void
 http_stream_closed(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
-	http_stream_free(arg);
+	struct http_stream *s = arg;
+	struct http_accept *acc = s->acc;
+
+	http_stream_free(s);
+	http_accept_conn_closed(evcon, acc);
 }
 
 static void
@@ -286,6 +292,7 @@ http_reply_stream(struct http_req *r, const char *ctype, http_fill_fn fill,
 		return -1;
 	}
 	s->ev = r->ev;
+	s->acc = r->srv->acc;
 	s->fill = fill;
 	s->done = done;
 	s->arg = arg;
@@ -612,13 +619,20 @@ http_cors(struct http_req *r, const char *allow)
 	return false;
 }
 
-static int
+/*
+ * Fills r from the request.  Returns NULL, or why the request is malformed
+ * (a static string): framing headers that could smuggle a second request,
+ * a request target with invalid percent-encoding or a control character
+ * (http/reqcheck.h), a path too long.  r->client is set in both cases.
+ */
+static const char *
 http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server *srv,
 	      struct evkeyvalq *query)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *qs = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *why;
 	char *dec;
 	char *peer = NULL;
 	ev_uint16_t port;
@@ -630,20 +644,29 @@ http_req_init(struct http_req *r, struct evhttp_request *ev, struct http_server 
 	r->query = query;
 	r->tail = "";
 	TAILQ_INIT(query);
-	if (qs != NULL && evhttp_parse_query_str(qs, query) < 0)
-		return -1;
-	dec = evhttp_uridecode(path && *path ? path : "/", 0, NULL);
-	if (dec == NULL || strlen(dec) >= sizeof(r->path)) {
-		free(dec);
-		return -1;
-	}
-	snprintf(r->path, sizeof(r->path), "%s", dec);
-	free(dec);
 	evhttp_connection_get_peer(evhttp_request_get_connection(ev), &peer, &port);
 	clientip_pick(peer ? peer : "", http_req_header(r, "X-Forwarded-For"),
 		      http_req_header(r, "X-Real-IP"), srv->ctx->cfg->http.trusted_proxies,
 		      srv->ctx->cfg->http.ntrusted_proxies, r->client, sizeof(r->client));
-	return 0;
+	if ((why = reqcheck_framing(evhttp_request_get_input_headers(ev))) != NULL)
+		return why;
+	if (path == NULL || *path == '\0')
+		path = "/";
+	if ((why = reqcheck_percent(path)) != NULL || (why = reqcheck_printable(path)) != NULL)
+		return why;
+	if (qs != NULL && ((why = reqcheck_percent(qs)) != NULL ||
+			   (why = reqcheck_printable(qs)) != NULL))
+		return why;
+	if (qs != NULL && evhttp_parse_query_str(qs, query) < 0)
+		return "malformed query string";
+	dec = evhttp_uridecode(path, 0, NULL);
+	if (dec == NULL || strlen(dec) >= sizeof(r->path)) {
+		free(dec);
+		return "path too long";
+	}
+	snprintf(r->path, sizeof(r->path), "%s", dec);
+	free(dec);
+	return NULL;
 }
 
 static void
@@ -655,11 +678,15 @@ http_dispatch(struct evhttp_request *ev, void *arg)
 	struct evbuffer *in = evhttp_request_get_input_buffer(ev);
 	char allow[128];
 	char *body = NULL;
+	const char *why;
 	http_handler fn;
 	uint32_t wait;
 
-	if (http_req_init(&r, ev, srv, &query) < 0) {
-		http_reply_error(&r, 400, "malformed request target");
+	if ((why = http_req_init(&r, ev, srv, &query)) != NULL) {
+		/* the connection goes too: what follows on it cannot be trusted
+		 * to start where this request ends */
+		http_reply_header(&r, "Connection", "close");
+		http_reply_error(&r, 400, "malformed request: %s", why);
 		goto done;
 	}
 	wait = ratelimit_take(srv->rl, r.client, 1, util_now_ms());
@@ -715,11 +742,14 @@ http_server_start(struct http_server *srv, int fd)
 	http_ev = evhttp_new(srv->ctx->base);
 	if (srv->rl == NULL || srv->rl_token == NULL || http_ev == NULL)
 		return -1;
-	if (evhttp_accept_socket(http_ev, fd) < 0)
+	if ((srv->acc = http_accept_start(srv->ctx->base, http_ev, fd, cfg)) == NULL)
 		return -1;
 	evhttp_set_max_body_size(http_ev, hard);
 	evhttp_set_max_headers_size(http_ev, 16384);
-	evhttp_set_timeout(http_ev, HTTP_TIMEOUT_S);
+	/* a read or write timeout on every connection: no byte either way for
+	 * this long closes it, whether it is idle between requests, never sent
+	 * one, stalls inside one or does not read its reply */
+	evhttp_set_timeout(http_ev, (int)cfg->http.idle_timeout);
 	evhttp_set_allowed_methods(http_ev, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 						    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH);
@@ -733,6 +763,8 @@ http_server_stop(struct http_server *srv)
 	if (http_ev)
 		evhttp_free(http_ev);
 	http_ev = NULL;
+	http_accept_stop(srv->acc); /* after evhttp_free: it closes counted connections */
+	srv->acc = NULL;
 	dyndns2_abuse_destroy(srv->dyndns_state);
 	srv->dyndns_state = NULL;
 	free(srv->auth_fail_state);

@@ -26,6 +26,13 @@ and every loop is bounded.
       of every name and an audit row for every acknowledged update; for
       each name PREFIX* the records row equals the newest audit row (no
       change half applied).
+  http_probe.py smuggle PORT TOKEN VICTIM
+      sends raw requests whose framing headers disagree (two
+      Content-Length, Content-Length with chunked, a list in
+      Content-Length), each followed on the same connection by a second
+      request with the master TOKEN (GET /users, DELETE /users/VICTIM).
+      Checks that exactly one reply comes back, a 400 {"error"} with
+      Connection: close, and that the server then closes the connection.
 
 SLOW (environment, default 1) scales the timeouts.
 """
@@ -219,6 +226,73 @@ def dbcheck(path, zone, prefix, files):
            *half[:10])
 
 
+def read_to_eof(s, limit_s):
+    """Everything the server sends until it closes (True) or limit_s passes."""
+    data = b""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        s.settimeout(max(0.05, end - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            return data, True
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False
+
+
+def smuggle(port, token, victim):
+    second = {
+        "GET /users": ("GET /users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                       "\r\n" % token).encode(),
+        "DELETE /users/" + victim: ("DELETE /users/%s HTTP/1.1\r\nHost: x\r\n"
+                                    "Authorization: Bearer %s\r\n\r\n"
+                                    % (victim, token)).encode(),
+    }
+    for what, tail in second.items():
+        body = b"{}"
+        cases = {
+            "two Content-Length": b"Content-Length: %d\r\nContent-Length: %d\r\n\r\n%s%s"
+            % (len(body), len(body) + len(tail), body, tail),
+            "Content-Length then chunked": b"Content-Length: %d\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s" % (5 + len(tail), tail),
+            "chunked then Content-Length": b"Transfer-Encoding: chunked\r\n"
+            b"Content-Length: %d\r\n\r\n0\r\n\r\n%s" % (5 + len(tail), tail),
+            "a list in Content-Length": b"Content-Length: %d, %d\r\n\r\n%s%s"
+            % (len(body), len(body) + len(tail), body, tail),
+        }
+        for name, rest in cases.items():
+            desc = "%s, then %s on the same connection" % (name, what)
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5 * SLOW)
+                s.sendall(b"POST /update HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n" + rest)
+                data, closed = read_to_eof(s, 5 * SLOW)
+                s.close()
+            except OSError as e:
+                report(False, desc, repr(e))
+                continue
+            head, _, rbody = data.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            replies = data.count(b"HTTP/1.")
+            report(replies == 1 and lines[0].startswith(b"HTTP/1.1 400 "),
+                   desc + ": one reply, 400", data[:600])
+            report(b"connection: close" in head.lower(),
+                   desc + ": the reply says Connection: close", head)
+            # libevent 2.1.12 refuses a chunked body with Content-Length and a
+            # Content-Length that is no number itself (its own HTML 400);
+            # what it lets through, ddnsd refuses with the reason
+            ours = rbody.startswith(b'{"error":"malformed request: ')
+            report(ours or b"<H1>Bad Request</H1>" in rbody,
+                   desc + ": the body is a 400 page or names the reason", rbody[:200])
+            if not ours:
+                print("NOTE %s: refused by libevent itself" % desc)
+            report(closed, desc + ": the server closes the connection", data[:200])
+
+
 def main():
     cmd = sys.argv[1]
     a = sys.argv[2:]
@@ -230,6 +304,8 @@ def main():
         rotate(int(a[0]), a[1], int(a[2]), int(a[3]), a[4], int(a[5]))
     elif cmd == "dnscheck":
         dnscheck(int(a[0]), a[1], a[2:])
+    elif cmd == "smuggle":
+        smuggle(int(a[0]), a[1], a[2])
     elif cmd == "dbcheck":
         dbcheck(a[0], a[1], a[2], a[3:])
     else:

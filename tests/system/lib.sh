@@ -53,6 +53,10 @@ TCP_MAX=64
 TCP_IDLE=10000
 LOG_LEVEL=info
 LISTEN6=0      # 1: also listen on [::1]:DNS_PORT
+# http.max_connections_per_address: the tests' clients all come from
+# 127.0.0.1 and some open many connections at once; t_attack_flood.sh tests
+# the cap itself
+HTTP_MAX_CONN=1000
 DNS_PORT=
 HTTP_PORT=
 
@@ -391,7 +395,7 @@ has_ipv6()
 }
 
 # write_config [FILE]: the standard two-zone config, from WORKERS, TCP_MAX,
-# TCP_IDLE, LOG_LEVEL, LISTEN6, DNS_PORT, HTTP_PORT.
+# TCP_IDLE, LOG_LEVEL, LISTEN6, DNS_PORT, HTTP_PORT, HTTP_MAX_CONN.
 write_config()
 {
 	local f=${1:-$CONF} listen
@@ -422,6 +426,7 @@ dns:
   io: ${DDNSD_IO:-auto}
 http:
   listen: "127.0.0.1:$HTTP_PORT"
+  max_connections_per_address: $HTTP_MAX_CONN
 control:
   socket: run/ddnsd.sock
 auth:

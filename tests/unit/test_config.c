@@ -173,6 +173,8 @@ test_defaults(void)
 	is_int(c->http.rate_per_ip_per_minute, 600, "rate default");
 	is_int(c->http.rate_burst, 100, "burst default");
 	ok(c->http.metrics_token == NULL, "metrics_token default NULL");
+	is_int(c->http.max_connections_per_address, 32, "max_connections_per_address default");
+	is_int(c->http.idle_timeout, 10, "idle_timeout default (s)");
 	ok(strcmp(c->acme_zone, "dyn.example.test") == 0, "acme.zone default zones[0]");
 	ok(c->master_token == NULL, "master_token default NULL");
 	ok(!c->backup.enabled && c->backup.keep == 7, "backup off, keep 7");
@@ -220,6 +222,8 @@ test_full(void)
 	        "  max_body: 1M\n"
 	        "  rate_limit: { per_ip_per_minute: 60, burst: 1 }\n"
 	        "  metrics_token: m3tr1cs\n"
+	        "  max_connections_per_address: 4\n"
+	        "  idle_timeout: 2m\n"
 	        "acme: { zone: SUB.dyn.example.test }\n"
 	        "control: { socket: /run/ddnsd/ctl.sock }\n"
 	        "auth: { master_token: tok }\n"
@@ -281,6 +285,8 @@ test_full(void)
 	is_int(c->http.max_body, 1048576, "max_body with suffix");
 	ok(c->http.rate_per_ip_per_minute == 60 && c->http.rate_burst == 1, "rate_limit");
 	ok(strcmp(c->http.metrics_token, "m3tr1cs") == 0, "metrics_token");
+	is_int(c->http.max_connections_per_address, 4, "max_connections_per_address");
+	is_int(c->http.idle_timeout, 120, "idle_timeout 2m");
 	ok(strcmp(c->acme_zone, "sub.dyn.example.test") == 0, "acme.zone");
 	ok(strcmp(c->control_socket, "/run/ddnsd/ctl.sock") == 0, "control.socket");
 	ok(strcmp(c->master_token, "tok") == 0, "master_token");
@@ -289,7 +295,7 @@ test_full(void)
 	   "tsig secret decoded");
 	ok(strcmp(c->tsig[1].algorithm, "hmac-sha512") == 0 && c->tsig[1].secret_len == 5,
 	   "block-style tsig");
-	is_int(c->tsig[1].line, 35, "tsig line");
+	is_int(c->tsig[1].line, 37, "tsig line");
 	ok(!c->tsig[0].update_policy && c->tsig[1].update_policy, "update policy present or not");
 	ok(c->tsig[1].nupdate_names == 2 &&
 	       strcmp(c->tsig[1].update_names[0], "*.dyn.example.test") == 0,
@@ -529,6 +535,13 @@ test_errors(void)
 	           "log_level");
 	expect_err(ZONE "http:\n  max_body: 0\n", 4, "between 1 and 16777216", "max_body low");
 	expect_err(ZONE "http:\n  max_body: 17M\n", 4, "between 1 and 16777216", "max_body high");
+	expect_err(ZONE "http:\n  max_connections_per_address: 0\n", 4,
+	           "'http.max_connections_per_address' must be between 1 and 1000000",
+	           "max_connections_per_address 0");
+	expect_err(ZONE "http:\n  idle_timeout: 2h\n", 4,
+	           "'http.idle_timeout' must be between 1 and 3600", "idle_timeout above 1 h");
+	expect_err(ZONE "http:\n  idle_timeout: soon\n", 4, "'http.idle_timeout' must be a duration",
+	           "idle_timeout not a duration");
 	expect_err(ZONE "http:\n  rate_limit: { burst: 0 }\n", 4,
 	           "'http.rate_limit.burst' must be between 1", "burst");
 	expect_err(ZONE "http:\n  rate_limit: { per_ip_per_minute: 0 }\n", 4,
