@@ -9,17 +9,7 @@
 #include <string.h>
 
 #include "daemon/dd.h"
-
-static bool
-is_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
+#include "daemon/util.h"
 
 static bool
 is_label_char(char ch)
@@ -72,7 +62,7 @@ cfg_value_port(const char *s, uint16_t *port)
 {
 	unsigned long v;
 
-	if (!is_digits(s) || strlen(s) > 5)
+	if (!util_is_digits(s) || strlen(s) > 5)
 		return "port must be a number 1..65535";
 	v = strtoul(s, NULL, 10);
 	if (v < 1 || v > 65535)
@@ -182,7 +172,7 @@ cfg_value_net(const char *s)
 	}
 	if (slash == NULL)
 		return NULL;
-	if (!is_digits(slash + 1) || strlen(slash + 1) > 3 || atoi(slash + 1) > max)
+	if (!util_is_digits(slash + 1) || strlen(slash + 1) > 3 || atoi(slash + 1) > max)
 		return max == 32 ? "IPv4 prefix length must be 0..32"
 		                 : "IPv6 prefix length must be 0..128";
 	return NULL;
@@ -206,7 +196,7 @@ cron_field_ok(const char *f, size_t len, int lo, int hi)
 		long a, b;
 		if (step) {
 			*step++ = '\0';
-			if (!is_digits(step) || strlen(step) > 3 || atoi(step) < 1 ||
+			if (!util_is_digits(step) || strlen(step) > 3 || atoi(step) < 1 ||
 			    atoi(step) > hi)
 				return false;
 		}
@@ -217,12 +207,12 @@ cron_field_ok(const char *f, size_t len, int lo, int hi)
 			*dash++ = '\0';
 		else if (step)
 			return false; /* "N/S" is not portable cron */
-		if (!is_digits(el) || strlen(el) > 2)
+		if (!util_is_digits(el) || strlen(el) > 2)
 			return false;
 		a = atol(el);
 		b = a;
 		if (dash) {
-			if (!is_digits(dash) || strlen(dash) > 2)
+			if (!util_is_digits(dash) || strlen(dash) > 2)
 				return false;
 			b = atol(dash);
 		}

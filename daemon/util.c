@@ -70,3 +70,14 @@ util_strv_free(char **v, size_t n)
 	free(v);
 }
 
+
+bool
+util_is_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}

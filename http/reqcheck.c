@@ -10,6 +10,8 @@
 
 #include <event2/keyvalq_struct.h>
 
+#include "daemon/util.h"
+
 #define REQCHECK_DEL 0x7f
 
 static int
@@ -30,17 +32,6 @@ is_control(unsigned char c)
 	return c < 0x20 || c == REQCHECK_DEL;
 }
 
-static bool
-all_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
 const char *
 reqcheck_framing(const struct evkeyvalq *headers)
 {
@@ -53,7 +44,7 @@ reqcheck_framing(const struct evkeyvalq *headers)
 			/* RFC 9112 section 6.3 item 5: a list or a sign is no length */
 			if (++ncl > 1)
 				return "more than one Content-Length header";
-			if (!all_digits(h->value))
+			if (!util_is_digits(h->value))
 				return "Content-Length is not a number";
 		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
 			if (++nte > 1)

@@ -188,7 +188,7 @@ int writer_zone_of(const struct writer *w, const char *name);
 int64_t writer_owner_of(struct writer *w, const char *name);
 
 /*
- * Who holds a name (docs/decisions/0013-ownership.md): a user holds the
+ * Who holds a name (docs/decisions/0012-ownership.md): a user holds the
  * names they created and every name below them that nobody more specific
  * holds; the server holds the names created by the master token, an admin,
  * the control socket, UPDATE or a transfer (rows without an owner); the

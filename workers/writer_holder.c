@@ -1,6 +1,6 @@
 /*
  * writer_holder.c - who holds a name, for the write paths that let a user
- * write only what is theirs (docs/decisions/0013-ownership.md).  Reads the
+ * write only what is theirs (docs/decisions/0012-ownership.md).  Reads the
  * store and the configuration; writes nothing.
  */
 #include "workers/writer.h"
