@@ -60,6 +60,7 @@
 #define TCP_IN_CAP    (2 + 65535)  /* one whole message plus its length prefix */
 #define TCP_OUT_CAP   (4 * TCP_IN_CAP)
 #define SWEEP_MS      100
+#define ACCEPT_PAUSE_MS 100  /* listeners rest this long when accept runs out of descriptors */
 #define WORKER_FD_RESERVE 64       /* descriptors besides TCP connections: sockets, ring, log */
 #define TCP_NOTE_MS   10000        /* at most one line per worker this often about closed connections */
 #define DRAIN_MS      1000
@@ -108,6 +109,9 @@ struct dns_worker {
 	uint64_t tick;         /* tcp_conn.seen source: strictly increasing */
 	uint64_t note_next_ms; /* rate limit of tcp_note_flush */
 	uint64_t note_refused, note_evicted; /* since the last line */
+	uint64_t note_nofd;    /* accepts that failed for want of descriptors, since the last line */
+	uint64_t nofd_next_ms; /* rate limit of that line, apart from the others' */
+	uint64_t accept_resume_ms; /* listeners disarmed until then; 0: armed */
 	struct sockaddr_storage note_peer;   /* the last one's client */
 	uint8_t *tcp_in_pool;
 	uint8_t *tcp_out;
@@ -370,6 +374,14 @@ tcp_note_flush(struct dns_worker *w, uint64_t now)
 	const struct sockaddr_storage *peer = &w->note_peer;
 	char addr[INET6_ADDRSTRLEN] = "?";
 
+	if (w->note_nofd > 0 && now >= w->nofd_next_ms) {
+		log_warnx("tcp: out of file descriptors: accepting paused %u ms at a time (%llu "
+			  "times); raise LimitNOFILE or lower dns.tcp_max_connections; at most one "
+			  "such line every %u s",
+			  ACCEPT_PAUSE_MS, (unsigned long long)w->note_nofd, TCP_NOTE_MS / 1000);
+		w->note_nofd = 0;
+		w->nofd_next_ms = now + TCP_NOTE_MS;
+	}
 	if (now < w->note_next_ms || w->note_refused + w->note_evicted == 0)
 		return;
 	if (peer->ss_family == AF_INET)
@@ -418,6 +430,40 @@ tcp_slot(struct dns_worker *w, const struct tcp_addr_key *key,
 	return victim;
 }
 
+/* Listeners in the epoll set armed (readable wakes us) or not. */
+static void
+tcp_listen_arm(struct dns_worker *w, bool on)
+{
+	for (size_t a = 0; a < w->nudp; a++) {
+		struct epoll_event ev = {.events = on ? EPOLLIN : 0,
+					 .data.u64 = EV_KEY(EV_LISTEN, (uint32_t)a)};
+		(void)epoll_ctl(w->ep, EPOLL_CTL_MOD, w->tcp_listen[a], &ev);
+	}
+}
+
+/*
+ * accept failed for want of descriptors: the connection stays queued and the
+ * socket readable, so the loop would spin on it.  The listeners rest for
+ * ACCEPT_PAUSE_MS (the main loop arms them again), said once per period.
+ */
+static void
+tcp_accept_pause(struct dns_worker *w)
+{
+	uint64_t now = util_now_ms();
+
+	w->note_nofd++;
+	w->accept_resume_ms = now + ACCEPT_PAUSE_MS;
+	tcp_listen_arm(w, false);
+	tcp_note_flush(w, now);
+}
+
+/* Whether the loop wakes by itself: connections to time out, a drain, paused listeners. */
+static bool
+worker_ticking(const struct dns_worker *w)
+{
+	return w->nconns > 0 || w->draining || w->accept_resume_ms != 0;
+}
+
 /*
  * Accepts what the listening socket holds, at most half the pool per call:
  * a full pool gives way in LRU order, so the connections accepted here are
@@ -436,8 +482,11 @@ tcp_accept(struct dns_worker *w, int lfd)
 		struct tcp_conn *c;
 		struct epoll_event ev;
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				tcp_accept_pause(w);
 			return;
+		}
 		tcp_addr_key(&peer, &key);
 		if ((c = tcp_slot(w, &key, &peer)) == NULL) {
 			close(fd);
@@ -787,7 +836,7 @@ uring_round(struct dns_worker *w)
 		ts.tv_sec = 0;
 		ts.tv_nsec = BUSY_WAIT_US * 1000;
 		ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, nr, &ts, NULL);
-	} else if (w->nconns > 0 || w->draining) {
+	} else if (worker_ticking(w)) {
 		ts.tv_sec = 0;
 		ts.tv_nsec = SWEEP_MS * 1000000L;
 		ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
@@ -1131,12 +1180,17 @@ dns_worker_main(const struct worker_args *a)
 		if (w.uring)
 			uring_round(&w);
 		else
-			epoll_round(&w, (w.nconns > 0 || w.draining) ? SWEEP_MS : -1);
+			epoll_round(&w, worker_ticking(&w) ? SWEEP_MS : -1);
 		if (w.uring && w.draining && !was_draining)
 			uring_drain(&w);
-		if (w.nconns == 0 && !w.draining)
+		if (!worker_ticking(&w))
 			continue;
 		now = util_now_ms();
+		if (w.accept_resume_ms != 0 && now >= w.accept_resume_ms) {
+			w.accept_resume_ms = 0;
+			if (!w.draining) /* a drain took them out of the set */
+				tcp_listen_arm(&w, true);
+		}
 		if (w.draining && (w.nconns == 0 || now >= w.drain_deadline))
 			break;
 		if (now - last_sweep >= SWEEP_MS) {

@@ -194,6 +194,29 @@ py_flush()
 
 # ---------------------------------------------------------------- time
 
+# cpu_pct PID MS: the share of one CPU (percent) PID used in the next MS ms.
+cpu_pct()
+{
+	local t0 t1 tck
+	tck=$(getconf CLK_TCK)
+	t0=$(sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }')
+	sleep "$(awk -v ms="$2" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	t1=$(sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }')
+	echo $(((t1 - t0) * 100 * 1000 / (tck * $2)))
+}
+
+# nofile PID [SOFT]: prints PID's soft RLIMIT_NOFILE, or sets it to SOFT.
+nofile()
+{
+	"$PY" -c 'import resource, sys
+pid, lim = int(sys.argv[1]), resource.RLIMIT_NOFILE
+soft, hard = resource.prlimit(pid, lim)
+if len(sys.argv) > 2:
+    resource.prlimit(pid, lim, (int(sys.argv[2]), hard))
+else:
+    print(soft)' "$@"
+}
+
 now_ms()
 {
 	local t=${EPOCHREALTIME/[.,]/}

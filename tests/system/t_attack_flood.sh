@@ -27,17 +27,6 @@ start_daemon || exit 1
 wait_http || exit 1
 HP=$(http_worker_pid)
 [ -n "$HP" ] || { fail "the HTTP worker's pid"; exit 1; }
-TCK=$(getconf CLK_TCK)
-
-# cpu_pct PID MS: the share of one CPU (percent) PID used in the next MS ms.
-cpu_pct()
-{
-	local t0 t1
-	t0=$(sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }')
-	sleep "$(awk -v ms="$2" 'BEGIN { printf "%.3f", ms / 1000 }')"
-	t1=$(sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }')
-	echo $(((t1 - t0) * 100 * 1000 / (TCK * $2)))
-}
 
 # assert_idle DESC: within 10 s (x SLOW), a 1 s window in which the HTTP
 # worker uses less than 5% of a CPU.
@@ -91,17 +80,6 @@ api "" GET /health
 assert_status "GET /health from 127.0.0.1 after the flood" 200
 
 # ---- 3. out of descriptors
-# nofile PID [SOFT]: prints PID's soft RLIMIT_NOFILE, or sets it to SOFT
-nofile()
-{
-	"$PY" -c 'import resource, sys
-pid, lim = int(sys.argv[1]), resource.RLIMIT_NOFILE
-soft, hard = resource.prlimit(pid, lim)
-if len(sys.argv) > 2:
-    resource.prlimit(pid, lim, (int(sys.argv[2]), hard))
-else:
-    print(soft)' "$@"
-}
 nofile0=$(nofile "$HP")
 nofile "$HP" 256 || fail "lower the HTTP worker's RLIMIT_NOFILE to 256"
 log0=$(log_size)

@@ -46,4 +46,43 @@ q +norec +tcp "home.$ZONE" A
 check_answer "TCP answers after the flood" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
 q +norec "home.$ZONE" A
 check_answer "UDP answers after the flood" NOERROR "qr aa" "home.$ZONE. 300 IN A 192.0.2.10"
+
+# ---- out of descriptors: accept fails (EMFILE) and the workers must rest,
+# not spin on a listening socket that stays readable
+declare -A nofile0
+for p in $(dns_worker_pids); do
+	nofile0[$p]=$(nofile "$p")
+	nofile "$p" 64 || fail "lower DNS worker $p's RLIMIT_NOFILE to 64"
+done
+log0=$(stat -c %s "$DAEMON_LOG")
+timeout $((60 * SLOW)) "$PY" "$SYS_DIR/flood_probe.py" hold "$DNS_PORT" 127.0.0.10 20 16 $((4 * SLOW)) 0 \
+	>"$T_DIR/hold.out" 2>&1 &
+hold_pid=$!
+BG_PIDS+=("$hold_pid")
+assert_log "running out of descriptors is logged with what to do" \
+	'tcp: out of file descriptors: accepting paused 100 ms at a time \([0-9]+ times\); raise LimitNOFILE' \
+	"$DAEMON_LOG" 3
+for p in $(dns_worker_pids); do
+	pct=$(cpu_pct "$p" 1000)
+	if [ "$pct" -lt 30 ]; then
+		pass "out of descriptors, DNS worker $p does not spin (${pct}% of a CPU over 1 s)"
+	else
+		fail "out of descriptors, DNS worker $p does not spin" "${pct}% of a CPU over 1 s"
+	fi
+done
+wait "$hold_pid"
+py_report "flood_probe.py hold" "$?" "$(cat "$T_DIR/hold.out")"
+n=$(tail -c +$((log0 + 1)) "$DAEMON_LOG" | grep -c 'out of file descriptors')
+if [ "$n" -ge 1 ] && [ "$n" -le $((2 * WORKERS)) ]; then
+	pass "out of descriptors for $(secs 4): $n log line(s) (at most one per 10 s per worker)"
+else
+	fail "out of descriptors: at most one line per 10 s per worker" "$n lines" \
+		"$(tail -c +$((log0 + 1)) "$DAEMON_LOG" | head -n 20)"
+fi
+for p in "${!nofile0[@]}"; do
+	nofile "$p" "${nofile0[$p]}" || fail "raise DNS worker $p's RLIMIT_NOFILE back"
+done
+assert_eventually "TCP answers once the descriptors are back" 5 \
+	prints_want "192.0.2.10" dig @127.0.0.1 -p "$DNS_PORT" +tcp +short +tries=1 +time=1 "home.$ZONE" A
+assert_eq "the same workers still run" "$pids" "$(dns_worker_pids | tr '\n' ',')"
 stop_daemon
