@@ -4,7 +4,7 @@
 
 CC      ?= cc
 SAN     ?=
-PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2 libcurl
+PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2 libcurl libcrypto
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Wimplicit-fallthrough \
@@ -151,12 +151,12 @@ FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		-o $@ tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+		-o $@ tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium libcrypto)
 
 build/fuzz/fuzz_update: tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus-update
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		-o $@ tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+		-o $@ tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium libcrypto)
 
 CFG_FUZZ_SRC := daemon/config.c daemon/config_check.c daemon/config_schema.c daemon/config_value.c daemon/log.c daemon/util.c
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h daemon/config_int.h daemon/config_value.h
@@ -175,7 +175,7 @@ build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(LIB_SRC) $(wildcard http/*.h daem
 build/fuzz/fuzz_zonefile: tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus-zonefile
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
-		-o $@ tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium)
+		-o $@ tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium libcrypto)
 
 # ---------------------------------------------------------------- bench
 BENCH_N ?= 100000

@@ -27,6 +27,7 @@ enum dd_err {
 	DD_EDB = -1003,      /* SQLite error */
 	DD_ECORRUPT = -1004, /* inconsistent shared memory */
 	DD_ETOOBIG = -1005,  /* value larger than its container */
+	DD_EBADSIG = -1006,  /* a signature that does not verify */
 };
 
 /* Returns a static string naming err (negative code). */

@@ -27,6 +27,8 @@ dd_strerror(int err)
 		return "shared memory is inconsistent";
 	case DD_ETOOBIG:
 		return "value too large";
+	case DD_EBADSIG:
+		return "signature does not verify";
 	default:
 		return err < 0 ? strerror(-err) : "unknown error";
 	}
