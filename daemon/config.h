@@ -25,6 +25,10 @@ struct cfg_soa {
 	uint32_t refresh, retry, expire, minimum;
 };
 
+/* DNSSEC algorithm numbers (RFC 8624) of zones[].dnssec.algorithm */
+#define CFG_DNSSEC_ECDSAP256SHA256 13
+#define CFG_DNSSEC_ED25519         15
+
 struct cfg_zone {
 	char *name;                   /* lower case, no trailing dot */
 	uint32_t ttl;                 /* default TTL of dynamic records (default 300) */
@@ -38,6 +42,16 @@ struct cfg_zone {
 	size_t ntransfer_notify;
 	char *transfer_tsig;          /* key name or NULL; must exist in tsig: */
 	char *primary;                /* "ADDR:PORT": a secondary zone transferred from there, or NULL */
+	struct {
+		bool enabled;             /* default false */
+		char *algorithm;          /* ecdsap256sha256 (default) | ed25519 */
+		char *denial;             /* nsec3 (default) */
+		uint64_t signature_validity; /* seconds an RRSIG is valid (default 14d) */
+		uint64_t dnskey_ttl;      /* TTL of the DNSKEY RRset (default 1h) */
+		uint64_t propagation_delay; /* RFC 7583 Dprp: a change reaches every
+					      secondary and cache within it (default 1h) */
+		uint8_t alg;              /* DNSSEC algorithm number of algorithm */
+	} dnssec;
 	int line;
 };
 

@@ -84,6 +84,15 @@ finalize_zones(struct ctx *x)
 			snprintf(what, sizeof(what), "zones[%zu].soa.rname", i);
 			z->soa.rname = derived_name(x, "hostmaster", z->name, z->line, what);
 		}
+		if (z->dnssec.algorithm)
+			z->dnssec.alg = strcmp(z->dnssec.algorithm, "ed25519") == 0
+						? CFG_DNSSEC_ED25519
+						: CFG_DNSSEC_ECDSAP256SHA256;
+		if (z->dnssec.enabled && z->primary)
+			cfg_err(x, cfg_line_of(x, "zones[%zu].dnssec.enabled", i),
+			    "'zones[%zu].dnssec': zone %s is a secondary (primary: %s); its "
+			    "primary signs it",
+			    i, z->name, z->primary);
 		if (z->transfer_tsig && tsig_index(c, z->transfer_tsig) < 0)
 			cfg_err(x, cfg_line_of(x, "zones[%zu].transfer.tsig", i),
 			    "'zones[%zu].transfer.tsig': no key named '%s' under 'tsig'", i,

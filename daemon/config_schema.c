@@ -8,6 +8,8 @@
 
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
+static const char *const dnssec_algs[] = {"ecdsap256sha256", "ed25519", NULL};
+static const char *const dnssec_denials[] = {"nsec3", NULL};
 static const char *const io_modes[] = {"auto", "io_uring", "recvmmsg", NULL};
 static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
@@ -55,6 +57,18 @@ const struct cfg_item cfg_schema[] = {
          .cnt_off = offsetof(struct cfg_zone, ntransfer_notify)},
         {"zones[].transfer.tsig", CT_STR, CK_DNAME, Z(transfer_tsig)},
         {"zones[].primary", CT_STR, CK_PEER, Z(primary)},
+        MAP("zones[].dnssec"),
+        {"zones[].dnssec.enabled", CT_BOOL, CK_NONE, .def = "false", Z(dnssec.enabled)},
+        {"zones[].dnssec.algorithm", CT_STR, CK_ENUM, .def = "ecdsap256sha256",
+         .choices = dnssec_algs, Z(dnssec.algorithm)},
+        {"zones[].dnssec.denial", CT_STR, CK_ENUM, .def = "nsec3", .choices = dnssec_denials,
+         Z(dnssec.denial)},
+        {"zones[].dnssec.signature_validity", CT_DURATION, CK_NONE, .min = 10,
+         .max = 366LL * 86400, .def = "14d", Z(dnssec.signature_validity)},
+        {"zones[].dnssec.dnskey_ttl", CT_DURATION, CK_NONE, .min = 1, .max = 86400 * 7,
+         .def = "1h", Z(dnssec.dnskey_ttl)},
+        {"zones[].dnssec.propagation_delay", CT_DURATION, CK_NONE, .min = 0,
+         .max = 86400 * 7, .def = "1h", Z(dnssec.propagation_delay)},
 
         MAP("dns"),
         {"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",

@@ -167,6 +167,53 @@ static const char *const db_schema_v7 =
 	"ALTER TABLE records_v7 RENAME TO records;";
 
 /* Version 2: acme-dns accounts (POST /acme/register). */
+/*
+ * Version 8: DNSSEC.  dnssec_keys holds each signed zone's keys (the private
+ * half too: the database is the daemon's user's alone, and backups carry
+ * it); dnssec_sigs every RRSIG the writer made (NSEC3 ones under the hashed
+ * owner name; a pool's, one per set of members it can answer with, the
+ * members' bit mask in variant); dnssec_nsec3 the zone's NSEC3 chain: one row per name that
+ * exists (empty non-terminals included) with its types and the NSEC3 RDATA
+ * as signed.  dnssec_zones: the zones signed so far, and how.
+ */
+static const char *const db_schema_v8 =
+	"CREATE TABLE dnssec_zones ("
+	"  zone TEXT PRIMARY KEY,"
+	"  algorithm INTEGER NOT NULL,"
+	"  denial TEXT NOT NULL,"
+	"  signed_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE dnssec_keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  zone TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  algorithm INTEGER NOT NULL,"
+	"  keytag INTEGER NOT NULL,"
+	"  public BLOB NOT NULL,"
+	"  private BLOB NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL DEFAULT (strftime('%s','now')),"
+	"  state_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	"CREATE TABLE dnssec_sigs ("
+	"  zone TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  covered INTEGER NOT NULL,"
+	"  keytag INTEGER NOT NULL,"
+	"  variant INTEGER NOT NULL DEFAULT 0,"
+	"  rdata BLOB NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, covered, keytag, variant)) WITHOUT ROWID;"
+	"CREATE INDEX dnssec_sigs_zone ON dnssec_sigs (zone, expires);"
+	"CREATE TABLE dnssec_nsec3 ("
+	"  zone TEXT NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  parent TEXT,"
+	"  types BLOB NOT NULL,"
+	"  rdata BLOB,"
+	"  PRIMARY KEY (zone, hash)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX dnssec_nsec3_name ON dnssec_nsec3 (name);"
+	"CREATE INDEX dnssec_nsec3_parent ON dnssec_nsec3 (parent);";
+
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
 	"  username TEXT PRIMARY KEY,"
@@ -247,6 +294,8 @@ db_migrate(struct db *db)
 			log_info("%s: rebuilding the records table (schema 7)", db->path);
 		rc = db_exec(db, db_schema_v7);
 	}
+	if (rc == 0 && version < 8)
+		rc = db_exec(db, db_schema_v8);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",

@@ -2,20 +2,29 @@
 #include "daemon/db_axfr.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
 #include "daemon/dd.h"
+#include "dns/dnssec.h"
+
+#define AXFR_RRSIG "RRSIG"
+#define AXFR_NSEC3 "NSEC3"
 
 struct db_axfr {
 	sqlite3 *h;
 	sqlite3_stmt *st;
 	bool done; /* stepped past the last row: another step would start over */
+	char owner[NSEC3_B32_LEN + 2 + 256]; /* an NSEC3 record's owner */
+	char zbuf[256];
 };
 
 int
-db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, struct db_axfr **out)
+db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, uint32_t nsec3_ttl,
+	     struct db_axfr **out)
 {
 	struct db_axfr *a = calloc(1, sizeof(*a));
 
@@ -30,7 +39,10 @@ db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, struct db_axfr **out)
 	if (sqlite3_prepare_v2(h,
 			       "SELECT name, type, value, coalesce(ttl, ?2) FROM records WHERE "
 			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
-			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1",
+			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1 UNION ALL "
+			       "SELECT name, '" AXFR_RRSIG "', rdata, 0 FROM dnssec_sigs WHERE "
+			       "zone = ?1 AND variant = 0 UNION ALL SELECT hash, '" AXFR_NSEC3 "', rdata, ?3 "
+			       "FROM dnssec_nsec3 WHERE zone = ?1 AND rdata IS NOT NULL",
 			       -1, &a->st, NULL) != SQLITE_OK ||
 	    /* a deferred BEGIN takes its snapshot at the first read: read now */
 	    sqlite3_exec(h, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
@@ -39,6 +51,8 @@ db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, struct db_axfr **out)
 	}
 	sqlite3_bind_text(a->st, 1, zone, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(a->st, 2, defttl);
+	sqlite3_bind_int64(a->st, 3, nsec3_ttl);
+	snprintf(a->zbuf, sizeof(a->zbuf), "%s", zone);
 	*out = a;
 	return 0;
 }
@@ -54,10 +68,33 @@ db_axfr_next(struct db_axfr *a, struct db_axfr_row *row)
 		a->done = r == SQLITE_DONE;
 		return a->done ? 0 : DD_EDB;
 	}
-	row->name = (const char *)sqlite3_column_text(a->st, 0);
 	row->type = (const char *)sqlite3_column_text(a->st, 1);
-	row->value = (const char *)sqlite3_column_text(a->st, 2);
 	row->ttl = (uint32_t)sqlite3_column_int64(a->st, 3);
+	row->rdata = NULL;
+	row->rdlen = 0;
+	if (sqlite3_column_type(a->st, 2) != SQLITE_BLOB) {
+		row->name = (const char *)sqlite3_column_text(a->st, 0);
+		row->value = (const char *)sqlite3_column_text(a->st, 2);
+		return 1;
+	}
+	/* DNSSEC rows: wire RDATA */
+	row->value = NULL;
+	row->rdata = sqlite3_column_blob(a->st, 2);
+	row->rdlen = (size_t)sqlite3_column_bytes(a->st, 2);
+	if (row->type && strcmp(row->type, AXFR_NSEC3) == 0) {
+		char b32[NSEC3_B32_LEN + 1];
+		if (sqlite3_column_bytes(a->st, 0) != NSEC3_HASH_LEN)
+			return DD_EDB;
+		dnssec_b32hex(sqlite3_column_blob(a->st, 0), NSEC3_HASH_LEN, b32);
+		snprintf(a->owner, sizeof(a->owner), "%s.%s", b32, a->zbuf);
+		row->name = a->owner;
+	} else {
+		row->name = (const char *)sqlite3_column_text(a->st, 0);
+		/* an RRSIG has the TTL of the RRset it covers: its original TTL */
+		if (row->rdlen >= DNSSEC_RRSIG_FIXED)
+			row->ttl = (uint32_t)row->rdata[4] << 24 | (uint32_t)row->rdata[5] << 16 |
+				   (uint32_t)row->rdata[6] << 8 | row->rdata[7];
+	}
 	return 1;
 }
 

@@ -298,6 +298,28 @@ db_pool_slot_find(struct db *db, const char *name, int64_t *slot)
 	return rc;
 }
 
+int
+db_pool_xfr_mask(struct db *db, const char *name, uint32_t *mask)
+{
+	sqlite3_stmt *st = NULL;
+	int step;
+
+	*mask = 0;
+	if (db_prep(db_sqlite(db),
+		    "SELECT m.pos FROM pools p JOIN pool_members m ON m.pool_id = p.id "
+		    "WHERE p.name = ?1 AND m.xfr_up = 1",
+		    &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t pos = sqlite3_column_int64(st, 0);
+		if (pos >= 0 && pos < 32)
+			*mask |= 1u << pos;
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
 /* Column of db_pool_member_ips. */
 static void
 db_pool_ip_row(sqlite3_stmt *st, struct db_pool_row *r)

@@ -143,4 +143,10 @@ int db_pool_member_states_set(struct db *db, int64_t pool_id, int64_t pos, int x
 int db_pool_delete_id(struct db *db, int64_t id);
 int db_pool_delete(struct db *db, const char *name);
 
+/*
+ * The members of pool name that transfers carry (xfr_up = 1), as a bit mask
+ * of their positions into *mask.  0 (no pool: mask 0) or DD_EDB.
+ */
+int db_pool_xfr_mask(struct db *db, const char *name, uint32_t *mask);
+
 #endif

@@ -44,6 +44,7 @@ struct entry {
 	/* a finished entry: NULL puts it into t at once; else the callback
 	 * takes it (its fields are valid during the call only) */
 	int (*emit)(struct entry *e);
+	void *emit_arg;             /* for emit */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "daemon/entry.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
+#include "daemon/signer.h"
 #include "shm/table.h"
 
 #define LOAD_CHUNK      (1u << 20) /* bytes of entries handed over at a time */
@@ -351,6 +352,26 @@ load_rows(struct load_ctx *lc)
 	return rc;
 }
 
+/*
+ * Signed zones (daemon/signer.h): a zone signed for the first time is signed
+ * now, every signed zone's apex again, and the table gets the signatures,
+ * the NSEC3 bins and the SOA's RRSIG.
+ */
+static int
+load_signed(const struct cfg *cfg, struct db *db, struct shm_table *t)
+{
+	struct signer *s = NULL;
+	int rc = signer_open(cfg, db, &s);
+
+	if (rc < 0)
+		return rc;
+	signer_set_table(s, t);
+	if ((rc = signer_prepare(s)) == 0)
+		rc = signer_load(s);
+	signer_close(s);
+	return rc;
+}
+
 int
 load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct load_stats *st)
 {
@@ -394,6 +415,8 @@ load_table(const struct cfg *cfg, struct db *db, struct shm_table **out, struct 
 	lc->db = db;
 	rc = load_rows(lc);
 	if (rc < 0)
+		goto failed;
+	if ((rc = load_signed(cfg, db, t)) < 0)
 		goto failed;
 	free(lc->e.pools);
 	free(lc);

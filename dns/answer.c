@@ -15,6 +15,7 @@
 
 #include "daemon/dd.h"
 #include "dns/dname.h"
+#include "dns/dnssec.h"
 #include "dns/pkt.h"
 #include "dns/pool.h"
 #include "dns/rdata.h"
@@ -26,6 +27,7 @@
 #define CNAME_CHAIN_MAX 8  /* CNAME links followed inside our zones */
 #define COMP_MAX        64 /* remembered name suffixes for compression */
 #define COMP_PTR_MAX    0x3fff
+#define NSEC3_PROOFS_MAX 8 /* NSEC3 records in one reply: 3 per name, a wildcard CNAME or two */
 
 /* A name suffix already in the reply: where it starts and its full wire length. */
 struct comp_ent {
@@ -39,6 +41,16 @@ struct resp {
 	unsigned ncomp;
 	uint16_t count[3]; /* answer, authority, additional */
 	int sec;           /* section being written */
+	bool dnssec;       /* DO=1: RRSIGs and denial proofs (RFC 4035 3.1) */
+	/* NSEC3 records already in the reply (by hash), not written twice */
+	uint8_t nsec3_seen[NSEC3_PROOFS_MAX][NSEC3_HASH_LEN];
+	unsigned nnsec3;
+	/* proofs owed, written into the authority section after the answers */
+	struct {
+		int zone;
+		uint8_t hash[NSEC3_HASH_LEN];
+	} owed[NSEC3_PROOFS_MAX];
+	unsigned nowed;
 };
 
 enum { SEC_AN, SEC_NS, SEC_AR };
@@ -242,6 +254,54 @@ put_rrset(struct resp *r, const struct owner *o, const struct shm_rrset *rs,
 	}
 }
 
+/*
+ * DO=1: the RRSIGs over type that entry e holds (its RRSIG rrset keeps
+ * those of all its RRsets, the covered type first in each RDATA), at o
+ * with the TTL of the RRset they cover (RFC 4035 2.2).
+ */
+static void
+put_sigs(struct resp *r, const struct owner *o, const struct shm_entry *e, uint16_t type,
+	 uint32_t ttl)
+{
+	const struct shm_rrset *rs;
+	const uint8_t *d;
+	size_t p = 0;
+
+	if (!r->dnssec || e == NULL || (rs = shm_entry_find(e, DNS_TYPE_RRSIG)) == NULL)
+		return;
+	d = shm_rrset_data(rs);
+	for (unsigned i = 0; i < rs->count; i++) {
+		uint16_t rdlen;
+		if (rs->data_len - p < 2)
+			return;
+		memcpy(&rdlen, d + p, 2);
+		p += 2;
+		if (rs->data_len - p < rdlen)
+			return;
+		if (rdlen > 2 && dns_wire_get_u16(d + p) == type) {
+			/* RFC 4034 3.1.7: the signer's name is never compressed */
+			size_t at = put_rr_head(r, o, DNS_TYPE_RRSIG, ttl);
+			dns_wire_write_bytes(&r->w, d + p, rdlen);
+			put_rr_end(r, at);
+		}
+		p += rdlen;
+	}
+}
+
+/* DO=1: the RRSIG over the SOA the zone slot holds with its serial. */
+static void
+put_soa_sig(struct resp *r, const struct shm_zone_copy *zc, const struct owner *o, uint32_t ttl)
+{
+	struct owner apex = {0, zc->apex, zc->apex_len};
+	size_t at;
+
+	if (!r->dnssec || zc->soa_sig_len == 0)
+		return;
+	at = put_rr_head(r, o ? o : &apex, DNS_TYPE_RRSIG, ttl);
+	dns_wire_write_bytes(&r->w, zc->soa_sig, zc->soa_sig_len);
+	put_rr_end(r, at);
+}
+
 static void
 put_soa(struct resp *r, const struct shm_zone_copy *zc, const struct owner *o, bool negative)
 {
@@ -259,6 +319,7 @@ put_soa(struct resp *r, const struct shm_zone_copy *zc, const struct owner *o, b
 	dns_wire_write_u32(&r->w, s->expire);
 	dns_wire_write_u32(&r->w, s->minimum);
 	put_rr_end(r, at);
+	put_soa_sig(r, zc, o, ttl);
 }
 
 static int
@@ -307,13 +368,14 @@ put_glue(struct dns_answer_ctx *ctx, struct resp *r, const struct shm_zone_copy 
 
 static void
 put_ns(struct dns_answer_ctx *ctx, struct resp *r, const struct shm_zone_copy *zc,
-       const struct owner *o)
+       const struct owner *o, const struct shm_entry *apex)
 {
 	for (unsigned i = 0; i < zc->ns_count && i < SHM_NS_MAX; i++) {
 		size_t at = put_rr_head(r, o, DNS_TYPE_NS, zc->ns_ttl);
 		put_name(r, zc->ns[i], zc->ns_len[i]);
 		put_rr_end(r, at);
 	}
+	put_sigs(r, o, apex, DNS_TYPE_NS, zc->ns_ttl);
 	if (!r->w.err)
 		put_glue(ctx, r, zc);
 }
@@ -334,11 +396,12 @@ suffix_off(const uint8_t *name, unsigned nlab, unsigned keep)
  * RFC 4592 3.3.1: name does not exist; find its closest encloser (empty
  * non-terminals exist) and the wildcard "*.<closest encloser>".  Returns
  * the wildcard's entry copied into ctx->entry_buf, NULL if there is none,
- * and sets *err to DD_EAGAIN when the table kept racing.
+ * sets *ce to the closest encloser's offset in name, and sets *err to
+ * DD_EAGAIN when the table kept racing.
  */
 static const struct shm_entry *
 wildcard_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
-	      const struct shm_zone_copy *zc, uint64_t *retries, int *err)
+	      const struct shm_zone_copy *zc, uint64_t *retries, size_t *ce_out, int *err)
 {
 	unsigned nlab = dns_dname_count_labels(name);
 	size_t ce = len;
@@ -356,11 +419,12 @@ wildcard_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
 			*err = n;
 			return NULL;
 		}
-		if (n > 0) {
+		if (n > 0 && !(((const struct shm_entry *)ctx->entry_buf2)->flags & SHM_ENTRY_HIDDEN)) {
 			ce = off;
 			break;
 		}
 	}
+	*ce_out = ce;
 	if (ce >= len || len - ce + 2 > DNS_DNAME_MAX)
 		return NULL;
 	wild[0] = 1;
@@ -373,11 +437,170 @@ wildcard_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
 	return n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
 }
 
+/* --- authenticated denial (RFC 5155 7.2) -------------------------------- */
+
+/* Item i's fields in an NSEC3 bin's data (shm/table.h SHM_TYPE_NSEC3BIN). */
+struct nsec3_item {
+	const uint8_t *hash;
+	const uint8_t *nsec3;
+	uint16_t nsec3_len;
+	const uint8_t *sig;
+	uint16_t sig_len;
+};
+
+/* The items of bin rs, one by one: false at the end or on a malformed item. */
+static bool
+nsec3_item_next(const struct shm_rrset *rs, size_t *pos, struct nsec3_item *it)
+{
+	const uint8_t *d = shm_rrset_data(rs);
+	uint16_t len, nl;
+
+	if (rs->data_len - *pos < 2)
+		return false;
+	memcpy(&len, d + *pos, 2);
+	if (rs->data_len - *pos - 2 < len || len < NSEC3_HASH_LEN + 2)
+		return false;
+	memcpy(&nl, d + *pos + 2 + NSEC3_HASH_LEN, 2);
+	if (nl > len - NSEC3_HASH_LEN - 2)
+		return false;
+	it->hash = d + *pos + 2;
+	it->nsec3 = it->hash + NSEC3_HASH_LEN + 2;
+	it->nsec3_len = nl;
+	it->sig = it->nsec3 + nl;
+	it->sig_len = (uint16_t)(len - NSEC3_HASH_LEN - 2 - nl);
+	*pos += 2u + len;
+	return true;
+}
+
+/*
+ * Writes the NSEC3 record that matches or covers hash h (with its RRSIG)
+ * into the authority section, unless the reply has it already.  The bins
+ * are found from the zone slot's marks: the bin of h, else the marked bin
+ * before it (going round: the last record covers the hashes before the
+ * first).  No lock: a bin that changed between the mark and the copy is
+ * passed over.
+ */
+static void
+put_nsec3(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z, const uint8_t *h)
+{
+	const struct shm_zone_copy *zc = z->zc;
+	unsigned bin = (unsigned)h[0] << 8 | h[1];
+	uint8_t bname[SHM_NAME_MAX], owner[DNS_DNAME_MAX];
+	char b32[NSEC3_B32_LEN + 1];
+	struct nsec3_item it, best = {0};
+	struct owner o;
+	uint32_t ttl = 0;
+	bool found = false;
+	size_t at;
+
+	for (unsigned skip = 0; skip < 4 && !found; skip++) {
+		int b = shm_zone_nsec3_bin_prev(ctx->table, (unsigned)z->idx, bin, skip);
+		size_t bl, pos = 0;
+		if (b < 0)
+			return;
+		if ((bl = shm_nsec3_bin_name(zc->apex, zc->apex_len, (unsigned)b, bname)) == 0 ||
+		    shm_table_get(ctx->table, bname, bl, ctx->entry_buf2, SHM_ENTRY_MAX, NULL) <= 0)
+			continue;
+		const struct shm_entry *e = (const struct shm_entry *)ctx->entry_buf2;
+		const struct shm_rrset *rs = shm_entry_find(e, SHM_TYPE_NSEC3BIN);
+		if (rs == NULL)
+			continue;
+		/* the greatest hash <= h in h's own bin; in any other, its last */
+		while (nsec3_item_next(rs, &pos, &it)) {
+			if (skip == 0 && (unsigned)b == bin && memcmp(it.hash, h, NSEC3_HASH_LEN) > 0)
+				break;
+			best = it;
+			ttl = rs->ttl;
+			found = true;
+		}
+	}
+	if (!found)
+		return;
+	for (unsigned i = 0; i < r->nnsec3; i++)
+		if (memcmp(r->nsec3_seen[i], best.hash, NSEC3_HASH_LEN) == 0)
+			return;
+	if (r->nnsec3 < NSEC3_PROOFS_MAX)
+		memcpy(r->nsec3_seen[r->nnsec3++], best.hash, NSEC3_HASH_LEN);
+	if (zc->apex_len + 1u + NSEC3_B32_LEN > DNS_DNAME_MAX)
+		return;
+	owner[0] = NSEC3_B32_LEN;
+	dnssec_b32hex(best.hash, NSEC3_HASH_LEN, b32);
+	memcpy(owner + 1, b32, NSEC3_B32_LEN);
+	memcpy(owner + 1 + NSEC3_B32_LEN, zc->apex, zc->apex_len);
+	o.ptr = 0;
+	o.name = owner;
+	o.len = (uint8_t)(1 + NSEC3_B32_LEN + zc->apex_len);
+	at = put_rr_head(r, &o, DNS_TYPE_NSEC3, ttl);
+	dns_wire_write_bytes(&r->w, best.nsec3, best.nsec3_len);
+	put_rr_end(r, at);
+	at = put_rr_head(r, &o, DNS_TYPE_RRSIG, ttl);
+	dns_wire_write_bytes(&r->w, best.sig, best.sig_len);
+	put_rr_end(r, at);
+}
+
+/* The NSEC3 record matching or covering name (lower-case wire) is owed. */
+static void
+owe_nsec3(struct resp *r, int zone, const uint8_t *name, size_t len)
+{
+	if (r->nowed == NSEC3_PROOFS_MAX)
+		return;
+	r->owed[r->nowed].zone = zone;
+	dnssec_nsec3_hash(name, len, NULL, 0, 0, r->owed[r->nowed].hash);
+	r->nowed++;
+}
+
+/* Writes the owed NSEC3 records into the authority section (z: a zone_ref to load into). */
+static void
+put_owed(struct dns_answer_ctx *ctx, struct resp *r, struct zone_ref *z)
+{
+	r->sec = SEC_NS;
+	for (unsigned i = 0; i < r->nowed; i++) {
+		if (z->idx != r->owed[i].zone) {
+			z->idx = r->owed[i].zone;
+			z->loaded = false;
+		}
+		if (zone_load(ctx, z) == 0)
+			put_nsec3(ctx, r, z, r->owed[i].hash);
+	}
+	r->nowed = 0;
+}
+
+/*
+ * Proofs about name, whose closest encloser starts at ce (RFC 5155 7.2), owed
+ * for the authority section: with ce_match the NSEC3 matching the closest
+ * encloser; with next_closer the one covering the next closer name; with
+ * wild the one matching or covering "*.<ce>".  Only for DO=1 and signed zones.
+ */
+static void
+owe_denial(struct resp *r, const struct zone_ref *z, const uint8_t *name, size_t len, size_t ce,
+	   bool ce_match, bool next_closer, bool wild)
+{
+	uint8_t w[DNS_DNAME_MAX];
+
+	if (!r->dnssec || !z->loaded || z->zc->soa_sig_len == 0 || ce > len)
+		return;
+	if (ce_match)
+		owe_nsec3(r, z->idx, name + ce, len - ce);
+	if (next_closer && ce > 0) {
+		/* the name one label longer than the closest encloser */
+		size_t nc = 0;
+		while (nc + 1u + name[nc] < ce)
+			nc += 1u + name[nc];
+		owe_nsec3(r, z->idx, name + nc, len - nc);
+	}
+	if (wild && len - ce + 2 <= DNS_DNAME_MAX) {
+		w[0] = 1;
+		w[1] = '*';
+		memcpy(w + 2, name + ce, len - ce);
+		owe_nsec3(r, z->idx, w, len - ce + 2);
+	}
+}
+
 static const struct shm_rrset *
 first_public_rrset(const struct shm_entry *e)
 {
 	for (const struct shm_rrset *rs = shm_entry_first(e); rs; rs = shm_rrset_next(e, rs))
-		if (rs->type < SHM_TYPE_PRIVATE)
+		if (rs->type < SHM_TYPE_PRIVATE && rs->type != DNS_TYPE_RRSIG)
 			return rs;
 	return NULL;
 }
@@ -388,9 +611,40 @@ first_public_rrset(const struct shm_entry *e)
  * Writes the addresses of family qtype (A or AAAA) that the pool's policy
  * picks for this query, the choice first.  Returns how many (0: NODATA).
  */
+/* DO=1: the pre-signed RRSIG over exactly the members in mask (SHM_TYPE_POOLSIG). */
+static void
+put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, uint16_t qtype,
+	     uint32_t mask, uint32_t ttl)
+{
+	const struct shm_rrset *rs = shm_entry_find(e, SHM_TYPE_POOLSIG);
+	const uint8_t *d;
+	size_t p = 0;
+
+	if (rs == NULL)
+		return;
+	d = shm_rrset_data(rs);
+	for (unsigned i = 0; i < rs->count; i++) {
+		uint16_t len;
+		uint32_t m;
+		if (rs->data_len - p < 2)
+			return;
+		memcpy(&len, d + p, 2);
+		if (rs->data_len - p - 2 < len || len < 6)
+			return;
+		memcpy(&m, d + p + 2, 4);
+		if (m == mask && dns_wire_get_u16(d + p + 6) == qtype) {
+			size_t at = put_rr_head(r, o, DNS_TYPE_RRSIG, ttl);
+			dns_wire_write_bytes(&r->w, d + p + 6, len - 4u);
+			put_rr_end(r, at);
+			return;
+		}
+		p += 2u + len;
+	}
+}
+
 static unsigned
 put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
-	 const struct shm_rrset *rs, uint16_t qtype)
+	 const struct shm_entry *e, const struct shm_rrset *rs, uint16_t qtype)
 {
 	union {
 		struct pool_def d;
@@ -423,12 +677,17 @@ put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
 		.max_age_ms = ctx->pool_report_max_age_ms,
 		.now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u};
 	n = pool_pick(&u.d, pool_def_members(&u.d), qtype == DNS_TYPE_A ? 4 : 6, &env, pick);
+	uint32_t mask = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct pool_member *m = &pool_def_members(&u.d)[pick[i]];
 		size_t at = put_rr_head(r, o, qtype, u.d.ttl);
 		dns_wire_write_bytes(&r->w, m->addr, qtype == DNS_TYPE_A ? 4 : 16);
 		put_rr_end(r, at);
+		mask |= 1u << pick[i];
 	}
+	/* the set's signature was made ahead: an RRSIG covers the set, not its order */
+	if (n && r->dnssec)
+		put_pool_sig(r, o, e, qtype, mask, u.d.ttl);
 	return n;
 }
 
@@ -485,6 +744,8 @@ struct walk {
 	const uint8_t *name;
 	size_t len;
 	uint64_t *retries;
+	bool wild; /* the name does not exist: a wildcard at its closest encloser answers */
+	size_t ce; /* with wild: where the closest encloser starts in name */
 };
 
 #define WALK_FOLLOW (-1) /* a CNAME was written; its target comes next */
@@ -504,23 +765,30 @@ answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_
 		return DNS_RCODE_NOERROR;
 	}
 	if (apex && qtype == DNS_TYPE_NS) {
-		put_ns(ctx, r, w->z.zc, &w->o);
+		put_ns(ctx, r, w->z.zc, &w->o, e);
 		return DNS_RCODE_NOERROR;
 	}
 	const struct shm_rrset *pool = e ? shm_entry_find(e, SHM_TYPE_POOL) : NULL;
 	if (pool && (qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA || qtype == DNS_TYPE_ANY)) {
 		/* RFC 8482: for ANY, the IPv4 answer (or the IPv6 one) is enough */
-		if (put_pool(ctx, r, &w->o, pool, qtype == DNS_TYPE_ANY ? DNS_TYPE_A : qtype) ||
-		    (qtype == DNS_TYPE_ANY && put_pool(ctx, r, &w->o, pool, DNS_TYPE_AAAA)))
+		if (put_pool(ctx, r, &w->o, e, pool, qtype == DNS_TYPE_ANY ? DNS_TYPE_A : qtype) ||
+		    (qtype == DNS_TYPE_ANY && put_pool(ctx, r, &w->o, e, pool, DNS_TYPE_AAAA))) {
+			if (w->wild)
+				owe_denial(r, &w->z, w->name, w->len, w->ce, false, true, false);
 			return DNS_RCODE_NOERROR;
+		}
 	}
 	const struct shm_rrset *rs = NULL;
 	if (e && qtype == DNS_TYPE_ANY)
 		rs = first_public_rrset(e);
-	else if (e && qtype < SHM_TYPE_PRIVATE)
+	else if (e && qtype < SHM_TYPE_PRIVATE && qtype != DNS_TYPE_RRSIG)
 		rs = shm_entry_find(e, qtype);
 	if (rs) {
 		put_rrset(r, &w->o, rs, NULL, NULL);
+		put_sigs(r, &w->o, e, rs->type, rs->ttl);
+		/* RFC 5155 7.2.6: a wildcard answer proves the name itself absent */
+		if (w->wild)
+			owe_denial(r, &w->z, w->name, w->len, w->ce, false, true, false);
 		return DNS_RCODE_NOERROR;
 	}
 	*cname = e && qtype != DNS_TYPE_CNAME ? shm_entry_find(e, DNS_TYPE_CNAME) : NULL;
@@ -531,6 +799,11 @@ answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_
 		return DNS_RCODE_SERVFAIL;
 	r->sec = SEC_NS;
 	put_soa(r, w->z.zc, NULL, true);
+	/* RFC 5155 7.2.3 (the name's own NSEC3), 7.2.5 (through a wildcard) */
+	if (w->wild)
+		owe_denial(r, &w->z, w->name, w->len, w->ce, true, true, true);
+	else
+		owe_denial(r, &w->z, w->name, w->len, 0, true, false, false);
 	return DNS_RCODE_NOERROR;
 }
 
@@ -547,6 +820,8 @@ answer_name(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t
 	if (n < 0)
 		return DNS_RCODE_SERVFAIL;
 	const struct shm_entry *e = n > 0 ? (const struct shm_entry *)ctx->entry_buf : NULL;
+	if (e && (e->flags & SHM_ENTRY_HIDDEN))
+		e = NULL; /* an NSEC3 bin is no name */
 	/* the common positive answer needs nothing from the zone slot */
 	bool need_zone = !e || qtype == DNS_TYPE_SOA || qtype == DNS_TYPE_NS ||
 			 qtype == DNS_TYPE_ANY;
@@ -555,18 +830,24 @@ answer_name(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t
 	const struct shm_zone_copy *zc = w->z.zc;
 	bool apex = need_zone && w->len == zc->apex_len && memcmp(w->name, zc->apex, w->len) == 0;
 
+	w->wild = false;
 	if (!e && !apex)
 		e = pool_prefix_find(ctx, w->name, w->len, w->retries);
 	if (!e && !apex) {
 		int err = 0;
-		e = wildcard_find(ctx, w->name, w->len, zc, w->retries, &err);
+		size_t ce = 0;
+		e = wildcard_find(ctx, w->name, w->len, zc, w->retries, &ce, &err);
 		if (err)
 			return DNS_RCODE_SERVFAIL;
 		if (!e) {
 			r->sec = SEC_NS;
 			put_soa(r, zc, NULL, true);
+			/* RFC 5155 7.2.2: closest encloser, next closer, no wildcard */
+			owe_denial(r, &w->z, w->name, w->len, ce, true, true, true);
 			return DNS_RCODE_NXDOMAIN;
 		}
+		w->wild = true;
+		w->ce = ce;
 	}
 	return answer_entry(ctx, r, w, qtype, e, apex, cname);
 }
@@ -590,25 +871,22 @@ chain_seen(uint8_t (*names)[DNS_DNAME_MAX + 1], unsigned n, const uint8_t *qname
  * rcode is that of the last name looked up (RFC 6604 3).
  */
 static int
-resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int zidx)
+resolve_walk(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, struct walk *w)
 {
-	uint64_t retries = 0;
-	struct walk w = {{zidx, false, ctx->zone_copy},
-			 {DNS_HDR_LEN, NULL, 0},
-			 p->lname,
-			 p->qname_len,
-			 ctx->stats ? &ctx->stats->retries : &retries};
 	/* names[i]: length byte, then the i-th CNAME target */
 	uint8_t names[CNAME_CHAIN_MAX][DNS_DNAME_MAX + 1];
 
 	for (unsigned link = 0;; link++) {
 		const struct shm_rrset *cn = NULL;
-		int rcode = answer_name(ctx, r, &w, p->qtype, &cn);
+		int rcode = answer_name(ctx, r, w, p->qtype, &cn);
 		if (rcode != WALK_FOLLOW)
 			return rcode;
 		const uint8_t *t = NULL;
 		size_t tlen = 0;
-		put_rrset(r, &w.o, cn, &t, &tlen);
+		put_rrset(r, &w->o, cn, &t, &tlen);
+		put_sigs(r, &w->o, (const struct shm_entry *)ctx->entry_buf, DNS_TYPE_CNAME, cn->ttl);
+		if (w->wild)
+			owe_denial(r, &w->z, w->name, w->len, w->ce, false, true, false);
 		if (!t || dns_dname_wire_len(t, tlen) != (int)tlen || link >= CNAME_CHAIN_MAX ||
 		    chain_seen(names, link, p->lname, p->qname_len, t, tlen))
 			return DNS_RCODE_NOERROR;
@@ -618,16 +896,35 @@ resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int
 		/* t lives in entry_buf, which the next lookup overwrites */
 		names[link][0] = (uint8_t)tlen;
 		memcpy(names[link] + 1, t, tlen);
-		if (tz != w.z.idx) {
-			w.z.idx = tz;
-			w.z.loaded = false;
+		if (tz != w->z.idx) {
+			w->z.idx = tz;
+			w->z.loaded = false;
 		}
-		w.name = names[link] + 1;
-		w.len = tlen;
-		w.o.ptr = 0;
-		w.o.name = w.name;
-		w.o.len = (uint8_t)tlen;
+		w->name = names[link] + 1;
+		w->len = tlen;
+		w->o.ptr = 0;
+		w->o.name = w->name;
+		w->o.len = (uint8_t)tlen;
 	}
+}
+
+static int
+resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int zidx)
+{
+	uint64_t retries = 0;
+	struct walk w = {{zidx, false, ctx->zone_copy},
+			 {DNS_HDR_LEN, NULL, 0},
+			 p->lname,
+			 p->qname_len,
+			 ctx->stats ? &ctx->stats->retries : &retries,
+			 false,
+			 0};
+	int rcode = resolve_walk(ctx, r, p, &w);
+
+	/* the denial proofs follow every answer, in the authority section */
+	if (r->nowed && rcode != DNS_RCODE_SERVFAIL)
+		put_owed(ctx, r, &w.z);
+	return rcode;
 }
 
 /* --- the reply ---------------------------------------------------------- */
@@ -720,6 +1017,8 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 
 	dns_wire_wr_init(&r.w, out, limit - optlen);
 	r.ncomp = 0;
+	r.dnssec = edns && p.edns.do_bit;
+	r.nnsec3 = r.nowed = 0;
 	r.count[0] = r.count[1] = r.count[2] = 0;
 	r.sec = SEC_AN;
 	r.w.pos = DNS_HDR_LEN;

@@ -9,6 +9,7 @@
 
 #include "daemon/dd.h"
 #include "dns/dname.h"
+#include "dns/dnssec.h"
 
 static int
 txt_from_text(const char *text, uint8_t *out, size_t outsz)
@@ -124,7 +125,9 @@ static const struct {
 	{DNS_TYPE_AAAA, "AAAA"},   {DNS_TYPE_SRV, "SRV"},   {DNS_TYPE_OPT, "OPT"},
 	{DNS_TYPE_TKEY, "TKEY"},   {DNS_TYPE_TSIG, "TSIG"}, {DNS_TYPE_IXFR, "IXFR"},
 	{DNS_TYPE_AXFR, "AXFR"},   {DNS_TYPE_MAILB, "MAILB"}, {DNS_TYPE_MAILA, "MAILA"},
-	{DNS_TYPE_ANY, "ANY"},
+	{DNS_TYPE_ANY, "ANY"},     {DNS_TYPE_DS, "DS"},     {DNS_TYPE_RRSIG, "RRSIG"},
+	{DNS_TYPE_NSEC, "NSEC"},   {DNS_TYPE_DNSKEY, "DNSKEY"}, {DNS_TYPE_NSEC3, "NSEC3"},
+	{DNS_TYPE_NSEC3PARAM, "NSEC3PARAM"},
 };
 
 const uint16_t dns_stored_types[DNS_STORED_TYPES] = {DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_TXT,

@@ -94,6 +94,7 @@ housekeeping(evutil_socket_t fd, short what, void *arg)
  */
 #define TRIM_BUDGET     2000
 #define TRIM_CATCHUP_MS 10
+#define RESIGN_BUDGET   500 /* RRSIGs refreshed per step (a few ms of signing) */
 
 struct retention {
 	struct writer *writer;
@@ -108,7 +109,10 @@ retention(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	if (writer_trim(rt->writer, TRIM_BUDGET) > 0) {
+	if (writer_dnssec_step(rt->writer) < 0)
+		log_warnx("DNSSEC key rollover step: database write failed");
+	/* | not ||: both steps run each time */
+	if ((writer_trim(rt->writer, TRIM_BUDGET) > 0) | (writer_resign(rt->writer, RESIGN_BUDGET) > 0)) {
 		tv.tv_sec = 0;
 		tv.tv_usec = TRIM_CATCHUP_MS * 1000;
 	}

@@ -13,10 +13,13 @@
 #include "daemon/config.h"
 #include "daemon/db_pools.h"
 #include "daemon/dd.h"
+#include "daemon/signer.h"
 #include "http/http.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
+#include "workers/wctx.h"
+#include "workers/writer.h"
 
 static const char *const metrics_rcodes[STATS_RCODES] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED", "YXDOMAIN",
@@ -195,6 +198,32 @@ metrics_zones(FILE *f, const struct http_server *srv)
 	free(zc);
 }
 
+/* Signed zones: RRSIGs made by this writer, and RRSIGs due for refresh. */
+static void
+metrics_dnssec(FILE *f, const struct http_server *srv)
+{
+	struct signer *sg = writer_signer(srv->ctx->writer);
+	const struct cfg *cfg = srv->ctx->cfg;
+	bool any = false;
+
+	for (unsigned z = 0; z < cfg->nzones; z++)
+		any |= signer_zone_on(sg, z);
+	if (!any)
+		return;
+	metrics_head(f, "ddnsd_dnssec_signatures_total", "counter",
+		     "RRSIGs made by the writer since it started, by zone.");
+	for (unsigned z = 0; z < cfg->nzones; z++)
+		if (signer_zone_on(sg, z))
+			fprintf(f, "ddnsd_dnssec_signatures_total{zone=\"%s\"} %llu\n",
+				cfg->zones[z].name, (unsigned long long)signer_signatures(sg, z));
+	metrics_head(f, "ddnsd_dnssec_resign_pending", "gauge",
+		     "RRSIGs due for refresh (a third of their validity left), by zone.");
+	for (unsigned z = 0; z < cfg->nzones; z++)
+		if (signer_zone_on(sg, z))
+			fprintf(f, "ddnsd_dnssec_resign_pending{zone=\"%s\"} %lld\n",
+				cfg->zones[z].name, (long long)signer_due_count(sg, z));
+}
+
 /* Members up and down per pool: all down means answering with all (open) or
  * NODATA (closed), as the checker also logs. */
 static void
@@ -262,6 +291,7 @@ metrics_get(struct http_req *r)
 	metrics_process(f, r->srv, n);
 	metrics_zones(f, r->srv);
 	metrics_pools(f, r->srv);
+	metrics_dnssec(f, r->srv);
 	fclose(f);
 	http_reply_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_reply_raw(r, 200, text, len);

@@ -282,6 +282,10 @@ zone_var_unpack(const struct zone_var *v, struct shm_zone_copy *out)
 	out->soa = v->soa;
 	out->ns_ttl = v->ns_ttl;
 	out->ns_count = v->ns_count;
+	if (v->soa_sig_len > SHM_SIG_MAX)
+		return false;
+	out->soa_sig_len = v->soa_sig_len;
+	memcpy(out->soa_sig, v->soa_sig, v->soa_sig_len);
 	for (unsigned i = 0; i < v->ns_count; i++) {
 		if (v->ns_len[i] == 0 || pos + v->ns_len[i] > v->ns_bytes)
 			return false;
@@ -321,6 +325,32 @@ shm_zone_get(const struct shm_table *t, unsigned idx, struct shm_zone_copy *out)
 			seqlock_cpu_relax();
 	}
 	return DD_EAGAIN;
+}
+
+int
+shm_zone_nsec3_bin_prev(const struct shm_table *t, unsigned idx, unsigned bin, unsigned skip)
+{
+	const _Atomic uint64_t *m;
+	unsigned b = bin % SHM_NSEC3_BINS;
+
+	if (!shm_tbl_zone_is_defined(t, idx))
+		return -1;
+	m = t->zones[idx].nsec3_bins;
+	/* one lap over the words, and the first word's low bits once more */
+	for (unsigned step = 0; step <= SHM_NSEC3_BINS / 64; step++) {
+		unsigned wi = b / 64, bit = b % 64;
+		uint64_t v = atomic_load_explicit(&m[wi], memory_order_relaxed);
+		v &= bit == 63 ? ~0ULL : ((2ULL << bit) - 1);
+		while (v) {
+			unsigned hi = 63u - (unsigned)__builtin_clzll(v);
+			if (skip == 0)
+				return (int)(wi * 64 + hi);
+			skip--;
+			v &= ~(1ULL << hi);
+		}
+		b = (wi == 0 ? SHM_NSEC3_BINS / 64 : wi) * 64 - 1;
+	}
+	return -1;
 }
 
 /* ------------------------------------------------------------ readers */

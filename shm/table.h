@@ -44,20 +44,31 @@
 #include <stdint.h>
 
 #define SHM_MAGIC          0x314d5344534e4444ULL /* "DDNSDSM1" */
-#define SHM_LAYOUT_VERSION 2
+#define SHM_LAYOUT_VERSION 3
 #define SHM_ZONES_MAX      64
 #define SHM_WORKERS_MAX    64
 #define SHM_NAME_MAX       255
 #define SHM_ENTRY_MAX      16384 /* largest entry block, bytes */
 #define SHM_NS_MAX         16    /* NS names per zone apex */
 #define SHM_GET_RETRIES    64    /* reader retries before giving up */
+#define SHM_SIG_MAX        352   /* RRSIG RDATA of the SOA kept in a zone slot, bytes */
+#define SHM_NSEC3_BINS     65536 /* NSEC3 bins per signed zone: the hash's first 16 bits */
 
 /* Private rrset types (never on the wire). */
 #define SHM_TYPE_PRIVATE 0xff00
 #define SHM_TYPE_POOL    0xff01
+/* A signed zone's NSEC3 records whose hashes share their first 16 bits (a
+ * "bin"), kept sorted by hash in one hidden entry named by
+ * shm_nsec3_bin_name(): count x { u16 rdlen; hash[20] | u16 nsec3_len |
+ * NSEC3 RDATA | RRSIG RDATA }. */
+#define SHM_TYPE_NSEC3BIN 0xff02
+/* A signed pool's answer sets: count x { u16 rdlen; u32 mask (host order) of
+ * the members in the set | RRSIG RDATA over that set }. */
+#define SHM_TYPE_POOLSIG  0xff03
 
 /* shm_entry.flags */
 #define SHM_ENTRY_WILDCARD 0x0001 /* owner's first label is '*' */
+#define SHM_ENTRY_HIDDEN   0x0002 /* not a name of the zone (an NSEC3 bin): lookups skip it */
 
 struct shm_entry {
 	uint16_t size;     /* whole block, bytes */
@@ -104,6 +115,8 @@ struct shm_zone_copy {
 	uint8_t ns_count;
 	uint8_t ns_len[SHM_NS_MAX];
 	uint8_t ns[SHM_NS_MAX][SHM_NAME_MAX];
+	uint16_t soa_sig_len;      /* 0: the zone is not signed */
+	uint8_t soa_sig[SHM_SIG_MAX]; /* RRSIG RDATA over the SOA of this serial */
 };
 
 struct shm_table; /* process-local handle: base address and sizes */
@@ -149,6 +162,15 @@ int shm_zone_define(struct shm_table *t, unsigned idx, const uint8_t *apex, size
 		    uint32_t ns_ttl);
 /* Changes a zone's SOA serial under the zone seqlock. */
 int shm_zone_set_serial(struct shm_table *t, unsigned idx, uint32_t serial);
+/*
+ * Changes a signed zone's serial and the RRSIG RDATA over its SOA together,
+ * under the zone seqlock: no reader sees one without the other.  sig_len
+ * <= SHM_SIG_MAX.  Returns 0 or DD_EINVAL.
+ */
+int shm_zone_set_serial_sig(struct shm_table *t, unsigned idx, uint32_t serial,
+			    const uint8_t *sig, size_t sig_len);
+/* Marks NSEC3 bin `bin` of zone idx as holding records (or not). */
+void shm_zone_nsec3_bin_mark(struct shm_table *t, unsigned idx, unsigned bin, bool used);
 /* Number of defined zones (slots 0..n-1). */
 unsigned shm_zone_count(const struct shm_table *t);
 
@@ -200,7 +222,37 @@ int shm_table_get(const struct shm_table *t, const uint8_t *name, size_t name_le
 int shm_zone_find(const struct shm_table *t, const uint8_t *name, size_t name_len);
 /* Consistent copy of zone slot idx.  Returns 0 or DD_EAGAIN / DD_EINVAL. */
 int shm_zone_get(const struct shm_table *t, unsigned idx, struct shm_zone_copy *out);
+/*
+ * The marked NSEC3 bin of zone idx at or before bin, going round past bin
+ * 0 to the last one; skip: bins to pass over first (a reader that found a
+ * marked bin empty asks again with skip + 1).  Returns the bin or -1 when
+ * no bin is marked.  Lock-free: marks are single words.
+ */
+int shm_zone_nsec3_bin_prev(const struct shm_table *t, unsigned idx, unsigned bin,
+			    unsigned skip);
 
+/*
+ * The hidden name of NSEC3 bin `bin` of the zone with apex (lower-case wire):
+ * a label of five octets above the apex, 0x00 and the bin in four
+ * lower-case hex digits (no name a client writes starts with 0x00; the table
+ * takes lower-case names only).  Writes into out (SHM_NAME_MAX) and returns
+ * the length, or 0 when it would not fit.
+ */
+static inline size_t
+shm_nsec3_bin_name(const uint8_t *apex, size_t apex_len, unsigned bin, uint8_t *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (apex_len + 6 > SHM_NAME_MAX)
+		return 0;
+	out[0] = 5;
+	out[1] = 0;
+	for (int i = 0; i < 4; i++)
+		out[2 + i] = (uint8_t)hex[(bin >> (12 - 4 * i)) & 0xf];
+	for (size_t i = 0; i < apex_len; i++)
+		out[6 + i] = apex[i];
+	return apex_len + 6;
+}
 
 /* --- writer health (read by the master) -------------------------------- */
 

@@ -73,6 +73,8 @@ struct zone_var {
 	uint16_t ns_bytes; /* used bytes of ns[] */
 	uint8_t ns_count;
 	uint8_t ns_len[SHM_NS_MAX];
+	uint16_t soa_sig_len;            /* 0: unsigned */
+	uint8_t soa_sig[SHM_SIG_MAX];    /* RRSIG RDATA over the SOA */
 	uint8_t ns[SHM_NS_MAX * SHM_NAME_MAX]; /* names back to back */
 };
 #define ZONE_WORDS      ((sizeof(struct zone_var) + 7) / 8)
@@ -90,6 +92,8 @@ struct shm_zone_slot {
 	uint8_t nlabels;
 	uint8_t apex[SHM_NAME_MAX]; /* immutable once defined */
 	_Atomic uint64_t var[ZONE_WORDS];
+	/* one bit per NSEC3 bin that holds records (writer sets, readers scan) */
+	_Atomic uint64_t nsec3_bins[SHM_NSEC3_BINS / 64];
 } __attribute__((aligned(64)));
 
 /* Process-local handle; every field is fixed after shm_table_create. */

@@ -463,7 +463,55 @@ shm_zone_set_serial(struct shm_table *t, unsigned idx, uint32_t serial)
 	return 0;
 }
 
+int
+shm_zone_set_serial_sig(struct shm_table *t, unsigned idx, uint32_t serial, const uint8_t *sig,
+			size_t sig_len)
+{
+	struct shm_zone_slot *z;
+	union zone_buf b;
+
+	if (!shm_tbl_zone_is_defined(t, idx) || sig_len > SHM_SIG_MAX)
+		return DD_EINVAL;
+	z = &t->zones[idx];
+	for (size_t i = 0; i < ZONE_WORDS; i++)
+		b.w[i] = atomic_load_explicit(&z->var[i], memory_order_relaxed);
+	b.v.soa.serial = serial;
+	b.v.soa_sig_len = (uint16_t)sig_len;
+	memset(b.v.soa_sig, 0, sizeof(b.v.soa_sig));
+	if (sig_len)
+		memcpy(b.v.soa_sig, sig, sig_len);
+	write_begin(t);
+	zone_var_store(t, z, &b);
+	write_end(t);
+	return 0;
+}
+
+void
+shm_zone_nsec3_bin_mark(struct shm_table *t, unsigned idx, unsigned bin, bool used)
+{
+	_Atomic uint64_t *w;
+	uint64_t bit = 1ULL << (bin % 64);
+
+	if (idx >= SHM_ZONES_MAX || bin >= SHM_NSEC3_BINS)
+		return;
+	w = &t->zones[idx].nsec3_bins[bin / 64];
+	if (used)
+		atomic_fetch_or_explicit(w, bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(w, ~bit, memory_order_release);
+}
+
 /* ------------------------------------------------------------ entries */
+
+/* An entry that holds an NSEC3 bin is no name of the zone. */
+static bool
+rrsets_hidden(const struct shm_rrset_in *rr, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rr[i].type == SHM_TYPE_NSEC3BIN)
+			return true;
+	return false;
+}
 
 /*
  * Checks the writer's rrsets: a known type, count >= 1 and data that is
@@ -517,7 +565,8 @@ entry_build(uint8_t *buf, size_t size, unsigned zone, const uint8_t *name, size_
 	                      .name_len = (uint8_t)name_len,
 	                      .nrrsets = (uint8_t)n,
 	                      .zone = (uint16_t)zone,
-	                      .flags = name_is_wildcard(name) ? SHM_ENTRY_WILDCARD : 0,
+	                      .flags = (uint16_t)((name_is_wildcard(name) ? SHM_ENTRY_WILDCARD : 0) |
+					 (rrsets_hidden(rr, n) ? SHM_ENTRY_HIDDEN : 0)),
 	                      .nchild = nchild};
 	size_t pos = shm_tbl_align_up(ENTRY_HDR + name_len, 4);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -456,6 +457,84 @@ cmd_zone_export(struct cli *c)
 	return 0;
 }
 
+/* dnssec ds|dnskey ZONE: the records, one per line, as the daemon wrote them. */
+static int
+cmd_dnssec_text(struct cli *c, const char *cmd, const char *usage)
+{
+	json_t *r;
+
+	need_args(c, 1, 1, usage);
+	r = call(c, cmd, json_pack("{s:s}", "zone", c->argv[0]));
+	if (c->json)
+		print_json(r);
+	else
+		fputs(jstr(r, "text"), stdout);
+	json_decref(r);
+	return 0;
+}
+
+static int
+cmd_dnssec_ds(struct cli *c)
+{
+	return cmd_dnssec_text(c, "dnssec.ds", "dnssec ds ZONE");
+}
+
+static int
+cmd_dnssec_dnskey(struct cli *c)
+{
+	return cmd_dnssec_text(c, "dnssec.dnskey", "dnssec dnskey ZONE");
+}
+
+static int
+cmd_dnssec_status(struct cli *c)
+{
+	json_t *r, *k;
+	size_t i;
+
+	need_args(c, 1, 1, "dnssec status ZONE");
+	r = call(c, "dnssec.status", json_pack("{s:s}", "zone", c->argv[0]));
+	if (c->json) {
+		print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	printf("zone %s: signed, %s (algorithm %lld), %s (iterations 0, no salt), RRSIGs valid "
+	       "%lld s\n",
+	       jstr(r, "zone"), jstr(r, "algorithm"), jint(r, "algorithm_number"),
+	       jstr(r, "denial"), jint(r, "signature_validity"));
+	json_array_foreach(json_object_get(r, "keys"), i, k)
+	{
+		time_t since = (time_t)jint(k, "since");
+		char when[32];
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", gmtime(&since));
+		printf("  %s  tag %-5lld  algorithm %lld  %s since %s\n",
+		       strcmp(jstr(k, "role"), "ksk") == 0 ? "KSK" : "ZSK", jint(k, "keytag"),
+		       jint(k, "algorithm"), jstr(k, "state"), when);
+	}
+	printf("  RRSIGs: %lld (%lld due for re-signing), NSEC3 records: %lld\n",
+	       jint(r, "signatures"), jint(r, "resign_pending"), jint(r, "nsec3_records"));
+	json_decref(r);
+	return 0;
+}
+
+static int
+cmd_dnssec_rollover(struct cli *c)
+{
+	json_t *r;
+
+	need_args(c, 2, 2, "dnssec rollover ZONE zsk|ksk");
+	r = call(c, "dnssec.rollover",
+		 json_pack("{s:s, s:s}", "zone", c->argv[0], "role", c->argv[1]));
+	if (c->json)
+		print_json(r);
+	else
+		printf("zone %s: new %s published; the daemon moves the rollover on "
+		       "(ddnsctl dnssec status)\n",
+		       jstr(r, "zone"), strcmp(jstr(r, "role"), "zsk") == 0 ? "ZSK" : "KSK");
+	json_decref(r);
+	return 0;
+}
+
 /* Reads a whole file (or "-" for stdin); exits 1 with the reason. */
 static char *
 slurp(const char *path, size_t *len)
@@ -759,6 +838,15 @@ static const struct cmd cmds[] = {
 	{"zone export", "zone export ZONE", "RFC 1035 master file on stdout", cmd_zone_export},
 	{"zone import", "zone import ZONE FILE",
 	 "replace the zone's records with FILE's, all or nothing", cmd_zone_import},
+	{"dnssec status", "dnssec status ZONE", "a signed zone's keys (tags, states) and RRSIGs",
+	 cmd_dnssec_status},
+	{"dnssec ds", "dnssec ds ZONE", "the DS records for the parent zone (SHA-256)",
+	 cmd_dnssec_ds},
+	{"dnssec dnskey", "dnssec dnskey ZONE", "the DNSKEY RRset, usable as a trust anchor",
+	 cmd_dnssec_dnskey},
+	{"dnssec rollover", "dnssec rollover ZONE zsk",
+	 "start a ZSK rollover by pre-publication (RFC 7583); the daemon finishes it",
+	 cmd_dnssec_rollover},
 	{"pool list", "pool list", "load-balanced names", cmd_pool_list},
 	{"pool show", "pool show NAME", "a pool, its members' health and load", cmd_pool_show},
 	{"pool set", "pool set NAME [OPTIONS] IP[=WEIGHT]...",

@@ -6,13 +6,15 @@
 # the npm registry into tests/node.  `--check` only checks the
 # build dependencies and says how to get them (used by plain `make`).  The
 # test set includes NSD and Knot DNS: the transfer tests run them as
-# secondaries of ddnsd on loopback.
+# secondaries of ddnsd on loopback; the DNSSEC tests validate with Unbound,
+# delv (bind9-dnsutils), dnssec-verify (bind9-utils) and ldns-verify-zone
+# (ldnsutils).
 set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
        libjansson-dev liburing-dev libidn2-dev libcurl4-openssl-dev libssl-dev"
 RUN="sqlite3 bind9-dnsutils curl"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs
-      prometheus bind9-utils knot-dnssecutils nsd knot nodejs"
+      prometheus bind9-utils knot-dnssecutils nsd knot nodejs unbound ldnsutils"
 BENCH="nsd knot dnsperf valgrind pdns-server pdns-backend-sqlite3 bind9 wrk gnuplot-nox"
 mode=${1:-all}
 

@@ -64,4 +64,10 @@ int64_t ctl_zone_records(struct control *c, unsigned z);
 /* The zone slot args names ("zone"), or -1 with the reason in err. */
 int ctl_zone_arg(struct control *c, json_t *args, char *err, size_t errsz);
 
+/* control_dnssec.c: `ddnsctl dnssec status|ds|dnskey ZONE`. */
+json_t *ctl_dnssec_status(struct control *c, json_t *args, char *err, size_t errsz);
+json_t *ctl_dnssec_ds(struct control *c, json_t *args, char *err, size_t errsz);
+json_t *ctl_dnssec_dnskey(struct control *c, json_t *args, char *err, size_t errsz);
+json_t *ctl_dnssec_rollover(struct control *c, json_t *args, char *err, size_t errsz);
+
 #endif

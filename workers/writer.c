@@ -22,6 +22,7 @@
 #include "daemon/db_records.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
+#include "daemon/signer.h"
 #include "daemon/walbuf.h"
 #include "shm/stats.h"
 
@@ -151,10 +152,11 @@ writer_create(struct writer **out, const struct cfg *cfg, struct shm_table *t, c
 		return rc;
 	}
 	if ((rc = db_writer_setup(w->db, writer_zone_name, w)) < 0 ||
-	    (rc = writer_outbox_setup(w)) < 0) {
+	    (rc = writer_outbox_setup(w)) < 0 || (rc = signer_open(cfg, w->db, &w->signer)) < 0) {
 		writer_destroy(w);
 		return rc;
 	}
+	signer_set_table(w->signer, t);
 	*out = w;
 	return 0;
 }
@@ -166,6 +168,7 @@ writer_destroy(struct writer *w)
 		return;
 	writer_group_commit(w);
 	writer_sync_stop(w);
+	signer_close(w->signer);
 	db_close(w->db);
 	free(w->zone_changed);
 	free(w->group_zone);

@@ -131,6 +131,28 @@ int writer_after_commit(struct writer *w, writer_after_cb cb, void *arg);
  */
 int writer_trim(struct writer *w, long budget);
 
+/*
+ * One bounded step of DNSSEC signature refresh, inside the open group: the
+ * names of signed zones whose RRSIGs end within a third of
+ * dnssec.signature_validity, at most budget RRSIGs' worth, are re-signed
+ * with the group (and their zones' serials move, so secondaries follow).
+ * Returns 1 when more is due, 0 when nothing is, or DD_EDB.
+ */
+int writer_resign(struct writer *w, int budget);
+
+/*
+ * Key rollovers of signed zones (daemon/signer.h): once a second, each moves
+ * on when its time has come, re-signing the apex with the open group.
+ * 0 or a negative code.
+ */
+int writer_dnssec_step(struct writer *w);
+/* Starts a rollover of zone z's ZSK (ksk: DD_ENOTIMP) and commits the new
+ * DNSKEY RRset.  0, DD_EEXIST (one is under way), DD_EINVAL (not signed). */
+int writer_dnssec_rollover(struct writer *w, unsigned z, bool ksk);
+
+/* The writer's signer (daemon/signer.h), for ddnsctl dnssec and /metrics. */
+struct signer *writer_signer(struct writer *w);
+
 /* One record of a whole-zone replacement (canonical name and value). */
 struct writer_rr {
 	const char *name;

@@ -23,6 +23,7 @@
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
+#include "daemon/signer.h"
 
 /*
  * Inside the transaction: zone slot z gets its next serial (RFC 1982: + 1
@@ -39,6 +40,11 @@ writer_zone_bump(struct writer *w, size_t z, enum db_serial how, uint32_t val)
 
 	if (db_journal_serial_bump(w->db, zone, how, val, &old, &next, &stamped) < 0)
 		return DD_EDB;
+	/* a signed zone's SOA is signed with each serial, in the same transaction */
+	if (signer_soa(w->signer, (unsigned)z, next) < 0) {
+		log_warnx("zone %s: the SOA of serial %u could not be signed", zone, next);
+		return DD_EDB;
+	}
 	/* RFC 1982 3.2: a serial not after the current one would leave the
 	 * secondaries on the old zone (they only transfer a later serial).  The
 	 * current serial itself is what an edited export carries: + 1 is the
@@ -309,7 +315,7 @@ writer_group_finish(struct writer *w, bool async)
 	struct writer_waiter *q;
 	struct writer_ticket *t;
 	bool any = false;
-	int rc = 0;
+	int rc = 0, r0;
 
 	if (!w->group_open) {
 		if (!async)
@@ -322,6 +328,8 @@ writer_group_finish(struct writer *w, bool async)
 	/* SQLite rolls a transaction back by itself on a full disk or an I/O
 	 * error: then there is nothing to commit, and nothing was kept */
 	if (!db_in_txn(w->db))
+		rc = DD_EDB;
+	if (rc == 0 && any && writer_sign_names(w, w->pend, w->npend) < 0)
 		rc = DD_EDB;
 	if (rc == 0 && any && writer_bump_serials(w, w->group_zone) < 0)
 		rc = DD_EDB;
@@ -355,6 +363,10 @@ writer_group_finish(struct writer *w, bool async)
 				rc = r;
 		}
 		free(w->pend[i]);
+	}
+	if (rc == 0 && (r0 = signer_publish(w->signer)) < 0) {
+		log_warnx("publishing NSEC3 records: %s", dd_strerror(r0));
+		rc = r0;
 	}
 	if (w->npend > 1)
 		writer_txn(w, DB_COMMIT);

@@ -71,6 +71,7 @@ struct writer {
 	int64_t npools;    /* rows in pools; -1: to be counted (writer_pools_none) */
 	int64_t *jgroups;  /* per zone: change groups in the journal; -1: to be counted */
 	int64_t group_tc0; /* sqlite3_total_changes64 when the open group began */
+	struct signer *signer; /* signed zones (daemon/signer.h) */
 };
 
 /* --- writer.c ---------------------------------------------------------- */
@@ -84,6 +85,12 @@ void writer_jgroups_forget(struct writer *w);
 int writer_txn(struct writer *w, enum db_txn_op op);
 /* Commits the open group, then BEGIN IMMEDIATE for a transaction of its own. */
 int writer_begin(struct writer *w);
+
+/* --- writer_publish.c (signing) ---------------------------------------- */
+
+/* Inside the open transaction: the names (of signed zones) are re-signed and
+ * each changed signed zone's NSEC3 chain brought up to date. */
+int writer_sign_names(struct writer *w, char *const *names, size_t n);
 
 /* --- writer_apply.c ---------------------------------------------------- */
 

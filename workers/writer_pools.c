@@ -21,6 +21,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/pooldb.h"
+#include "daemon/signer.h"
 #include "daemon/util.h"
 #include "shm/pool.h"
 
@@ -216,10 +217,17 @@ static int
 writer_pool_log(struct writer *w, const struct writer_actor *who, const char *name,
 		const char *action, const char *newv)
 {
+	int z = writer_zone_of(w, name);
+
 	if (writer_audit_row(w, who, action, name, "POOL", NULL, newv) < 0)
 		return DD_EDB;
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
-	w->zone_changed[writer_zone_of(w, name)] = true;
+	w->zone_changed[z] = true;
+	/* a signed zone: the pool's answer sets and its place in the NSEC3 chain */
+	if (z >= 0 && signer_zone_on(w->signer, (unsigned)z) &&
+	    (signer_name(w->signer, (unsigned)z, name) < 0 ||
+	     signer_zone_finish(w->signer, (unsigned)z) < 0))
+		return DD_EDB;
 	return writer_bump_serials(w, w->zone_changed);
 }
 
@@ -232,6 +240,8 @@ writer_pool_publish(struct writer *w, const char *name)
 	rc = writer_publish(w, name);
 	if (rc < 0)
 		log_warnx("publishing pool %s: %s", name, dd_strerror(rc));
+	if (signer_publish(w->signer) < 0)
+		log_warnx("publishing pool %s: its NSEC3 records", name);
 	if (z >= 0)
 		writer_zone_serial_publish(w, (unsigned)z);
 	return rc;
@@ -475,6 +485,16 @@ writer_pool_sync(struct writer *w, const struct shm_pools *live)
 	}
 	for (size_t i = 0; i < nc && rc == 0; i++)
 		rc = writer_pool_apply(w, &c[i]);
+	/* a signed zone: what transfers carry of a pool changed, and is signed */
+	for (size_t i = 0; i < nc && rc == 0; i++) {
+		int z = writer_zone_of(w, c[i].name);
+		if (c[i].xfr >= 0 && z >= 0 && signer_zone_on(w->signer, (unsigned)z) &&
+		    (i == 0 || strcmp(c[i - 1].name, c[i].name) != 0))
+			rc = signer_name(w->signer, (unsigned)z, c[i].name);
+	}
+	for (size_t z = 0; z < w->cfg->nzones && rc == 0; z++)
+		if (w->zone_changed[z])
+			rc = signer_zone_finish(w->signer, (unsigned)z);
 	if (rc == 0)
 		rc = writer_bump_serials(w, w->zone_changed);
 	if (rc < 0 || writer_txn(w, DB_COMMIT) < 0) {

@@ -19,6 +19,7 @@
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
+#include "daemon/signer.h"
 #include "daemon/util.h"
 #include "dns/rdata.h"
 
@@ -82,6 +83,16 @@ writer_zone_swap(struct writer *w, const struct writer_actor *who, unsigned zone
 		*added += (size_t)r;
 	}
 	snprintf(summary, sizeof(summary), "%zu records", *added);
+	/* a signed zone: every name that was or now is in it, re-signed */
+	for (size_t i = 0; i < nold && signer_zone_on(w->signer, zone); i++)
+		if (signer_name(w->signer, zone, old[i]) < 0)
+			goto failed;
+	for (size_t i = 0; i < n && signer_zone_on(w->signer, zone); i++)
+		if ((i == 0 || strcmp(rr[i - 1].name, rr[i].name) != 0) &&
+		    signer_name(w->signer, zone, rr[i].name) < 0)
+			goto failed;
+	if (signer_zone_finish(w->signer, zone) < 0)
+		goto failed;
 	if (writer_audit_row(w, who, how == DB_SERIAL_EXACT ? "transfer" : "import",
 			     w->cfg->zones[zone].name, NULL, NULL, summary) == 0 &&
 	    writer_zone_bump(w, zone, how, serial) == 0)
@@ -152,6 +163,8 @@ writer_zone_replace(struct writer *w, const struct writer_actor *who, unsigned z
 	for (size_t i = 0; i < n; i++)
 		if ((rc = writer_publish(w, rr[i].name)) < 0)
 			log_warnx("publishing %s: %s", rr[i].name, dd_strerror(rc));
+	if ((rc = signer_publish(w->signer)) < 0)
+		log_warnx("zone %s: NSEC3 records: %s", w->cfg->zones[zone].name, dd_strerror(rc));
 	writer_zone_serial_publish(w, zone);
 	util_strv_free(old, nold);
 	if (soa && (rc = writer_publish_zone(w, zone)) < 0)

@@ -24,6 +24,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "dns/dname.h"
+#include "dns/dnssec.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
@@ -96,6 +97,45 @@ xout_text(struct xout *o, const char *name, const char *type, const char *value,
 	if (rdlen < 0)
 		return;
 	xout_rr(o, owner, (size_t)olen, (uint16_t)t, ttl, rd, (size_t)rdlen);
+}
+
+/* One DNSSEC record (wire RDATA) into the transfer. */
+static void
+xout_wire(struct xout *o, const char *name, uint16_t type, const uint8_t *rd, size_t rdlen,
+	  uint32_t ttl)
+{
+	uint8_t owner[DNS_DNAME_MAX];
+	int olen = xfr_owner_wire(name, owner);
+
+	if (olen >= 0)
+		xout_rr(o, owner, (size_t)olen, type, ttl, rd, rdlen);
+}
+
+/* A signed zone's DNSKEY and NSEC3PARAM RRsets, from its apex entry in the table. */
+static void
+xout_apex_keys(struct xout *o, const struct shm_zone_copy *zc)
+{
+	static const uint16_t types[2] = {DNS_TYPE_DNSKEY, DNS_TYPE_NSEC3PARAM};
+	uint8_t *buf = malloc(SHM_ENTRY_MAX);
+	const struct shm_entry *e = (const struct shm_entry *)(void *)buf;
+
+	if (buf == NULL || zc->soa_sig_len == 0 ||
+	    shm_table_get(o->x->ctx->table, zc->apex, zc->apex_len, buf, SHM_ENTRY_MAX, NULL) <= 0) {
+		free(buf);
+		return;
+	}
+	for (unsigned t = 0; t < 2; t++) {
+		const struct shm_rrset *rs = shm_entry_find(e, types[t]);
+		const uint8_t *d = rs ? shm_rrset_data(rs) : NULL;
+		size_t p = 0;
+		for (unsigned i = 0; rs && i < rs->count; i++) {
+			uint16_t rdlen;
+			memcpy(&rdlen, d + p, 2);
+			xout_rr(o, zc->apex, zc->apex_len, types[t], rs->ttl, d + p + 2, rdlen);
+			p += 2u + rdlen;
+		}
+	}
+	free(buf);
 }
 
 static void
@@ -181,9 +221,14 @@ axfr_slice(struct axfr_job *j)
 		for (unsigned i = 0; i < j->zc.ns_count; i++)
 			xout_rr(o, j->zc.apex, j->zc.apex_len, DNS_TYPE_NS, j->zc.ns_ttl, j->zc.ns[i],
 				j->zc.ns_len[i]);
+		xout_apex_keys(o, &j->zc);
 	}
 	while (n < AXFR_SLICE_ROWS && o->err == 0 && (r = db_axfr_next(j->rd, &row)) == 1) {
-		xout_text(o, row.name, row.type, row.value, row.ttl);
+		if (row.rdata == NULL)
+			xout_text(o, row.name, row.type, row.value, row.ttl);
+		else
+			xout_wire(o, row.name, (uint16_t)dns_type_from_str(row.type), row.rdata,
+				  row.rdlen, row.ttl);
 		n++;
 	}
 	if (o->err == 0 && r == 1) {
@@ -239,7 +284,9 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	 * committed: it is the snapshot zc comes from; the slices run from the
 	 * event loop */
 	if (writer_reader_open(x->ctx->writer, &h) < 0 ||
-	    db_axfr_open(h, x->cfg->zones[z].name, x->cfg->zones[z].ttl, &j->rd) < 0 ||
+	    db_axfr_open(h, x->cfg->zones[z].name, x->cfg->zones[z].ttl,
+			 /* RFC 9077: the NSEC3 TTL */
+			 zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl, &j->rd) < 0 ||
 	    (j->ev = event_new(x->ctx->base, -1, 0, axfr_next, j)) == NULL) {
 		xfr_axfr_job_free(j);
 		return -1;
@@ -487,7 +534,8 @@ xfr_ixfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc, uint32_t cl
 		xout_flush(o);
 		return;
 	}
-	n = journal_chain(o->x, z, client, zc->soa.serial, &t);
+	/* a signed zone's journal lacks its signatures: the whole zone (RFC 1995 4) */
+	n = zc->soa_sig_len ? -1 : journal_chain(o->x, z, client, zc->soa.serial, &t);
 	if (n < 0) {
 		log_debug("IXFR %s from %u: journal does not reach back; full transfer",
 			  o->x->cfg->zones[z].name, client);

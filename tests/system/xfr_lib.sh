@@ -298,6 +298,15 @@ xfr_populate()
 	fi
 	hp_dns() { [ "$(short_at "$DNS_PORT" "hp.$ZONE" A)" = 127.0.0.1 ]; }
 	wait_until $((3000 * SLOW)) hp_dns
+	# transfers take a health change with the writer's next once-a-second
+	# pass, after DNS answers: wait until an AXFR leaves the member out too
+	hp_xfr() {
+		xp q 127.0.0.1 "$DNS_PORT" "$ZONE" AXFR --key "$(keyspec "$XFR_KEY" "$XFR_SECRET")"
+		[ "$(xp_field rcode)" = NOERROR ] && ! xp_rrs | grep -q "^hp\.$ZONE\. .* 127\.0\.0\.3\$"
+	}
+	if ! wait_until $((3000 * SLOW)) hp_xfr; then
+		fail "pool hp: an AXFR leaves the down member out within $((3 * SLOW)) s" "$(xp_rrs | grep '^hp')"
+	fi
 	serial_settled
 }
 

@@ -120,7 +120,7 @@ main(void)
 	is_int(db_open(path, &db), 0, "schema 6 is migrated");
 	is_int(db_records_count(db), 3, "every row kept");
 	db_close(db);
-	is_int(scalar_sql(path, "SELECT version FROM schema_version"), 7, "now at schema 7");
+	is_int(scalar_sql(path, "SELECT version FROM schema_version"), DB_SCHEMA_VERSION, "now at the current schema");
 	is_int(scalar_sql(path, "SELECT rowid FROM records"), -1, "records has no rowid");
 	is_int(scalar_sql(path, "SELECT count(*) FROM sqlite_master WHERE name = 'records_owner'"), 0,
 	       "the owner index is gone");

@@ -290,7 +290,7 @@ check_axfr(struct writer *w)
 	set_a(w, "x.example.test", "192.0.2.1", -1);
 	set_a(w, "y.example.test", "192.0.2.2", 60);
 	set_a(w, "x.other.test", "192.0.2.3", -1);
-	ok(writer_reader_open(w, &h) == 0 && db_axfr_open(h, "example.test", 300, &a) == 0,
+	ok(writer_reader_open(w, &h) == 0 && db_axfr_open(h, "example.test", 300, 60, &a) == 0,
 	   "an AXFR read opens");
 	set_a(w, "late.example.test", "192.0.2.4", -1);
 	while (a && (r = db_axfr_next(a, &row)) == 1) {

@@ -1,0 +1,130 @@
+/*
+ * db_dnssec.h - the store's DNSSEC tables (schema version 8, daemon/db.c):
+ * a signed zone's keys, the RRSIGs the writer made and the NSEC3 chain.
+ * All of it is written on the writer's connection inside its transaction
+ * (daemon/signer.c decides what; this file only knows the SQL), and read by
+ * the table build and the transfers.
+ *
+ * Return codes: 0, DD_ENOENT (no such row), DD_EDB (an SQLite error), and
+ * for the walks whatever the callback returned (non-zero stops them).
+ */
+#ifndef DD_DB_DNSSEC_H
+#define DD_DB_DNSSEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+#define DB_DNSKEY_MAX 64  /* a public or private key, bytes */
+#define DB_NSEC3_HASH 20  /* SHA-1 */
+#define DB_BITMAP_MAX 256 /* an NSEC3 type bitmap of the types we serve, bytes */
+#define DB_KEYS_MAX   8   /* keys of one zone at once (rollovers included) */
+
+/* dnssec_keys.role */
+#define DB_KEY_KSK "ksk"
+#define DB_KEY_ZSK "zsk"
+/* dnssec_keys.state: published (in the DNSKEY RRset only), active (signs),
+ * retired (published, no longer signs, its RRSIGs being replaced), inactive
+ * (published, none of its RRSIGs left: waiting for caches to forget them),
+ * removed (kept for the record) */
+#define DB_KEY_PUBLISHED "published"
+#define DB_KEY_ACTIVE    "active"
+#define DB_KEY_RETIRED   "retired"
+#define DB_KEY_INACTIVE  "inactive"
+#define DB_KEY_REMOVED   "removed"
+
+struct db_dnskey {
+	int64_t id;
+	char role[4];
+	uint8_t alg;
+	uint16_t keytag;
+	uint8_t pub[DB_DNSKEY_MAX];
+	size_t publen;
+	uint8_t priv[DB_DNSKEY_MAX];
+	size_t privlen;
+	char state[12];
+	int64_t created_at, state_at;
+};
+
+/* The zone's keys that are not removed, oldest first: up to max into out, the count in *n. */
+int db_dnssec_keys(struct db *db, const char *zone, struct db_dnskey *out, size_t max, size_t *n);
+/* Adds a key (k->id is set). */
+int db_dnssec_key_add(struct db *db, const char *zone, struct db_dnskey *k);
+/* Moves key id to state (state_at = now). */
+int db_dnssec_key_state(struct db *db, int64_t id, const char *state);
+
+/* How zone was signed: its algorithm (DD_ENOENT: never signed). */
+int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg);
+int db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial);
+
+/* --- RRSIGs ----------------------------------------------------------- */
+
+/* variant: 0 for an RRset's RRSIG; a pool's sets carry their members' bit mask */
+typedef int (*db_sig_cb)(void *arg, const char *name, uint16_t covered, uint32_t variant,
+			 const uint8_t *rdata, size_t len);
+/* Removes every RRSIG at name (all covered types). */
+int db_dnssec_sigs_del(struct db *db, const char *name);
+/* Removes name's RRSIGs over covered. */
+int db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered);
+/* Adds (or replaces) the RRSIG of name over covered (variant) made with keytag. */
+int db_dnssec_sig_put(struct db *db, const char *zone, const char *name, uint16_t covered,
+		      uint32_t variant, uint16_t keytag, const uint8_t *rdata, size_t len,
+		      int64_t expires);
+/* name's RRSIGs, by covered type. */
+int db_dnssec_sigs_of_name(struct db *db, const char *name, db_sig_cb cb, void *arg);
+/* Every RRSIG of zone in name order (a statement of its own: cb may use the store). */
+int db_dnssec_sigs_of_zone(struct db *db, const char *zone, db_sig_cb cb, void *arg);
+/* Up to max RRSIGs of zone that expire before t or were made with keytag
+ * (-1: none), soonest first (cb may use the store). */
+int db_dnssec_sigs_expiring(struct db *db, const char *zone, int64_t t, int keytag, int max,
+			    db_sig_cb cb, void *arg);
+/* RRSIGs of zone made with keytag. */
+int64_t db_dnssec_sigs_by_key(struct db *db, const char *zone, int keytag);
+/* The largest TTL of zone's records and pools (defttl for rows without one). */
+int64_t db_dnssec_max_ttl(struct db *db, const char *zone, int64_t defttl);
+/* 1 when some RRSIG of zone expires before t or was made with keytag (-1: none), else 0. */
+int db_dnssec_sigs_due(struct db *db, const char *zone, int64_t t, int keytag);
+/* How many RRSIGs of zone expire before t (an index range: cheap when few). */
+int64_t db_dnssec_sigs_pending(struct db *db, const char *zone, int64_t t);
+/* RRSIGs of zone, and how many expire before t. */
+int db_dnssec_sig_counts(struct db *db, const char *zone, int64_t t, int64_t *total,
+			 int64_t *expiring);
+
+/* --- the NSEC3 chain --------------------------------------------------- */
+
+struct db_nsec3 {
+	uint8_t hash[DB_NSEC3_HASH];
+	char name[256];
+	uint8_t types[DB_BITMAP_MAX]; /* type bitmap (RFC 4034 4.1.2) */
+	size_t types_len;
+	uint8_t rdata[DB_BITMAP_MAX + 64]; /* the NSEC3 RDATA as signed; rdlen 0: not yet */
+	size_t rdlen;
+};
+
+/* name's row into *out. */
+int db_nsec3_by_name(struct db *db, const char *name, struct db_nsec3 *out);
+/* The row of hash in zone. */
+int db_nsec3_by_hash(struct db *db, const char *zone, const uint8_t *hash, struct db_nsec3 *out);
+/* Adds name's row (parent NULL at the apex) or changes its types; rdata is kept. */
+int db_nsec3_put(struct db *db, const char *zone, const uint8_t *hash, const char *name,
+		 const char *parent, const uint8_t *types, size_t types_len);
+int db_nsec3_del(struct db *db, const char *zone, const uint8_t *hash);
+/* 1 when some row has parent name, 0 when none. */
+int db_nsec3_has_children(struct db *db, const char *name);
+/* The next hash after (succ) or before (!succ) hash in zone's chain, going
+ * round at either end (hash itself when it is alone); DD_ENOENT: no row. */
+int db_nsec3_step(struct db *db, const char *zone, const uint8_t *hash, bool succ,
+		  uint8_t out[DB_NSEC3_HASH]);
+int db_nsec3_set_rdata(struct db *db, const char *zone, const uint8_t *hash,
+		       const uint8_t *rdata, size_t len);
+/* Rows of zone whose hash starts with the two octets of bin, in hash order. */
+typedef int (*db_nsec3_cb)(void *arg, const struct db_nsec3 *row);
+int db_nsec3_bin(struct db *db, const char *zone, unsigned bin, db_nsec3_cb cb, void *arg);
+/* Every row of zone in hash order. */
+int db_nsec3_all(struct db *db, const char *zone, db_nsec3_cb cb, void *arg);
+/* Rows in zone's chain. */
+int64_t db_nsec3_count(struct db *db, const char *zone);
+
+#endif

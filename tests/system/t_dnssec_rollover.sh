@@ -1,0 +1,102 @@
+#!/bin/bash
+# t_dnssec_rollover.sh - a ZSK rollover by pre-publication (RFC 7583 3.2.1)
+# with short timings (DNSKEY TTL 2 s, propagation delay 1 s, every TTL in the
+# zone 2 s): `ddnsctl dnssec rollover ZONE zsk` publishes a new ZSK, and the
+# daemon alone makes it the signing key once the DNSKEY TTL and the delay
+# have passed, replaces the old key's RRSIGs, and drops the old key once the
+# zone's TTLs have passed again.  A validating Unbound anchored with the
+# DNSKEY RRset from before the rollover answers with the ad flag throughout
+# (polled twice a second); at the end every RRSIG is the new key's, the
+# DNSKEY RRset holds the KSK and the new ZSK only, and the AXFR verifies.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xfr_lib.sh"
+. "$(dirname "$0")/dnssec_lib.sh"
+
+dnssec_tools
+Z=$ZONE
+ONE_ZONE=1
+ZONE_XFR[$Z]="{ allow: [127.0.0.1] }"
+pick_ports
+write_xfr_config
+if ! dnssec_block "$CONF" "$Z" ecdsap256sha256 nsec3 14d; then
+	fail "the dnssec block is in the config" "$(cat "$CONF")"
+	exit 1
+fi
+# short timings: every TTL 2 s, the DNSKEY's too, and 1 s of propagation
+sed -e 's/^    ttl: 300$/    ttl: 2/' -e 's/minimum: 60 }$/minimum: 2 }/' \
+	-e 's/^      signature_validity: 14d$/&\n      dnskey_ttl: 2s\n      propagation_delay: 1s/' \
+	"$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
+grep -q '^    ttl: 2$' "$CONF" && grep -q 'minimum: 2 }$' "$CONF" && grep -q 'propagation_delay: 1s' "$CONF" ||
+	{ fail "the short timings are in the config" "$(cat "$CONF")"; exit 1; }
+init_db || exit 1
+start_daemon || exit 1
+wait_http || exit 1
+wait_ctl || exit 1
+for b in '{"subdomain":"host","ip":"192.0.2.1"}' '{"subdomain":"a.b","ip":"192.0.2.7"}'; do
+	upd "$MASTER" "$b"
+	assert_status "POST /update $b" 200
+done
+A=$T_DIR/anchor
+ctl_anchor "$Z" 13 "$A" || exit 1
+ub_start good "$Z" "$DNS_PORT" "$A" || exit 1
+
+# zsk_tags STATE: the key tags of the ZSKs in STATE, from ddnsctl dnssec status
+zsk_tags()
+{
+	ctl dnssec status "$Z"
+	printf '%s\n' "$CTL_OUT" | awk -v s="$1" '$1 == "ZSK" && $6 == s { print $3 }'
+}
+# sig_tag NAME TYPE: the key tag of NAME's RRSIG over TYPE, from ddnsd
+sig_tag()
+{
+	dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=$((2 * SLOW)) +norec +dnssec "$1" "$2" 2>/dev/null |
+		awk -v t="$2" '$4 == "RRSIG" && $5 == t { print $11; exit }'
+}
+# dnskeys: the number of DNSKEY records ddnsd serves
+dnskeys()
+{
+	dig @127.0.0.1 -p "$DNS_PORT" +tries=1 +time=$((2 * SLOW)) +norec "$Z" DNSKEY 2>/dev/null |
+		awk '$4 == "DNSKEY"' | wc -l
+}
+
+old=$(zsk_tags active)
+assert_match "one active ZSK before the rollover" '^[0-9]+$' "$old"
+assert_eq "host A is signed by it" "$old" "$(sig_tag "host.$Z" A)"
+ctl dnssec rollover "$Z" zsk
+assert_ctl_ok "ddnsctl dnssec rollover $Z zsk"
+new=$(zsk_tags published)
+assert_match "a new ZSK is published" '^[0-9]+$' "$new"
+assert_eq "the DNSKEY RRset carries the KSK and both ZSKs" 3 "$(dnskeys)"
+assert_eq "host A is still signed by the old ZSK" "$old" "$(sig_tag "host.$Z" A)"
+ctl dnssec rollover "$Z" zsk
+assert_match "a second rollover while one runs is refused" 'under way' "$CTL_ERR"
+
+# the daemon does the rest; a validator keeps validating all along
+queries=0 bad=0 last=""
+done_roll() { [ "$(zsk_tags active)" = "$new" ] && [ -z "$(zsk_tags retired)$(zsk_tags inactive)" ] &&
+	[ "$(dnskeys)" = 2 ]; }
+end=$(($(now_ms) + 30000 * SLOW))
+while [ "$(now_ms)" -lt "$end" ]; do
+	for n in host nope b; do
+		queries=$((queries + 1))
+		case $n in
+		host) ad_ok "host.$Z" A NOERROR 'IN A 192\.0\.2\.1$' ;;
+		nope) ad_ok "nope.$Z" A NXDOMAIN "" ;;
+		b) ad_ok "b.$Z" A NOERROR "" ;; # an empty non-terminal: NODATA
+		esac || { bad=$((bad + 1)); last="$n: $(printf '%s\n' "$VQ" | grep -E -m2 'status:|flags:' | tr '\n' ' ')"; }
+	done
+	done_roll && break
+	sleep 0.5
+done
+if done_roll; then
+	pass "the daemon finished the rollover by itself: ZSK $new active, ZSK $old gone"
+else
+	fail "the rollover finishes within $((30 * SLOW)) s" "$(ctl dnssec status "$Z"; printf '%s\n' "$CTL_OUT")" \
+		"$(grep -i 'zsk' "$DAEMON_LOG" | tail -n 5)"
+fi
+assert_eq "all $queries validating queries during the rollover were ad" "0" "$bad${last:+ ($last)}"
+assert_eq "host A is signed by the new ZSK" "$new" "$(sig_tag "host.$Z" A)"
+assert_eq "the NXDOMAIN proof is signed by the new ZSK" "$new" "$(sig_tag "nope.$Z" NSEC3)"
+assert_ad "host.$Z" A "after the rollover: A" NOERROR 'IN A 192\.0\.2\.1$'
+assert_log "the log names each step" "ZSK $old removed from the DNSKEY RRset" "$DAEMON_LOG"
+verify_axfr "$Z" "$DNS_PORT"
