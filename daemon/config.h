@@ -50,6 +50,7 @@ struct cfg_zone {
 		uint64_t dnskey_ttl;      /* TTL of the DNSKEY RRset (default 1h) */
 		uint64_t propagation_delay; /* RFC 7583 Dprp: a change reaches every
 					      secondary and cache within it (default 1h) */
+		uint64_t parent_ds_ttl;   /* TTL of the DS RRset at the parent (default 1d) */
 		uint8_t alg;              /* DNSSEC algorithm number of algorithm */
 	} dnssec;
 	int line;

@@ -69,6 +69,8 @@ const struct cfg_item cfg_schema[] = {
          .def = "1h", Z(dnssec.dnskey_ttl)},
         {"zones[].dnssec.propagation_delay", CT_DURATION, CK_NONE, .min = 0,
          .max = 86400 * 7, .def = "1h", Z(dnssec.propagation_delay)},
+        {"zones[].dnssec.parent_ds_ttl", CT_DURATION, CK_NONE, .min = 1, .max = 86400 * 7,
+         .def = "1d", Z(dnssec.parent_ds_ttl)},
 
         MAP("dns"),
         {"dns.listen", CT_STRS, CK_ADDR, .min = 1, .max = 64, .def = "127.0.0.1:5353",

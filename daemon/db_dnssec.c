@@ -119,34 +119,40 @@ db_dnssec_key_state(struct db *db, int64_t id, const char *state)
 }
 
 int
-db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg)
+db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp)
 {
 	sqlite3_stmt *st;
 	int step;
 
-	if (dz_prep(db, "SELECT algorithm FROM dnssec_zones WHERE zone = ?1", &st) < 0)
+	if (dz_prep(db, "SELECT algorithm, apex_fp FROM dnssec_zones WHERE zone = ?1", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
-	if (step == SQLITE_ROW)
+	if (step == SQLITE_ROW) {
 		*alg = (uint8_t)sqlite3_column_int(st, 0);
+		if (fp)
+			dz_text(st, 1, fp, DB_APEX_FP);
+	}
 	sqlite3_reset(st);
 	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOENT : DD_EDB;
 }
 
 int
-db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial)
+db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial,
+		   const char *fp)
 {
 	sqlite3_stmt *st;
 
 	if (dz_prep(db,
-		    "INSERT OR REPLACE INTO dnssec_zones (zone, algorithm, denial) "
-		    "VALUES (?1, ?2, ?3)",
+		    "INSERT INTO dnssec_zones (zone, algorithm, denial, apex_fp) VALUES "
+		    "(?1, ?2, ?3, ?4) ON CONFLICT (zone) DO UPDATE SET algorithm = ?2, "
+		    "denial = ?3, apex_fp = ?4",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, alg);
 	sqlite3_bind_text(st, 3, denial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, fp, -1, SQLITE_STATIC);
 	return dz_done(st);
 }
 
@@ -182,8 +188,20 @@ db_dnssec_sig_put(struct db *db, const char *zone, const char *name, uint16_t co
 {
 	sqlite3_stmt *st;
 
+	/* a replaced RRSIG is deleted first: its journal row says so */
 	if (dz_prep(db,
-		    "INSERT OR REPLACE INTO dnssec_sigs (zone, name, covered, keytag, rdata, "
+		    "DELETE FROM dnssec_sigs WHERE name = ?1 AND covered = ?2 AND keytag = ?3 AND "
+		    "variant = ?4",
+		    &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, covered);
+	sqlite3_bind_int(st, 3, keytag);
+	sqlite3_bind_int64(st, 4, variant);
+	if (dz_done(st) < 0)
+		return DD_EDB;
+	if (dz_prep(db,
+		    "INSERT INTO dnssec_sigs (zone, name, covered, keytag, rdata, "
 		    "expires, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 		    &st) < 0)
 		return DD_EDB;

@@ -29,6 +29,7 @@ struct db;
  * retired (published, no longer signs, its RRSIGs being replaced), inactive
  * (published, none of its RRSIGs left: waiting for caches to forget them),
  * removed (kept for the record) */
+#define DB_KEY_DS_ONLY   "ds-only"   /* a new KSK: its DS goes to the parent first (double-DS) */
 #define DB_KEY_PUBLISHED "published"
 #define DB_KEY_ACTIVE    "active"
 #define DB_KEY_RETIRED   "retired"
@@ -55,9 +56,13 @@ int db_dnssec_key_add(struct db *db, const char *zone, struct db_dnskey *k);
 /* Moves key id to state (state_at = now). */
 int db_dnssec_key_state(struct db *db, int64_t id, const char *state);
 
-/* How zone was signed: its algorithm (DD_ENOENT: never signed). */
-int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg);
-int db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial);
+#define DB_APEX_FP 65 /* a digest of what a zone's apex was signed with, hex */
+
+/* How zone was signed: its algorithm and apex digest (fp may be NULL; ""
+ * when none).  DD_ENOENT: never signed. */
+int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp);
+int db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial,
+		       const char *fp);
 
 /* --- RRSIGs ----------------------------------------------------------- */
 

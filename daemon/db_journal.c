@@ -170,22 +170,50 @@ db_journal_serial_bump(struct db *db, const char *zone, enum db_serial how, uint
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto done;
 	sqlite3_reset(st);
+	st = NULL;
+	rc = db_journal_stamp(db, zone, *old, *next, stamped);
+done:
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+int
+db_journal_stamp(struct db *db, const char *zone, uint32_t old, uint32_t next, bool *stamped)
+{
+	sqlite3 *h = db_sqlite(db);
+	sqlite3_stmt *st = NULL;
+	int rc = DD_EDB;
+
 	/* the journal_pending index: the open transaction's rows, not the whole journal */
 	if (db_prep(h,
 		    "UPDATE journal SET from_serial = ?2, serial = ?3 WHERE zone = ?1 AND "
 		    "serial IS NULL",
 		    &st) != SQLITE_OK)
-		goto done;
+		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, *old);
-	sqlite3_bind_int64(st, 3, *next);
+	sqlite3_bind_int64(st, 2, old);
+	sqlite3_bind_int64(st, 3, next);
 	if (sqlite3_step(st) == SQLITE_DONE) {
 		rc = 0;
-		*stamped = sqlite3_changes(h) > 0;
+		*stamped = *stamped || sqlite3_changes(h) > 0;
 	}
-done:
 	sqlite3_reset(st);
 	return rc;
+}
+
+int
+db_journal_forget(struct db *db, const char *zone)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (db_prep(db_sqlite(db), "DELETE FROM journal WHERE zone = ?1", &st) != SQLITE_OK)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? 0 : DD_EDB;
 }
 
 /* One row of the statement of db_journal_foreach_newest to cb. */

@@ -63,6 +63,20 @@ enum db_serial {
 int db_journal_serial_bump(struct db *db, const char *zone, enum db_serial how, uint32_t val,
 			   uint32_t *old, uint32_t *next, bool *stamped);
 
+/*
+ * The rows of zone with serial NULL get (old, next): rows written after the
+ * bump in the same transaction (a signed zone's new SOA RRSIG).  *stamped
+ * becomes true when there was any (it is never cleared).  0 or DD_EDB.
+ */
+int db_journal_stamp(struct db *db, const char *zone, uint32_t old, uint32_t next, bool *stamped);
+
+/*
+ * Deletes zone's whole journal, inside the caller's transaction: changes were
+ * made that it cannot describe (a zone signed for the first time), so an IXFR
+ * from an older serial becomes an AXFR.  0 or DD_EDB.
+ */
+int db_journal_forget(struct db *db, const char *zone);
+
 /* One committed journal row (db_journal_foreach_newest); strings live while the callback runs. */
 struct db_journal_row {
 	uint32_t from; /* from_serial: the zone's serial before the change */

@@ -2,18 +2,43 @@
 #include "daemon/db_writer.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
 #include "daemon/db.h"
 #include "daemon/dd.h"
 #include "daemon/log.h"
+#include "dns/dnssec.h"
 
 /* A pool as secondaries and UPDATE prerequisites see it: A/AAAA rows. */
 #define DB_POOL_RRS                                                                               \
 	"CREATE TEMP VIEW pool_rrs AS SELECT p.name AS name, CASE WHEN instr(m.ip, ':') "        \
 	"THEN 'AAAA' ELSE 'A' END AS type, m.ip AS value, p.ttl AS ttl, m.xfr_up AS xfr_up "     \
 	"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;"
+
+/*
+ * A signed zone's RRSIGs and NSEC3 records leave journal rows too, their
+ * wire RDATA in hex (type RRSIG, NSEC3: workers/xfr_out.c turns it back), so
+ * an IXFR carries the signature changes.  A pool's answer sets (variant != 0)
+ * are not part of the zone a secondary holds.
+ */
+#define DB_DNSSEC_JOURNAL                                                                         \
+	"CREATE TEMP TRIGGER journal_sig_ins AFTER INSERT ON main.dnssec_sigs "                \
+	"WHEN NEW.variant = 0 BEGIN INSERT INTO journal (zone, op, name, type, value) VALUES " \
+	"(NEW.zone, 1, NEW.name, 'RRSIG', hex(NEW.rdata)); END;"                                  \
+	"CREATE TEMP TRIGGER journal_sig_del AFTER DELETE ON main.dnssec_sigs "                \
+	"WHEN OLD.variant = 0 BEGIN INSERT INTO journal (zone, op, name, type, value) VALUES " \
+	"(OLD.zone, 0, OLD.name, 'RRSIG', hex(OLD.rdata)); END;"                                  \
+	"CREATE TEMP TRIGGER journal_nsec3_upd AFTER UPDATE OF rdata ON main.dnssec_nsec3 BEGIN " \
+	"INSERT INTO journal (zone, op, name, type, value) SELECT OLD.zone, 0, "                 \
+	"dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', hex(OLD.rdata) WHERE OLD.rdata IS NOT NULL; " \
+	"INSERT INTO journal (zone, op, name, type, value) SELECT NEW.zone, 1, "                 \
+	"dd_nsec3_owner(NEW.hash, NEW.zone), 'NSEC3', hex(NEW.rdata) WHERE NEW.rdata IS NOT NULL; " \
+	"END;"                                                                                    \
+	"CREATE TEMP TRIGGER journal_nsec3_del AFTER DELETE ON main.dnssec_nsec3 "             \
+	"WHEN OLD.rdata IS NOT NULL BEGIN INSERT INTO journal (zone, op, name, type, value) "   \
+	"VALUES (OLD.zone, 0, dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', hex(OLD.rdata)); END;"
 
 /*
  * Every change to records, whoever makes it on this connection, leaves
@@ -37,7 +62,7 @@ static const char *const db_journal_triggers =
 	"dd_zone(OLD.name) IS NOT NULL; "
 	"INSERT INTO journal (zone, op, name, type, value, ttl) SELECT "
 	"dd_zone(NEW.name), 1, NEW.name, NEW.type, NEW.value, NEW.ttl WHERE "
-	"dd_zone(NEW.name) IS NOT NULL; END;" DB_POOL_RRS;
+	"dd_zone(NEW.name) IS NOT NULL; END;" DB_POOL_RRS DB_DNSSEC_JOURNAL;
 
 /* Indexed by enum db_txn_op; string constants, so db_prep keeps each prepared. */
 static const char *const db_txn_sql[] = {
@@ -80,6 +105,23 @@ db_sql_zone(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_null(ctx);
 	else
 		sqlite3_result_text(ctx, zone, -1, SQLITE_STATIC);
+}
+
+/* dd_nsec3_owner(hash, zone): "<base32hex of hash>.<zone>", an NSEC3 record's owner. */
+static void
+db_sql_nsec3_owner(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *zone = (const char *)sqlite3_value_text(argv[1]);
+	char owner[NSEC3_B32_LEN + 2 + 256], b32[NSEC3_B32_LEN + 1];
+
+	(void)argc;
+	if (sqlite3_value_bytes(argv[0]) != NSEC3_HASH_LEN || zone == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	dnssec_b32hex(sqlite3_value_blob(argv[0]), NSEC3_HASH_LEN, b32);
+	snprintf(owner, sizeof(owner), "%s.%s", b32, zone);
+	sqlite3_result_text(ctx, owner, -1, SQLITE_TRANSIENT);
 }
 
 /* dd_zone() on h; its context is freed with the function (sqlite3_free). */
@@ -127,6 +169,8 @@ db_writer_setup(struct db *db, db_zone_fn zone_of, const void *arg)
 		if (db_run(db, db_writer_pragmas[i]) < 0)
 			return DD_EDB;
 	if (db_zone_fn_install(h, zone_of, arg) != SQLITE_OK ||
+	    sqlite3_create_function_v2(h, "dd_nsec3_owner", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				       NULL, db_sql_nsec3_owner, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(h, db_journal_triggers, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("%s: journal triggers: %s", db_path(db), err ? err : sqlite3_errmsg(h));
 		sqlite3_free(err);

@@ -14,6 +14,7 @@
 #include "daemon/config.h"
 #include "daemon/db.h"
 #include "daemon/db_dnssec.h"
+#include "daemon/db_journal.h"
 #include "daemon/db_pools.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
@@ -182,6 +183,9 @@ signer_keys_use(struct signer_zone *sz, const struct db_dnskey *k, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		bool ksk = strcmp(k[i].role, DB_KEY_KSK) == 0;
 		uint16_t flags = DNSKEY_FLAG_ZONE | (ksk ? DNSKEY_FLAG_SEP : 0);
+		/* double-DS: a KSK is in the DNSKEY RRset only while it signs it */
+		if (ksk && strcmp(k[i].state, DB_KEY_ACTIVE) != 0)
+			continue;
 		size_t rl = dnssec_dnskey_rdata(flags, k[i].alg, k[i].pub, k[i].publen,
 						sz->dnskey + sz->dnskey_len + 2,
 						sizeof(sz->dnskey) - sz->dnskey_len - 2);
@@ -317,7 +321,7 @@ signer_open(const struct cfg *cfg, struct db *db, struct signer **out)
 		struct signer_zone *sz = &s->z[i];
 		const struct cfg_zone *cz = &cfg->zones[i];
 		uint8_t alg = 0;
-		int st = db_dnssec_zone(db, cz->name, &alg);
+		int st = db_dnssec_zone(db, cz->name, &alg, NULL);
 		uint16_t plen;
 		int n;
 
@@ -728,6 +732,9 @@ signer_name(struct signer *s, unsigned z, const char *name)
 	sz = &s->z[z];
 	if ((n = signer_wire(name, wire)) <= 0)
 		return DD_EINVAL;
+	/* a name of a more specific zone is that zone's */
+	if (s->t && shm_zone_find(s->t, wire, (size_t)n) != (int)z)
+		return 0;
 	apex = (size_t)n == sz->apex_len && memcmp(wire, sz->apex, sz->apex_len) == 0;
 	/* the name's RRsets, as the table gets them */
 	memset(&st, 0, sizeof(st));
@@ -1197,12 +1204,112 @@ name_list_sig(void *arg, const char *name, uint16_t covered, uint32_t variant,
 	return covered == DNS_TYPE_NSEC3 ? 0 : name_list_add(arg, name);
 }
 
+/* The pools of the zone of l, whose names may have no record. */
+static int
+signer_pool_names(struct signer *s, struct name_list *l)
+{
+	struct pooldb_def *defs = NULL;
+	size_t n = 0;
+	int rc = pooldb_load(s->db, NULL, &defs, &n);
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (signer_in_zone(defs[i].name, l->zone, l->zlen)) {
+			l->last[0] = '\0'; /* not in the records' order: no duplicate check */
+			rc = name_list_add(l, defs[i].name);
+		}
+	free(defs);
+	return rc;
+}
+
 static void
 name_list_free(struct name_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+}
+
+/*
+ * A digest (hex) of what zone z's apex is signed with: its NS names and TTL,
+ * the SOA's fields but the serial, the DNSKEY RRset and its TTL.  A start or
+ * reload re-signs the apex only when it changed.
+ */
+static int
+signer_apex_fp(struct signer *s, unsigned z, char fp[DB_APEX_FP])
+{
+	struct signer_zone *sz = &s->z[z];
+	struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
+	crypto_generichash_state h;
+	uint8_t out[32];
+	uint32_t v[7];
+
+	if (shm_zone_get(s->t, z, zc) < 0)
+		return DD_EINVAL;
+	v[0] = zc->soa.ttl;
+	v[1] = zc->soa.refresh;
+	v[2] = zc->soa.retry;
+	v[3] = zc->soa.expire;
+	v[4] = zc->soa.minimum;
+	v[5] = zc->ns_ttl;
+	v[6] = (uint32_t)sz->cz->dnssec.dnskey_ttl;
+	crypto_generichash_init(&h, NULL, 0, sizeof(out));
+	crypto_generichash_update(&h, (const uint8_t *)v, sizeof(v));
+	crypto_generichash_update(&h, zc->soa.mname, zc->soa.mname_len);
+	crypto_generichash_update(&h, zc->soa.rname, zc->soa.rname_len);
+	for (unsigned i = 0; i < zc->ns_count; i++)
+		crypto_generichash_update(&h, zc->ns[i], zc->ns_len[i]);
+	crypto_generichash_update(&h, sz->dnskey, sz->dnskey_len);
+	crypto_generichash_final(&h, out, sizeof(out));
+	sodium_bin2hex(fp, DB_APEX_FP, out, sizeof(out));
+	return 0;
+}
+
+/*
+ * Zone z signed in one transaction: every name when fresh, else the apex;
+ * the serial moves and the journal is forgotten (it cannot describe what
+ * changed here: secondaries further behind take the whole zone).
+ */
+static int
+signer_prepare_zone(struct signer *s, unsigned z, bool fresh, const char *fp, size_t *names)
+{
+	struct signer_zone *sz = &s->z[z];
+	struct name_list l = {.zone = sz->cz->name, .zlen = strlen(sz->cz->name)};
+	uint32_t old, next;
+	bool stamped = false;
+	int rc;
+
+	if ((rc = db_txn(s->db, DB_BEGIN_IMMEDIATE)) < 0)
+		return rc;
+	if (fresh)
+		rc = db_records_foreach(s->db, name_list_row, &l);
+	if (fresh && rc == 0)
+		rc = signer_pool_names(s, &l);
+	/* the apex first: its RRSIGs, and the chain starts there */
+	if (rc == 0)
+		rc = signer_name(s, z, sz->cz->name);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		if (strcmp(l.v[i], sz->cz->name) != 0)
+			rc = signer_name(s, z, l.v[i]);
+	if (rc == 0)
+		rc = signer_zone_finish(s, z);
+	if (rc == 0)
+		rc = db_journal_serial_bump(s->db, sz->cz->name, DB_SERIAL_NEXT, 0, &old, &next,
+					    &stamped);
+	if (rc == 0)
+		rc = signer_soa(s, z, next);
+	if (rc == 0)
+		rc = db_journal_forget(s->db, sz->cz->name);
+	if (rc == 0)
+		rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, fp);
+	if (rc == 0)
+		rc = db_txn(s->db, DB_COMMIT);
+	else
+		db_txn(s->db, DB_ROLLBACK);
+	*names = l.n;
+	name_list_free(&l);
+	sz->nbins = 0; /* signer_load publishes every bin */
+	sz->apex_dirty = false;
+	return rc;
 }
 
 int
@@ -1212,49 +1319,34 @@ signer_prepare(struct signer *s)
 
 	for (size_t z = 0; s && z < s->nz && rc == 0; z++) {
 		struct signer_zone *sz = &s->z[z];
-		struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
-		struct name_list l = {.zone = sz->cz->name, .zlen = strlen(sz->cz->name)};
+		char fp[DB_APEX_FP], old_fp[DB_APEX_FP] = "";
 		uint8_t alg;
 		bool fresh;
+		size_t names = 0;
 		struct timespec t0, t1;
 
 		if (!sz->on)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		fresh = db_dnssec_zone(s->db, sz->cz->name, &alg) == DD_ENOENT;
-		if ((rc = db_txn(s->db, DB_BEGIN_IMMEDIATE)) < 0)
+		fresh = db_dnssec_zone(s->db, sz->cz->name, &alg, old_fp) == DD_ENOENT;
+		if ((rc = signer_apex_fp(s, (unsigned)z, fp)) < 0)
 			break;
-		if (fresh)
-			rc = db_records_foreach(s->db, name_list_row, &l);
-		/* the apex always: its NS may have changed, and the DNSKEY RRset */
-		if (rc == 0)
-			rc = signer_name(s, (unsigned)z, sz->cz->name);
-		for (size_t i = 0; i < l.n && rc == 0; i++)
-			if (strcmp(l.v[i], sz->cz->name) != 0)
-				rc = signer_name(s, (unsigned)z, l.v[i]);
-		if (rc == 0)
-			rc = signer_zone_finish(s, (unsigned)z);
-		if (rc == 0 && (rc = shm_zone_get(s->t, (unsigned)z, zc)) == 0)
-			rc = signer_soa(s, (unsigned)z, zc->soa.serial);
-		if (rc == 0 && fresh)
-			rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL);
-		if (rc == 0)
-			rc = db_txn(s->db, DB_COMMIT);
-		else
-			db_txn(s->db, DB_ROLLBACK);
+		if (!fresh && strcmp(fp, old_fp) == 0)
+			continue; /* signed as it is */
+		rc = signer_prepare_zone(s, (unsigned)z, fresh, fp, &names);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (rc == 0 && fresh)
+		if (rc < 0)
+			log_warnx("zone %s: signing failed: %s", sz->cz->name, dd_strerror(rc));
+		else if (fresh)
 			log_info("zone %s signed: %zu names, %lld NSEC3 records, algorithm %u, "
 				 "%.2f s",
-				 sz->cz->name, l.n, (long long)db_nsec3_count(s->db, sz->cz->name),
+				 sz->cz->name, names, (long long)db_nsec3_count(s->db, sz->cz->name),
 				 sz->alg,
 				 (double)(t1.tv_sec - t0.tv_sec) +
 					 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		else if (rc < 0)
-			log_warnx("zone %s: signing failed: %s", sz->cz->name, dd_strerror(rc));
-		name_list_free(&l);
-		sz->nbins = 0; /* signer_load publishes every bin */
-		sz->apex_dirty = false;
+		else
+			log_info("zone %s: its apex (NS, SOA or DNSKEY) changed and was signed again",
+				 sz->cz->name);
 	}
 	return rc;
 }
@@ -1285,9 +1377,9 @@ signer_load(struct signer *s)
 
 	for (size_t z = 0; s && z < s->nz && rc == 0; z++) {
 		struct signer_zone *sz = &s->z[z];
-		struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
 		struct name_list l = {.zone = sz->cz->name, .zlen = strlen(sz->cz->name)};
 		struct bin_list bl = {.last = SHM_NSEC3_BINS, .s = s, .z = (unsigned)z};
+		uint32_t serial;
 
 		if (!sz->on)
 			continue;
@@ -1300,8 +1392,9 @@ signer_load(struct signer *s)
 			rc = db_nsec3_all(s->db, sz->cz->name, bin_list_row, &bl);
 		if (rc == 0)
 			rc = signer_publish(s);
-		if (rc == 0 && (rc = shm_zone_get(s->t, (unsigned)z, zc)) == 0)
-			rc = signer_zone_slot(s, (unsigned)z, zc->soa.serial);
+		/* the stored serial: signing the zone may have moved it */
+		if (rc == 0 && (rc = db_zone_sync(s->db, sz->cz->name, &serial)) == 0)
+			rc = signer_zone_slot(s, (unsigned)z, serial);
 	}
 	return rc;
 }
@@ -1401,23 +1494,60 @@ signer_roll_start(struct signer *s, unsigned z, bool ksk)
 	size_t n = 0;
 	int rc;
 
+	const char *role = ksk ? DB_KEY_KSK : DB_KEY_ZSK;
+
 	if (!signer_zone_on(s, z))
 		return DD_EINVAL;
-	if (ksk)
-		return DD_ENOTIMP;
 	sz = &s->z[z];
 	if ((rc = db_dnssec_keys(s->db, sz->cz->name, k, DB_KEYS_MAX, &n)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		bool busy = strcmp(k[i].role, DB_KEY_ZSK) == 0 &&
-			    strcmp(k[i].state, DB_KEY_ACTIVE) != 0;
+		bool busy = strcmp(k[i].role, role) == 0 && strcmp(k[i].state, DB_KEY_ACTIVE) != 0;
 		sodium_memzero(k[i].priv, sizeof(k[i].priv));
 		if (busy)
 			return DD_EEXIST; /* a rollover is under way */
 	}
-	if ((rc = signer_key_make(s, sz, DB_KEY_ZSK, DB_KEY_PUBLISHED)) < 0)
+	/* ZSK: pre-publication; KSK: double-DS, the new DS first */
+	if ((rc = signer_key_make(s, sz, role, ksk ? DB_KEY_DS_ONLY : DB_KEY_PUBLISHED)) < 0)
 		return rc;
 	return signer_keys_reload(s, sz);
+}
+
+/*
+ * RFC 7583 3.3.2 (double-DS), key i of k: a new KSK shown only as a DS
+ * takes over once the parent's DS TTL and the propagation delay have
+ * passed (the old KSK leaves the DNSKEY RRset at once: both DS are at the
+ * parent); the old KSK's DS may leave the parent after the DNSKEY TTL and
+ * the delay.  1 when the DNSKEY RRset changed.
+ */
+static int
+signer_ksk_step(struct signer *s, struct signer_zone *sz, const struct db_dnskey *k, size_t n,
+		size_t i, int64_t now)
+{
+	const struct cfg_zone *cz = sz->cz;
+	int rc = 0;
+
+	if (strcmp(k[i].state, DB_KEY_DS_ONLY) == 0 &&
+	    now >= k[i].state_at + (int64_t)(cz->dnssec.parent_ds_ttl + cz->dnssec.propagation_delay)) {
+		for (size_t j = 0; j < n && rc == 0; j++)
+			if (j != i && strcmp(k[j].role, DB_KEY_KSK) == 0 &&
+			    strcmp(k[j].state, DB_KEY_ACTIVE) == 0)
+				rc = db_dnssec_key_state(s->db, k[j].id, DB_KEY_INACTIVE);
+		if (rc == 0)
+			rc = db_dnssec_key_state(s->db, k[i].id, DB_KEY_ACTIVE);
+		if (rc == 0)
+			log_info("zone %s: KSK %u signs the DNSKEY RRset (rollover)", cz->name,
+				 k[i].keytag);
+		return rc < 0 ? rc : 1;
+	}
+	if (strcmp(k[i].state, DB_KEY_INACTIVE) == 0 &&
+	    now >= k[i].state_at + (int64_t)(cz->dnssec.dnskey_ttl + cz->dnssec.propagation_delay)) {
+		if ((rc = db_dnssec_key_state(s->db, k[i].id, DB_KEY_REMOVED)) < 0)
+			return rc;
+		log_info("zone %s: KSK %u retired; rollover done: remove its DS from the parent zone",
+			 cz->name, k[i].keytag);
+	}
+	return 0;
 }
 
 int
@@ -1441,8 +1571,13 @@ signer_roll_step(struct signer *s, unsigned z)
 	ipub = (int64_t)(sz->cz->dnssec.dnskey_ttl + sz->cz->dnssec.propagation_delay);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sodium_memzero(k[i].priv, sizeof(k[i].priv));
-		if (strcmp(k[i].role, DB_KEY_ZSK) != 0)
+		if (strcmp(k[i].role, DB_KEY_KSK) == 0) {
+			int r = signer_ksk_step(s, sz, k, n, i, now);
+			if (r < 0)
+				rc = r;
+			changed |= r > 0;
 			continue;
+		}
 		if (strcmp(k[i].state, DB_KEY_PUBLISHED) == 0 && now >= k[i].state_at + ipub) {
 			for (size_t j = 0; j < n && rc == 0; j++)
 				if (j != i && strcmp(k[j].role, DB_KEY_ZSK) == 0 &&
@@ -1487,6 +1622,45 @@ signer_roll_step(struct signer *s, unsigned z)
 
 /* --------------------------------------------------------------- ddnsctl */
 
+/*
+ * The DS records of every KSK the parent may hold now: the active one, a new
+ * one waiting for its DS (double-DS), an old one whose DS may not go yet.
+ */
+static int
+signer_ds_text(struct signer *s, struct signer_zone *sz, char *out, size_t outsz)
+{
+	struct db_dnskey k[DB_KEYS_MAX];
+	size_t n = 0, pos = 0;
+	int rc = db_dnssec_keys(s->db, sz->cz->name, k, DB_KEYS_MAX, &n);
+
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		uint8_t rd[4 + DB_DNSKEY_MAX], dsrd[4 + 64];
+		size_t rl;
+		int dl, m;
+		sodium_memzero(k[i].priv, sizeof(k[i].priv));
+		if (strcmp(k[i].role, DB_KEY_KSK) != 0)
+			continue;
+		rl = dnssec_dnskey_rdata(DNSKEY_FLAG_ZONE | DNSKEY_FLAG_SEP, k[i].alg, k[i].pub,
+					 k[i].publen, rd, sizeof(rd));
+		dl = rl ? dnssec_ds_rdata(sz->apex, sz->apex_len, rd, rl, dsrd, sizeof(dsrd))
+			: DD_EINVAL;
+		if (dl < 0) {
+			rc = dl;
+			break;
+		}
+		m = dnssec_rr_text(sz->apex, sz->apex_len, (uint32_t)sz->cz->dnssec.dnskey_ttl,
+				   DNS_TYPE_DS, dsrd, (size_t)dl, out + pos, outsz - pos);
+		if (m < 0 || pos + (size_t)m + 2 > outsz) {
+			rc = DD_ENOSPC;
+			break;
+		}
+		pos += (size_t)m;
+		out[pos++] = '\n';
+		out[pos] = '\0';
+	}
+	return rc < 0 ? rc : (int)pos;
+}
+
 int
 signer_keys_text(struct signer *s, unsigned z, bool ds, char *out, size_t outsz)
 {
@@ -1498,27 +1672,17 @@ signer_keys_text(struct signer *s, unsigned z, bool ds, char *out, size_t outsz)
 	sz = &s->z[z];
 	if (outsz)
 		out[0] = '\0';
+	if (ds)
+		return signer_ds_text(s, sz, out, outsz);
 	for (uint16_t i = 0; i < sz->ndnskey; i++) {
 		uint16_t rdlen;
 		const uint8_t *rd;
-		uint8_t dsrd[4 + 64];
 		int n;
 		memcpy(&rdlen, sz->dnskey + p, 2);
 		rd = sz->dnskey + p + 2;
 		p += 2 + rdlen;
-		if (ds) {
-			int dl;
-			if (rdlen < 2 || !(rd[1] & DNSKEY_FLAG_SEP))
-				continue;
-			dl = dnssec_ds_rdata(sz->apex, sz->apex_len, rd, rdlen, dsrd, sizeof(dsrd));
-			if (dl < 0)
-				return dl;
-			n = dnssec_rr_text(sz->apex, sz->apex_len, (uint32_t)sz->cz->dnssec.dnskey_ttl, DNS_TYPE_DS, dsrd,
-					   (size_t)dl, out + pos, outsz - pos);
-		} else {
-			n = dnssec_rr_text(sz->apex, sz->apex_len, (uint32_t)sz->cz->dnssec.dnskey_ttl, DNS_TYPE_DNSKEY,
-					   rd, rdlen, out + pos, outsz - pos);
-		}
+		n = dnssec_rr_text(sz->apex, sz->apex_len, (uint32_t)sz->cz->dnssec.dnskey_ttl,
+				   DNS_TYPE_DNSKEY, rd, rdlen, out + pos, outsz - pos);
 		if (n < 0 || pos + (size_t)n + 2 > outsz)
 			return DD_ENOSPC;
 		pos += (size_t)n;

@@ -100,16 +100,20 @@ uint64_t signer_signatures(const struct signer *s, unsigned z);
 /* --- key rollover (RFC 7583) --------------------------------------------- */
 
 /*
- * Starts a ZSK rollover by pre-publication: a new ZSK is made and published
- * (the caller re-signs the apex so the DNSKEY RRset carries it).  DD_EEXIST
- * while one is under way; DD_ENOTIMP for a KSK.
+ * Starts a rollover: a ZSK by pre-publication (a new ZSK made and published:
+ * the caller re-signs the apex so the DNSKEY RRset carries it), a KSK by
+ * double-DS (a new KSK made whose DS `ddnsctl dnssec ds` shows for the
+ * parent; it joins the DNSKEY RRset when it takes over).  DD_EEXIST while a
+ * rollover of that key is under way.
  */
 int signer_roll_start(struct signer *s, unsigned z, bool ksk);
 /*
- * Moves zone z's rollover on when its time has come: published -> active
- * (the old ZSK retired: its RRSIGs are refreshed first), retired -> inactive
- * once none is left, inactive -> removed after the largest TTL and the
- * propagation delay.  Returns 1 when the DNSKEY RRset or the signing key
+ * Moves zone z's rollovers on when their time has come.  ZSK: published ->
+ * active (the old ZSK retired: its RRSIGs are refreshed first), retired ->
+ * inactive once none is left, inactive -> removed after the largest TTL and
+ * the propagation delay.  KSK: ds-only -> active after the parent's DS TTL
+ * and the delay (the old KSK inactive, out of the DNSKEY RRset), inactive ->
+ * removed after the DNSKEY TTL and the delay (its DS may leave the parent).  Returns 1 when the DNSKEY RRset or the signing key
  * changed (the caller re-signs the apex), 0 when nothing moved, or negative.
  */
 int signer_roll_step(struct signer *s, unsigned z);

@@ -607,10 +607,6 @@ first_public_rrset(const struct shm_entry *e)
 
 /* --- load-balanced pools (shm/pool.h, dns/pool.c) ----------------------- */
 
-/*
- * Writes the addresses of family qtype (A or AAAA) that the pool's policy
- * picks for this query, the choice first.  Returns how many (0: NODATA).
- */
 /* DO=1: the pre-signed RRSIG over exactly the members in mask (SHM_TYPE_POOLSIG). */
 static void
 put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, uint16_t qtype,
@@ -642,6 +638,10 @@ put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, u
 	}
 }
 
+/*
+ * Writes the addresses of family qtype (A or AAAA) that the pool's policy
+ * picks for this query, the choice first.  Returns how many (0: NODATA).
+ */
 static unsigned
 put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
 	 const struct shm_entry *e, const struct shm_rrset *rs, uint16_t qtype)

@@ -527,10 +527,15 @@ cmd_dnssec_rollover(struct cli *c)
 		 json_pack("{s:s, s:s}", "zone", c->argv[0], "role", c->argv[1]));
 	if (c->json)
 		print_json(r);
-	else
-		printf("zone %s: new %s published; the daemon moves the rollover on "
+	else if (strcmp(jstr(r, "role"), "zsk") == 0)
+		printf("zone %s: new ZSK published; the daemon moves the rollover on "
 		       "(ddnsctl dnssec status)\n",
-		       jstr(r, "zone"), strcmp(jstr(r, "role"), "zsk") == 0 ? "ZSK" : "KSK");
+		       jstr(r, "zone"));
+	else
+		printf("zone %s: new KSK made: add its DS to the parent zone now (ddnsctl dnssec "
+		       "ds %s); the daemon switches keys after dnssec.parent_ds_ttl and the "
+		       "propagation delay (ddnsctl dnssec status)\n",
+		       jstr(r, "zone"), jstr(r, "zone"));
 	json_decref(r);
 	return 0;
 }
@@ -844,8 +849,9 @@ static const struct cmd cmds[] = {
 	 cmd_dnssec_ds},
 	{"dnssec dnskey", "dnssec dnskey ZONE", "the DNSKEY RRset, usable as a trust anchor",
 	 cmd_dnssec_dnskey},
-	{"dnssec rollover", "dnssec rollover ZONE zsk",
-	 "start a ZSK rollover by pre-publication (RFC 7583); the daemon finishes it",
+	{"dnssec rollover", "dnssec rollover ZONE zsk|ksk",
+	 "start a rollover (RFC 7583: ZSK by pre-publication, KSK by double-DS); the daemon "
+	 "finishes it",
 	 cmd_dnssec_rollover},
 	{"pool list", "pool list", "load-balanced names", cmd_pool_list},
 	{"pool show", "pool show NAME", "a pool, its members' health and load", cmd_pool_show},

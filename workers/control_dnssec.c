@@ -125,11 +125,10 @@ ctl_dnssec_rollover(struct control *c, json_t *args, char *err, size_t errsz)
 	rc = writer_dnssec_rollover(c->ctx->writer, (unsigned)z, strcmp(role, "ksk") == 0);
 	if (rc < 0) {
 		snprintf(err, errsz, "%s",
-			 rc == DD_EEXIST	  ? "a ZSK rollover is under way (ddnsctl dnssec status)"
-			 : rc == DD_ENOTIMP ? "KSK rollovers are not supported yet"
-					    : "database write failed");
+			 rc == DD_EEXIST ? "a rollover of that key is under way (ddnsctl dnssec status)"
+					 : "database write failed");
 		return NULL;
 	}
 	return json_pack("{s:s, s:s, s:s}", "zone", c->ctx->cfg->zones[z].name, "role", role,
-			 "state", "published");
+			 "state", strcmp(role, "ksk") == 0 ? DB_KEY_DS_ONLY : DB_KEY_PUBLISHED);
 }

@@ -40,8 +40,11 @@ writer_zone_bump(struct writer *w, size_t z, enum db_serial how, uint32_t val)
 
 	if (db_journal_serial_bump(w->db, zone, how, val, &old, &next, &stamped) < 0)
 		return DD_EDB;
-	/* a signed zone's SOA is signed with each serial, in the same transaction */
-	if (signer_soa(w->signer, (unsigned)z, next) < 0) {
+	/* a signed zone's SOA is signed with each serial, in the same transaction,
+	 * and the journal rows of its RRSIG join the change group */
+	if (signer_zone_on(w->signer, (unsigned)z) &&
+	    (signer_soa(w->signer, (unsigned)z, next) < 0 ||
+	     db_journal_stamp(w->db, zone, old, next, &stamped) < 0)) {
 		log_warnx("zone %s: the SOA of serial %u could not be signed", zone, next);
 		return DD_EDB;
 	}

@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "daemon/clientip.h"
 #include "daemon/config.h"
@@ -53,6 +54,7 @@ struct xout {
 	struct dns_msgb m;
 	bool first;
 	int err;
+	uint32_t nsec3_ttl; /* a signed zone's NSEC3 TTL (RFC 9077), for IXFR rows */
 };
 
 static void
@@ -82,7 +84,12 @@ xout_rr(struct xout *o, const uint8_t *owner, size_t olen, uint16_t type, uint32
 		o->err = DD_ETOOBIG;
 }
 
-/* One stored record (text columns) into the transfer; unknown types are skipped. */
+/*
+ * One stored record (text columns) into the transfer; unknown types are
+ * skipped.  A signed zone's RRSIG and NSEC3 rows of the journal hold their
+ * wire RDATA in hex (daemon/db_writer.c): an RRSIG goes out with the TTL it
+ * covers, an NSEC3 record with o->nsec3_ttl.
+ */
 static void
 xout_text(struct xout *o, const char *name, const char *type, const char *value, uint32_t ttl)
 {
@@ -90,10 +97,21 @@ xout_text(struct xout *o, const char *name, const char *type, const char *value,
 	int olen = xfr_owner_wire(name, owner);
 	int t = dns_type_from_str(type);
 	int rdlen;
+	size_t bl = 0;
 
 	if (olen < 0 || t <= 0)
 		return;
-	rdlen = dns_rdata_from_text((uint16_t)t, value, rd, sizeof(rd));
+	if (t == DNS_TYPE_RRSIG || t == DNS_TYPE_NSEC3) {
+		if (sodium_hex2bin(rd, sizeof(rd), value, strlen(value), NULL, &bl, NULL) != 0)
+			return;
+		rdlen = (int)bl;
+		if (t == DNS_TYPE_NSEC3)
+			ttl = o->nsec3_ttl;
+		else if (bl >= DNSSEC_RRSIG_FIXED)
+			ttl = (uint32_t)rd[4] << 24 | (uint32_t)rd[5] << 16 | (uint32_t)rd[6] << 8 | rd[7];
+	} else {
+		rdlen = dns_rdata_from_text((uint16_t)t, value, rd, sizeof(rd));
+	}
 	if (rdlen < 0)
 		return;
 	xout_rr(o, owner, (size_t)olen, (uint16_t)t, ttl, rd, (size_t)rdlen);
@@ -534,8 +552,8 @@ xfr_ixfr(struct xout *o, unsigned z, const struct shm_zone_copy *zc, uint32_t cl
 		xout_flush(o);
 		return;
 	}
-	/* a signed zone's journal lacks its signatures: the whole zone (RFC 1995 4) */
-	n = zc->soa_sig_len ? -1 : journal_chain(o->x, z, client, zc->soa.serial, &t);
+	o->nsec3_ttl = zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl;
+	n = journal_chain(o->x, z, client, zc->soa.serial, &t);
 	if (n < 0) {
 		log_debug("IXFR %s from %u: journal does not reach back; full transfer",
 			  o->x->cfg->zones[z].name, client);

@@ -42,14 +42,14 @@ dnssec_tools()
 
 # free_port: one more port free on 127.0.0.1, distinct from DNS_PORT,
 # HTTP_PORT and the ports handed out before.
-USED_PORTS=" "
 free_port()
 {
-	local p _
+	local p _ f=$T_DIR/used_ports
+	# kept in a file: callers run this in a subshell ($(free_port))
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		p=$("$PY" "$SYS_DIR/ports.py" 1) || continue
-		case "$USED_PORTS ${DNS_PORT:-} ${HTTP_PORT:-} " in *" $p "*) continue ;; esac
-		USED_PORTS="$USED_PORTS$p "
+		case " $(cat "$f" 2>/dev/null) ${DNS_PORT:-} ${HTTP_PORT:-} " in *" $p "*) continue ;; esac
+		printf '%s ' "$p" >>"$f"
 		echo "$p"
 		return 0
 	done

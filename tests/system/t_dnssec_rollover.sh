@@ -1,13 +1,18 @@
 #!/bin/bash
 # t_dnssec_rollover.sh - a ZSK rollover by pre-publication (RFC 7583 3.2.1)
 # with short timings (DNSKEY TTL 2 s, propagation delay 1 s, every TTL in the
-# zone 2 s): `ddnsctl dnssec rollover ZONE zsk` publishes a new ZSK, and the
-# daemon alone makes it the signing key once the DNSKEY TTL and the delay
-# have passed, replaces the old key's RRSIGs, and drops the old key once the
-# zone's TTLs have passed again.  A validating Unbound anchored with the
-# DNSKEY RRset from before the rollover answers with the ad flag throughout
-# (polled twice a second); at the end every RRSIG is the new key's, the
-# DNSKEY RRset holds the KSK and the new ZSK only, and the AXFR verifies.
+# zone 2 s, the parent's DS TTL 2 s): `ddnsctl dnssec rollover ZONE zsk`
+# publishes a new ZSK, and the daemon alone makes it the signing key once the
+# DNSKEY TTL and the delay have passed, replaces the old key's RRSIGs, and
+# drops the old key once the zone's TTLs have passed again.  A validating
+# Unbound anchored with the DNSKEY RRset from before the rollover answers
+# with the ad flag throughout (polled twice a second); at the end every RRSIG
+# is the new key's, the DNSKEY RRset holds the KSK and the new ZSK only, and
+# the AXFR verifies.  Then a KSK rollover by double-DS (RFC 7583 3.3.2):
+# `ddnsctl dnssec ds` shows the new KSK's DS beside the old one; an Unbound
+# anchored with those two DS records, as a parent would hold them, validates
+# throughout while the daemon swaps the KSKs in the DNSKEY RRset and then
+# retires the old one.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfr_lib.sh"
 . "$(dirname "$0")/dnssec_lib.sh"
@@ -24,7 +29,7 @@ if ! dnssec_block "$CONF" "$Z" ecdsap256sha256 nsec3 14d; then
 fi
 # short timings: every TTL 2 s, the DNSKEY's too, and 1 s of propagation
 sed -e 's/^    ttl: 300$/    ttl: 2/' -e 's/minimum: 60 }$/minimum: 2 }/' \
-	-e 's/^      signature_validity: 14d$/&\n      dnskey_ttl: 2s\n      propagation_delay: 1s/' \
+	-e 's/^      signature_validity: 14d$/&\n      dnskey_ttl: 2s\n      propagation_delay: 1s\n      parent_ds_ttl: 2s/' \
 	"$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
 grep -q '^    ttl: 2$' "$CONF" && grep -q 'minimum: 2 }$' "$CONF" && grep -q 'propagation_delay: 1s' "$CONF" ||
 	{ fail "the short timings are in the config" "$(cat "$CONF")"; exit 1; }
@@ -40,11 +45,17 @@ A=$T_DIR/anchor
 ctl_anchor "$Z" 13 "$A" || exit 1
 ub_start good "$Z" "$DNS_PORT" "$A" || exit 1
 
-# zsk_tags STATE: the key tags of the ZSKs in STATE, from ddnsctl dnssec status
+# zsk_tags STATE, ksk_tags STATE: the key tags of the ZSKs (KSKs) in STATE,
+# from ddnsctl dnssec status
 zsk_tags()
 {
 	ctl dnssec status "$Z"
 	printf '%s\n' "$CTL_OUT" | awk -v s="$1" '$1 == "ZSK" && $6 == s { print $3 }'
+}
+ksk_tags()
+{
+	ctl dnssec status "$Z"
+	printf '%s\n' "$CTL_OUT" | awk -v s="$1" '$1 == "KSK" && $6 == s { print $3 }'
 }
 # sig_tag NAME TYPE: the key tag of NAME's RRSIG over TYPE, from ddnsd
 sig_tag()
@@ -99,4 +110,52 @@ assert_eq "host A is signed by the new ZSK" "$new" "$(sig_tag "host.$Z" A)"
 assert_eq "the NXDOMAIN proof is signed by the new ZSK" "$new" "$(sig_tag "nope.$Z" NSEC3)"
 assert_ad "host.$Z" A "after the rollover: A" NOERROR 'IN A 192\.0\.2\.1$'
 assert_log "the log names each step" "ZSK $old removed from the DNSKEY RRset" "$DAEMON_LOG"
+verify_axfr "$Z" "$DNS_PORT"
+
+# ---- the KSK, by double-DS
+oldk=$(ksk_tags active)
+assert_match "one active KSK before its rollover" '^[0-9]+$' "$oldk"
+ctl dnssec rollover "$Z" ksk
+assert_ctl_ok "ddnsctl dnssec rollover $Z ksk"
+assert_match "ddnsctl says to add the new DS to the parent" 'DS to the parent' "$CTL_OUT"
+newk=$(ksk_tags ds-only)
+assert_match "a new KSK waits for its DS" '^[0-9]+$' "$newk"
+ctl dnssec ds "$Z"
+printf '%s\n' "$CTL_OUT" >"$T_DIR/ds-anchor"
+if [ "$(ctl_lines "$CTL_OUT")" = 2 ] && grep -Eq "[[:space:]]DS[[:space:]]+$oldk[[:space:]]" "$T_DIR/ds-anchor" &&
+	grep -Eq "[[:space:]]DS[[:space:]]+$newk[[:space:]]" "$T_DIR/ds-anchor"; then
+	pass "ddnsctl dnssec ds shows the DS of both KSKs ($oldk, $newk)"
+else
+	fail "ddnsctl dnssec ds shows the DS of both KSKs ($oldk, $newk)" "$CTL_OUT"
+fi
+assert_eq "the new KSK is not in the DNSKEY RRset yet" 2 "$(dnskeys)"
+ub_start ds "$Z" "$DNS_PORT" "$T_DIR/ds-anchor" || exit 1
+ub_use ds
+queries=0 bad=0 last=""
+ksk_done() { [ "$(ksk_tags active)" = "$newk" ] && [ -z "$(ksk_tags inactive)" ] &&
+	[ "$(sig_tag "$Z" DNSKEY)" = "$newk" ]; }
+end=$(($(now_ms) + 30000 * SLOW))
+while [ "$(now_ms)" -lt "$end" ]; do
+	for n in host nope; do
+		queries=$((queries + 1))
+		case $n in
+		host) ad_ok "host.$Z" A NOERROR 'IN A 192\.0\.2\.1$' ;;
+		nope) ad_ok "nope.$Z" A NXDOMAIN "" ;;
+		esac || { bad=$((bad + 1)); last="$n: $(printf '%s\n' "$VQ" | grep -E -m2 'status:|flags:' | tr '\n' ' ')"; }
+	done
+	ksk_done && break
+	sleep 0.5
+done
+if ksk_done; then
+	pass "the daemon finished the KSK rollover: KSK $newk signs the DNSKEY RRset, KSK $oldk retired"
+else
+	fail "the KSK rollover finishes within $((30 * SLOW)) s" "$(ctl dnssec status "$Z"; printf '%s\n' "$CTL_OUT")" \
+		"$(grep -i 'ksk' "$DAEMON_LOG" | tail -n 5)"
+fi
+assert_eq "all $queries queries through the DS-anchored validator were ad" "0" "$bad${last:+ ($last)}"
+assert_eq "the DNSKEY RRset holds the new KSK and the ZSK" 2 "$(dnskeys)"
+assert_log "the log says the old KSK's DS may leave the parent" \
+	"KSK $oldk retired; rollover done: remove its DS" "$DAEMON_LOG"
+ctl dnssec ds "$Z"
+assert_eq "ddnsctl dnssec ds shows the new KSK's DS only" 1 "$(ctl_lines "$CTL_OUT")"
 verify_axfr "$Z" "$DNS_PORT"

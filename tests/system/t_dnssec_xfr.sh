@@ -196,6 +196,15 @@ for s in nsd knot; do
 done
 assert_eventually "NSD: the primary's serial after the update" 5 serial_as_primary "$NSD_PORT"
 assert_eventually "Knot: the primary's serial after the update" 5 serial_as_primary "$KNOT_PORT"
+# the changes went as IXFR, signatures and NSEC3 records with them (not the
+# whole zone in AXFR form)
+assert_log "Knot took the changes as an IXFR" "IXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT.*finished" \
+	"$KNOT_LOG"
+if grep -q "AXFR-style" "$KNOT_LOG"; then
+	fail "Knot got differences, not the whole zone" "$(grep "AXFR-style" "$KNOT_LOG" | tail -n 3)"
+else
+	pass "Knot got differences, not the whole zone"
+fi
 verify_axfr "$Z" "$NSD_PORT"
 verify_axfr "$Z" "$KNOT_PORT"
 
