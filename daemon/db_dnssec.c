@@ -170,6 +170,17 @@ db_dnssec_sigs_del(struct db *db, const char *name)
 }
 
 int
+db_dnssec_sigs_del_sets(struct db *db, const char *name)
+{
+	sqlite3_stmt *st;
+
+	if (dz_prep(db, "DELETE FROM dnssec_sigs WHERE name = ?1 AND variant != 0", &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	return dz_done(st);
+}
+
+int
 db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered)
 {
 	sqlite3_stmt *st;

@@ -71,6 +71,8 @@ typedef int (*db_sig_cb)(void *arg, const char *name, uint16_t covered, uint32_t
 			 const uint8_t *rdata, size_t len);
 /* Removes every RRSIG at name (all covered types). */
 int db_dnssec_sigs_del(struct db *db, const char *name);
+/* Removes name's RRSIGs of pool answer sets (variant != 0). */
+int db_dnssec_sigs_del_sets(struct db *db, const char *name);
 /* Removes name's RRSIGs over covered. */
 int db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered);
 /* Adds (or replaces) the RRSIG of name over covered (variant) made with keytag. */

@@ -34,7 +34,8 @@
 #define SIGNER_BUF         (2 * SHM_ENTRY_MAX + 4096) /* the octets one RRSIG signs */
 #define SIGNER_TYPES_MAX   (ENTRY_RRSETS_MAX + 8)
 #define SIGNER_DENIAL      "nsec3"
-#define SIGNER_POOL_SETS   96 /* a pool family's pre-signed answer sets, at most */
+#define SIGNER_POOL_SETS   48 /* a pool family's pre-signed answer sets, at most */
+#define SIGNER_SIGS_ROOM   4096 /* of an entry: its RRSIG rrset; the rest for a pool's sets */
 
 struct signer_zone {
 	bool on;
@@ -556,7 +557,22 @@ signer_pool(struct signer *s, struct signer_zone *sz, const char *name, const ui
 	struct pooldb_def *defs = NULL;
 	size_t ndefs = 0;
 	uint32_t xfr = 0;
-	int rc = pooldb_load(s->db, name, &defs, &ndefs);
+	char wild[SHM_NAME_MAX + 4];
+	uint8_t wild_wire[SHM_NAME_MAX];
+	size_t wild_len = 0;
+	int rc;
+
+	/* the "*.NAME" sets of a prefixMatch pool go with the pool's */
+	snprintf(wild, sizeof(wild), "*.%s", name);
+	if (owner_len + 2 <= SHM_NAME_MAX) {
+		wild_wire[0] = 1;
+		wild_wire[1] = '*';
+		memcpy(wild_wire + 2, owner, owner_len);
+		wild_len = owner_len + 2;
+	}
+	if ((rc = db_dnssec_sigs_del_sets(s->db, wild)) < 0)
+		return rc;
+	rc = pooldb_load(s->db, name, &defs, &ndefs);
 
 	for (size_t k = 0; rc == 0 && k < ndefs; k++) {
 		const struct pool_def *d = (const struct pool_def *)(const void *)defs[k].data;
@@ -579,15 +595,28 @@ signer_pool(struct signer *s, struct signer_zone *sz, const char *name, const ui
 				want = ps.n;
 			for (unsigned k2 = 1; k2 <= want; k2++)
 				total += signer_choose(ps.n, k2, SIGNER_POOL_SETS);
+			total *= (d->flags & POOL_F_PREFIX) ? 2 : 1;
 			if (total > SIGNER_POOL_SETS) {
 				log_warnx("pool %s: %u IPv%u members answering %u at a time make more "
-					  "than %d sets to sign; its answers will not validate: "
+					  "than %d sets to sign%s; its answers will not validate: "
 					  "lower answers or split the pool (docs/dnssec.md)",
-					  name, ps.n, fam, want, SIGNER_POOL_SETS);
+					  name, ps.n, fam, want, SIGNER_POOL_SETS,
+					  (d->flags & POOL_F_PREFIX) ? " (twice: prefixMatch)" : "");
 				continue;
 			}
 			for (unsigned k2 = 1; k2 <= want && rc == 0; k2++)
 				rc = signer_pool_sets(&ps, 0, k2, 0);
+			/* prefixMatch: "<label>.NAME" answers validate as if "*.NAME"
+			 * held the pool (RFC 4035 5.3.4): the same sets signed for that
+			 * owner, kept under it */
+			if (rc == 0 && (d->flags & POOL_F_PREFIX) && wild_len > 0) {
+				struct pool_sets pw = ps;
+				pw.name = wild;
+				pw.owner = wild_wire;
+				pw.owner_len = wild_len;
+				for (unsigned k2 = 1; k2 <= want && rc == 0; k2++)
+					rc = signer_pool_sets(&pw, 0, k2, 0);
+			}
 			/* what transfers carry: the members up as secondaries were told */
 			if (rc == 0 && (rc = db_pool_xfr_mask(s->db, name, &xfr)) == 0) {
 				uint32_t fm = 0;
@@ -888,9 +917,12 @@ struct sig_collect {
 	uint8_t *data;      /* the RRSIG rrset */
 	size_t len;
 	uint16_t count;
-	uint8_t *pdata;     /* a pool's signed sets: { u32 mask; RRSIG RDATA } */
+	uint8_t *pdata;     /* a pool's signed sets: { u32 mask; u8 wild; RRSIG RDATA } */
 	size_t plen;
 	uint16_t pcount;
+	uint8_t wild;       /* the sets being collected are "*.NAME"'s */
+	bool sets_only;     /* collect pool sets, nothing else */
+	bool no_sets;       /* collect no pool sets */
 	int err;
 };
 
@@ -905,19 +937,24 @@ signer_sig_add(void *arg, const char *name, uint16_t covered, uint32_t variant,
 	if (covered == DNS_TYPE_SOA)
 		return 0;
 	if (variant != 0) {
-		uint16_t l = (uint16_t)(4 + len);
-		if (c->plen + 2 + 4 + len > SHM_ENTRY_MAX / 2) {
+		uint16_t l = (uint16_t)(5 + len);
+		if (c->no_sets)
+			return 0;
+		if (c->plen + 2 + 5 + len > SHM_ENTRY_MAX - SIGNER_SIGS_ROOM - 512) {
 			c->err = DD_ETOOBIG;
 			return 0;
 		}
 		memcpy(c->pdata + c->plen, &l, 2);
 		memcpy(c->pdata + c->plen + 2, &variant, 4);
-		memcpy(c->pdata + c->plen + 6, rdata, len);
-		c->plen += 6 + len;
+		c->pdata[c->plen + 6] = c->wild;
+		memcpy(c->pdata + c->plen + 7, rdata, len);
+		c->plen += 7 + len;
 		c->pcount++;
 		return 0;
 	}
-	if (c->len + 2 + len > SHM_ENTRY_MAX / 2) {
+	if (c->sets_only)
+		return 0;
+	if (c->len + 2 + len > SIGNER_SIGS_ROOM) {
 		c->err = DD_ETOOBIG;
 		return 0;
 	}
@@ -952,12 +989,22 @@ signer_entry_put(struct signer *s, unsigned z, const char *name, const uint8_t *
 						 sz->nsec3param_len};
 	}
 	c.data = s->sigdata;
-	c.pdata = s->sigdata + SHM_ENTRY_MAX / 2;
+	c.pdata = s->sigdata + SIGNER_SIGS_ROOM;
+	/* a wildcard's own entry holds no pool's sets */
+	c.no_sets = name[0] == '*' && name[1] == '.';
 	if ((rc = db_dnssec_sigs_of_name(s->db, name, signer_sig_add, &c)) < 0)
 		return rc;
+	if (!c.no_sets && strlen(name) + 3 <= SHM_NAME_MAX) {
+		char wild[SHM_NAME_MAX + 4];
+		snprintf(wild, sizeof(wild), "*.%s", name);
+		c.wild = 1;
+		c.sets_only = true;
+		if ((rc = db_dnssec_sigs_of_name(s->db, wild, signer_sig_add, &c)) < 0)
+			return rc;
+	}
 	if (c.err)
-		log_warnx("%s: its RRSIGs exceed %d bytes: served without them", name,
-			  SHM_ENTRY_MAX / 2);
+		log_warnx("%s: its RRSIGs exceed the table's entry size: served without them",
+			  name);
 	if (c.count && !c.err)
 		all[k++] = (struct shm_rrset_in){DNS_TYPE_RRSIG, c.count, 0, c.data, c.len};
 	if (c.pcount && !c.err)
@@ -1417,7 +1464,6 @@ due_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const u
 	struct due *d = arg;
 	uint8_t hash[NSEC3_HASH_LEN];
 
-	(void)variant;
 	(void)rdata;
 	(void)len;
 	if (covered == DNS_TYPE_NSEC3) {
@@ -1425,6 +1471,9 @@ due_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const u
 			return 0;
 		return signer_touch(d->sz, hash, true);
 	}
+	/* a prefixMatch pool's "*.NAME" sets are the pool's to sign */
+	if (variant != 0 && name[0] == '*' && name[1] == '.')
+		name += 2;
 	if (strcmp(name, d->last) == 0)
 		return 0;
 	snprintf(d->last, sizeof(d->last), "%s", name);

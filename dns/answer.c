@@ -27,7 +27,9 @@
 #define CNAME_CHAIN_MAX 8  /* CNAME links followed inside our zones */
 #define COMP_MAX        64 /* remembered name suffixes for compression */
 #define COMP_PTR_MAX    0x3fff
-#define NSEC3_PROOFS_MAX 8 /* NSEC3 records in one reply: 3 per name, a wildcard CNAME or two */
+#define NSEC3_PROOFS_MAX 8
+#define WALK_PREFIX_DOT  1 /* "<label>.POOL" (signed as an expansion of "*.POOL") */
+#define WALK_PREFIX_DASH 2 /* "<label>-POOL" (no signature can cover it) */ /* NSEC3 records in one reply: 3 per name, a wildcard CNAME or two */
 
 /* A name suffix already in the reply: where it starts and its full wire length. */
 struct comp_ent {
@@ -607,10 +609,14 @@ first_public_rrset(const struct shm_entry *e)
 
 /* --- load-balanced pools (shm/pool.h, dns/pool.c) ----------------------- */
 
-/* DO=1: the pre-signed RRSIG over exactly the members in mask (SHM_TYPE_POOLSIG). */
+/*
+ * DO=1: the pre-signed RRSIG over exactly the members in mask
+ * (SHM_TYPE_POOLSIG); wild: the one made for owner "*.NAME", which covers a
+ * prefixMatch name "<label>.NAME" as a wildcard expansion.
+ */
 static void
 put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, uint16_t qtype,
-	     uint32_t mask, uint32_t ttl)
+	     uint32_t mask, uint32_t ttl, bool wild)
 {
 	const struct shm_rrset *rs = shm_entry_find(e, SHM_TYPE_POOLSIG);
 	const uint8_t *d;
@@ -625,12 +631,12 @@ put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, u
 		if (rs->data_len - p < 2)
 			return;
 		memcpy(&len, d + p, 2);
-		if (rs->data_len - p - 2 < len || len < 6)
+		if (rs->data_len - p - 2 < len || len < 7)
 			return;
 		memcpy(&m, d + p + 2, 4);
-		if (m == mask && dns_wire_get_u16(d + p + 6) == qtype) {
+		if (m == mask && d[p + 6] == (uint8_t)wild && dns_wire_get_u16(d + p + 7) == qtype) {
 			size_t at = put_rr_head(r, o, DNS_TYPE_RRSIG, ttl);
-			dns_wire_write_bytes(&r->w, d + p + 6, len - 4u);
+			dns_wire_write_bytes(&r->w, d + p + 7, len - 5u);
 			put_rr_end(r, at);
 			return;
 		}
@@ -644,7 +650,7 @@ put_pool_sig(struct resp *r, const struct owner *o, const struct shm_entry *e, u
  */
 static unsigned
 put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
-	 const struct shm_entry *e, const struct shm_rrset *rs, uint16_t qtype)
+	 const struct shm_entry *e, const struct shm_rrset *rs, uint16_t qtype, bool wild)
 {
 	union {
 		struct pool_def d;
@@ -687,18 +693,19 @@ put_pool(struct dns_answer_ctx *ctx, struct resp *r, const struct owner *o,
 	}
 	/* the set's signature was made ahead: an RRSIG covers the set, not its order */
 	if (n && r->dnssec)
-		put_pool_sig(r, o, e, qtype, mask, u.d.ttl);
+		put_pool_sig(r, o, e, qtype, mask, u.d.ttl, wild);
 	return n;
 }
 
 /*
  * prefixMatch (the seed's anti-cache names): "<label>.POOL" and
  * "<label>-POOL" answer as POOL when that pool allows it.  Returns the
- * pool's entry copied into ctx->entry_buf, or NULL.
+ * pool's entry copied into ctx->entry_buf, or NULL; *form_out says which
+ * form matched.
  */
 static const struct shm_entry *
 pool_prefix_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
-		 uint64_t *retries)
+		 uint64_t *retries, int *form_out)
 {
 	uint8_t alt[DNS_DNAME_MAX];
 	size_t l1 = name[0];
@@ -730,8 +737,10 @@ pool_prefix_find(struct dns_answer_ctx *ctx, const uint8_t *name, size_t len,
 		if (rs && rs->data_len >= 2 + sizeof(struct pool_def)) {
 			struct pool_def d;
 			memcpy(&d, shm_rrset_data(rs) + 2, sizeof(d));
-			if (d.flags & POOL_F_PREFIX)
+			if (d.flags & POOL_F_PREFIX) {
+				*form_out = form == 0 ? WALK_PREFIX_DOT : WALK_PREFIX_DASH;
 				return e;
+			}
 		}
 	}
 	return NULL;
@@ -746,6 +755,7 @@ struct walk {
 	uint64_t *retries;
 	bool wild; /* the name does not exist: a wildcard at its closest encloser answers */
 	size_t ce; /* with wild: where the closest encloser starts in name */
+	int prefix; /* 0, or a prefixMatch pool answers: WALK_PREFIX_DOT or _DASH */
 };
 
 #define WALK_FOLLOW (-1) /* a CNAME was written; its target comes next */
@@ -771,10 +781,15 @@ answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_
 	const struct shm_rrset *pool = e ? shm_entry_find(e, SHM_TYPE_POOL) : NULL;
 	if (pool && (qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA || qtype == DNS_TYPE_ANY)) {
 		/* RFC 8482: for ANY, the IPv4 answer (or the IPv6 one) is enough */
-		if (put_pool(ctx, r, &w->o, e, pool, qtype == DNS_TYPE_ANY ? DNS_TYPE_A : qtype) ||
-		    (qtype == DNS_TYPE_ANY && put_pool(ctx, r, &w->o, e, pool, DNS_TYPE_AAAA))) {
+		bool dot = w->prefix == WALK_PREFIX_DOT;
+		if (put_pool(ctx, r, &w->o, e, pool, qtype == DNS_TYPE_ANY ? DNS_TYPE_A : qtype, dot) ||
+		    (qtype == DNS_TYPE_ANY && put_pool(ctx, r, &w->o, e, pool, DNS_TYPE_AAAA, dot))) {
 			if (w->wild)
 				owe_denial(r, &w->z, w->name, w->len, w->ce, false, true, false);
+			/* "<label>.POOL" is an expansion of "*.POOL": the name itself does not exist */
+			if (dot)
+				owe_denial(r, &w->z, w->name, w->len, 1u + w->name[0], false, true,
+					   false);
 			return DNS_RCODE_NOERROR;
 		}
 	}
@@ -831,8 +846,9 @@ answer_name(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_t
 	bool apex = need_zone && w->len == zc->apex_len && memcmp(w->name, zc->apex, w->len) == 0;
 
 	w->wild = false;
+	w->prefix = 0;
 	if (!e && !apex)
-		e = pool_prefix_find(ctx, w->name, w->len, w->retries);
+		e = pool_prefix_find(ctx, w->name, w->len, w->retries, &w->prefix);
 	if (!e && !apex) {
 		int err = 0;
 		size_t ce = 0;
@@ -918,6 +934,7 @@ resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int
 			 p->qname_len,
 			 ctx->stats ? &ctx->stats->retries : &retries,
 			 false,
+			 0,
 			 0};
 	int rcode = resolve_walk(ctx, r, p, &w);
 

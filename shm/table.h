@@ -63,7 +63,8 @@
  * NSEC3 RDATA | RRSIG RDATA }. */
 #define SHM_TYPE_NSEC3BIN 0xff02
 /* A signed pool's answer sets: count x { u16 rdlen; u32 mask (host order) of
- * the members in the set | RRSIG RDATA over that set }. */
+ * the members in the set | u8 wild (1: signed for owner "*.NAME", for the
+ * prefixMatch names "<label>.NAME") | RRSIG RDATA over that set }. */
 #define SHM_TYPE_POOLSIG  0xff03
 
 /* shm_entry.flags */

@@ -500,6 +500,10 @@ dnssec_populate()
 	api "$MASTER" PUT /pools/lb6 \
 		'{"policy":"round-robin","members":[{"ip":"2001:db8::31"},{"ip":"2001:db8::32"}],"answers":2,"ttl":30}'
 	assert_status "PUT /pools/lb6 (two IPv6 members, both per answer)" 200
+	# prefixMatch: "<label>.lbx" answers as lbx, signed as an expansion of *.lbx
+	api "$MASTER" PUT /pools/lbx \
+		'{"policy":"round-robin","members":[{"ip":"192.0.2.41"},{"ip":"192.0.2.42"}],"answers":1,"ttl":30,"prefixMatch":true}'
+	assert_status "PUT /pools/lbx (prefixMatch, two members)" 200
 }
 
 # pool_ad NAME TYPE N DESC: N validating queries of a pool name all come back

@@ -92,6 +92,10 @@ for alg in $ALGS; do
 		pool_ad "lb.$Z" A 12 "$R: pool lb (one of three members per answer)"
 		pool_ad "lb6.$Z" AAAA 8 "$R: pool lb6 (both IPv6 members per answer)"
 		assert_ad "lb6.$Z" A "$R: pool lb6 has no IPv4 member: NODATA" NOERROR ""
+		pool_ad "lbx.$Z" A 8 "$R: prefixMatch pool lbx itself"
+		pool_ad "x7k2q.lbx.$Z" A 8 "$R: prefixMatch name x7k2q.lbx (an expansion of *.lbx)"
+		assert_ad "$RANDOM$RANDOM.lbx.$Z" A "$R: another prefixMatch name" NOERROR \
+			'IN A 192\.0\.2\.4[12]$'
 		ub_use "wrong.$alg.$denial"
 		assert_servfail "host.$Z" A "$R, wrong anchor: A"
 		assert_servfail "nope.$Z" A "$R, wrong anchor: NXDOMAIN"
