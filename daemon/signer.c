@@ -744,6 +744,41 @@ signer_prune(struct signer *s, struct signer_zone *sz, const char *name)
 	return 0;
 }
 
+/*
+ * A digest (hex) of what zone z's apex is signed with: its NS names and TTL,
+ * the SOA's fields but the serial, the DNSKEY RRset and its TTL.  A start or
+ * reload re-signs the apex only when it changed.
+ */
+static int
+signer_apex_fp(struct signer *s, unsigned z, char fp[DB_APEX_FP])
+{
+	struct signer_zone *sz = &s->z[z];
+	struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
+	crypto_generichash_state h;
+	uint8_t out[32];
+	uint32_t v[7];
+
+	if (shm_zone_get(s->t, z, zc) < 0)
+		return DD_EINVAL;
+	v[0] = zc->soa.ttl;
+	v[1] = zc->soa.refresh;
+	v[2] = zc->soa.retry;
+	v[3] = zc->soa.expire;
+	v[4] = zc->soa.minimum;
+	v[5] = zc->ns_ttl;
+	v[6] = (uint32_t)sz->cz->dnssec.dnskey_ttl;
+	crypto_generichash_init(&h, NULL, 0, sizeof(out));
+	crypto_generichash_update(&h, (const uint8_t *)v, sizeof(v));
+	crypto_generichash_update(&h, zc->soa.mname, zc->soa.mname_len);
+	crypto_generichash_update(&h, zc->soa.rname, zc->soa.rname_len);
+	for (unsigned i = 0; i < zc->ns_count; i++)
+		crypto_generichash_update(&h, zc->ns[i], zc->ns_len[i]);
+	crypto_generichash_update(&h, sz->dnskey, sz->dnskey_len);
+	crypto_generichash_final(&h, out, sizeof(out));
+	sodium_bin2hex(fp, DB_APEX_FP, out, sizeof(out));
+	return 0;
+}
+
 int
 signer_name(struct signer *s, unsigned z, const char *name)
 {
@@ -789,7 +824,12 @@ signer_name(struct signer *s, unsigned z, const char *name)
 	if ((rc = signer_pool(s, sz, name, wire, (size_t)n, types, &nt)) < 0)
 		return rc;
 	if (apex) {
+		char fp[DB_APEX_FP];
 		if ((rc = signer_apex(s, sz, z)) < 0)
+			return rc;
+		/* what the apex is now signed with: a start need not sign it again */
+		if ((rc = signer_apex_fp(s, z, fp)) < 0 ||
+		    (rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, fp)) < 0)
 			return rc;
 		types[nt++] = DNS_TYPE_SOA;
 		types[nt++] = DNS_TYPE_NS;
@@ -1274,41 +1314,6 @@ name_list_free(struct name_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
-}
-
-/*
- * A digest (hex) of what zone z's apex is signed with: its NS names and TTL,
- * the SOA's fields but the serial, the DNSKEY RRset and its TTL.  A start or
- * reload re-signs the apex only when it changed.
- */
-static int
-signer_apex_fp(struct signer *s, unsigned z, char fp[DB_APEX_FP])
-{
-	struct signer_zone *sz = &s->z[z];
-	struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
-	crypto_generichash_state h;
-	uint8_t out[32];
-	uint32_t v[7];
-
-	if (shm_zone_get(s->t, z, zc) < 0)
-		return DD_EINVAL;
-	v[0] = zc->soa.ttl;
-	v[1] = zc->soa.refresh;
-	v[2] = zc->soa.retry;
-	v[3] = zc->soa.expire;
-	v[4] = zc->soa.minimum;
-	v[5] = zc->ns_ttl;
-	v[6] = (uint32_t)sz->cz->dnssec.dnskey_ttl;
-	crypto_generichash_init(&h, NULL, 0, sizeof(out));
-	crypto_generichash_update(&h, (const uint8_t *)v, sizeof(v));
-	crypto_generichash_update(&h, zc->soa.mname, zc->soa.mname_len);
-	crypto_generichash_update(&h, zc->soa.rname, zc->soa.rname_len);
-	for (unsigned i = 0; i < zc->ns_count; i++)
-		crypto_generichash_update(&h, zc->ns[i], zc->ns_len[i]);
-	crypto_generichash_update(&h, sz->dnskey, sz->dnskey_len);
-	crypto_generichash_final(&h, out, sizeof(out));
-	sodium_bin2hex(fp, DB_APEX_FP, out, sizeof(out));
-	return 0;
 }
 
 /*

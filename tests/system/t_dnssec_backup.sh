@@ -58,6 +58,9 @@ run_ddnsd -c "$CONF" --restore "$T_DIR/backup.db"
 assert_eq "--restore installs the backup" 0 "$RC"
 start_daemon || exit 1
 wait_ctl || exit 1
+# a start with the same keys and apex signs nothing again: the serial stays
+assert_eq "the restored zone serves the backup's serial (nothing signed again at start)" \
+	"$(sqlite3 "$T_DIR/backup.db" "SELECT serial FROM zones WHERE name = '$Z'")" "$(serial_at "$DNS_PORT" "$Z")"
 ctl dnssec dnskey "$Z"
 assert_eq "the restored zone has the same DNSKEY RRset" "$(dnskey_norm "$A" | sort)" \
 	"$(printf '%s\n' "$CTL_OUT" | dnskey_norm | sort)"
