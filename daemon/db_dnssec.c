@@ -25,6 +25,18 @@ dz_prep(struct db *db, const char *sql, sqlite3_stmt **st)
 	return db_prep(db_sqlite(db), sql, st) == SQLITE_OK ? 0 : DD_EDB;
 }
 
+/* The first column of st's one row as an integer (the statement is reset); DD_EDB on error. */
+static int64_t
+dz_count(sqlite3_stmt *st)
+{
+	int64_t n = DD_EDB;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
 /* Copies blob column col into out (cap bytes); its length, or 0 when NULL or too long. */
 static size_t
 dz_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap)
@@ -323,24 +335,19 @@ int64_t
 db_dnssec_sigs_by_key(struct db *db, const char *zone, int keytag)
 {
 	sqlite3_stmt *st;
-	int64_t n = DD_EDB;
 
 	if (dz_prep(db, "SELECT count(*) FROM dnssec_sigs WHERE zone = ?1 AND keytag = ?2", &st) <
 	    0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, keytag);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return dz_count(st);
 }
 
 int64_t
 db_dnssec_max_ttl(struct db *db, const char *zone, int64_t defttl)
 {
 	sqlite3_stmt *st;
-	int64_t n = DD_EDB;
 
 	/* rare (a rollover's last step): a scan of the zone's rows is fine */
 	if (dz_prep(db,
@@ -351,27 +358,20 @@ db_dnssec_max_ttl(struct db *db, const char *zone, int64_t defttl)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, defttl);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return dz_count(st);
 }
 
 int64_t
 db_dnssec_sigs_pending(struct db *db, const char *zone, int64_t t)
 {
 	sqlite3_stmt *st;
-	int64_t n = DD_EDB;
 
 	if (dz_prep(db, "SELECT count(*) FROM dnssec_sigs WHERE zone = ?1 AND expires < ?2",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, t);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return dz_count(st);
 }
 
 int
@@ -621,13 +621,9 @@ int64_t
 db_nsec3_count(struct db *db, const char *zone)
 {
 	sqlite3_stmt *st;
-	int64_t n = -1;
 
 	if (dz_prep(db, "SELECT count(*) FROM dnssec_nsec3 WHERE zone = ?1", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return dz_count(st);
 }

@@ -968,7 +968,7 @@ struct sig_collect {
 
 static int
 signer_sig_add(void *arg, const char *name, uint16_t covered, uint32_t variant,
-                const uint8_t *rdata, size_t len)
+	       const uint8_t *rdata, size_t len)
 {
 	struct sig_collect *c = arg;
 
@@ -1078,6 +1078,27 @@ signer_overlay(struct signer *s, unsigned z, const char *name)
 	return signer_entry_put(s, z, name, wire, (size_t)wl, rr, n);
 }
 
+/* One stored RRSIG of a given covered type (the first of a name's). */
+struct sig_pick {
+	uint16_t covered;
+	uint8_t rd[SHM_SIG_MAX];
+	size_t len; /* 0: none */
+};
+
+static int
+sig_pick_cb(void *arg, const char *name, uint16_t covered, uint32_t variant, const uint8_t *rdata,
+	    size_t len)
+{
+	struct sig_pick *g = arg;
+
+	(void)name;
+	if (covered == g->covered && variant == 0 && g->len == 0 && len <= sizeof(g->rd)) {
+		memcpy(g->rd, rdata, len);
+		g->len = len;
+	}
+	return 0;
+}
+
 struct bin_build {
 	struct signer *s;
 	uint8_t *data;
@@ -1086,27 +1107,8 @@ struct bin_build {
 	char owner[SHM_NAME_MAX * 2];
 	const char *zone;
 	int err;
-	/* the RRSIG of the row being added */
-	const uint8_t *sig;
-	size_t siglen;
-	uint8_t sigbuf[SIGNER_RDATA_MAX];
+	struct sig_pick sig; /* the RRSIG of the row being added */
 };
-
-static int
-bin_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const uint8_t *rdata,
-	size_t len)
-{
-	struct bin_build *b = arg;
-
-	(void)name;
-	(void)variant;
-	if (covered == DNS_TYPE_NSEC3 && len <= sizeof(b->sigbuf)) {
-		memcpy(b->sigbuf, rdata, len);
-		b->sig = b->sigbuf;
-		b->siglen = len;
-	}
-	return 0;
-}
 
 static int
 bin_row(void *arg, const struct db_nsec3 *row)
@@ -1119,13 +1121,12 @@ bin_row(void *arg, const struct db_nsec3 *row)
 	if (row->rdlen == 0)
 		return 0;
 	signer_nsec3_owner(row->hash, b->zone, b->owner, sizeof(b->owner));
-	b->sig = NULL;
-	b->siglen = 0;
-	if ((rc = db_dnssec_sigs_of_name(b->s->db, b->owner, bin_sig, b)) < 0)
+	b->sig.len = 0;
+	if ((rc = db_dnssec_sigs_of_name(b->s->db, b->owner, sig_pick_cb, &b->sig)) < 0)
 		return rc;
-	if (b->sig == NULL)
+	if (b->sig.len == 0)
 		return 0;
-	item = NSEC3_HASH_LEN + 2 + row->rdlen + b->siglen;
+	item = NSEC3_HASH_LEN + 2 + row->rdlen + b->sig.len;
 	if (b->len + 2 + item > SHM_ENTRY_MAX - 64) {
 		b->err = DD_ETOOBIG;
 		return 0;
@@ -1136,7 +1137,7 @@ bin_row(void *arg, const struct db_nsec3 *row)
 	memcpy(b->data + b->len + 2, row->hash, NSEC3_HASH_LEN);
 	memcpy(b->data + b->len + 2 + NSEC3_HASH_LEN, &nl, 2);
 	memcpy(b->data + b->len + 4 + NSEC3_HASH_LEN, row->rdata, row->rdlen);
-	memcpy(b->data + b->len + 4 + NSEC3_HASH_LEN + row->rdlen, b->sig, b->siglen);
+	memcpy(b->data + b->len + 4 + NSEC3_HASH_LEN + row->rdlen, b->sig.rd, b->sig.len);
 	b->len += 2 + item;
 	b->count++;
 	return 0;
@@ -1158,6 +1159,7 @@ signer_bin_publish(struct signer *s, unsigned z, unsigned bin)
 	b.s = s;
 	b.data = s->sigdata;
 	b.zone = sz->cz->name;
+	b.sig.covered = DNS_TYPE_NSEC3;
 	if (wl == 0)
 		return DD_EINVAL;
 	if ((rc = db_nsec3_bin(s->db, sz->cz->name, bin, bin_row, &b)) < 0)
@@ -1204,35 +1206,15 @@ signer_publish(struct signer *s)
 	return rc;
 }
 
-struct soa_sig {
-	uint8_t rd[SHM_SIG_MAX];
-	size_t len;
-};
-
-static int
-soa_sig_get(void *arg, const char *name, uint16_t covered, uint32_t variant,
-	    const uint8_t *rdata, size_t len)
-{
-	struct soa_sig *g = arg;
-
-	(void)name;
-	(void)variant;
-	if (covered == DNS_TYPE_SOA && len <= sizeof(g->rd)) {
-		memcpy(g->rd, rdata, len);
-		g->len = len;
-	}
-	return 0;
-}
-
 int
 signer_zone_slot(struct signer *s, unsigned z, uint32_t serial)
 {
-	struct soa_sig g = {.len = 0};
+	struct sig_pick g = {.covered = DNS_TYPE_SOA};
 	int rc;
 
 	if (!signer_zone_on(s, z))
 		return s && s->t ? shm_zone_set_serial(s->t, z, serial) : DD_EINVAL;
-	if ((rc = db_dnssec_sigs_of_name(s->db, s->z[z].cz->name, soa_sig_get, &g)) < 0)
+	if ((rc = db_dnssec_sigs_of_name(s->db, s->z[z].cz->name, sig_pick_cb, &g)) < 0)
 		return rc;
 	return shm_zone_set_serial_sig(s->t, z, serial, g.rd, g.len);
 }

@@ -69,6 +69,28 @@ dnssec_block()
 	grep -q "^      algorithm: $3\$" "$f"
 }
 
+# dnssec_config ALG DENIAL [VALIDITY]: the transfer tests' one-zone config
+# (write_xfr_config) with the zone signed; exits the test when the block is
+# not in it.
+dnssec_config()
+{
+	write_xfr_config
+	if ! dnssec_block "$CONF" "$ZONE" "$@"; then
+		fail "the dnssec block is in the config" "$(cat "$CONF")"
+		exit 1
+	fi
+}
+
+# dnssec_up: a new database, the daemon started, its HTTP API and control
+# socket answering; exits the test when one is not.
+dnssec_up()
+{
+	init_db || exit 1
+	start_daemon || exit 1
+	wait_http || exit 1
+	wait_ctl || exit 1
+}
+
 # ---------------------------------------------------------------- anchors
 
 # dnskey_norm [FILE...]: the DNSKEY records of FILE (or stdin) in the anchor

@@ -43,15 +43,8 @@ for alg in $ALGS; do
 		note "---- $R"
 		# ---- a fresh signed zone
 		rm -rf "$T_DIR/data"
-		write_xfr_config
-		if ! dnssec_block "$CONF" "$Z" "$alg" "$denial"; then
-			fail "$R: the dnssec block is in the config" "$(cat "$CONF")"
-			exit 1
-		fi
-		init_db || exit 1
-		start_daemon || exit 1
-		wait_http || exit 1
-		wait_ctl || exit 1
+		dnssec_config "$alg" "$denial"
+		dnssec_up
 		dnssec_populate
 
 		# ---- the keys, as ddnsctl shows them

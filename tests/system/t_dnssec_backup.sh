@@ -14,15 +14,8 @@ Z=$ZONE
 ONE_ZONE=1
 ZONE_XFR[$Z]="{ allow: [127.0.0.1] }"
 pick_ports
-write_xfr_config
-if ! dnssec_block "$CONF" "$Z" ed25519 nsec3; then
-	fail "the dnssec block is in the config" "$(cat "$CONF")"
-	exit 1
-fi
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-wait_ctl || exit 1
+dnssec_config ed25519 nsec3
+dnssec_up
 upd "$MASTER" '{"subdomain":"host","ip":"192.0.2.1"}'
 assert_status "POST /update host" 200
 A=$T_DIR/anchor

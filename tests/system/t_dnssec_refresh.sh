@@ -18,15 +18,8 @@ Z=$ZONE
 ONE_ZONE=1
 ZONE_XFR[$Z]="{ allow: [127.0.0.1] }"
 pick_ports
-write_xfr_config
-if ! dnssec_block "$CONF" "$Z" ecdsap256sha256 nsec3 "${VALIDITY}s"; then
-	fail "the dnssec block is in the config" "$(cat "$CONF")"
-	exit 1
-fi
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-wait_ctl || exit 1
+dnssec_config ecdsap256sha256 nsec3 "${VALIDITY}s"
+dnssec_up
 dnssec_populate
 A=$T_DIR/anchor
 ctl_anchor "$Z" 13 "$A" || exit 1

@@ -22,21 +22,14 @@ Z=$ZONE
 ONE_ZONE=1
 ZONE_XFR[$Z]="{ allow: [127.0.0.1] }"
 pick_ports
-write_xfr_config
-if ! dnssec_block "$CONF" "$Z" ecdsap256sha256 nsec3 14d; then
-	fail "the dnssec block is in the config" "$(cat "$CONF")"
-	exit 1
-fi
+dnssec_config ecdsap256sha256 nsec3 14d
 # short timings: every TTL 2 s, the DNSKEY's too, and 1 s of propagation
 sed -e 's/^    ttl: 300$/    ttl: 2/' -e 's/minimum: 60 }$/minimum: 2 }/' \
 	-e 's/^      signature_validity: 14d$/&\n      dnskey_ttl: 2s\n      propagation_delay: 1s\n      parent_ds_ttl: 2s/' \
 	"$CONF" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
 grep -q '^    ttl: 2$' "$CONF" && grep -q 'minimum: 2 }$' "$CONF" && grep -q 'propagation_delay: 1s' "$CONF" ||
 	{ fail "the short timings are in the config" "$(cat "$CONF")"; exit 1; }
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-wait_ctl || exit 1
+dnssec_up
 for b in '{"subdomain":"host","ip":"192.0.2.1"}' '{"subdomain":"a.b","ip":"192.0.2.7"}'; do
 	upd "$MASTER" "$b"
 	assert_status "POST /update $b" 200
@@ -70,6 +63,34 @@ dnskeys()
 		awk '$4 == "DNSKEY"' | wc -l
 }
 
+# validating_until DONE NAME...: every half second, until DONE succeeds (30 s
+# at most), one validating query per NAME through the current Unbound (host:
+# its A; nope: NXDOMAIN; b: an empty non-terminal, NODATA); QUERIES counts
+# them, BAD the ones without the ad flag (LAST the last of those).  Returns
+# DONE's status.
+validating_until()
+{
+	local done=$1 n end=$(($(now_ms) + 30000 * SLOW))
+	shift
+	QUERIES=0 BAD=0 LAST=""
+	while [ "$(now_ms)" -lt "$end" ]; do
+		for n in "$@"; do
+			QUERIES=$((QUERIES + 1))
+			case $n in
+			host) ad_ok "host.$Z" A NOERROR 'IN A 192\.0\.2\.1$' ;;
+			nope) ad_ok "nope.$Z" A NXDOMAIN "" ;;
+			b) ad_ok "b.$Z" A NOERROR "" ;;
+			esac || {
+				BAD=$((BAD + 1))
+				LAST="$n: $(printf '%s\n' "$VQ" | grep -E -m2 'status:|flags:' | tr '\n' ' ')"
+			}
+		done
+		"$done" && return 0
+		sleep 0.5
+	done
+	"$done"
+}
+
 old=$(zsk_tags active)
 assert_match "one active ZSK before the rollover" '^[0-9]+$' "$old"
 assert_eq "host A is signed by it" "$old" "$(sig_tag "host.$Z" A)"
@@ -83,29 +104,16 @@ ctl dnssec rollover "$Z" zsk
 assert_match "a second rollover while one runs is refused" 'under way' "$CTL_ERR"
 
 # the daemon does the rest; a validator keeps validating all along
-queries=0 bad=0 last=""
 done_roll() { [ "$(zsk_tags active)" = "$new" ] && [ -z "$(zsk_tags retired)$(zsk_tags inactive)" ] &&
 	[ "$(dnskeys)" = 2 ]; }
-end=$(($(now_ms) + 30000 * SLOW))
-while [ "$(now_ms)" -lt "$end" ]; do
-	for n in host nope b; do
-		queries=$((queries + 1))
-		case $n in
-		host) ad_ok "host.$Z" A NOERROR 'IN A 192\.0\.2\.1$' ;;
-		nope) ad_ok "nope.$Z" A NXDOMAIN "" ;;
-		b) ad_ok "b.$Z" A NOERROR "" ;; # an empty non-terminal: NODATA
-		esac || { bad=$((bad + 1)); last="$n: $(printf '%s\n' "$VQ" | grep -E -m2 'status:|flags:' | tr '\n' ' ')"; }
-	done
-	done_roll && break
-	sleep 0.5
-done
+validating_until done_roll host nope b
 if done_roll; then
 	pass "the daemon finished the rollover by itself: ZSK $new active, ZSK $old gone"
 else
 	fail "the rollover finishes within $((30 * SLOW)) s" "$(ctl dnssec status "$Z"; printf '%s\n' "$CTL_OUT")" \
 		"$(grep -i 'zsk' "$DAEMON_LOG" | tail -n 5)"
 fi
-assert_eq "all $queries validating queries during the rollover were ad" "0" "$bad${last:+ ($last)}"
+assert_eq "all $QUERIES validating queries during the rollover were ad" "0" "$BAD${LAST:+ ($LAST)}"
 assert_eq "host A is signed by the new ZSK" "$new" "$(sig_tag "host.$Z" A)"
 assert_eq "the NXDOMAIN proof is signed by the new ZSK" "$new" "$(sig_tag "nope.$Z" NSEC3)"
 assert_ad "host.$Z" A "after the rollover: A" NOERROR 'IN A 192\.0\.2\.1$'
@@ -131,28 +139,16 @@ fi
 assert_eq "the new KSK is not in the DNSKEY RRset yet" 2 "$(dnskeys)"
 ub_start ds "$Z" "$DNS_PORT" "$T_DIR/ds-anchor" || exit 1
 ub_use ds
-queries=0 bad=0 last=""
 ksk_done() { [ "$(ksk_tags active)" = "$newk" ] && [ -z "$(ksk_tags inactive)" ] &&
 	[ "$(sig_tag "$Z" DNSKEY)" = "$newk" ]; }
-end=$(($(now_ms) + 30000 * SLOW))
-while [ "$(now_ms)" -lt "$end" ]; do
-	for n in host nope; do
-		queries=$((queries + 1))
-		case $n in
-		host) ad_ok "host.$Z" A NOERROR 'IN A 192\.0\.2\.1$' ;;
-		nope) ad_ok "nope.$Z" A NXDOMAIN "" ;;
-		esac || { bad=$((bad + 1)); last="$n: $(printf '%s\n' "$VQ" | grep -E -m2 'status:|flags:' | tr '\n' ' ')"; }
-	done
-	ksk_done && break
-	sleep 0.5
-done
+validating_until ksk_done host nope
 if ksk_done; then
 	pass "the daemon finished the KSK rollover: KSK $newk signs the DNSKEY RRset, KSK $oldk retired"
 else
 	fail "the KSK rollover finishes within $((30 * SLOW)) s" "$(ctl dnssec status "$Z"; printf '%s\n' "$CTL_OUT")" \
 		"$(grep -i 'ksk' "$DAEMON_LOG" | tail -n 5)"
 fi
-assert_eq "all $queries queries through the DS-anchored validator were ad" "0" "$bad${last:+ ($last)}"
+assert_eq "all $QUERIES queries through the DS-anchored validator were ad" "0" "$BAD${LAST:+ ($LAST)}"
 assert_eq "the DNSKEY RRset holds the new KSK and the ZSK" 2 "$(dnskeys)"
 assert_log "the log says the old KSK's DS may leave the parent" \
 	"KSK $oldk retired; rollover done: remove its DS" "$DAEMON_LOG"

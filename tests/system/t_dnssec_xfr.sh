@@ -33,15 +33,8 @@ declare -A SEC_PORT=([nsd]=$NSD_PORT [knot]=$KNOT_PORT)
 # ---- ddnsd: the signing primary, NOTIFY to both secondaries
 ZONE_XFR[$Z]="{ allow: [127.0.0.1], notify: [\"127.0.0.1:$NSD_PORT\", \"127.0.0.1:$KNOT_PORT\"], tsig: $XFR_KEY }"
 key_yaml "$XFR_KEY" hmac-sha256 "$XFR_SECRET"
-write_xfr_config
-if ! dnssec_block "$CONF" "$Z" "$ALG" "$DENIAL"; then
-	fail "the dnssec block is in the config" "$(cat "$CONF")"
-	exit 1
-fi
-init_db || exit 1
-start_daemon || exit 1
-wait_http || exit 1
-wait_ctl || exit 1
+dnssec_config "$ALG" "$DENIAL"
+dnssec_up
 dnssec_populate
 A=$T_DIR/anchor
 ctl_anchor "$Z" "${ALG_NUM[$ALG]}" "$A" || exit 1
