@@ -60,6 +60,7 @@ struct signer_zone {
 	unsigned *bins;
 	size_t nbins, cap_bins;
 	bool apex_dirty;
+	bool journal_reset; /* the DNSKEY RRset changed: IXFR cannot describe it */
 	uint64_t sigs;
 };
 
@@ -410,6 +411,18 @@ signer_set_table(struct signer *s, struct shm_table *t)
 {
 	if (s)
 		s->t = t;
+}
+
+bool
+signer_take_journal_reset(struct signer *s, unsigned z)
+{
+	bool r;
+
+	if (!signer_zone_on(s, z))
+		return false;
+	r = s->z[z].journal_reset;
+	s->z[z].journal_reset = false;
+	return r;
 }
 
 bool
@@ -1546,6 +1559,7 @@ signer_roll_start(struct signer *s, unsigned z, bool ksk)
 	/* ZSK: pre-publication; KSK: double-DS, the new DS first */
 	if ((rc = signer_key_make(s, sz, role, ksk ? DB_KEY_DS_ONLY : DB_KEY_PUBLISHED)) < 0)
 		return rc;
+	sz->journal_reset = !ksk; /* a new ZSK joins the DNSKEY RRset now */
 	return signer_keys_reload(s, sz);
 }
 
@@ -1651,8 +1665,10 @@ signer_roll_step(struct signer *s, unsigned z)
 			}
 		}
 	}
-	if (rc == 0 && changed)
+	if (rc == 0 && changed) {
 		rc = signer_keys_reload(s, sz);
+		sz->journal_reset = true;
+	}
 	return rc < 0 ? rc : changed;
 }
 

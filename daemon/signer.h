@@ -91,6 +91,12 @@ int64_t signer_due_count(struct signer *s, unsigned z);
 int signer_due(struct signer *s, unsigned z, int max, int (*cb)(void *arg, const char *name),
 	       void *arg);
 
+/*
+ * True (once) when zone z's DNSKEY RRset changed since the last call: the
+ * journal holds no DNSKEY rows, so the caller forgets it after the serial
+ * bump (secondaries behind take the whole zone).
+ */
+bool signer_take_journal_reset(struct signer *s, unsigned z);
 /* True when zone z has NSEC3 records waiting for signer_zone_finish. */
 bool signer_pending(const struct signer *s, unsigned z);
 

@@ -48,6 +48,13 @@ writer_zone_bump(struct writer *w, size_t z, enum db_serial how, uint32_t val)
 		log_warnx("zone %s: the SOA of serial %u could not be signed", zone, next);
 		return DD_EDB;
 	}
+	/* a new DNSKEY RRset is in no journal row: IXFR from before it is AXFR */
+	if (signer_take_journal_reset(w->signer, (unsigned)z)) {
+		if (db_journal_forget(w->db, zone) < 0)
+			return DD_EDB;
+		w->jgroups[z] = 0;
+		return 0;
+	}
 	/* RFC 1982 3.2: a serial not after the current one would leave the
 	 * secondaries on the old zone (they only transfer a later serial).  The
 	 * current serial itself is what an edited export carries: + 1 is the

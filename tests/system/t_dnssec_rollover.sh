@@ -94,6 +94,7 @@ validating_until()
 old=$(zsk_tags active)
 assert_match "one active ZSK before the rollover" '^[0-9]+$' "$old"
 assert_eq "host A is signed by it" "$old" "$(sig_tag "host.$Z" A)"
+S0=$(serial_at "$DNS_PORT" "$Z")
 ctl dnssec rollover "$Z" zsk
 assert_ctl_ok "ddnsctl dnssec rollover $Z zsk"
 new=$(zsk_tags published)
@@ -102,6 +103,14 @@ assert_eq "the DNSKEY RRset carries the KSK and both ZSKs" 3 "$(dnskeys)"
 assert_eq "host A is still signed by the old ZSK" "$old" "$(sig_tag "host.$Z" A)"
 ctl dnssec rollover "$Z" zsk
 assert_match "a second rollover while one runs is refused" 'under way' "$CTL_ERR"
+# the journal holds no DNSKEY rows: a secondary from before gets the whole zone
+xp q 127.0.0.1 "$DNS_PORT" "$Z" IXFR --serial "$S0"
+if [ "$(xp_field rcode)" = NOERROR ] && [ "$(xp_rrs | sed -n 2p | awk '{ print $4 }')" != SOA ] &&
+	xp_rrs | grep -Eq "[[:space:]]DNSKEY[[:space:]]+256[[:space:]]"; then
+	pass "IXFR from serial $S0 (before the new DNSKEY RRset): the whole zone, new key and all"
+else
+	fail "IXFR from serial $S0 (before the new DNSKEY RRset): the whole zone" "$(xp_rrs | head -n 5)"
+fi
 
 # the daemon does the rest; a validator keeps validating all along
 done_roll() { [ "$(zsk_tags active)" = "$new" ] && [ -z "$(zsk_tags retired)$(zsk_tags inactive)" ] &&

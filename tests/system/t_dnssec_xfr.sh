@@ -166,7 +166,12 @@ done
 verify_axfr "$Z" "$NSD_PORT"
 verify_axfr "$Z" "$KNOT_PORT"
 
-# ---- an update and a delete on ddnsd reach both, validated
+# ---- an update and a delete on ddnsd reach both, validated; the IXFR that
+# carries them, applied to the zone before, is exactly the zone after
+K=$(keyspec "$XFR_KEY" "$XFR_SECRET")
+S1=$(serial_at "$DNS_PORT" "$Z")
+xp q 127.0.0.1 "$DNS_PORT" "$Z" AXFR --key "$K"
+xp_rrs >"$T_DIR/axfr.$S1"
 upd "$MASTER" '{"subdomain":"host","ip":"192.0.2.10"}'
 assert_status "POST /update host 192.0.2.10" 200
 api "$MASTER" DELETE /records/v6
@@ -189,6 +194,7 @@ for s in nsd knot; do
 done
 assert_eventually "NSD: the primary's serial after the update" 5 serial_as_primary "$NSD_PORT"
 assert_eventually "Knot: the primary's serial after the update" 5 serial_as_primary "$KNOT_PORT"
+xp_checks ixfrcheck 127.0.0.1 "$DNS_PORT" "$Z" "$S1" "$T_DIR/axfr.$S1" --key "$K"
 # the changes went as IXFR, signatures and NSEC3 records with them (not the
 # whole zone in AXFR form)
 assert_log "Knot took the changes as an IXFR" "IXFR, incoming, remote 127\\.0\\.0\\.1@$DNS_PORT.*finished" \
