@@ -174,8 +174,9 @@ static const char *const db_schema_v7 =
  * owner name; a pool's, one per set of members it can answer with, the
  * members' bit mask in variant); dnssec_nsec3 the zone's NSEC3 chain: one row per name that
  * exists (empty non-terminals included) with its types and the NSEC3 RDATA
- * as signed.  dnssec_zones: the zones signed so far, how, and a digest of
- * what their apex was signed with (NS, SOA fields, DNSKEYs).
+ * as signed.  dnssec_zones: the zones signed so far, how, a digest of what
+ * their apex was signed with (NS, SOA fields, DNSKEYs), and while a zone is
+ * still being signed in the background, the last name signed (pending).
  */
 static const char *const db_schema_v8 =
 	"CREATE TABLE dnssec_zones ("
@@ -183,6 +184,7 @@ static const char *const db_schema_v8 =
 	"  algorithm INTEGER NOT NULL,"
 	"  denial TEXT NOT NULL,"
 	"  apex_fp TEXT,"
+	"  pending TEXT,"
 	"  signed_at INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
 	"CREATE TABLE dnssec_keys ("
 	"  id INTEGER PRIMARY KEY,"

@@ -168,6 +168,77 @@ db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *den
 	return dz_done(st);
 }
 
+int
+db_dnssec_zone_pending(struct db *db, const char *zone, char *cursor, size_t cap)
+{
+	sqlite3_stmt *st;
+	int step, rc;
+
+	if (dz_prep(db, "SELECT pending FROM dnssec_zones WHERE zone = ?1", &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOENT : DD_EDB;
+	if (rc == 0 && sqlite3_column_type(st, 0) == SQLITE_NULL)
+		rc = DD_ENOENT;
+	else if (rc == 0)
+		dz_text(st, 0, cursor, cap);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+db_dnssec_zone_pending_set(struct db *db, const char *zone, const char *cursor)
+{
+	sqlite3_stmt *st;
+
+	if (dz_prep(db, "UPDATE dnssec_zones SET pending = ?2 WHERE zone = ?1", &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	if (cursor)
+		sqlite3_bind_text(st, 2, cursor, -1, SQLITE_STATIC);
+	return dz_done(st);
+}
+
+int
+db_dnssec_names_after(struct db *db, const char *after, int max, db_name_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int step, rc = 0;
+
+	/* records' key is (name, type, value): the names in order, no sorter */
+	if (sqlite3_prepare_v2(db_sqlite(db),
+			       "SELECT DISTINCT name FROM records WHERE name > ?1 ORDER BY name "
+			       "LIMIT ?2",
+			       -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return DD_EDB;
+	}
+	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, max);
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name)
+			rc = cb(arg, name);
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	return step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+int64_t
+db_dnssec_zone_rows(struct db *db, const char *zone)
+{
+	sqlite3_stmt *st;
+
+	if (dz_prep(db, "SELECT count(*) FROM records WHERE name = ?1 OR name LIKE '%.' || ?1",
+		    &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
+	return dz_count(st);
+}
+
 /* --- RRSIGs ----------------------------------------------------------- */
 
 int

@@ -63,6 +63,18 @@ int db_dnssec_key_state(struct db *db, int64_t id, const char *state);
 int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp);
 int db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial,
 		       const char *fp);
+/*
+ * A zone being signed in the background: the last record name signed into
+ * cursor (cap bytes; "" before the first), 0; DD_ENOENT when the zone is
+ * completely signed (or unknown).  _set stores it (NULL: signed).
+ */
+int db_dnssec_zone_pending(struct db *db, const char *zone, char *cursor, size_t cap);
+int db_dnssec_zone_pending_set(struct db *db, const char *zone, const char *cursor);
+typedef int (*db_name_cb)(void *arg, const char *name);
+/* Up to max record names after `after` (name order), to cb. */
+int db_dnssec_names_after(struct db *db, const char *after, int max, db_name_cb cb, void *arg);
+/* Rows of records at zone or below it. */
+int64_t db_dnssec_zone_rows(struct db *db, const char *zone);
 
 /* --- RRSIGs ----------------------------------------------------------- */
 

@@ -36,6 +36,8 @@
 #define SIGNER_DENIAL      "nsec3"
 #define SIGNER_POOL_SETS   48 /* a pool family's pre-signed answer sets, at most */
 #define SIGNER_SIGS_ROOM   4096 /* of an entry: its RRSIG rrset; the rest for a pool's sets */
+#define SIGNER_AT_START    10000 /* records of a zone signed before its table serves; more:
+				    in the background */
 
 struct signer_zone {
 	bool on;
@@ -61,6 +63,8 @@ struct signer_zone {
 	size_t nbins, cap_bins;
 	bool apex_dirty;
 	bool journal_reset; /* the DNSKEY RRset changed: IXFR cannot describe it */
+	bool signing;       /* signed in the background, not served signed yet */
+	bool complete;      /* the background signing's last names are in this group */
 	uint64_t sigs;
 };
 
@@ -371,6 +375,15 @@ signer_open(const struct cfg *cfg, struct db *db, struct signer **out)
 		memcpy(sz->nsec3param, &plen, 2);
 		sz->nsec3param_len = 2 + (size_t)n;
 		sz->on = true;
+		{
+			char cur[256];
+			int p = db_dnssec_zone_pending(db, cz->name, cur, sizeof(cur));
+			if (p < 0 && p != DD_ENOENT) {
+				rc = p;
+				break;
+			}
+			sz->signing = p == 0;
+		}
 	}
 	if (rc < 0) {
 		signer_close(s);
@@ -961,6 +974,17 @@ signer_zone_finish(struct signer *s, unsigned z)
 		}
 	}
 	sz->ntouched = 0;
+	/* the background signing's last group: the zone goes out signed with it */
+	if (rc == 0 && sz->complete) {
+		rc = db_dnssec_zone_pending_set(s->db, sz->cz->name, NULL);
+		if (rc == 0) {
+			sz->complete = sz->signing = false;
+			sz->apex_dirty = true;
+			sz->journal_reset = true; /* the DNSKEY RRset appears */
+			log_info("zone %s: signed in the background; %lld NSEC3 records",
+				 sz->cz->name, (long long)db_nsec3_count(s->db, sz->cz->name));
+		}
+	}
 	return rc;
 }
 
@@ -1035,7 +1059,7 @@ signer_entry_put(struct signer *s, unsigned z, const char *name, const uint8_t *
 		if (rr[i].type != DNS_TYPE_RRSIG && rr[i].type != DNS_TYPE_DNSKEY &&
 		    rr[i].type != DNS_TYPE_NSEC3PARAM && rr[i].type != SHM_TYPE_POOLSIG)
 			all[k++] = rr[i];
-	if (apex) {
+	if (apex && !sz->signing) {
 		all[k++] = (struct shm_rrset_in){DNS_TYPE_DNSKEY, sz->ndnskey, (uint32_t)sz->cz->dnssec.dnskey_ttl,
 						 sz->dnskey, sz->dnskey_len};
 		all[k++] = (struct shm_rrset_in){DNS_TYPE_NSEC3PARAM, 1, 0, sz->nsec3param,
@@ -1225,7 +1249,8 @@ signer_zone_slot(struct signer *s, unsigned z, uint32_t serial)
 	struct sig_pick g = {.covered = DNS_TYPE_SOA};
 	int rc;
 
-	if (!signer_zone_on(s, z))
+	/* a zone being signed in the background is served unsigned until done */
+	if (!signer_zone_on(s, z) || s->z[z].signing)
 		return s && s->t ? shm_zone_set_serial(s->t, z, serial) : DD_EINVAL;
 	if ((rc = db_dnssec_sigs_of_name(s->db, s->z[z].cz->name, sig_pick_cb, &g)) < 0)
 		return rc;
@@ -1370,6 +1395,7 @@ signer_prepare(struct signer *s)
 		uint8_t alg;
 		bool fresh;
 		size_t names = 0;
+		int64_t rows;
 		struct timespec t0, t1;
 
 		if (!sz->on)
@@ -1380,6 +1406,20 @@ signer_prepare(struct signer *s)
 			break;
 		if (!fresh && strcmp(fp, old_fp) == 0)
 			continue; /* signed as it is */
+		if (sz->signing)
+			continue; /* the writer goes on signing it */
+		if (fresh && (rows = db_dnssec_zone_rows(s->db, sz->cz->name)) > SIGNER_AT_START) {
+			/* served unsigned meanwhile: the writer signs it in steps */
+			if ((rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, "")) ==
+				    0 &&
+			    (rc = db_dnssec_zone_pending_set(s->db, sz->cz->name, "")) == 0) {
+				sz->signing = true;
+				log_info("zone %s: %lld records to sign: served unsigned while they are "
+					 "signed in the background",
+					 sz->cz->name, (long long)rows);
+			}
+			continue;
+		}
 		rc = signer_prepare_zone(s, (unsigned)z, fresh, fp, &names);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (rc < 0)
@@ -1516,6 +1556,67 @@ signer_due(struct signer *s, unsigned z, int max, int (*cb)(void *arg, const cha
 	/* a retired ZSK's RRSIGs are due too: the rollover waits for them */
 	return db_dnssec_sigs_expiring(s->db, d.sz->cz->name, signer_refresh_at(d.sz),
 				       d.sz->retired_tag, max, due_sig, &d);
+}
+
+/* --------------------------------------------------------------- background signing */
+
+struct sign_step {
+	struct signer *s;
+	struct signer_zone *sz;
+	int (*cb)(void *arg, const char *name);
+	void *arg;
+	char last[256];
+	int n;
+};
+
+static int
+sign_step_name(void *arg, const char *name)
+{
+	struct sign_step *st = arg;
+
+	snprintf(st->last, sizeof(st->last), "%s", name);
+	st->n++;
+	if (!signer_in_zone(name, st->sz->cz->name, strlen(st->sz->cz->name)))
+		return 0;
+	return st->cb(st->arg, name);
+}
+
+bool
+signer_signing(const struct signer *s, unsigned z)
+{
+	return signer_zone_on(s, z) && s->z[z].signing;
+}
+
+int
+signer_sign_step(struct signer *s, unsigned z, int max, int (*cb)(void *arg, const char *name),
+		 void *arg)
+{
+	struct sign_step st = {.s = s, .cb = cb, .arg = arg};
+	char cursor[256];
+	int rc;
+
+	if (!signer_signing(s, z) || s->z[z].complete)
+		return 0;
+	st.sz = &s->z[z];
+	if ((rc = db_dnssec_zone_pending(s->db, st.sz->cz->name, cursor, sizeof(cursor))) < 0)
+		return rc == DD_ENOENT ? 0 : rc;
+	if ((rc = db_dnssec_names_after(s->db, cursor, max, sign_step_name, &st)) < 0)
+		return rc;
+	if (st.n == max)
+		return db_dnssec_zone_pending_set(s->db, st.sz->cz->name, st.last) < 0 ? DD_EDB : 1;
+	/* the records are done: the pools' names, the apex, and the zone is signed */
+	{
+		struct name_list l = {.zone = st.sz->cz->name, .zlen = strlen(st.sz->cz->name)};
+		rc = signer_pool_names(s, &l);
+		for (size_t i = 0; i < l.n && rc == 0; i++)
+			rc = cb(arg, l.v[i]);
+		name_list_free(&l);
+	}
+	if (rc == 0)
+		rc = cb(arg, st.sz->cz->name);
+	if (rc == 0)
+		st.sz->complete = true;
+	return rc;
 }
 
 /* --------------------------------------------------------------- rollover */

@@ -103,6 +103,23 @@ bool signer_pending(const struct signer *s, unsigned z);
 /* RRSIGs made by this process (metrics). */
 uint64_t signer_signatures(const struct signer *s, unsigned z);
 
+/* --- background signing ----------------------------------------------- */
+
+/*
+ * A zone of more than 10,000 records signed for the first time is served
+ * unsigned (no DNSKEY, no proofs) while the writer signs it in steps; the
+ * group that signs its last names publishes it signed.
+ */
+bool signer_signing(const struct signer *s, unsigned z);
+/*
+ * One step: up to max more names of zone z to cb (which re-signs them in the
+ * open group), the cursor kept in the store; after the last, the pools'
+ * names and the apex, and the zone is marked to go out signed with that
+ * group.  1 when more is left, 0 when not, or negative.
+ */
+int signer_sign_step(struct signer *s, unsigned z, int max,
+		     int (*cb)(void *arg, const char *name), void *arg);
+
 /* --- key rollover (RFC 7583) --------------------------------------------- */
 
 /*

@@ -109,10 +109,13 @@ retention(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	if (writer_dnssec_step(rt->writer) < 0)
-		log_warnx("DNSSEC key rollover step: database write failed");
-	/* | not ||: both steps run each time */
-	if ((writer_trim(rt->writer, TRIM_BUDGET) > 0) | (writer_resign(rt->writer, RESIGN_BUDGET) > 0)) {
+	int signing = writer_dnssec_step(rt->writer, RESIGN_BUDGET);
+
+	if (signing < 0)
+		log_warnx("DNSSEC signing or key rollover step: database write failed");
+	/* | not ||: every step runs each time */
+	if ((writer_trim(rt->writer, TRIM_BUDGET) > 0) | (writer_resign(rt->writer, RESIGN_BUDGET) > 0) |
+	    (signing > 0)) {
 		tv.tv_sec = 0;
 		tv.tv_usec = TRIM_CATCHUP_MS * 1000;
 	}

@@ -498,9 +498,13 @@ cmd_dnssec_status(struct cli *c)
 		json_decref(r);
 		return 0;
 	}
-	printf("zone %s: signed, %s (algorithm %lld), %s (iterations 0, no salt), RRSIGs valid "
+	printf("zone %s: %s, %s (algorithm %lld), %s (iterations 0, no salt), RRSIGs valid "
 	       "%lld s\n",
-	       jstr(r, "zone"), jstr(r, "algorithm"), jint(r, "algorithm_number"),
+	       jstr(r, "zone"),
+	       json_is_true(json_object_get(r, "signing"))
+		       ? "being signed in the background (served unsigned until done)"
+		       : "signed",
+	       jstr(r, "algorithm"), jint(r, "algorithm_number"),
 	       jstr(r, "denial"), jint(r, "signature_validity"));
 	json_array_foreach(json_object_get(r, "keys"), i, k)
 	{

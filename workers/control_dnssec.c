@@ -100,7 +100,8 @@ ctl_dnssec_status(struct control *c, json_t *args, char *err, size_t errsz)
 						      (json_int_t)k[i].state_at));
 		memset(k[i].priv, 0, sizeof(k[i].priv));
 	}
-	out = json_pack("{s:s, s:s, s:i, s:s, s:I, s:o, s:I, s:I, s:I, s:I}", "zone", zc->name,
+	out = json_pack("{s:s, s:b, s:s, s:i, s:s, s:I, s:o, s:I, s:I, s:I, s:I}", "zone", zc->name,
+			"signing", signer_signing(writer_signer(c->ctx->writer), (unsigned)z),
 			"algorithm", zc->dnssec.algorithm, "algorithm_number", zc->dnssec.alg,
 			"denial", zc->dnssec.denial, "signature_validity",
 			(json_int_t)zc->dnssec.signature_validity, "keys", keys, "signatures",

@@ -141,11 +141,12 @@ int writer_trim(struct writer *w, long budget);
 int writer_resign(struct writer *w, int budget);
 
 /*
- * Key rollovers of signed zones (daemon/signer.h): once a second, each moves
- * on when its time has come, re-signing the apex with the open group.
- * 0 or a negative code.
+ * Signed zones' background work (daemon/signer.h), with the open group: a
+ * zone being signed gets its next budget names signed; key rollovers move on
+ * when their time has come, re-signing the apex.  1 when more signing is
+ * left, 0 when not, or a negative code.
  */
-int writer_dnssec_step(struct writer *w);
+int writer_dnssec_step(struct writer *w, int budget);
 /* Starts a rollover of zone z's ZSK (ksk: DD_ENOTIMP) and commits the new
  * DNSKEY RRset.  0, DD_EEXIST (one is under way), DD_EINVAL (not signed). */
 int writer_dnssec_rollover(struct writer *w, unsigned z, bool ksk);

@@ -247,18 +247,30 @@ writer_apex_resign(struct writer *w, unsigned z)
 }
 
 int
-writer_dnssec_step(struct writer *w)
+writer_dnssec_step(struct writer *w, int budget)
 {
-	int rc = 0;
+	int rc = 0, more = 0;
 
 	for (size_t z = 0; z < w->cfg->nzones && rc >= 0; z++) {
-		int r = signer_roll_step(w->signer, (unsigned)z);
+		int r;
+		if (signer_signing(w->signer, (unsigned)z)) {
+			/* a zone signed in the background: the next names, with the group */
+			if (writer_group_begin(w) < 0)
+				return DD_EDB;
+			w->group_zone[z] = true;
+			r = signer_sign_step(w->signer, (unsigned)z, budget, writer_resign_name, w);
+			if (r < 0)
+				rc = r;
+			more |= r > 0;
+			continue;
+		}
+		r = signer_roll_step(w->signer, (unsigned)z);
 		if (r < 0)
 			rc = r;
 		else if (r > 0)
 			rc = writer_apex_resign(w, (unsigned)z);
 	}
-	return rc;
+	return rc < 0 ? rc : more;
 }
 
 int
