@@ -183,7 +183,7 @@ BENCH_T ?= 10
 BENCH_R ?= 5
 BENCH_UPDATES_N ?= 20000
 BENCH_UPDATES_R ?= 3
-# BENCH_QUICK=1: a short look (small zone, 3 rounds of 2 s, no pool or 1M runs; under 4 minutes)
+# BENCH_QUICK=1: a short look (small zone, 3 rounds of 2 s, no pool or 1M runs; under 6 minutes)
 ifeq ($(BENCH_QUICK),1)
 BENCH_N := 10000
 BENCH_T := 2
@@ -192,6 +192,7 @@ BENCH_UPDATES_N := 2000
 BENCH_UPDATES_R := 1
 BENCH_UPDATE_PEERS := knot pdns project
 BENCH_MIXED := -t 3 -r 1
+BENCH_DNSSEC := --quick
 BENCH_SYSCALLS := -t 2
 BENCH_POOL :=
 BENCH_FALLBACK_PEERS := reflector project
@@ -203,6 +204,7 @@ else
 BENCH_UPDATE_PEERS := knot bind pdns project
 BENCH_POOL := 1
 BENCH_MIXED := -t $(BENCH_T)
+BENCH_DNSSEC :=
 BENCH_SYSCALLS :=
 BENCH_FALLBACK_PEERS := reflector knot project
 BENCH_HTTP_CONNS := 64 4 1
@@ -233,6 +235,7 @@ bench:
 		../shared/bench/updates.sh -n $(BENCH_UPDATES_N) -t 75 -r 1 -s http -p project \
 		-o bench-sustained.md)
 	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh $(BENCH_MIXED) | tee bench-mixed-worker.md
+	flock /tmp/ddnsd-bench.lock bench/dnssec-bench.sh $(BENCH_DNSSEC) | tee bench-dnssec.md
 	$(if $(BENCH_POOL),flock /tmp/ddnsd-bench.lock bench/pool-bench.sh)
 	bench/callgrind.sh $(BENCH_CALLGRIND) | tee bench-callgrind.md
 	flock /tmp/ddnsd-bench.lock bench/syscalls.sh $(BENCH_SYSCALLS) | tee bench-syscalls.md

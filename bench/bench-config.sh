@@ -1,21 +1,30 @@
 #!/bin/sh
 # bench-config.sh - PROJECT_SETUP for ../shared/bench/peers.sh and updates.sh:
 # writes $BENCH_DIR/ddnsd.yaml and loads $ZONE_CSV into its SQLite database.
+# BENCH_DNSSEC=1 signs the zone (dnssec block, algorithm BENCH_DNSSEC_ALG,
+# default ecdsap256sha256; the table gets room for the 65536 NSEC3 bins);
+# BENCH_LOG_LEVEL (warn) is the daemon's log_level.
 set -eu
 : "${BENCH_DIR:?}" "${ZONE_NAME:?}" "${ZONE_CSV:?}"
 here=$(cd "$(dirname "$0")/.." && pwd)
 dns_port=${PROJECT_PORT:-${PROJECT_DNS_PORT:-15350}}
 http_port=${PROJECT_HTTP_PORT:-$((dns_port + 1))}
 names=$(($(wc -l < "$ZONE_CSV") + 1000))
+dnssec=
+if [ "${BENCH_DNSSEC:-0}" = 1 ]; then
+	dnssec="    dnssec: { enabled: true, algorithm: ${BENCH_DNSSEC_ALG:-ecdsap256sha256} }"
+	names=$((names + 65536))
+fi
 cat > "$BENCH_DIR/ddnsd.yaml" <<YAML
 database: ddnsd.db
-log_level: warn
+log_level: ${BENCH_LOG_LEVEL:-warn}
 zones:
   - name: $ZONE_NAME
     ttl: 300
     ns: [ns1.$ZONE_NAME]
     soa: { mname: ns1.$ZONE_NAME, rname: hostmaster.$ZONE_NAME,
            refresh: 3600, retry: 600, expire: 604800, minimum: 60 }
+$dnssec
 dns:
   listen: ["${BENCH_ADDR:-127.0.0.1}:$dns_port"]
   workers: ${BENCH_WORKERS:-1}
