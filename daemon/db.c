@@ -172,7 +172,8 @@ static const char *const db_schema_v7 =
  * half too: the database is the daemon's user's alone, and backups carry
  * it); dnssec_sigs every RRSIG the writer made (NSEC3 ones under the hashed
  * owner name; a pool's, one per set of members it can answer with, the
- * members' bit mask in variant); dnssec_nsec3 the zone's NSEC3 chain: one row per name that
+ * members' bit mask in variant; digest: a hash of the RRset signed, so an
+ * RRset that did not change keeps its RRSIG); dnssec_nsec3 the zone's NSEC3 chain: one row per name that
  * exists (empty non-terminals included) with its types and the NSEC3 RDATA
  * as signed.  dnssec_zones: the zones signed so far, how, a digest of what
  * their apex was signed with (NS, SOA fields, DNSKEYs), and while a zone is
@@ -205,6 +206,7 @@ static const char *const db_schema_v8 =
 	"  variant INTEGER NOT NULL DEFAULT 0,"
 	"  rdata BLOB NOT NULL,"
 	"  expires INTEGER NOT NULL,"
+	"  digest BLOB,"
 	"  PRIMARY KEY (name, covered, keytag, variant)) WITHOUT ROWID;"
 	"CREATE INDEX dnssec_sigs_zone ON dnssec_sigs (zone, expires);"
 	"CREATE TABLE dnssec_nsec3 ("

@@ -264,6 +264,22 @@ db_dnssec_sigs_del_sets(struct db *db, const char *name)
 }
 
 int
+db_dnssec_sig_del_key(struct db *db, const char *name, uint16_t covered, uint16_t keytag)
+{
+	sqlite3_stmt *st;
+
+	if (dz_prep(db,
+		    "DELETE FROM dnssec_sigs WHERE name = ?1 AND covered = ?2 AND keytag = ?3 AND "
+		    "variant = 0",
+		    &st) < 0)
+		return DD_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, covered);
+	sqlite3_bind_int(st, 3, keytag);
+	return dz_done(st);
+}
+
+int
 db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered)
 {
 	sqlite3_stmt *st;
@@ -276,29 +292,49 @@ db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered)
 }
 
 int
-db_dnssec_sig_put(struct db *db, const char *zone, const char *name, uint16_t covered,
-		  uint32_t variant, uint16_t keytag, const uint8_t *rdata, size_t len,
-		  int64_t expires)
+db_dnssec_sig_states(struct db *db, const char *name, struct db_sig_state *out, size_t max,
+		     size_t *n)
 {
 	sqlite3_stmt *st;
+	int step;
 
-	/* a replaced RRSIG is deleted first: its journal row says so */
+	*n = 0;
 	if (dz_prep(db,
-		    "DELETE FROM dnssec_sigs WHERE name = ?1 AND covered = ?2 AND keytag = ?3 AND "
-		    "variant = ?4",
+		    "SELECT covered, keytag, expires, digest FROM dnssec_sigs WHERE name = ?1 AND "
+		    "variant = 0",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, covered);
-	sqlite3_bind_int(st, 3, keytag);
-	sqlite3_bind_int64(st, 4, variant);
-	if (dz_done(st) < 0)
-		return DD_EDB;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct db_sig_state *g = &out[(*n)++];
+		memset(g, 0, sizeof(*g));
+		g->covered = (uint16_t)sqlite3_column_int(st, 0);
+		g->keytag = (uint16_t)sqlite3_column_int(st, 1);
+		g->expires = sqlite3_column_int64(st, 2);
+		g->has_digest = dz_blob(st, 3, g->digest, sizeof(g->digest)) == DB_SIG_DIGEST;
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : DD_EDB;
+}
+
+int
+db_dnssec_sig_put(struct db *db, const char *zone, const char *name, uint16_t covered,
+		  uint32_t variant, uint16_t keytag, const uint8_t *rdata, size_t len,
+		  int64_t expires, const uint8_t *digest)
+{
+	sqlite3_stmt *st;
+
+	/* a replaced RRSIG is an update: its journal rows say what went and came */
 	if (dz_prep(db,
 		    "INSERT INTO dnssec_sigs (zone, name, covered, keytag, rdata, "
-		    "expires, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		    "expires, variant, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		    "ON CONFLICT (name, covered, keytag, variant) DO UPDATE SET "
+		    "zone = excluded.zone, rdata = excluded.rdata, expires = excluded.expires, "
+		    "digest = excluded.digest",
 		    &st) < 0)
 		return DD_EDB;
+	if (digest)
+		sqlite3_bind_blob(st, 8, digest, DB_SIG_DIGEST, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, variant);
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -348,8 +384,9 @@ db_dnssec_sigs_of_zone(struct db *db, const char *zone, db_sig_cb cb, void *arg)
 
 	/* a walk of its own: callbacks may use the cached statements */
 	if (sqlite3_prepare_v2(db_sqlite(db),
+			       /* +zone: the primary key's order, no sort of the zone's rows */
 			       "SELECT name, covered, rdata, variant FROM dnssec_sigs WHERE "
-			       "zone = ?1 ORDER BY name, covered",
+			       "+zone = ?1 ORDER BY name, covered",
 			       -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return DD_EDB;

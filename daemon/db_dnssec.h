@@ -85,12 +85,30 @@ typedef int (*db_sig_cb)(void *arg, const char *name, uint16_t covered, uint32_t
 int db_dnssec_sigs_del(struct db *db, const char *name);
 /* Removes name's RRSIGs of pool answer sets (variant != 0). */
 int db_dnssec_sigs_del_sets(struct db *db, const char *name);
+/* Removes name's RRSIG over covered made with keytag (variant 0). */
+int db_dnssec_sig_del_key(struct db *db, const char *name, uint16_t covered, uint16_t keytag);
 /* Removes name's RRSIGs over covered. */
 int db_dnssec_sig_del(struct db *db, const char *name, uint16_t covered);
-/* Adds (or replaces) the RRSIG of name over covered (variant) made with keytag. */
+#define DB_SIG_DIGEST 16 /* bytes of dnssec_sigs.digest */
+
+/* Adds (or replaces) the RRSIG of name over covered (variant) made with
+ * keytag over an RRset whose digest (DB_SIG_DIGEST bytes, or NULL) is given. */
 int db_dnssec_sig_put(struct db *db, const char *zone, const char *name, uint16_t covered,
 		      uint32_t variant, uint16_t keytag, const uint8_t *rdata, size_t len,
-		      int64_t expires);
+		      int64_t expires, const uint8_t *digest);
+
+/* What a name's RRSIGs (variant 0) cover, by whom, until when, over what. */
+struct db_sig_state {
+	uint16_t covered;
+	uint16_t keytag;
+	int64_t expires;
+	uint8_t digest[DB_SIG_DIGEST];
+	bool has_digest;
+	bool used; /* the caller's mark */
+};
+/* Up to max of name's RRSIG states into out, the count in *n. */
+int db_dnssec_sig_states(struct db *db, const char *name, struct db_sig_state *out, size_t max,
+			 size_t *n);
 /* name's RRSIGs, by covered type. */
 int db_dnssec_sigs_of_name(struct db *db, const char *name, db_sig_cb cb, void *arg);
 /* Every RRSIG of zone in name order (a statement of its own: cb may use the store). */

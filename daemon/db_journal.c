@@ -1,8 +1,10 @@
 /* db_journal.c - the IXFR journal's SQL (see db_journal.h). */
 #include "daemon/db_journal.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "daemon/db.h"
@@ -216,20 +218,34 @@ db_journal_forget(struct db *db, const char *zone)
 	return r == SQLITE_DONE ? 0 : DD_EDB;
 }
 
+#define JOURNAL_BLOB_MAX 2048 /* a DNSSEC record's RDATA kept as a BLOB, bytes */
+
 /* One row of the statement of db_journal_foreach_newest to cb. */
 static int
 db_journal_row_call(sqlite3_stmt *st, db_journal_cb cb, void *arg)
 {
+	char hex[2 * JOURNAL_BLOB_MAX + 1];
+	/* before any conversion: sqlite3_column_text would turn a BLOB into text */
+	bool blob = sqlite3_column_type(st, 5) == SQLITE_BLOB;
 	struct db_journal_row row = {
 		.from = (uint32_t)sqlite3_column_int64(st, 0),
 		.to = (uint32_t)sqlite3_column_int64(st, 1),
 		.op = sqlite3_column_int(st, 2),
 		.name = (const char *)sqlite3_column_text(st, 3),
 		.type = (const char *)sqlite3_column_text(st, 4),
-		.value = (const char *)sqlite3_column_text(st, 5),
+		.value = hex,
 		.ttl = (uint32_t)sqlite3_column_int64(st, 6),
 	};
 
+	/* a signed zone's RRSIG or NSEC3 RDATA: handed on in hex */
+	if (blob) {
+		int n = sqlite3_column_bytes(st, 5);
+		if (n > JOURNAL_BLOB_MAX)
+			return DD_EDB;
+		sodium_bin2hex(hex, sizeof(hex), sqlite3_column_blob(st, 5), (size_t)n);
+	} else {
+		row.value = (const char *)sqlite3_column_text(st, 5);
+	}
 	return cb(arg, &row);
 }
 

@@ -19,26 +19,39 @@
 
 /*
  * A signed zone's RRSIGs and NSEC3 records leave journal rows too, their
- * wire RDATA in hex (type RRSIG, NSEC3: workers/xfr_out.c turns it back), so
- * an IXFR carries the signature changes.  A pool's answer sets (variant != 0)
- * are not part of the zone a secondary holds.
+ * wire RDATA as a BLOB value (db_journal.c hands it on in hex; type RRSIG,
+ * NSEC3), so an IXFR carries the signature changes.  A pool's answer sets
+ * (variant != 0) are not part of the zone a secondary holds, and a zone
+ * being signed in the background leaves none: its journal is forgotten when
+ * it goes out signed.
  */
+#define DB_DNSSEC_SIGNED(z) "(SELECT pending FROM main.dnssec_zones WHERE zone = " z ") IS NULL"
 #define DB_DNSSEC_JOURNAL                                                                         \
 	"CREATE TEMP TRIGGER journal_sig_ins AFTER INSERT ON main.dnssec_sigs "                \
-	"WHEN NEW.variant = 0 BEGIN INSERT INTO journal (zone, op, name, type, value) VALUES " \
-	"(NEW.zone, 1, NEW.name, 'RRSIG', hex(NEW.rdata)); END;"                                  \
+	"WHEN NEW.variant = 0 AND " DB_DNSSEC_SIGNED("NEW.zone") " BEGIN "                       \
+	"INSERT INTO journal (zone, op, name, type, value) VALUES "                               \
+	"(NEW.zone, 1, NEW.name, 'RRSIG', NEW.rdata); END;"                                       \
+	"CREATE TEMP TRIGGER journal_sig_upd AFTER UPDATE OF rdata ON main.dnssec_sigs "       \
+	"WHEN NEW.variant = 0 AND " DB_DNSSEC_SIGNED("NEW.zone") " BEGIN "                       \
+	"INSERT INTO journal (zone, op, name, type, value) VALUES "                               \
+	"(OLD.zone, 0, OLD.name, 'RRSIG', OLD.rdata); "                                           \
+	"INSERT INTO journal (zone, op, name, type, value) VALUES "                               \
+	"(NEW.zone, 1, NEW.name, 'RRSIG', NEW.rdata); END;"                                       \
 	"CREATE TEMP TRIGGER journal_sig_del AFTER DELETE ON main.dnssec_sigs "                \
-	"WHEN OLD.variant = 0 BEGIN INSERT INTO journal (zone, op, name, type, value) VALUES " \
-	"(OLD.zone, 0, OLD.name, 'RRSIG', hex(OLD.rdata)); END;"                                  \
-	"CREATE TEMP TRIGGER journal_nsec3_upd AFTER UPDATE OF rdata ON main.dnssec_nsec3 BEGIN " \
+	"WHEN OLD.variant = 0 AND " DB_DNSSEC_SIGNED("OLD.zone") " BEGIN "                       \
+	"INSERT INTO journal (zone, op, name, type, value) VALUES "                               \
+	"(OLD.zone, 0, OLD.name, 'RRSIG', OLD.rdata); END;"                                       \
+	"CREATE TEMP TRIGGER journal_nsec3_upd AFTER UPDATE OF rdata ON main.dnssec_nsec3 "    \
+	"WHEN " DB_DNSSEC_SIGNED("NEW.zone") " BEGIN "                                             \
 	"INSERT INTO journal (zone, op, name, type, value) SELECT OLD.zone, 0, "                 \
-	"dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', hex(OLD.rdata) WHERE OLD.rdata IS NOT NULL; " \
+	"dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', OLD.rdata WHERE OLD.rdata IS NOT NULL; "   \
 	"INSERT INTO journal (zone, op, name, type, value) SELECT NEW.zone, 1, "                 \
-	"dd_nsec3_owner(NEW.hash, NEW.zone), 'NSEC3', hex(NEW.rdata) WHERE NEW.rdata IS NOT NULL; " \
+	"dd_nsec3_owner(NEW.hash, NEW.zone), 'NSEC3', NEW.rdata WHERE NEW.rdata IS NOT NULL; "   \
 	"END;"                                                                                    \
 	"CREATE TEMP TRIGGER journal_nsec3_del AFTER DELETE ON main.dnssec_nsec3 "             \
-	"WHEN OLD.rdata IS NOT NULL BEGIN INSERT INTO journal (zone, op, name, type, value) "   \
-	"VALUES (OLD.zone, 0, dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', hex(OLD.rdata)); END;"
+	"WHEN OLD.rdata IS NOT NULL AND " DB_DNSSEC_SIGNED("OLD.zone") " BEGIN "                 \
+	"INSERT INTO journal (zone, op, name, type, value) "                                      \
+	"VALUES (OLD.zone, 0, dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', OLD.rdata); END;"
 
 /*
  * Every change to records, whoever makes it on this connection, leaves

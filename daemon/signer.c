@@ -82,6 +82,12 @@ struct signer {
 	struct shm_rrset_in rr[ENTRY_RRSETS_MAX];
 	size_t nrr;
 	uint8_t rrdata[ENTRY_DATA_MAX];
+	/* signer_name: what the name's RRSIGs covered before (an RRset that did
+	 * not change keeps its RRSIG) */
+	bool have_on;
+	char have_name[256];
+	struct db_sig_state have[SIGNER_TYPES_MAX];
+	size_t nhave;
 };
 
 /* --------------------------------------------------------------- helpers */
@@ -487,18 +493,39 @@ signer_sign_v(struct signer *s, struct signer_zone *sz, const char *name, const 
 	uint8_t rdata[SIGNER_RDATA_MAX];
 	int hl, n;
 
+	uint8_t digest[DB_SIG_DIGEST];
+
 	if ((hl = dnssec_rrsig_head(&f, rdata, sizeof(rdata) - DNSSEC_SIG_LEN)) < 0)
 		return hl;
 	n = dnssec_sign_data(rdata, (size_t)hl, owner, owner_len, type, ttl, data, data_len, count,
 			     s->buf, SIGNER_BUF);
 	if (n < 0)
 		return n;
+	/* the RRset as signed, without the RRSIG's own fields */
+	crypto_generichash(digest, sizeof(digest), s->buf + hl, (size_t)(n - hl), NULL, 0);
+	if (variant == 0 && s->have_on && strcmp(s->have_name, name) == 0) {
+		/* the same RRset, signed by the same key, well before its end, is
+		 * kept; another key's RRSIG over it stays unused (and goes); one by
+		 * this key is replaced below */
+		bool kept = false;
+		for (size_t i = 0; i < s->nhave; i++) {
+			struct db_sig_state *g = &s->have[i];
+			if (g->covered != type || g->keytag != f.keytag)
+				continue;
+			g->used = true;
+			kept = g->has_digest &&
+			       g->expires > now + (int64_t)sz->cz->dnssec.signature_validity / 3 &&
+			       memcmp(g->digest, digest, sizeof(digest)) == 0;
+		}
+		if (kept)
+			return 0;
+	}
 	if (dnskey_sign(ksk ? sz->ksk : sz->zsk, s->buf, (size_t)n, rdata + hl) < 0)
 		return DD_EINVAL;
 	sz->sigs++;
 	return db_dnssec_sig_put(s->db, sz->cz->name, name, type, variant, f.keytag, rdata,
 				 (size_t)hl + DNSSEC_SIG_LEN,
-				 now + (int64_t)sz->cz->dnssec.signature_validity);
+				 now + (int64_t)sz->cz->dnssec.signature_validity, digest);
 }
 
 static int
@@ -596,7 +623,9 @@ signer_pool(struct signer *s, struct signer_zone *sz, const char *name, const ui
 		memcpy(wild_wire + 2, owner, owner_len);
 		wild_len = owner_len + 2;
 	}
-	if ((rc = db_dnssec_sigs_del_sets(s->db, wild)) < 0)
+	/* every set is signed again: the old ones go (members may have changed) */
+	if ((rc = db_dnssec_sigs_del_sets(s->db, name)) < 0 ||
+	    (rc = db_dnssec_sigs_del_sets(s->db, wild)) < 0)
 		return rc;
 	rc = pooldb_load(s->db, name, &defs, &ndefs);
 
@@ -805,8 +834,8 @@ signer_apex_fp(struct signer *s, unsigned z, char fp[DB_APEX_FP])
 	return 0;
 }
 
-int
-signer_name(struct signer *s, unsigned z, const char *name)
+static int
+signer_name_do(struct signer *s, unsigned z, const char *name)
 {
 	struct signer_zone *sz;
 	struct load_stats st;
@@ -839,8 +868,10 @@ signer_name(struct signer *s, unsigned z, const char *name)
 	if ((rc = db_records_of_name(s->db, name, entry_row, s->e)) < 0 ||
 	    (rc = entry_flush(s->e)) < 0)
 		return rc;
-	if ((rc = db_dnssec_sigs_del(s->db, name)) < 0)
+	snprintf(s->have_name, sizeof(s->have_name), "%s", name);
+	if ((rc = db_dnssec_sig_states(s->db, name, s->have, SIGNER_TYPES_MAX, &s->nhave)) < 0)
 		return rc;
+	s->have_on = true;
 	for (size_t i = 0; i < s->nrr; i++) {
 		if ((rc = signer_sign(s, sz, name, wire, (size_t)n, s->rr[i].type, s->rr[i].ttl,
 				      s->rr[i].data, s->rr[i].data_len, s->rr[i].count)) < 0)
@@ -863,6 +894,15 @@ signer_name(struct signer *s, unsigned z, const char *name)
 		types[nt++] = DNS_TYPE_NSEC3PARAM;
 		sz->apex_dirty = true;
 	}
+	/* the RRSIGs of RRsets that went, or by a key that no longer signs
+	 * them (the SOA's is signer_soa's) */
+	for (size_t i = 0; i < s->nhave && rc == 0; i++)
+		if (!s->have[i].used && !(apex && s->have[i].covered == DNS_TYPE_SOA))
+			rc = db_dnssec_sig_del_key(s->db, name, s->have[i].covered,
+						   s->have[i].keytag);
+	s->have_on = false;
+	if (rc < 0)
+		return rc;
 	if (nt)
 		types[nt++] = DNS_TYPE_RRSIG;
 	/* its place in the chain */
@@ -907,6 +947,15 @@ signer_name(struct signer *s, unsigned z, const char *name)
 			return rc;
 	}
 	return signer_prune(s, sz, signer_parent(name, sz->cz->name));
+}
+
+int
+signer_name(struct signer *s, unsigned z, const char *name)
+{
+	int rc = signer_name_do(s, z, name);
+
+	s->have_on = false; /* whichever way it ended */
+	return rc;
 }
 
 /* The NSEC3 record of hash (if it exists) from its row and its successor, re-signed if changed. */
@@ -1040,12 +1089,26 @@ signer_sig_add(void *arg, const char *name, uint16_t covered, uint32_t variant,
 	return 0;
 }
 
-int
-signer_entry_put(struct signer *s, unsigned z, const char *name, const uint8_t *wire,
-		 size_t wire_len, const struct shm_rrset_in *rr, size_t n)
+/* Has a pool among the rrsets (its prefixMatch sets may be under "*.NAME")? */
+static bool
+signer_has_pool(const struct shm_rrset_in *rr, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rr[i].type == SHM_TYPE_POOL)
+			return true;
+	return false;
+}
+
+/*
+ * The entry of name: rr (without what the signer adds) plus, when c is
+ * given, the RRSIGs it collected, else those read from the store.
+ */
+static int
+signer_entry_put_c(struct signer *s, unsigned z, const char *name, const uint8_t *wire,
+		   size_t wire_len, const struct shm_rrset_in *rr, size_t n, struct sig_collect *cin)
 {
 	struct shm_rrset_in all[ENTRY_RRSETS_MAX + 5];
-	struct sig_collect c = {0};
+	struct sig_collect own = {0}, *c = cin ? cin : &own;
 	struct signer_zone *sz;
 	size_t k = 0;
 	bool apex;
@@ -1060,40 +1123,54 @@ signer_entry_put(struct signer *s, unsigned z, const char *name, const uint8_t *
 		    rr[i].type != DNS_TYPE_NSEC3PARAM && rr[i].type != SHM_TYPE_POOLSIG)
 			all[k++] = rr[i];
 	if (apex && !sz->signing) {
-		all[k++] = (struct shm_rrset_in){DNS_TYPE_DNSKEY, sz->ndnskey, (uint32_t)sz->cz->dnssec.dnskey_ttl,
-						 sz->dnskey, sz->dnskey_len};
+		all[k++] = (struct shm_rrset_in){DNS_TYPE_DNSKEY, sz->ndnskey,
+						 (uint32_t)sz->cz->dnssec.dnskey_ttl, sz->dnskey,
+						 sz->dnskey_len};
 		all[k++] = (struct shm_rrset_in){DNS_TYPE_NSEC3PARAM, 1, 0, sz->nsec3param,
 						 sz->nsec3param_len};
 	}
-	c.data = s->sigdata;
-	c.pdata = s->sigdata + SIGNER_SIGS_ROOM;
-	/* a wildcard's own entry holds no pool's sets */
-	c.no_sets = name[0] == '*' && name[1] == '.';
-	if ((rc = db_dnssec_sigs_of_name(s->db, name, signer_sig_add, &c)) < 0)
-		return rc;
-	if (!c.no_sets && strlen(name) + 3 <= SHM_NAME_MAX) {
-		char wild[SHM_NAME_MAX + 4];
-		snprintf(wild, sizeof(wild), "*.%s", name);
-		c.wild = 1;
-		c.sets_only = true;
-		if ((rc = db_dnssec_sigs_of_name(s->db, wild, signer_sig_add, &c)) < 0)
+	if (cin == NULL) {
+		own.data = s->sigdata;
+		own.pdata = s->sigdata + SIGNER_SIGS_ROOM;
+		/* a wildcard's own entry holds no pool's sets */
+		own.no_sets = name[0] == '*' && name[1] == '.';
+		if ((rc = db_dnssec_sigs_of_name(s->db, name, signer_sig_add, &own)) < 0)
 			return rc;
+		if (!own.no_sets && signer_has_pool(rr, n) && strlen(name) + 3 <= SHM_NAME_MAX) {
+			char wild[SHM_NAME_MAX + 4];
+			snprintf(wild, sizeof(wild), "*.%s", name);
+			own.wild = 1;
+			own.sets_only = true;
+			if ((rc = db_dnssec_sigs_of_name(s->db, wild, signer_sig_add, &own)) < 0)
+				return rc;
+		}
 	}
-	if (c.err)
+	if (c->err)
 		log_warnx("%s: its RRSIGs exceed the table's entry size: served without them",
 			  name);
-	if (c.count && !c.err)
-		all[k++] = (struct shm_rrset_in){DNS_TYPE_RRSIG, c.count, 0, c.data, c.len};
-	if (c.pcount && !c.err)
-		all[k++] = (struct shm_rrset_in){SHM_TYPE_POOLSIG, c.pcount, 0, c.pdata, c.plen};
+	if (c->count && !c->err)
+		all[k++] = (struct shm_rrset_in){DNS_TYPE_RRSIG, c->count, 0, c->data, c->len};
+	if (c->pcount && !c->err)
+		all[k++] = (struct shm_rrset_in){SHM_TYPE_POOLSIG, c->pcount, 0, c->pdata, c->plen};
 	if (k == 0)
 		return 0;
 	return shm_table_put(s->t, z, wire, wire_len, all, k);
 }
 
-/* Republishes name from the entry in the table, with its RRSIGs from the store. */
+int
+signer_entry_put(struct signer *s, unsigned z, const char *name, const uint8_t *wire,
+		 size_t wire_len, const struct shm_rrset_in *rr, size_t n)
+{
+	return signer_entry_put_c(s, z, name, wire, wire_len, rr, n, NULL);
+}
+
+/*
+ * Republishes name from the entry in the table with its RRSIGs: c's, or the
+ * store's (c NULL, and always for a pool: its prefixMatch sets are under
+ * another name).
+ */
 static int
-signer_overlay(struct signer *s, unsigned z, const char *name)
+signer_overlay(struct signer *s, unsigned z, const char *name, struct sig_collect *c)
 {
 	struct shm_rrset_in rr[ENTRY_RRSETS_MAX];
 	uint8_t wire[SHM_NAME_MAX];
@@ -1112,7 +1189,9 @@ signer_overlay(struct signer *s, unsigned z, const char *name)
 	     r && n < ENTRY_RRSETS_MAX; r = shm_rrset_next(e, r))
 		rr[n++] = (struct shm_rrset_in){r->type, r->count, r->ttl, shm_rrset_data(r),
 						r->data_len};
-	return signer_entry_put(s, z, name, wire, (size_t)wl, rr, n);
+	if (c && signer_has_pool(rr, n))
+		c = NULL;
+	return signer_entry_put_c(s, z, name, wire, (size_t)wl, rr, n, c);
 }
 
 /* One stored RRSIG of a given covered type (the first of a name's). */
@@ -1232,7 +1311,7 @@ signer_publish(struct signer *s)
 			continue;
 		if (sz->apex_dirty) {
 			sz->apex_dirty = false;
-			if ((r = signer_overlay(s, (unsigned)z, sz->cz->name)) < 0 && rc == 0)
+			if ((r = signer_overlay(s, (unsigned)z, sz->cz->name, NULL)) < 0 && rc == 0)
 				rc = r;
 		}
 		for (size_t i = 0; i < sz->nbins; i++)
@@ -1299,16 +1378,6 @@ name_list_row(void *arg, const char *name, const char *type, const char *value, 
 	(void)value;
 	(void)ttl;
 	return signer_in_zone(name, l->zone, l->zlen) ? name_list_add(l, name) : 0;
-}
-
-static int
-name_list_sig(void *arg, const char *name, uint16_t covered, uint32_t variant,
-	      const uint8_t *rdata, size_t len)
-{
-	(void)variant;
-	(void)rdata;
-	(void)len;
-	return covered == DNS_TYPE_NSEC3 ? 0 : name_list_add(arg, name);
 }
 
 /* The pools of the zone of l, whose names may have no record. */
@@ -1457,6 +1526,45 @@ bin_list_row(void *arg, const struct db_nsec3 *row)
 	return signer_bin_add(&b->s->z[b->z], bin);
 }
 
+/* signer_load's walk: the RRSIGs of the name being collected. */
+struct load_walk {
+	struct signer *s;
+	unsigned z;
+	char name[256];
+	struct sig_collect c;
+};
+
+static int
+load_flush(struct load_walk *lw)
+{
+	int rc = lw->c.count || lw->c.pcount ? signer_overlay(lw->s, lw->z, lw->name, &lw->c) : 0;
+
+	lw->c.len = lw->c.plen = 0;
+	lw->c.count = lw->c.pcount = 0;
+	lw->c.err = 0;
+	return rc;
+}
+
+static int
+load_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const uint8_t *rdata,
+	 size_t len)
+{
+	struct load_walk *lw = arg;
+	int rc = 0;
+
+	/* NSEC3 records' RRSIGs go into their bins */
+	if (covered == DNS_TYPE_NSEC3)
+		return 0;
+	if (strcmp(name, lw->name) != 0) {
+		if (lw->name[0] && (rc = load_flush(lw)) < 0)
+			return rc;
+		snprintf(lw->name, sizeof(lw->name), "%s", name);
+		/* a wildcard's own entry holds no pool's sets */
+		lw->c.no_sets = name[0] == '*' && name[1] == '.';
+	}
+	return signer_sig_add(&lw->c, name, covered, variant, rdata, len);
+}
+
 int
 signer_load(struct signer *s)
 {
@@ -1464,16 +1572,25 @@ signer_load(struct signer *s)
 
 	for (size_t z = 0; s && z < s->nz && rc == 0; z++) {
 		struct signer_zone *sz = &s->z[z];
-		struct name_list l = {.zone = sz->cz->name, .zlen = strlen(sz->cz->name)};
+		struct load_walk lw;
 		struct bin_list bl = {.last = SHM_NSEC3_BINS, .s = s, .z = (unsigned)z};
 		uint32_t serial;
 
+		memset(&lw, 0, sizeof(lw));
+
 		if (!sz->on)
 			continue;
-		rc = db_dnssec_sigs_of_zone(s->db, sz->cz->name, name_list_sig, &l);
-		for (size_t i = 0; i < l.n && rc == 0; i++)
-			rc = signer_overlay(s, (unsigned)z, l.v[i]);
-		name_list_free(&l);
+		/* one walk over the RRSIGs in name order, each name's put as it ends */
+		lw.s = s;
+		lw.z = (unsigned)z;
+		lw.c.data = s->sigdata;
+		lw.c.pdata = s->sigdata + SIGNER_SIGS_ROOM;
+		rc = db_dnssec_sigs_of_zone(s->db, sz->cz->name, load_sig, &lw);
+		if (rc == 0 && lw.name[0])
+			rc = load_flush(&lw);
+		/* the apex: its DNSKEY and NSEC3PARAM RRsets, RRSIGs or not */
+		if (rc == 0)
+			rc = signer_overlay(s, (unsigned)z, sz->cz->name, NULL);
 		sz->nbins = 0;
 		if (rc == 0)
 			rc = db_nsec3_all(s->db, sz->cz->name, bin_list_row, &bl);
