@@ -16,6 +16,7 @@
 #include "daemon/db_dnssec.h"
 #include "daemon/db_journal.h"
 #include "daemon/db_pools.h"
+#include "daemon/db_records.h"
 #include "daemon/db_writer.h"
 #include "daemon/dd.h"
 #include "daemon/dnskey.h"
@@ -84,6 +85,8 @@ struct signer {
 	uint8_t rrdata[ENTRY_DATA_MAX];
 	/* signer_name: what the name's RRSIGs covered before (an RRset that did
 	 * not change keeps its RRSIG) */
+	int64_t npools;      /* pools in the store; -1: to be counted */
+	bool pools_changed;  /* a pool was set or deleted: its old sets go */
 	bool have_on;
 	char have_name[256];
 	struct db_sig_state have[SIGNER_TYPES_MAX];
@@ -329,6 +332,7 @@ signer_open(const struct cfg *cfg, struct db *db, struct signer **out)
 	}
 	s->e->emit = signer_emit;
 	s->e->emit_arg = s;
+	s->npools = -1;
 	for (size_t i = 0; i < cfg->nzones && rc == 0; i++) {
 		struct signer_zone *sz = &s->z[i];
 		const struct cfg_zone *cz = &cfg->zones[i];
@@ -430,6 +434,15 @@ signer_set_table(struct signer *s, struct shm_table *t)
 {
 	if (s)
 		s->t = t;
+}
+
+void
+signer_pools_changed(struct signer *s)
+{
+	if (s) {
+		s->npools = -1;
+		s->pools_changed = true;
+	}
 }
 
 bool
@@ -615,6 +628,12 @@ signer_pool(struct signer *s, struct signer_zone *sz, const char *name, const ui
 	size_t wild_len = 0;
 	int rc;
 
+	/* most stores have no pool: then no name has sets to sign or drop */
+	if (s->npools < 0)
+		s->npools = db_pool_count(s->db);
+	if (s->npools == 0 && !s->pools_changed)
+		return 0;
+	s->pools_changed = false;
 	/* the "*.NAME" sets of a prefixMatch pool go with the pool's */
 	snprintf(wild, sizeof(wild), "*.%s", name);
 	if (owner_len + 2 <= SHM_NAME_MAX) {
@@ -842,8 +861,8 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 	struct db_nsec3 row;
 	uint16_t types[SIGNER_TYPES_MAX];
 	uint8_t wire[SHM_NAME_MAX], hash[NSEC3_HASH_LEN], bm[DB_BITMAP_MAX];
-	size_t nt = 0;
-	bool apex;
+	size_t nt = 0, nrec;
+	bool apex, same;
 	int n, rc, have;
 
 	if (!signer_zone_on(s, z))
@@ -878,8 +897,16 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 			return rc;
 		types[nt++] = s->rr[i].type;
 	}
+	nrec = nt;
 	if ((rc = signer_pool(s, sz, name, wire, (size_t)n, types, &nt)) < 0)
 		return rc;
+	/* the same types as before (one RRSIG each, all still wanted): its NSEC3
+	 * record is unchanged, nothing to look up in the chain */
+	same = !apex && nt == nrec && nrec > 0 && s->nhave == nrec;
+	for (size_t i = 0; i < s->nhave && same; i++)
+		same = s->have[i].used;
+	if (same)
+		return 0;
 	if (apex) {
 		char fp[DB_APEX_FP];
 		if ((rc = signer_apex(s, sz, z)) < 0)

@@ -97,6 +97,8 @@ int signer_due(struct signer *s, unsigned z, int max, int (*cb)(void *arg, const
  * bump (secondaries behind take the whole zone).
  */
 bool signer_take_journal_reset(struct signer *s, unsigned z);
+/* A pool is about to be set or deleted (signer_name follows for its name). */
+void signer_pools_changed(struct signer *s);
 /* True when zone z has NSEC3 records waiting for signer_zone_finish. */
 bool signer_pending(const struct signer *s, unsigned z);
 

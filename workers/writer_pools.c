@@ -224,6 +224,7 @@ writer_pool_log(struct writer *w, const struct writer_actor *who, const char *na
 	memset(w->zone_changed, 0, w->cfg->nzones * sizeof(bool));
 	w->zone_changed[z] = true;
 	/* a signed zone: the pool's answer sets and its place in the NSEC3 chain */
+	signer_pools_changed(w->signer);
 	if (z >= 0 && signer_zone_on(w->signer, (unsigned)z) &&
 	    (signer_name(w->signer, (unsigned)z, name) < 0 ||
 	     signer_zone_finish(w->signer, (unsigned)z) < 0))
