@@ -442,24 +442,9 @@ cmd_token_revoke(struct cli *c)
 	return 0;
 }
 
+/* COMMAND ZONE whose reply is a text (a zone file, DNSKEY or DS lines): printed as it came. */
 static int
-cmd_zone_export(struct cli *c)
-{
-	json_t *r;
-
-	need_args(c, 1, 1, "zone export ZONE");
-	r = call(c, "zone.export", json_pack("{s:s}", "zone", c->argv[0]));
-	if (c->json)
-		print_json(r);
-	else
-		fputs(jstr(r, "text"), stdout);
-	json_decref(r);
-	return 0;
-}
-
-/* dnssec ds|dnskey ZONE: the records, one per line, as the daemon wrote them. */
-static int
-cmd_dnssec_text(struct cli *c, const char *cmd, const char *usage)
+cmd_zone_text(struct cli *c, const char *cmd, const char *usage)
 {
 	json_t *r;
 
@@ -474,15 +459,21 @@ cmd_dnssec_text(struct cli *c, const char *cmd, const char *usage)
 }
 
 static int
+cmd_zone_export(struct cli *c)
+{
+	return cmd_zone_text(c, "zone.export", "zone export ZONE");
+}
+
+static int
 cmd_dnssec_ds(struct cli *c)
 {
-	return cmd_dnssec_text(c, "dnssec.ds", "dnssec ds ZONE");
+	return cmd_zone_text(c, "dnssec.ds", "dnssec ds ZONE");
 }
 
 static int
 cmd_dnssec_dnskey(struct cli *c)
 {
-	return cmd_dnssec_text(c, "dnssec.dnskey", "dnssec dnskey ZONE");
+	return cmd_zone_text(c, "dnssec.dnskey", "dnssec dnskey ZONE");
 }
 
 static int
