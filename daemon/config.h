@@ -45,7 +45,7 @@ struct cfg_zone {
 	struct {
 		bool enabled;             /* default false */
 		char *algorithm;          /* ecdsap256sha256 (default) | ed25519 */
-		char *denial;             /* nsec3 (default) */
+		char *denial;             /* nsec3 (default) | nsec */
 		uint64_t signature_validity; /* seconds an RRSIG is valid (default 14d) */
 		uint64_t dnskey_ttl;      /* TTL of the DNSKEY RRset (default 1h) */
 		uint64_t propagation_delay; /* RFC 7583 Dprp: a change reaches every

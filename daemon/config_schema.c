@@ -9,7 +9,7 @@
 static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
 static const char *const dnssec_algs[] = {"ecdsap256sha256", "ed25519", NULL};
-static const char *const dnssec_denials[] = {"nsec3", NULL};
+static const char *const dnssec_denials[] = {"nsec3", "nsec", NULL};
 static const char *const io_modes[] = {"auto", "io_uring", "recvmmsg", NULL};
 static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};

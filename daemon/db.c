@@ -220,6 +220,19 @@ static const char *const db_schema_v8 =
 	"CREATE UNIQUE INDEX dnssec_nsec3_name ON dnssec_nsec3 (name);"
 	"CREATE INDEX dnssec_nsec3_parent ON dnssec_nsec3 (parent);";
 
+/*
+ * Version 9: NSEC besides NSEC3.  dnssec_nsec3 becomes dnssec_chain, its
+ * hash the row's sortkey: an NSEC3 hash, or for an NSEC zone the owner's
+ * canonical-order key (dns/dnssec.h dnssec_canon_key).
+ */
+static const char *const db_schema_v9 =
+	"ALTER TABLE dnssec_nsec3 RENAME TO dnssec_chain;"
+	"ALTER TABLE dnssec_chain RENAME COLUMN hash TO sortkey;"
+	"DROP INDEX dnssec_nsec3_name;"
+	"DROP INDEX dnssec_nsec3_parent;"
+	"CREATE UNIQUE INDEX dnssec_chain_name ON dnssec_chain (name);"
+	"CREATE INDEX dnssec_chain_parent ON dnssec_chain (parent);";
+
 static const char *const db_schema_v2 =
 	"CREATE TABLE acme_accounts ("
 	"  username TEXT PRIMARY KEY,"
@@ -302,6 +315,8 @@ db_migrate(struct db *db)
 	}
 	if (rc == 0 && version < 8)
 		rc = db_exec(db, db_schema_v8);
+	if (rc == 0 && version < 9)
+		rc = db_exec(db, db_schema_v9);
 	if (rc == 0 && version != DB_SCHEMA_VERSION) {
 		char sql[64];
 		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d",

@@ -13,7 +13,7 @@
 
 struct db;
 
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 
 /*
  * Opens (creating the file, its parent directories and the schema when

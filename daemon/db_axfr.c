@@ -13,6 +13,7 @@
 
 #define AXFR_RRSIG "RRSIG"
 #define AXFR_NSEC3 "NSEC3"
+#define AXFR_NSEC  "NSEC"
 
 struct db_axfr {
 	sqlite3 *h;
@@ -41,8 +42,10 @@ db_axfr_open(sqlite3 *h, const char *zone, int64_t defttl, uint32_t nsec3_ttl,
 			       "dd_zone(name) = ?1 UNION ALL SELECT name, type, value, ttl FROM "
 			       "pool_rrs WHERE xfr_up = 1 AND dd_zone(name) = ?1 UNION ALL "
 			       "SELECT name, '" AXFR_RRSIG "', rdata, 0 FROM dnssec_sigs WHERE "
-			       "zone = ?1 AND variant = 0 UNION ALL SELECT hash, '" AXFR_NSEC3 "', rdata, ?3 "
-			       "FROM dnssec_nsec3 WHERE zone = ?1 AND rdata IS NOT NULL",
+			       "zone = ?1 AND variant = 0 UNION ALL SELECT CASE d.denial WHEN 'nsec' THEN "
+			       "c.name ELSE c.sortkey END, upper(d.denial), c.rdata, ?3 FROM "
+			       "dnssec_chain c JOIN dnssec_zones d ON d.zone = c.zone WHERE "
+			       "c.zone = ?1 AND c.rdata IS NOT NULL",
 			       -1, &a->st, NULL) != SQLITE_OK ||
 	    /* a deferred BEGIN takes its snapshot at the first read: read now */
 	    sqlite3_exec(h, "BEGIN; SELECT count(*) FROM zones", NULL, NULL, NULL) != SQLITE_OK) {
@@ -88,6 +91,8 @@ db_axfr_next(struct db_axfr *a, struct db_axfr_row *row)
 		dnssec_b32hex(sqlite3_column_blob(a->st, 0), NSEC3_HASH_LEN, b32);
 		snprintf(a->owner, sizeof(a->owner), "%s.%s", b32, a->zbuf);
 		row->name = a->owner;
+	} else if (row->type && strcmp(row->type, AXFR_NSEC) == 0) {
+		row->name = (const char *)sqlite3_column_text(a->st, 0);
 	} else {
 		row->name = (const char *)sqlite3_column_text(a->st, 0);
 		/* an RRSIG has the TTL of the RRset it covers: its original TTL */

@@ -18,7 +18,7 @@ struct db_axfr_row {
 	const char *name;  /* lower-case FQDN without trailing dot */
 	const char *type;  /* "A", ... */
 	const char *value; /* presentation form; NULL when rdata is set */
-	const uint8_t *rdata; /* a DNSSEC record (RRSIG, NSEC3): its wire RDATA */
+	const uint8_t *rdata; /* a DNSSEC record (RRSIG, NSEC3, NSEC): its wire RDATA */
 	size_t rdlen;
 	uint32_t ttl;      /* the row's, or the defttl passed when it has none */
 };
@@ -27,7 +27,8 @@ struct db_axfr_row {
  * Starts reading zone's rows on h: its records (defttl where a row has no
  * TTL), then its pool_rrs rows published as up (xfr_up = 1), then, for a
  * signed zone, its RRSIGs (with the TTL each one covers) and its NSEC3
- * records (nsec3_ttl; owner "<base32hex hash>.<zone>").  h is a
+ * records (nsec3_ttl; owner "<base32hex hash>.<zone>") or NSEC records
+ * (nsec3_ttl too: RFC 9077 sets the same TTL for both).  h is a
  * read-only connection with dd_zone() and the pool_rrs view
  * (writer_reader_open), handed over: db_axfr_close closes it, and so does a
  * failure here.  The read transaction begins before this returns: the rows

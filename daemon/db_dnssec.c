@@ -131,12 +131,13 @@ db_dnssec_key_state(struct db *db, int64_t id, const char *state)
 }
 
 int
-db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp)
+db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *denial, char *fp)
 {
 	sqlite3_stmt *st;
 	int step;
 
-	if (dz_prep(db, "SELECT algorithm, apex_fp FROM dnssec_zones WHERE zone = ?1", &st) < 0)
+	if (dz_prep(db, "SELECT algorithm, apex_fp, denial FROM dnssec_zones WHERE zone = ?1",
+		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -144,6 +145,8 @@ db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp)
 		*alg = (uint8_t)sqlite3_column_int(st, 0);
 		if (fp)
 			dz_text(st, 1, fp, DB_APEX_FP);
+		if (denial)
+			dz_text(st, 2, denial, DB_DENIAL_MAX);
 	}
 	sqlite3_reset(st);
 	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOENT : DD_EDB;
@@ -506,71 +509,71 @@ db_dnssec_sig_counts(struct db *db, const char *zone, int64_t t, int64_t *total,
 	return step == SQLITE_ROW ? 0 : DD_EDB;
 }
 
-/* --- NSEC3 ------------------------------------------------------------ */
+/* --- the denial chain ------------------------------------------------- */
 
-/* Columns hash, name, types, rdata of st into *out. */
+#define CHAIN_COLS "sortkey, name, types, rdata"
+
+/* Columns sortkey, name, types, rdata of st into *out. */
 static void
-dz_nsec3_row(sqlite3_stmt *st, struct db_nsec3 *out)
+dz_chain_row(sqlite3_stmt *st, struct db_chain *out)
 {
-	memset(out->hash, 0, sizeof(out->hash));
-	dz_blob(st, 0, out->hash, sizeof(out->hash));
+	out->key_len = dz_blob(st, 0, out->key, sizeof(out->key));
 	dz_text(st, 1, out->name, sizeof(out->name));
 	out->types_len = dz_blob(st, 2, out->types, sizeof(out->types));
 	out->rdlen = dz_blob(st, 3, out->rdata, sizeof(out->rdata));
 }
 
 static int
-dz_nsec3_one(sqlite3_stmt *st, struct db_nsec3 *out)
+dz_chain_one(sqlite3_stmt *st, struct db_chain *out)
 {
 	int step = sqlite3_step(st);
 
 	if (step == SQLITE_ROW)
-		dz_nsec3_row(st, out);
+		dz_chain_row(st, out);
 	sqlite3_reset(st);
 	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOENT : DD_EDB;
 }
 
 int
-db_nsec3_by_name(struct db *db, const char *name, struct db_nsec3 *out)
+db_chain_by_name(struct db *db, const char *name, struct db_chain *out)
 {
 	sqlite3_stmt *st;
 
-	if (dz_prep(db, "SELECT hash, name, types, rdata FROM dnssec_nsec3 WHERE name = ?1",
-		    &st) < 0)
+	if (dz_prep(db, "SELECT " CHAIN_COLS " FROM dnssec_chain WHERE name = ?1", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	return dz_nsec3_one(st, out);
+	return dz_chain_one(st, out);
 }
 
 int
-db_nsec3_by_hash(struct db *db, const char *zone, const uint8_t *hash, struct db_nsec3 *out)
+db_chain_by_key(struct db *db, const char *zone, const uint8_t *key, size_t klen,
+		struct db_chain *out)
 {
 	sqlite3_stmt *st;
 
 	if (dz_prep(db,
-		    "SELECT hash, name, types, rdata FROM dnssec_nsec3 WHERE zone = ?1 AND "
-		    "hash = ?2",
+		    "SELECT " CHAIN_COLS " FROM dnssec_chain WHERE zone = ?1 AND sortkey = ?2",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hash, DB_NSEC3_HASH, SQLITE_STATIC);
-	return dz_nsec3_one(st, out);
+	sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC);
+	return dz_chain_one(st, out);
 }
 
 int
-db_nsec3_put(struct db *db, const char *zone, const uint8_t *hash, const char *name,
+db_chain_put(struct db *db, const char *zone, const uint8_t *key, size_t klen, const char *name,
 	     const char *parent, const uint8_t *types, size_t types_len)
 {
 	sqlite3_stmt *st;
 
 	if (dz_prep(db,
-		    "INSERT INTO dnssec_nsec3 (zone, hash, name, parent, types) VALUES "
-		    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (zone, hash) DO UPDATE SET "
+		    "INSERT INTO dnssec_chain (zone, sortkey, name, parent, types) VALUES "
+		    "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (zone, sortkey) DO UPDATE SET "
 		    "types = excluded.types",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hash, DB_NSEC3_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	if (parent)
 		sqlite3_bind_text(st, 4, parent, -1, SQLITE_STATIC);
@@ -581,24 +584,24 @@ db_nsec3_put(struct db *db, const char *zone, const uint8_t *hash, const char *n
 }
 
 int
-db_nsec3_del(struct db *db, const char *zone, const uint8_t *hash)
+db_chain_del(struct db *db, const char *zone, const uint8_t *key, size_t klen)
 {
 	sqlite3_stmt *st;
 
-	if (dz_prep(db, "DELETE FROM dnssec_nsec3 WHERE zone = ?1 AND hash = ?2", &st) < 0)
+	if (dz_prep(db, "DELETE FROM dnssec_chain WHERE zone = ?1 AND sortkey = ?2", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hash, DB_NSEC3_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC);
 	return dz_done(st);
 }
 
 int
-db_nsec3_has_children(struct db *db, const char *name)
+db_chain_has_children(struct db *db, const char *name)
 {
 	sqlite3_stmt *st;
 	int step;
 
-	if (dz_prep(db, "SELECT 1 FROM dnssec_nsec3 WHERE parent = ?1 LIMIT 1", &st) < 0)
+	if (dz_prep(db, "SELECT 1 FROM dnssec_chain WHERE parent = ?1 LIMIT 1", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -606,70 +609,70 @@ db_nsec3_has_children(struct db *db, const char *name)
 	return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : DD_EDB;
 }
 
-/* The first hash of st (bound by the caller) into out. */
+/* The first key of st (bound by the caller) into out. */
 static int
-dz_hash_one(sqlite3_stmt *st, uint8_t out[DB_NSEC3_HASH])
+dz_key_one(sqlite3_stmt *st, uint8_t *out, size_t *out_len)
 {
 	int step = sqlite3_step(st);
 
 	if (step == SQLITE_ROW &&
-	    dz_blob(st, 0, out, DB_NSEC3_HASH) != DB_NSEC3_HASH)
+	    (*out_len = dz_blob(st, 0, out, DB_CHAIN_KEY_MAX)) == 0)
 		step = SQLITE_CORRUPT;
 	sqlite3_reset(st);
 	return step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? DD_ENOENT : DD_EDB;
 }
 
 int
-db_nsec3_step(struct db *db, const char *zone, const uint8_t *hash, bool succ,
-	      uint8_t out[DB_NSEC3_HASH])
+db_chain_step(struct db *db, const char *zone, const uint8_t *key, size_t klen, bool succ,
+	      uint8_t *out, size_t *out_len)
 {
 	static const char *const sql[2][2] = {
-		{"SELECT hash FROM dnssec_nsec3 WHERE zone = ?1 AND hash < ?2 "
-		 "ORDER BY hash DESC LIMIT 1",
-		 "SELECT hash FROM dnssec_nsec3 WHERE zone = ?1 ORDER BY hash DESC LIMIT 1"},
-		{"SELECT hash FROM dnssec_nsec3 WHERE zone = ?1 AND hash > ?2 "
-		 "ORDER BY hash LIMIT 1",
-		 "SELECT hash FROM dnssec_nsec3 WHERE zone = ?1 ORDER BY hash LIMIT 1"}};
+		{"SELECT sortkey FROM dnssec_chain WHERE zone = ?1 AND sortkey < ?2 "
+		 "ORDER BY sortkey DESC LIMIT 1",
+		 "SELECT sortkey FROM dnssec_chain WHERE zone = ?1 ORDER BY sortkey DESC LIMIT 1"},
+		{"SELECT sortkey FROM dnssec_chain WHERE zone = ?1 AND sortkey > ?2 "
+		 "ORDER BY sortkey LIMIT 1",
+		 "SELECT sortkey FROM dnssec_chain WHERE zone = ?1 ORDER BY sortkey LIMIT 1"}};
 	sqlite3_stmt *st;
 	int rc;
 
 	if (dz_prep(db, sql[succ][0], &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hash, DB_NSEC3_HASH, SQLITE_STATIC);
-	rc = dz_hash_one(st, out);
+	sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC);
+	rc = dz_key_one(st, out, out_len);
 	if (rc != DD_ENOENT)
 		return rc;
 	/* past either end: round to the other */
 	if (dz_prep(db, sql[succ][1], &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	return dz_hash_one(st, out);
+	return dz_key_one(st, out, out_len);
 }
 
 int
-db_nsec3_set_rdata(struct db *db, const char *zone, const uint8_t *hash, const uint8_t *rdata,
-		   size_t len)
+db_chain_set_rdata(struct db *db, const char *zone, const uint8_t *key, size_t klen,
+		   const uint8_t *rdata, size_t len)
 {
 	sqlite3_stmt *st;
 
-	if (dz_prep(db, "UPDATE dnssec_nsec3 SET rdata = ?3 WHERE zone = ?1 AND hash = ?2", &st) <
-	    0)
+	if (dz_prep(db, "UPDATE dnssec_chain SET rdata = ?3 WHERE zone = ?1 AND sortkey = ?2",
+		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, hash, DB_NSEC3_HASH, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, key, (int)klen, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, rdata, (int)len, SQLITE_STATIC);
 	return dz_done(st);
 }
 
 static int
-dz_nsec3_walk(sqlite3_stmt *st, db_nsec3_cb cb, void *arg)
+dz_chain_walk(sqlite3_stmt *st, db_chain_cb cb, void *arg)
 {
-	struct db_nsec3 row;
+	struct db_chain row;
 	int step, rc = 0;
 
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		dz_nsec3_row(st, &row);
+		dz_chain_row(st, &row);
 		rc = cb(arg, &row);
 	}
 	if (rc)
@@ -678,7 +681,7 @@ dz_nsec3_walk(sqlite3_stmt *st, db_nsec3_cb cb, void *arg)
 }
 
 int
-db_nsec3_bin(struct db *db, const char *zone, unsigned bin, db_nsec3_cb cb, void *arg)
+db_chain_bin(struct db *db, const char *zone, unsigned bin, db_chain_cb cb, void *arg)
 {
 	uint8_t lo[2] = {(uint8_t)(bin >> 8), (uint8_t)bin}, hi[DB_NSEC3_HASH + 1];
 	size_t hilen = 2;
@@ -694,43 +697,45 @@ db_nsec3_bin(struct db *db, const char *zone, unsigned bin, db_nsec3_cb cb, void
 		hilen = sizeof(hi);
 	}
 	if (dz_prep(db,
-		    "SELECT hash, name, types, rdata FROM dnssec_nsec3 WHERE zone = ?1 AND "
-		    "hash >= ?2 AND hash < ?3 ORDER BY hash",
+		    "SELECT " CHAIN_COLS " FROM dnssec_chain WHERE zone = ?1 AND "
+		    "sortkey >= ?2 AND sortkey < ?3 ORDER BY sortkey",
 		    &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, lo, 2, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, hi, (int)hilen, SQLITE_STATIC);
-	rc = dz_nsec3_walk(st, cb, arg);
+	rc = dz_chain_walk(st, cb, arg);
 	sqlite3_reset(st);
 	return rc;
 }
 
 int
-db_nsec3_all(struct db *db, const char *zone, db_nsec3_cb cb, void *arg)
+db_chain_all(struct db *db, const char *zone, bool desc, db_chain_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(db_sqlite(db),
-			       "SELECT hash, name, types, rdata FROM dnssec_nsec3 WHERE zone = ?1 "
-			       "ORDER BY hash",
+			       desc ? "SELECT " CHAIN_COLS " FROM dnssec_chain WHERE zone = ?1 "
+				      "ORDER BY sortkey DESC"
+				    : "SELECT " CHAIN_COLS " FROM dnssec_chain WHERE zone = ?1 "
+				      "ORDER BY sortkey",
 			       -1, &st, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return DD_EDB;
 	}
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
-	rc = dz_nsec3_walk(st, cb, arg);
+	rc = dz_chain_walk(st, cb, arg);
 	sqlite3_finalize(st);
 	return rc;
 }
 
 int64_t
-db_nsec3_count(struct db *db, const char *zone)
+db_chain_count(struct db *db, const char *zone)
 {
 	sqlite3_stmt *st;
 
-	if (dz_prep(db, "SELECT count(*) FROM dnssec_nsec3 WHERE zone = ?1", &st) < 0)
+	if (dz_prep(db, "SELECT count(*) FROM dnssec_chain WHERE zone = ?1", &st) < 0)
 		return DD_EDB;
 	sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
 	return dz_count(st);

@@ -58,9 +58,11 @@ int db_dnssec_key_state(struct db *db, int64_t id, const char *state);
 
 #define DB_APEX_FP 65 /* a digest of what a zone's apex was signed with, hex */
 
-/* How zone was signed: its algorithm and apex digest (fp may be NULL; ""
- * when none).  DD_ENOENT: never signed. */
-int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *fp);
+#define DB_DENIAL_MAX 8 /* dnssec_zones.denial: "nsec3" or "nsec", NUL included */
+
+/* How zone was signed: its algorithm, denial and apex digest (denial and fp
+ * may be NULL; fp "" when none).  DD_ENOENT: never signed. */
+int db_dnssec_zone(struct db *db, const char *zone, uint8_t *alg, char *denial, char *fp);
 int db_dnssec_zone_set(struct db *db, const char *zone, uint8_t alg, const char *denial,
 		       const char *fp);
 /*
@@ -129,39 +131,49 @@ int64_t db_dnssec_sigs_pending(struct db *db, const char *zone, int64_t t);
 int db_dnssec_sig_counts(struct db *db, const char *zone, int64_t t, int64_t *total,
 			 int64_t *expiring);
 
-/* --- the NSEC3 chain --------------------------------------------------- */
+/* --- the denial chain (NSEC3 or NSEC) ---------------------------------- */
 
-struct db_nsec3 {
-	uint8_t hash[DB_NSEC3_HASH];
+/*
+ * One row per name of a signed zone's chain, ordered by its key: for NSEC3
+ * the owner's hash (DB_NSEC3_HASH bytes; empty non-terminals have rows, with
+ * no types), for NSEC the owner's canonical-order key (dnssec_canon_key:
+ * names with records only).
+ */
+#define DB_CHAIN_KEY_MAX 512
+struct db_chain {
+	uint8_t key[DB_CHAIN_KEY_MAX];
+	size_t key_len;
 	char name[256];
 	uint8_t types[DB_BITMAP_MAX]; /* type bitmap (RFC 4034 4.1.2) */
 	size_t types_len;
-	uint8_t rdata[DB_BITMAP_MAX + 64]; /* the NSEC3 RDATA as signed; rdlen 0: not yet */
+	uint8_t rdata[DB_BITMAP_MAX + 256 + 64]; /* the NSEC(3) RDATA as signed; rdlen 0: not yet */
 	size_t rdlen;
 };
 
 /* name's row into *out. */
-int db_nsec3_by_name(struct db *db, const char *name, struct db_nsec3 *out);
-/* The row of hash in zone. */
-int db_nsec3_by_hash(struct db *db, const char *zone, const uint8_t *hash, struct db_nsec3 *out);
+int db_chain_by_name(struct db *db, const char *name, struct db_chain *out);
+/* The row of key in zone. */
+int db_chain_by_key(struct db *db, const char *zone, const uint8_t *key, size_t klen,
+		    struct db_chain *out);
 /* Adds name's row (parent NULL at the apex) or changes its types; rdata is kept. */
-int db_nsec3_put(struct db *db, const char *zone, const uint8_t *hash, const char *name,
-		 const char *parent, const uint8_t *types, size_t types_len);
-int db_nsec3_del(struct db *db, const char *zone, const uint8_t *hash);
+int db_chain_put(struct db *db, const char *zone, const uint8_t *key, size_t klen,
+		 const char *name, const char *parent, const uint8_t *types, size_t types_len);
+int db_chain_del(struct db *db, const char *zone, const uint8_t *key, size_t klen);
 /* 1 when some row has parent name, 0 when none. */
-int db_nsec3_has_children(struct db *db, const char *name);
-/* The next hash after (succ) or before (!succ) hash in zone's chain, going
- * round at either end (hash itself when it is alone); DD_ENOENT: no row. */
-int db_nsec3_step(struct db *db, const char *zone, const uint8_t *hash, bool succ,
-		  uint8_t out[DB_NSEC3_HASH]);
-int db_nsec3_set_rdata(struct db *db, const char *zone, const uint8_t *hash,
+int db_chain_has_children(struct db *db, const char *name);
+/* The next key after (succ) or before (!succ) key in zone's chain, going
+ * round at either end (key itself when it is alone), into out
+ * (DB_CHAIN_KEY_MAX) and its length into *out_len; DD_ENOENT: no row. */
+int db_chain_step(struct db *db, const char *zone, const uint8_t *key, size_t klen, bool succ,
+		  uint8_t *out, size_t *out_len);
+int db_chain_set_rdata(struct db *db, const char *zone, const uint8_t *key, size_t klen,
 		       const uint8_t *rdata, size_t len);
-/* Rows of zone whose hash starts with the two octets of bin, in hash order. */
-typedef int (*db_nsec3_cb)(void *arg, const struct db_nsec3 *row);
-int db_nsec3_bin(struct db *db, const char *zone, unsigned bin, db_nsec3_cb cb, void *arg);
-/* Every row of zone in hash order. */
-int db_nsec3_all(struct db *db, const char *zone, db_nsec3_cb cb, void *arg);
-/* Rows in zone's chain. */
-int64_t db_nsec3_count(struct db *db, const char *zone);
+typedef int (*db_chain_cb)(void *arg, const struct db_chain *row);
+/* NSEC3: rows of zone whose hash starts with the two octets of bin, in hash order. */
+int db_chain_bin(struct db *db, const char *zone, unsigned bin, db_chain_cb cb, void *arg);
+/* Every row of zone in key order (desc: the last first). */
+int db_chain_all(struct db *db, const char *zone, bool desc, db_chain_cb cb, void *arg);
+/* Rows of zone's chain. */
+int64_t db_chain_count(struct db *db, const char *zone);
 
 #endif

@@ -18,14 +18,18 @@
 	"FROM main.pools p JOIN main.pool_members m ON m.pool_id = p.id;"
 
 /*
- * A signed zone's RRSIGs and NSEC3 records leave journal rows too, their
- * wire RDATA as a BLOB value (db_journal.c hands it on in hex; type RRSIG,
- * NSEC3), so an IXFR carries the signature changes.  A pool's answer sets
+ * A signed zone's RRSIGs and NSEC3 or NSEC records leave journal rows too,
+ * their wire RDATA as a BLOB value (db_journal.c hands it on in hex; type
+ * RRSIG, NSEC3, NSEC), so an IXFR carries the signature changes.  A pool's answer sets
  * (variant != 0) are not part of the zone a secondary holds, and a zone
  * being signed in the background leaves none: its journal is forgotten when
  * it goes out signed.
  */
 #define DB_DNSSEC_SIGNED(z) "(SELECT pending FROM main.dnssec_zones WHERE zone = " z ") IS NULL"
+/* the owner of a chain row r (OLD or NEW) of a zone whose dnssec_zones row is d */
+#define DB_CHAIN_OWNER(r)                                                                         \
+	"CASE d.denial WHEN 'nsec' THEN " r ".name ELSE dd_nsec3_owner(" r ".sortkey, " r         \
+	".zone) END"
 #define DB_DNSSEC_JOURNAL                                                                         \
 	"CREATE TEMP TRIGGER journal_sig_ins AFTER INSERT ON main.dnssec_sigs "                \
 	"WHEN NEW.variant = 0 AND " DB_DNSSEC_SIGNED("NEW.zone") " BEGIN "                       \
@@ -41,17 +45,20 @@
 	"WHEN OLD.variant = 0 AND " DB_DNSSEC_SIGNED("OLD.zone") " BEGIN "                       \
 	"INSERT INTO journal (zone, op, name, type, value) VALUES "                               \
 	"(OLD.zone, 0, OLD.name, 'RRSIG', OLD.rdata); END;"                                       \
-	"CREATE TEMP TRIGGER journal_nsec3_upd AFTER UPDATE OF rdata ON main.dnssec_nsec3 "    \
+	"CREATE TEMP TRIGGER journal_chain_upd AFTER UPDATE OF rdata ON main.dnssec_chain "    \
 	"WHEN " DB_DNSSEC_SIGNED("NEW.zone") " BEGIN "                                             \
 	"INSERT INTO journal (zone, op, name, type, value) SELECT OLD.zone, 0, "                 \
-	"dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', OLD.rdata WHERE OLD.rdata IS NOT NULL; "   \
+	DB_CHAIN_OWNER("OLD") ", upper(d.denial), OLD.rdata FROM main.dnssec_zones d "            \
+	"WHERE d.zone = OLD.zone AND OLD.rdata IS NOT NULL; "                                     \
 	"INSERT INTO journal (zone, op, name, type, value) SELECT NEW.zone, 1, "                 \
-	"dd_nsec3_owner(NEW.hash, NEW.zone), 'NSEC3', NEW.rdata WHERE NEW.rdata IS NOT NULL; "   \
+	DB_CHAIN_OWNER("NEW") ", upper(d.denial), NEW.rdata FROM main.dnssec_zones d "            \
+	"WHERE d.zone = NEW.zone AND NEW.rdata IS NOT NULL; "                                     \
 	"END;"                                                                                    \
-	"CREATE TEMP TRIGGER journal_nsec3_del AFTER DELETE ON main.dnssec_nsec3 "             \
+	"CREATE TEMP TRIGGER journal_chain_del AFTER DELETE ON main.dnssec_chain "             \
 	"WHEN OLD.rdata IS NOT NULL AND " DB_DNSSEC_SIGNED("OLD.zone") " BEGIN "                 \
-	"INSERT INTO journal (zone, op, name, type, value) "                                      \
-	"VALUES (OLD.zone, 0, dd_nsec3_owner(OLD.hash, OLD.zone), 'NSEC3', OLD.rdata); END;"
+	"INSERT INTO journal (zone, op, name, type, value) SELECT OLD.zone, 0, "                 \
+	DB_CHAIN_OWNER("OLD") ", upper(d.denial), OLD.rdata FROM main.dnssec_zones d "            \
+	"WHERE d.zone = OLD.zone; END;"
 
 /*
  * Every change to records, whoever makes it on this connection, leaves

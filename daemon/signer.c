@@ -27,6 +27,7 @@
 #include "dns/dname.h"
 #include "dns/dnssec.h"
 #include "dns/rdata.h"
+#include "shm/nsec.h"
 #include "shm/pool.h"
 #include "shm/table.h"
 
@@ -34,11 +35,21 @@
 #define SIGNER_RDATA_MAX   (18 + SHM_NAME_MAX + DNSSEC_SIG_LEN)
 #define SIGNER_BUF         (2 * SHM_ENTRY_MAX + 4096) /* the octets one RRSIG signs */
 #define SIGNER_TYPES_MAX   (ENTRY_RRSETS_MAX + 8)
-#define SIGNER_DENIAL      "nsec3"
+#define SIGNER_NSEC3       "nsec3" /* dnssec_zones.denial */
+#define SIGNER_NSEC        "nsec"
 #define SIGNER_POOL_SETS   48 /* a pool family's pre-signed answer sets, at most */
 #define SIGNER_SIGS_ROOM   4096 /* of an entry: its RRSIG rrset; the rest for a pool's sets */
 #define SIGNER_AT_START    10000 /* records of a zone signed before its table serves; more:
 				    in the background */
+
+/* A chain row to look at again: its key, and for NSEC its owner (a row
+ * that went has no name left to find). */
+struct chain_touch {
+	uint8_t key[DB_CHAIN_KEY_MAX];
+	uint16_t klen;
+	bool force; /* re-sign even when unchanged */
+	char name[256];
+};
 
 struct signer_zone {
 	bool on;
@@ -53,19 +64,22 @@ struct signer_zone {
 	uint8_t dnskey[DB_KEYS_MAX * (2 + 4 + DB_DNSKEY_MAX)];
 	size_t dnskey_len;
 	uint16_t ndnskey;
+	bool nsec;          /* denial by NSEC (shm/nsec.h nodes), else NSEC3 (bins) */
 	uint8_t nsec3param[2 + 8];
 	size_t nsec3param_len;
-	/* this group: hashes whose NSEC3 record is to be looked at again,
-	 * and the bins to publish after the commit */
-	uint8_t (*touched)[DB_NSEC3_HASH];
+	/* this group: chain rows to look at again, and what to publish after
+	 * the commit: NSEC3 bins, or NSEC nodes by owner */
+	struct chain_touch *touched;
 	size_t ntouched, cap_touched;
-	bool *forced; /* per touched hash: re-sign even when unchanged */
 	unsigned *bins;
 	size_t nbins, cap_bins;
+	char (*nodes)[256];
+	size_t nnodes, cap_nodes;
 	bool apex_dirty;
 	bool journal_reset; /* the DNSKEY RRset changed: IXFR cannot describe it */
 	bool signing;       /* signed in the background, not served signed yet */
 	bool complete;      /* the background signing's last names are in this group */
+	bool nodes_build;   /* NSEC: every node to be put at the next publish */
 	uint64_t sigs;
 };
 
@@ -156,21 +170,50 @@ signer_grow(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 static int
-signer_touch(struct signer_zone *sz, const uint8_t *hash, bool force)
+signer_touch(struct signer_zone *sz, const uint8_t *key, size_t klen, const char *name,
+	     bool force)
 {
-	size_t cap = sz->cap_touched;
+	struct chain_touch *t;
 
 	if (signer_grow((void **)&sz->touched, &sz->cap_touched, sz->ntouched,
 			sizeof(*sz->touched)) < 0)
 		return DD_ENOMEM;
-	if (sz->cap_touched != cap) {
-		bool *f = realloc(sz->forced, sz->cap_touched * sizeof(bool));
-		if (f == NULL)
-			return DD_ENOMEM;
-		sz->forced = f;
-	}
-	memcpy(sz->touched[sz->ntouched], hash, DB_NSEC3_HASH);
-	sz->forced[sz->ntouched++] = force;
+	t = &sz->touched[sz->ntouched++];
+	memcpy(t->key, key, klen);
+	t->klen = (uint16_t)klen;
+	t->force = force;
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	return 0;
+}
+
+/* The chain key of wire name (zone sz's denial) into key; its length, or negative. */
+static int
+signer_key(const struct signer_zone *sz, const uint8_t *wire, size_t wl,
+	   uint8_t key[DB_CHAIN_KEY_MAX])
+{
+	if (sz->nsec)
+		return dnssec_canon_key(wire, wl, key);
+	dnssec_nsec3_hash(wire, wl, NULL, 0, 0, key);
+	return NSEC3_HASH_LEN;
+}
+
+/* dnssec_zones.denial of zone sz. */
+static const char *
+signer_denial(const struct signer_zone *sz)
+{
+	return sz->nsec ? SIGNER_NSEC : SIGNER_NSEC3;
+}
+
+/* NSEC: owner's node is to be published after the commit. */
+static int
+signer_node_add(struct signer_zone *sz, const char *owner)
+{
+	for (size_t i = sz->nnodes; i > 0 && i + 8 > sz->nnodes; i--)
+		if (strcmp(sz->nodes[i - 1], owner) == 0)
+			return 0;
+	if (signer_grow((void **)&sz->nodes, &sz->cap_nodes, sz->nnodes, sizeof(*sz->nodes)) < 0)
+		return DD_ENOMEM;
+	snprintf(sz->nodes[sz->nnodes++], sizeof(*sz->nodes), "%s", owner);
 	return 0;
 }
 
@@ -337,7 +380,8 @@ signer_open(const struct cfg *cfg, struct db *db, struct signer **out)
 		struct signer_zone *sz = &s->z[i];
 		const struct cfg_zone *cz = &cfg->zones[i];
 		uint8_t alg = 0;
-		int st = db_dnssec_zone(db, cz->name, &alg, NULL);
+		char denial[DB_DENIAL_MAX] = "";
+		int st = db_dnssec_zone(db, cz->name, &alg, denial, NULL);
 		uint16_t plen;
 		int n;
 
@@ -363,6 +407,14 @@ signer_open(const struct cfg *cfg, struct db *db, struct signer **out)
 				  "an algorithm rollover is not supported: keep %s",
 				  cz->name, alg, sz->alg,
 				  alg == CFG_DNSSEC_ED25519 ? "ed25519" : "ecdsap256sha256");
+			rc = DD_EINVAL;
+			break;
+		}
+		sz->nsec = cz->dnssec.denial && strcmp(cz->dnssec.denial, SIGNER_NSEC) == 0;
+		if (st == 0 && denial[0] && strcmp(denial, sz->nsec ? SIGNER_NSEC : SIGNER_NSEC3) != 0) {
+			log_warnx("zone %s is signed with %s denial; the config asks for %s, and a "
+				  "change of denial is not supported: keep denial: %s",
+				  cz->name, denial, sz->nsec ? SIGNER_NSEC : SIGNER_NSEC3, denial);
 			rc = DD_EINVAL;
 			break;
 		}
@@ -412,8 +464,8 @@ signer_close(struct signer *s)
 		dnskey_free(s->z[i].ksk);
 		dnskey_free(s->z[i].zsk);
 		free(s->z[i].touched);
-		free(s->z[i].forced);
 		free(s->z[i].bins);
+		free(s->z[i].nodes);
 	}
 	free(s->z);
 	free(s->buf);
@@ -707,7 +759,7 @@ signer_pool(struct signer *s, struct signer_zone *sz, const char *name, const ui
 }
 
 
-/* The apex's own RRsets: NS (from the zone slot), DNSKEY, NSEC3PARAM. */
+/* The apex's own RRsets: NS (from the zone slot), DNSKEY, NSEC3PARAM (NSEC3 only). */
 static int
 signer_apex(struct signer *s, struct signer_zone *sz, unsigned z)
 {
@@ -727,6 +779,8 @@ signer_apex(struct signer *s, struct signer_zone *sz, unsigned z)
 	if ((rc = signer_sign(s, sz, sz->cz->name, sz->apex, sz->apex_len, DNS_TYPE_DNSKEY,
 			      (uint32_t)sz->cz->dnssec.dnskey_ttl, sz->dnskey, sz->dnskey_len, sz->ndnskey)) < 0)
 		return rc;
+	if (sz->nsec)
+		return 0;
 	return signer_sign(s, sz, sz->cz->name, sz->apex, sz->apex_len, DNS_TYPE_NSEC3PARAM, 0,
 			   sz->nsec3param, sz->nsec3param_len, 1);
 }
@@ -770,24 +824,25 @@ signer_soa(struct signer *s, unsigned z, uint32_t serial)
 			   rd, (size_t)(p - rd), 1);
 }
 
-/* The NSEC3 rows of name's empty ancestors, up to the apex. */
+/* NSEC3: the rows of name's empty ancestors, up to the apex (NSEC has none). */
 static int
 signer_ancestors(struct signer *s, struct signer_zone *sz, const char *name)
 {
 	const char *zone = sz->cz->name;
-	struct db_nsec3 row;
+	struct db_chain row;
 	uint8_t wire[SHM_NAME_MAX], hash[NSEC3_HASH_LEN];
 	int rc, n;
 
 	for (const char *p = name; p; p = signer_parent(p, zone)) {
-		rc = db_nsec3_by_name(s->db, p, &row);
+		rc = db_chain_by_name(s->db, p, &row);
 		if (rc == 0)
 			return 0;
 		if (rc != DD_ENOENT || (n = signer_wire(p, wire)) <= 0)
 			return rc < 0 && rc != DD_ENOENT ? rc : DD_EINVAL;
 		dnssec_nsec3_hash(wire, (size_t)n, NULL, 0, 0, hash);
-		if ((rc = db_nsec3_put(s->db, zone, hash, p, signer_parent(p, zone), NULL, 0)) < 0 ||
-		    (rc = signer_touch(sz, hash, false)) < 0)
+		if ((rc = db_chain_put(s->db, zone, hash, NSEC3_HASH_LEN, p, signer_parent(p, zone),
+				       NULL, 0)) < 0 ||
+		    (rc = signer_touch(sz, hash, NSEC3_HASH_LEN, p, false)) < 0)
 			return rc;
 	}
 	return 0;
@@ -798,21 +853,21 @@ static int
 signer_prune(struct signer *s, struct signer_zone *sz, const char *name)
 {
 	const char *zone = sz->cz->name;
-	struct db_nsec3 row;
+	struct db_chain row;
 	char owner[SHM_NAME_MAX * 2];
 	int rc;
 
 	for (const char *p = name; p && strcmp(p, zone) != 0; p = signer_parent(p, zone)) {
-		if ((rc = db_nsec3_by_name(s->db, p, &row)) == DD_ENOENT)
+		if ((rc = db_chain_by_name(s->db, p, &row)) == DD_ENOENT)
 			return 0;
 		if (rc < 0)
 			return rc;
-		if (row.types_len > 0 || (rc = db_nsec3_has_children(s->db, p)) != 0)
+		if (row.types_len > 0 || (rc = db_chain_has_children(s->db, p)) != 0)
 			return rc < 0 ? rc : 0;
-		signer_nsec3_owner(row.hash, zone, owner, sizeof(owner));
-		if ((rc = db_nsec3_del(s->db, zone, row.hash)) < 0 ||
+		signer_nsec3_owner(row.key, zone, owner, sizeof(owner));
+		if ((rc = db_chain_del(s->db, zone, row.key, row.key_len)) < 0 ||
 		    (rc = db_dnssec_sigs_del(s->db, owner)) < 0 ||
-		    (rc = signer_touch(sz, row.hash, false)) < 0)
+		    (rc = signer_touch(sz, row.key, row.key_len, p, false)) < 0)
 			return rc;
 	}
 	return 0;
@@ -858,12 +913,12 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 {
 	struct signer_zone *sz;
 	struct load_stats st;
-	struct db_nsec3 row;
+	struct db_chain row;
 	uint16_t types[SIGNER_TYPES_MAX];
-	uint8_t wire[SHM_NAME_MAX], hash[NSEC3_HASH_LEN], bm[DB_BITMAP_MAX];
-	size_t nt = 0, nrec;
+	uint8_t wire[SHM_NAME_MAX], key[DB_CHAIN_KEY_MAX], bm[DB_BITMAP_MAX];
+	size_t nt = 0, nrec, nsec_sigs = 0;
 	bool apex, same;
-	int n, rc, have;
+	int n, rc, have, kl;
 
 	if (!signer_zone_on(s, z))
 		return 0;
@@ -890,6 +945,12 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 	snprintf(s->have_name, sizeof(s->have_name), "%s", name);
 	if ((rc = db_dnssec_sig_states(s->db, name, s->have, SIGNER_TYPES_MAX, &s->nhave)) < 0)
 		return rc;
+	/* an NSEC record's RRSIG is the chain's (signer_chain_check), not the name's */
+	for (size_t i = 0; i < s->nhave; i++)
+		if (s->have[i].covered == DNS_TYPE_NSEC) {
+			s->have[i].used = true;
+			nsec_sigs++;
+		}
 	s->have_on = true;
 	for (size_t i = 0; i < s->nrr; i++) {
 		if ((rc = signer_sign(s, sz, name, wire, (size_t)n, s->rr[i].type, s->rr[i].ttl,
@@ -902,7 +963,7 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 		return rc;
 	/* the same types as before (one RRSIG each, all still wanted): its NSEC3
 	 * record is unchanged, nothing to look up in the chain */
-	same = !apex && nt == nrec && nrec > 0 && s->nhave == nrec;
+	same = !apex && nt == nrec && nrec > 0 && s->nhave - nsec_sigs == nrec;
 	for (size_t i = 0; i < s->nhave && same; i++)
 		same = s->have[i].used;
 	if (same)
@@ -913,12 +974,13 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 			return rc;
 		/* what the apex is now signed with: a start need not sign it again */
 		if ((rc = signer_apex_fp(s, z, fp)) < 0 ||
-		    (rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, fp)) < 0)
+		    (rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, signer_denial(sz), fp)) < 0)
 			return rc;
 		types[nt++] = DNS_TYPE_SOA;
 		types[nt++] = DNS_TYPE_NS;
 		types[nt++] = DNS_TYPE_DNSKEY;
-		types[nt++] = DNS_TYPE_NSEC3PARAM;
+		if (!sz->nsec)
+			types[nt++] = DNS_TYPE_NSEC3PARAM;
 		sz->apex_dirty = true;
 	}
 	/* the RRSIGs of RRsets that went, or by a key that no longer signs
@@ -930,11 +992,16 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 	s->have_on = false;
 	if (rc < 0)
 		return rc;
-	if (nt)
+	if (nt) {
 		types[nt++] = DNS_TYPE_RRSIG;
+		/* RFC 4034 4.1.2: an NSEC record's bitmap lists NSEC itself */
+		if (sz->nsec)
+			types[nt++] = DNS_TYPE_NSEC;
+	}
 	/* its place in the chain */
-	dnssec_nsec3_hash(wire, (size_t)n, NULL, 0, 0, hash);
-	rc = db_nsec3_by_name(s->db, name, &row);
+	if ((kl = signer_key(sz, wire, (size_t)n, key)) < 0)
+		return kl;
+	rc = db_chain_by_name(s->db, name, &row);
 	if (rc < 0 && rc != DD_ENOENT)
 		return rc;
 	have = rc == 0;
@@ -943,34 +1010,41 @@ signer_name_do(struct signer *s, unsigned z, const char *name)
 		if (bl < 0)
 			return bl;
 		if (!have || row.types_len != (size_t)bl || memcmp(row.types, bm, (size_t)bl) != 0) {
-			if ((rc = db_nsec3_put(s->db, sz->cz->name, hash, name,
+			if ((rc = db_chain_put(s->db, sz->cz->name, key, (size_t)kl, name,
 					       signer_parent(name, sz->cz->name), bm, (size_t)bl)) < 0 ||
-			    (rc = signer_touch(sz, hash, false)) < 0)
+			    (rc = signer_touch(sz, key, (size_t)kl, name, false)) < 0)
 				return rc;
 		}
-		if (!have && !apex)
+		if (!have && !apex && !sz->nsec)
 			return signer_ancestors(s, sz, signer_parent(name, sz->cz->name));
 		return 0;
 	}
 	if (!have)
 		return 0;
-	if ((rc = db_nsec3_has_children(s->db, name)) < 0)
+	if (sz->nsec) {
+		/* NSEC: a name without records leaves the chain (empty non-terminals have none) */
+		if ((rc = db_chain_del(s->db, sz->cz->name, key, (size_t)kl)) < 0 ||
+		    (rc = db_dnssec_sig_del(s->db, name, DNS_TYPE_NSEC)) < 0)
+			return rc;
+		return signer_touch(sz, key, (size_t)kl, name, false);
+	}
+	if ((rc = db_chain_has_children(s->db, name)) < 0)
 		return rc;
 	if (rc == 1) {
 		/* an empty non-terminal now: its NSEC3 record lists no type */
 		if (row.types_len == 0)
 			return 0;
-		if ((rc = db_nsec3_put(s->db, sz->cz->name, hash, name,
+		if ((rc = db_chain_put(s->db, sz->cz->name, key, (size_t)kl, name,
 				       signer_parent(name, sz->cz->name), NULL, 0)) < 0)
 			return rc;
-		return signer_touch(sz, hash, false);
+		return signer_touch(sz, key, (size_t)kl, name, false);
 	}
 	{
 		char owner[SHM_NAME_MAX * 2];
-		signer_nsec3_owner(hash, sz->cz->name, owner, sizeof(owner));
-		if ((rc = db_nsec3_del(s->db, sz->cz->name, hash)) < 0 ||
+		signer_nsec3_owner(key, sz->cz->name, owner, sizeof(owner));
+		if ((rc = db_chain_del(s->db, sz->cz->name, key, (size_t)kl)) < 0 ||
 		    (rc = db_dnssec_sigs_del(s->db, owner)) < 0 ||
-		    (rc = signer_touch(sz, hash, false)) < 0)
+		    (rc = signer_touch(sz, key, (size_t)kl, name, false)) < 0)
 			return rc;
 	}
 	return signer_prune(s, sz, signer_parent(name, sz->cz->name));
@@ -985,47 +1059,72 @@ signer_name(struct signer *s, unsigned z, const char *name)
 	return rc;
 }
 
-/* The NSEC3 record of hash (if it exists) from its row and its successor, re-signed if changed. */
+/*
+ * The NSEC3 or NSEC record of chain row `key` (if it exists) from its row
+ * and its successor's, re-signed if changed (or forced); name: the row's
+ * owner when the caller knows it (a row that went).
+ */
 static int
-signer_nsec3_check(struct signer *s, struct signer_zone *sz, const uint8_t *hash, bool force)
+signer_chain_check(struct signer *s, struct signer_zone *sz, const uint8_t *key, size_t klen,
+		   const char *name, bool force)
 {
 	const char *zone = sz->cz->name;
-	struct db_nsec3 row;
-	uint8_t next[NSEC3_HASH_LEN], rd[2 + DB_BITMAP_MAX + 64], owner_wire[SHM_NAME_MAX];
+	struct db_chain row;
+	uint8_t next[DB_CHAIN_KEY_MAX], rd[2 + sizeof(row.rdata)], owner_wire[SHM_NAME_MAX];
 	char owner[SHM_NAME_MAX * 2];
 	struct shm_zone_copy *zc = (struct shm_zone_copy *)(void *)s->ebuf;
+	size_t nl = 0;
 	int rc, n, ow;
 	uint16_t l;
 
-	rc = db_nsec3_by_hash(s->db, zone, hash, &row);
+	rc = db_chain_by_key(s->db, zone, key, klen, &row);
 	if (rc == DD_ENOENT)
-		return signer_bin_add(sz, signer_bin_of(hash));
-	if (rc < 0 || (rc = db_nsec3_step(s->db, zone, hash, true, next)) < 0)
+		return sz->nsec ? (name && name[0] ? signer_node_add(sz, name) : 0)
+				: signer_bin_add(sz, signer_bin_of(key));
+	if (rc < 0 || (rc = db_chain_step(s->db, zone, key, klen, true, next, &nl)) < 0)
 		return rc;
-	n = dnssec_nsec3_rdata(next, row.types, row.types_len, rd + 2, sizeof(rd) - 2);
+	if (sz->nsec) {
+		/* RFC 4034 4.1.1: the next owner in canonical order, the apex after the last */
+		struct db_chain nx;
+		uint8_t nw[SHM_NAME_MAX];
+		int nwl;
+		if ((rc = db_chain_by_key(s->db, zone, next, nl, &nx)) < 0)
+			return rc;
+		if ((nwl = signer_wire(nx.name, nw)) <= 0)
+			return DD_EINVAL;
+		n = dnssec_nsec_rdata(nw, (size_t)nwl, row.types, row.types_len, rd + 2,
+				      sizeof(rd) - 2);
+		snprintf(owner, sizeof(owner), "%s", row.name);
+	} else {
+		if (nl != NSEC3_HASH_LEN)
+			return DD_EINVAL;
+		n = dnssec_nsec3_rdata(next, row.types, row.types_len, rd + 2, sizeof(rd) - 2);
+		signer_nsec3_owner(key, zone, owner, sizeof(owner));
+	}
 	if (n < 0)
 		return n;
 	if (!force && row.rdlen == (size_t)n && memcmp(row.rdata, rd + 2, (size_t)n) == 0)
 		return 0;
-	if ((rc = db_nsec3_set_rdata(s->db, zone, hash, rd + 2, (size_t)n)) < 0)
+	if ((rc = db_chain_set_rdata(s->db, zone, key, klen, rd + 2, (size_t)n)) < 0)
 		return rc;
-	signer_nsec3_owner(hash, zone, owner, sizeof(owner));
 	if ((ow = signer_wire(owner, owner_wire)) <= 0)
 		return DD_EINVAL;
 	/* one RRSIG per record: another key's (a rollover) goes */
-	if ((rc = db_dnssec_sigs_del(s->db, owner)) < 0)
+	if ((rc = sz->nsec ? db_dnssec_sig_del(s->db, owner, DNS_TYPE_NSEC)
+			   : db_dnssec_sigs_del(s->db, owner)) < 0)
 		return rc;
 	if (s->t == NULL || shm_zone_get(s->t, (unsigned)(sz - s->z), zc) < 0)
 		return DD_EINVAL;
 	l = (uint16_t)n;
 	memcpy(rd, &l, 2);
-	/* RFC 9077: the NSEC3 TTL is the lesser of the SOA's TTL and MINIMUM */
-	rc = signer_sign(s, sz, owner, owner_wire, (size_t)ow, DNS_TYPE_NSEC3,
+	/* RFC 9077: the NSEC(3) TTL is the lesser of the SOA's TTL and MINIMUM */
+	rc = signer_sign(s, sz, owner, owner_wire, (size_t)ow,
+			 sz->nsec ? DNS_TYPE_NSEC : DNS_TYPE_NSEC3,
 			 zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl, rd,
 			 2 + (size_t)n, 1);
 	if (rc < 0)
 		return rc;
-	return signer_bin_add(sz, signer_bin_of(hash));
+	return sz->nsec ? signer_node_add(sz, row.name) : signer_bin_add(sz, signer_bin_of(key));
 }
 
 int
@@ -1038,13 +1137,15 @@ signer_zone_finish(struct signer *s, unsigned z)
 		return 0;
 	sz = &s->z[z];
 	for (size_t i = 0; i < sz->ntouched && rc == 0; i++) {
-		uint8_t pred[NSEC3_HASH_LEN];
-		rc = signer_nsec3_check(s, sz, sz->touched[i], sz->forced[i]);
+		const struct chain_touch *t = &sz->touched[i];
+		uint8_t pred[DB_CHAIN_KEY_MAX];
+		size_t pl = 0;
+		rc = signer_chain_check(s, sz, t->key, t->klen, t->name, t->force);
 		/* the record before it points at it (or past it, if it went) */
 		if (rc == 0) {
-			rc = db_nsec3_step(s->db, sz->cz->name, sz->touched[i], false, pred);
+			rc = db_chain_step(s->db, sz->cz->name, t->key, t->klen, false, pred, &pl);
 			if (rc == 0)
-				rc = signer_nsec3_check(s, sz, pred, false);
+				rc = signer_chain_check(s, sz, pred, pl, NULL, false);
 			else if (rc == DD_ENOENT)
 				rc = 0;
 		}
@@ -1056,9 +1157,11 @@ signer_zone_finish(struct signer *s, unsigned z)
 		if (rc == 0) {
 			sz->complete = sz->signing = false;
 			sz->apex_dirty = true;
+			sz->nodes_build = sz->nsec;
 			sz->journal_reset = true; /* the DNSKEY RRset appears */
-			log_info("zone %s: signed in the background; %lld NSEC3 records",
-				 sz->cz->name, (long long)db_nsec3_count(s->db, sz->cz->name));
+			log_info("zone %s: signed in the background; %lld %s records",
+				 sz->cz->name, (long long)db_chain_count(s->db, sz->cz->name),
+				 sz->nsec ? "NSEC" : "NSEC3");
 		}
 	}
 	return rc;
@@ -1086,8 +1189,9 @@ signer_sig_add(void *arg, const char *name, uint16_t covered, uint32_t variant,
 	struct sig_collect *c = arg;
 
 	(void)name;
-	/* the SOA's RRSIG lives in the zone slot with its serial */
-	if (covered == DNS_TYPE_SOA)
+	/* the SOA's RRSIG lives in the zone slot with its serial, an NSEC
+	 * record's in its node (shm/nsec.h) */
+	if (covered == DNS_TYPE_SOA || covered == DNS_TYPE_NSEC)
 		return 0;
 	if (variant != 0) {
 		uint16_t l = (uint16_t)(5 + len);
@@ -1153,8 +1257,9 @@ signer_entry_put_c(struct signer *s, unsigned z, const char *name, const uint8_t
 		all[k++] = (struct shm_rrset_in){DNS_TYPE_DNSKEY, sz->ndnskey,
 						 (uint32_t)sz->cz->dnssec.dnskey_ttl, sz->dnskey,
 						 sz->dnskey_len};
-		all[k++] = (struct shm_rrset_in){DNS_TYPE_NSEC3PARAM, 1, 0, sz->nsec3param,
-						 sz->nsec3param_len};
+		if (!sz->nsec)
+			all[k++] = (struct shm_rrset_in){DNS_TYPE_NSEC3PARAM, 1, 0, sz->nsec3param,
+							 sz->nsec3param_len};
 	}
 	if (cin == NULL) {
 		own.data = s->sigdata;
@@ -1254,7 +1359,7 @@ struct bin_build {
 };
 
 static int
-bin_row(void *arg, const struct db_nsec3 *row)
+bin_row(void *arg, const struct db_chain *row)
 {
 	struct bin_build *b = arg;
 	size_t item;
@@ -1263,7 +1368,7 @@ bin_row(void *arg, const struct db_nsec3 *row)
 
 	if (row->rdlen == 0)
 		return 0;
-	signer_nsec3_owner(row->hash, b->zone, b->owner, sizeof(b->owner));
+	signer_nsec3_owner(row->key, b->zone, b->owner, sizeof(b->owner));
 	b->sig.len = 0;
 	if ((rc = db_dnssec_sigs_of_name(b->s->db, b->owner, sig_pick_cb, &b->sig)) < 0)
 		return rc;
@@ -1277,7 +1382,7 @@ bin_row(void *arg, const struct db_nsec3 *row)
 	l = (uint16_t)item;
 	nl = (uint16_t)row->rdlen;
 	memcpy(b->data + b->len, &l, 2);
-	memcpy(b->data + b->len + 2, row->hash, NSEC3_HASH_LEN);
+	memcpy(b->data + b->len + 2, row->key, NSEC3_HASH_LEN);
 	memcpy(b->data + b->len + 2 + NSEC3_HASH_LEN, &nl, 2);
 	memcpy(b->data + b->len + 4 + NSEC3_HASH_LEN, row->rdata, row->rdlen);
 	memcpy(b->data + b->len + 4 + NSEC3_HASH_LEN + row->rdlen, b->sig.rd, b->sig.len);
@@ -1305,7 +1410,7 @@ signer_bin_publish(struct signer *s, unsigned z, unsigned bin)
 	b.sig.covered = DNS_TYPE_NSEC3;
 	if (wl == 0)
 		return DD_EINVAL;
-	if ((rc = db_nsec3_bin(s->db, sz->cz->name, bin, bin_row, &b)) < 0)
+	if ((rc = db_chain_bin(s->db, sz->cz->name, bin, bin_row, &b)) < 0)
 		return rc;
 	if (b.err)
 		log_warnx("zone %s: NSEC3 bin %u exceeds %d bytes: its last records are not "
@@ -1327,6 +1432,110 @@ signer_bin_publish(struct signer *s, unsigned z, unsigned bin)
 	return 0;
 }
 
+/* NSEC: owner's node from its chain row and RRSIG (removed when it has none). */
+static int
+signer_node_publish(struct signer *s, unsigned z, const char *owner)
+{
+	struct signer_zone *sz = &s->z[z];
+	struct db_chain row;
+	struct sig_pick g = {.covered = DNS_TYPE_NSEC};
+	uint8_t ow[SHM_NAME_MAX];
+	int wl = signer_wire(owner, ow), rc;
+
+	if (wl <= 0)
+		return DD_EINVAL;
+	rc = db_chain_by_name(s->db, owner, &row);
+	if (rc < 0 && rc != DD_ENOENT)
+		return rc;
+	if (rc == 0 && row.rdlen > 0 &&
+	    (rc = db_dnssec_sigs_of_name(s->db, owner, sig_pick_cb, &g)) < 0)
+		return rc;
+	if (rc == DD_ENOENT || row.rdlen == 0 || g.len == 0)
+		return shm_nsec_del(s->t, z, sz->apex, sz->apex_len, ow, (size_t)wl);
+	return shm_nsec_put(s->t, z, sz->apex, sz->apex_len, ow, (size_t)wl, row.rdata, row.rdlen,
+			    g.rd, g.len);
+}
+
+/* The table build's pass over an NSEC chain, last row first. */
+struct node_build {
+	struct signer *s;
+	unsigned z;
+	struct shm_nsec_builder b;
+	size_t n;
+};
+
+static int
+node_build_row(void *arg, const struct db_chain *row)
+{
+	struct node_build *nb = arg;
+	struct signer_zone *sz = &nb->s->z[nb->z];
+	struct sig_pick g = {.covered = DNS_TYPE_NSEC};
+	uint8_t ow[SHM_NAME_MAX];
+	int wl = signer_wire(row->name, ow), rc;
+
+	if (wl <= 0 || row->rdlen == 0)
+		return 0;
+	if ((rc = db_dnssec_sigs_of_name(nb->s->db, row->name, sig_pick_cb, &g)) < 0)
+		return rc;
+	if (g.len == 0)
+		return 0;
+	nb->n++;
+	return shm_nsec_build_add(&nb->b, nb->s->t, nb->z, sz->apex, sz->apex_len, ow, (size_t)wl,
+				  row->rdata, row->rdlen, g.rd, g.len);
+}
+
+/* Every node of NSEC zone z into a table that has none of them yet. */
+static int
+signer_nodes_build(struct signer *s, unsigned z)
+{
+	struct node_build *nb = calloc(1, sizeof(*nb));
+	int rc;
+
+	if (nb == NULL)
+		return DD_ENOMEM;
+	nb->s = s;
+	nb->z = z;
+	shm_nsec_build_init(&nb->b);
+	rc = db_chain_all(s->db, s->z[z].cz->name, true, node_build_row, nb);
+	free(nb);
+	return rc;
+}
+
+/*
+ * NSEC zone z's nodes of this group: new ones first (linked in before a
+ * record points at them), then changed ones, then the ones that went
+ * (after no record points at them).
+ */
+static int
+signer_nodes_publish(struct signer *s, unsigned z)
+{
+	struct signer_zone *sz = &s->z[z];
+	uint8_t *pass = sz->nnodes ? calloc(sz->nnodes, 1) : NULL;
+	int rc = 0;
+
+	if (sz->nnodes && pass == NULL)
+		return DD_ENOMEM;
+	for (size_t i = 0; i < sz->nnodes; i++) {
+		struct db_chain row;
+		uint8_t ow[SHM_NAME_MAX];
+		int wl = signer_wire(sz->nodes[i], ow);
+		int r = db_chain_by_name(s->db, sz->nodes[i], &row);
+		if (wl <= 0 || (r < 0 && r != DD_ENOENT)) {
+			rc = r < 0 ? r : DD_EINVAL;
+			break;
+		}
+		pass[i] = r == DD_ENOENT ? 2
+			  : shm_nsec_has(s->t, sz->apex, sz->apex_len, ow, (size_t)wl) ? 1 : 0;
+	}
+	for (uint8_t p = 0; p < 3 && rc == 0; p++)
+		for (size_t i = 0; i < sz->nnodes && rc == 0; i++)
+			if (pass[i] == p)
+				rc = signer_node_publish(s, z, sz->nodes[i]);
+	free(pass);
+	sz->nnodes = 0;
+	return rc;
+}
+
 int
 signer_publish(struct signer *s)
 {
@@ -1345,6 +1554,17 @@ signer_publish(struct signer *s)
 			if ((r = signer_bin_publish(s, (unsigned)z, sz->bins[i])) < 0 && rc == 0)
 				rc = r;
 		sz->nbins = 0;
+		if (sz->nodes_build) {
+			/* the background signing ended: every node at once */
+			sz->nodes_build = false;
+			sz->nnodes = 0;
+			if ((r = signer_nodes_build(s, (unsigned)z)) < 0 && rc == 0)
+				rc = r;
+		} else if (sz->signing) {
+			sz->nnodes = 0; /* linked in when the signing ends */
+		} else if ((r = signer_nodes_publish(s, (unsigned)z)) < 0 && rc == 0) {
+			rc = r;
+		}
 	}
 	return rc;
 }
@@ -1360,7 +1580,7 @@ signer_zone_slot(struct signer *s, unsigned z, uint32_t serial)
 		return s && s->t ? shm_zone_set_serial(s->t, z, serial) : DD_EINVAL;
 	if ((rc = db_dnssec_sigs_of_name(s->db, s->z[z].cz->name, sig_pick_cb, &g)) < 0)
 		return rc;
-	return shm_zone_set_serial_sig(s->t, z, serial, g.rd, g.len);
+	return shm_zone_set_serial_sig(s->t, z, serial, g.rd, g.len, s->z[z].nsec);
 }
 
 /* --------------------------------------------------------------- whole zones */
@@ -1468,14 +1688,15 @@ signer_prepare_zone(struct signer *s, unsigned z, bool fresh, const char *fp, si
 	if (rc == 0)
 		rc = db_journal_forget(s->db, sz->cz->name);
 	if (rc == 0)
-		rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, fp);
+		rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, signer_denial(sz), fp);
 	if (rc == 0)
 		rc = db_txn(s->db, DB_COMMIT);
 	else
 		db_txn(s->db, DB_ROLLBACK);
 	*names = l.n;
 	name_list_free(&l);
-	sz->nbins = 0; /* signer_load publishes every bin */
+	sz->nbins = 0; /* signer_load publishes every bin and node */
+	sz->nnodes = 0;
 	sz->apex_dirty = false;
 	return rc;
 }
@@ -1497,7 +1718,7 @@ signer_prepare(struct signer *s)
 		if (!sz->on)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		fresh = db_dnssec_zone(s->db, sz->cz->name, &alg, old_fp) == DD_ENOENT;
+		fresh = db_dnssec_zone(s->db, sz->cz->name, &alg, NULL, old_fp) == DD_ENOENT;
 		if ((rc = signer_apex_fp(s, (unsigned)z, fp)) < 0)
 			break;
 		if (!fresh && strcmp(fp, old_fp) == 0)
@@ -1506,7 +1727,7 @@ signer_prepare(struct signer *s)
 			continue; /* the writer goes on signing it */
 		if (fresh && (rows = db_dnssec_zone_rows(s->db, sz->cz->name)) > SIGNER_AT_START) {
 			/* served unsigned meanwhile: the writer signs it in steps */
-			if ((rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, SIGNER_DENIAL, "")) ==
+			if ((rc = db_dnssec_zone_set(s->db, sz->cz->name, sz->alg, signer_denial(sz), "")) ==
 				    0 &&
 			    (rc = db_dnssec_zone_pending_set(s->db, sz->cz->name, "")) == 0) {
 				sz->signing = true;
@@ -1521,10 +1742,10 @@ signer_prepare(struct signer *s)
 		if (rc < 0)
 			log_warnx("zone %s: signing failed: %s", sz->cz->name, dd_strerror(rc));
 		else if (fresh)
-			log_info("zone %s signed: %zu names, %lld NSEC3 records, algorithm %u, "
+			log_info("zone %s signed: %zu names, %lld %s records, algorithm %u, "
 				 "%.2f s",
-				 sz->cz->name, names, (long long)db_nsec3_count(s->db, sz->cz->name),
-				 sz->alg,
+				 sz->cz->name, names, (long long)db_chain_count(s->db, sz->cz->name),
+				 sz->nsec ? "NSEC" : "NSEC3", sz->alg,
 				 (double)(t1.tv_sec - t0.tv_sec) +
 					 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		else
@@ -1542,10 +1763,10 @@ struct bin_list {
 };
 
 static int
-bin_list_row(void *arg, const struct db_nsec3 *row)
+bin_list_row(void *arg, const struct db_chain *row)
 {
 	struct bin_list *b = arg;
-	unsigned bin = signer_bin_of(row->hash);
+	unsigned bin = signer_bin_of(row->key);
 
 	if (bin == b->last)
 		return 0;
@@ -1579,8 +1800,8 @@ load_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const 
 	struct load_walk *lw = arg;
 	int rc = 0;
 
-	/* NSEC3 records' RRSIGs go into their bins */
-	if (covered == DNS_TYPE_NSEC3)
+	/* NSEC3 records' RRSIGs go into their bins, NSEC records' into their nodes */
+	if (covered == DNS_TYPE_NSEC3 || covered == DNS_TYPE_NSEC)
 		return 0;
 	if (strcmp(name, lw->name) != 0) {
 		if (lw->name[0] && (rc = load_flush(lw)) < 0)
@@ -1619,8 +1840,12 @@ signer_load(struct signer *s)
 		if (rc == 0)
 			rc = signer_overlay(s, (unsigned)z, sz->cz->name, NULL);
 		sz->nbins = 0;
-		if (rc == 0)
-			rc = db_nsec3_all(s->db, sz->cz->name, bin_list_row, &bl);
+		sz->nnodes = 0;
+		if (rc == 0 && !sz->nsec)
+			rc = db_chain_all(s->db, sz->cz->name, false, bin_list_row, &bl);
+		/* NSEC: a zone still being signed gets its nodes when that ends */
+		if (rc == 0 && sz->nsec && !sz->signing)
+			rc = signer_nodes_build(s, (unsigned)z);
 		if (rc == 0)
 			rc = signer_publish(s);
 		/* the stored serial: signing the zone may have moved it */
@@ -1646,14 +1871,22 @@ due_sig(void *arg, const char *name, uint16_t covered, uint32_t variant, const u
 	size_t len)
 {
 	struct due *d = arg;
-	uint8_t hash[NSEC3_HASH_LEN];
+	uint8_t key[DB_CHAIN_KEY_MAX];
+	int kl;
 
 	(void)rdata;
 	(void)len;
 	if (covered == DNS_TYPE_NSEC3) {
-		if (dnssec_b32hex_decode(name, NSEC3_B32_LEN, hash, sizeof(hash)) != NSEC3_HASH_LEN)
+		if (dnssec_b32hex_decode(name, NSEC3_B32_LEN, key, sizeof(key)) != NSEC3_HASH_LEN)
 			return 0;
-		return signer_touch(d->sz, hash, true);
+		return signer_touch(d->sz, key, NSEC3_HASH_LEN, NULL, true);
+	}
+	if (covered == DNS_TYPE_NSEC) {
+		uint8_t w[SHM_NAME_MAX];
+		int wl = signer_wire(name, w);
+		if (wl <= 0 || (kl = dnssec_canon_key(w, (size_t)wl, key)) < 0)
+			return 0;
+		return signer_touch(d->sz, key, (size_t)kl, name, true);
 	}
 	/* a prefixMatch pool's "*.NAME" sets are the pool's to sign */
 	if (variant != 0 && name[0] == '*' && name[1] == '.')

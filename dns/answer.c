@@ -20,6 +20,7 @@
 #include "dns/pool.h"
 #include "dns/rdata.h"
 #include "dns/wire.h"
+#include "shm/nsec.h"
 #include "shm/pool.h"
 #include "shm/stats.h"
 #include "shm/table.h"
@@ -44,13 +45,16 @@ struct resp {
 	uint16_t count[3]; /* answer, authority, additional */
 	int sec;           /* section being written */
 	bool dnssec;       /* DO=1: RRSIGs and denial proofs (RFC 4035 3.1) */
-	/* NSEC3 records already in the reply (by hash), not written twice */
+	/* NSEC3 records already in the reply (by hash; NSEC ones by a hash of
+	 * the owner), not written twice */
 	uint8_t nsec3_seen[NSEC3_PROOFS_MAX][NSEC3_HASH_LEN];
 	unsigned nnsec3;
-	/* proofs owed, written into the authority section after the answers */
+	/* proofs owed, written into the authority section after the answers:
+	 * the NSEC3 or NSEC record matching or covering each name */
 	struct {
 		int zone;
-		uint8_t hash[NSEC3_HASH_LEN];
+		uint8_t len;
+		uint8_t name[DNS_DNAME_MAX];
 	} owed[NSEC3_PROOFS_MAX];
 	unsigned nowed;
 };
@@ -474,6 +478,18 @@ nsec3_item_next(const struct shm_rrset *rs, size_t *pos, struct nsec3_item *it)
 	return true;
 }
 
+/* True when the reply has the proof record named by id already (else it is noted). */
+static bool
+proof_seen(struct resp *r, const uint8_t id[NSEC3_HASH_LEN])
+{
+	for (unsigned i = 0; i < r->nnsec3; i++)
+		if (memcmp(r->nsec3_seen[i], id, NSEC3_HASH_LEN) == 0)
+			return true;
+	if (r->nnsec3 < NSEC3_PROOFS_MAX)
+		memcpy(r->nsec3_seen[r->nnsec3++], id, NSEC3_HASH_LEN);
+	return false;
+}
+
 /*
  * Writes the NSEC3 record that matches or covers hash h (with its RRSIG)
  * into the authority section, unless the reply has it already.  The bins
@@ -518,11 +534,8 @@ put_nsec3(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z, 
 	}
 	if (!found)
 		return;
-	for (unsigned i = 0; i < r->nnsec3; i++)
-		if (memcmp(r->nsec3_seen[i], best.hash, NSEC3_HASH_LEN) == 0)
-			return;
-	if (r->nnsec3 < NSEC3_PROOFS_MAX)
-		memcpy(r->nsec3_seen[r->nnsec3++], best.hash, NSEC3_HASH_LEN);
+	if (proof_seen(r, best.hash))
+		return;
 	if (zc->apex_len + 1u + NSEC3_B32_LEN > DNS_DNAME_MAX)
 		return;
 	owner[0] = NSEC3_B32_LEN;
@@ -540,18 +553,55 @@ put_nsec3(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z, 
 	put_rr_end(r, at);
 }
 
-/* The NSEC3 record matching or covering name (lower-case wire) is owed. */
+/*
+ * Writes the NSEC record that matches or covers name (with its RRSIG) into
+ * the authority section, unless the reply has it already: the skip-list
+ * walk of shm/nsec.h, O(log n) lookups and no cryptography.  A walk that
+ * raced the writer past repair writes nothing.
+ */
 static void
-owe_nsec3(struct resp *r, int zone, const uint8_t *name, size_t len)
+put_nsec(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z,
+	 const uint8_t *name, size_t len)
 {
-	if (r->nowed == NSEC3_PROOFS_MAX)
+	const struct shm_zone_copy *zc = z->zc;
+	struct shm_nsec_node n;
+	uint8_t id[NSEC3_HASH_LEN] = {0};
+	uint64_t h;
+	struct owner o;
+	uint32_t ttl = zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl;
+	size_t at;
+
+	if (shm_nsec_find(ctx->table, zc->apex, zc->apex_len, name, len, ctx->entry_buf2, &n,
+			  NULL) != 1)
+		return;
+	h = shm_table_keyed_hash(ctx->table, 0, n.owner, n.owner_len);
+	memcpy(id, &h, sizeof(h));
+	if (proof_seen(r, id))
+		return;
+	o.ptr = 0;
+	o.name = n.owner;
+	o.len = n.owner_len;
+	at = put_rr_head(r, &o, DNS_TYPE_NSEC, ttl);
+	dns_wire_write_bytes(&r->w, n.nsec, n.nsec_len);
+	put_rr_end(r, at);
+	at = put_rr_head(r, &o, DNS_TYPE_RRSIG, ttl);
+	dns_wire_write_bytes(&r->w, n.sig, n.sig_len);
+	put_rr_end(r, at);
+}
+
+/* The NSEC3 or NSEC record matching or covering name (lower-case wire) is owed. */
+static void
+owe_proof(struct resp *r, int zone, const uint8_t *name, size_t len)
+{
+	if (r->nowed == NSEC3_PROOFS_MAX || len > DNS_DNAME_MAX)
 		return;
 	r->owed[r->nowed].zone = zone;
-	dnssec_nsec3_hash(name, len, NULL, 0, 0, r->owed[r->nowed].hash);
+	r->owed[r->nowed].len = (uint8_t)len;
+	memcpy(r->owed[r->nowed].name, name, len);
 	r->nowed++;
 }
 
-/* Writes the owed NSEC3 records into the authority section (z: a zone_ref to load into). */
+/* Writes the owed NSEC3 or NSEC records into the authority section (z: a zone_ref to load into). */
 static void
 put_owed(struct dns_answer_ctx *ctx, struct resp *r, struct zone_ref *z)
 {
@@ -561,8 +611,15 @@ put_owed(struct dns_answer_ctx *ctx, struct resp *r, struct zone_ref *z)
 			z->idx = r->owed[i].zone;
 			z->loaded = false;
 		}
-		if (zone_load(ctx, z) == 0)
-			put_nsec3(ctx, r, z, r->owed[i].hash);
+		if (zone_load(ctx, z) < 0)
+			continue;
+		if (z->zc->nsec) {
+			put_nsec(ctx, r, z, r->owed[i].name, r->owed[i].len);
+		} else {
+			uint8_t h[NSEC3_HASH_LEN];
+			dnssec_nsec3_hash(r->owed[i].name, r->owed[i].len, NULL, 0, 0, h);
+			put_nsec3(ctx, r, z, h);
+		}
 	}
 	r->nowed = 0;
 }
@@ -571,7 +628,10 @@ put_owed(struct dns_answer_ctx *ctx, struct resp *r, struct zone_ref *z)
  * Proofs about name, whose closest encloser starts at ce (RFC 5155 7.2), owed
  * for the authority section: with ce_match the NSEC3 matching the closest
  * encloser; with next_closer the one covering the next closer name; with
- * wild the one matching or covering "*.<ce>".  Only for DO=1 and signed zones.
+ * wild the one matching or covering "*.<ce>".  Only for DO=1 and signed
+ * zones.  An NSEC zone (RFC 4035 3.1.3) needs fewer: the record matching
+ * the name itself (ce_match at ce 0: NODATA) or covering it (next_closer),
+ * and the one matching or covering the wildcard.
  */
 static void
 owe_denial(struct resp *r, const struct zone_ref *z, const uint8_t *name, size_t len, size_t ce,
@@ -581,20 +641,24 @@ owe_denial(struct resp *r, const struct zone_ref *z, const uint8_t *name, size_t
 
 	if (!r->dnssec || !z->loaded || z->zc->soa_sig_len == 0 || ce > len)
 		return;
-	if (ce_match)
-		owe_nsec3(r, z->idx, name + ce, len - ce);
-	if (next_closer && ce > 0) {
+	if (z->zc->nsec) {
+		if ((ce_match && ce == 0) || next_closer)
+			owe_proof(r, z->idx, name, len);
+	} else if (ce_match) {
+		owe_proof(r, z->idx, name + ce, len - ce);
+	}
+	if (next_closer && ce > 0 && !z->zc->nsec) {
 		/* the name one label longer than the closest encloser */
 		size_t nc = 0;
 		while (nc + 1u + name[nc] < ce)
 			nc += 1u + name[nc];
-		owe_nsec3(r, z->idx, name + nc, len - nc);
+		owe_proof(r, z->idx, name + nc, len - nc);
 	}
 	if (wild && len - ce + 2 <= DNS_DNAME_MAX) {
 		w[0] = 1;
 		w[1] = '*';
 		memcpy(w + 2, name + ce, len - ce);
-		owe_nsec3(r, z->idx, w, len - ce + 2);
+		owe_proof(r, z->idx, w, len - ce + 2);
 	}
 }
 
@@ -758,6 +822,35 @@ struct walk {
 	int prefix; /* 0, or a prefixMatch pool answers: WALK_PREFIX_DOT or _DASH */
 };
 
+/* qtype NSEC at w->name of a signed NSEC zone: its record (and RRSIG with DO=1) as the answer. */
+static bool
+put_nsec_answer(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w)
+{
+	const struct shm_zone_copy *zc;
+	struct shm_nsec_node n;
+	size_t at;
+	uint32_t ttl;
+
+	if (zone_load(ctx, &w->z) < 0 || w->wild)
+		return false;
+	zc = w->z.zc;
+	if (!zc->nsec || zc->soa_sig_len == 0 ||
+	    shm_nsec_find(ctx->table, zc->apex, zc->apex_len, w->name, w->len, ctx->entry_buf2, &n,
+			  NULL) != 1 ||
+	    n.owner_len != w->len || memcmp(n.owner, w->name, w->len) != 0)
+		return false;
+	ttl = zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl;
+	at = put_rr_head(r, &w->o, DNS_TYPE_NSEC, ttl);
+	dns_wire_write_bytes(&r->w, n.nsec, n.nsec_len);
+	put_rr_end(r, at);
+	if (r->dnssec) {
+		at = put_rr_head(r, &w->o, DNS_TYPE_RRSIG, ttl);
+		dns_wire_write_bytes(&r->w, n.sig, n.sig_len);
+		put_rr_end(r, at);
+	}
+	return true;
+}
+
 #define WALK_FOLLOW (-1) /* a CNAME was written; its target comes next */
 
 /*
@@ -793,6 +886,9 @@ answer_entry(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w, uint16_
 			return DNS_RCODE_NOERROR;
 		}
 	}
+	/* an NSEC zone's own NSEC record of the name lives in its node */
+	if (e && qtype == DNS_TYPE_NSEC && put_nsec_answer(ctx, r, w))
+		return DNS_RCODE_NOERROR;
 	const struct shm_rrset *rs = NULL;
 	if (e && qtype == DNS_TYPE_ANY)
 		rs = first_public_rrset(e);

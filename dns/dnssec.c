@@ -273,6 +273,67 @@ dnssec_nsec_rdata(const uint8_t *next, size_t next_len, const uint8_t *bitmap, s
 	return wr_result(&w);
 }
 
+/* Offsets of the labels of wire name n (root excluded), at most DNS_LABELS_MAX; -1 if malformed. */
+static int
+label_offsets(const uint8_t *n, size_t len, uint8_t off[DNS_LABELS_MAX + 1])
+{
+	size_t pos = 0;
+	int k = 0;
+
+	while (pos < len && n[pos] != 0) {
+		if (n[pos] > DNS_LABEL_MAX || k == DNS_LABELS_MAX || pos + 1u + n[pos] >= len)
+			return -1;
+		off[k++] = (uint8_t)pos;
+		pos += 1u + n[pos];
+	}
+	return pos + 1 == len ? k : -1;
+}
+
+int
+dnssec_canon_key(const uint8_t *lname, size_t len, uint8_t *out)
+{
+	uint8_t off[DNS_LABELS_MAX + 1];
+	int k = lname ? label_offsets(lname, len, off) : -1;
+	size_t o = 0;
+
+	if (k < 0)
+		return DD_EINVAL;
+	while (k-- > 0) {
+		const uint8_t *l = lname + off[k];
+		for (unsigned i = 1; i <= l[0]; i++) {
+			if (l[i] >= 0xfe) {
+				out[o++] = 0xff;
+				out[o++] = (uint8_t)(l[i] - 0xfe);
+			} else {
+				out[o++] = (uint8_t)(l[i] + 1);
+			}
+		}
+		out[o++] = 0;
+	}
+	return (int)o;
+}
+
+int
+dnssec_canon_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	uint8_t oa[DNS_LABELS_MAX + 1], ob[DNS_LABELS_MAX + 1];
+	int ka = label_offsets(a, alen, oa), kb = label_offsets(b, blen, ob);
+
+	if (ka < 0 || kb < 0)
+		return ka - kb;
+	/* RFC 4034 6.1: label by label from the rightmost, as octet strings */
+	while (ka > 0 && kb > 0) {
+		const uint8_t *la = a + oa[--ka], *lb = b + ob[--kb];
+		size_t n = la[0] < lb[0] ? la[0] : lb[0];
+		int c = memcmp(la + 1, lb + 1, n);
+		if (c != 0)
+			return c;
+		if (la[0] != lb[0])
+			return la[0] < lb[0] ? -1 : 1;
+	}
+	return ka - kb;
+}
+
 unsigned
 dnssec_rrsig_labels(const uint8_t *lname, size_t len)
 {

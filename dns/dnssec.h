@@ -160,6 +160,27 @@ int dnssec_nsec3param_rdata(uint8_t *out, size_t outsz);
 int dnssec_nsec_rdata(const uint8_t *next, size_t next_len, const uint8_t *bitmap, size_t bmlen,
                       uint8_t *out, size_t outsz);
 
+/* Bytes of the longest canonical-order key (dnssec_canon_key) of a wire name. */
+#define DNSSEC_CANON_KEY_MAX (2 * DNS_DNAME_MAX)
+
+/*
+ * A key of the lower-case wire name lname whose memcmp order (a shorter
+ * key first when one is a prefix of the other, as SQLite compares BLOBs)
+ * is the canonical DNS name order of RFC 4034 6.1: its labels from the
+ * rightmost, each byte b as b + 1 (0xfe and 0xff as 0xff 0x00 and 0xff
+ * 0x01), each label closed by 0x00.  Distinct names get distinct keys.
+ * out holds DNSSEC_CANON_KEY_MAX bytes.  Returns the key length, or
+ * DD_EINVAL when lname is not a wire name of len bytes.
+ */
+int dnssec_canon_key(const uint8_t *lname, size_t len, uint8_t *out);
+
+/*
+ * Compares two lower-case wire names in canonical order (RFC 4034 6.1):
+ * negative, 0 or positive.  Names must be well formed (the table's and the
+ * parser's are); allocates nothing (the per-query path).
+ */
+int dnssec_canon_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
 /*
  * The RRSIG Labels field for an owner (RFC 4034 3.1.3): its labels, not
  * counting the root nor a leftmost "*".  Stops at len bytes or at a

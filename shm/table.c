@@ -95,6 +95,12 @@ shm_tbl_name_hash(uint64_t seed, const uint8_t *p, size_t len)
 
 /* ------------------------------------------------------------ create */
 
+uint64_t
+shm_table_keyed_hash(const struct shm_table *t, uint64_t tweak, const uint8_t *p, size_t len)
+{
+	return shm_tbl_name_hash(t->seed ^ tweak, p, len);
+}
+
 int
 shm_table_create(struct shm_table **out, const struct shm_table_params *p)
 {
@@ -285,6 +291,7 @@ zone_var_unpack(const struct zone_var *v, struct shm_zone_copy *out)
 	if (v->soa_sig_len > SHM_SIG_MAX)
 		return false;
 	out->soa_sig_len = v->soa_sig_len;
+	out->nsec = v->nsec != 0;
 	memcpy(out->soa_sig, v->soa_sig, v->soa_sig_len);
 	for (unsigned i = 0; i < v->ns_count; i++) {
 		if (v->ns_len[i] == 0 || pos + v->ns_len[i] > v->ns_bytes)

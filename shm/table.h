@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #define SHM_MAGIC          0x314d5344534e4444ULL /* "DDNSDSM1" */
-#define SHM_LAYOUT_VERSION 3
+#define SHM_LAYOUT_VERSION 4
 #define SHM_ZONES_MAX      64
 #define SHM_WORKERS_MAX    64
 #define SHM_NAME_MAX       255
@@ -66,10 +66,12 @@
  * the members in the set | u8 wild (1: signed for owner "*.NAME", for the
  * prefixMatch names "<label>.NAME") | RRSIG RDATA over that set }. */
 #define SHM_TYPE_POOLSIG  0xff03
+/* 0xff04: an NSEC chain node (shm/nsec.h) */
 
 /* shm_entry.flags */
 #define SHM_ENTRY_WILDCARD 0x0001 /* owner's first label is '*' */
-#define SHM_ENTRY_HIDDEN   0x0002 /* not a name of the zone (an NSEC3 bin): lookups skip it */
+#define SHM_ENTRY_HIDDEN   0x0002 /* not a name of the zone (an NSEC3 bin, an NSEC node):
+					     lookups skip it */
 
 struct shm_entry {
 	uint16_t size;     /* whole block, bytes */
@@ -118,6 +120,7 @@ struct shm_zone_copy {
 	uint8_t ns[SHM_NS_MAX][SHM_NAME_MAX];
 	uint16_t soa_sig_len;      /* 0: the zone is not signed */
 	uint8_t soa_sig[SHM_SIG_MAX]; /* RRSIG RDATA over the SOA of this serial */
+	bool nsec;                 /* signed zone: its denial is NSEC (shm/nsec.h), not NSEC3 */
 };
 
 struct shm_table; /* process-local handle: base address and sizes */
@@ -166,10 +169,11 @@ int shm_zone_set_serial(struct shm_table *t, unsigned idx, uint32_t serial);
 /*
  * Changes a signed zone's serial and the RRSIG RDATA over its SOA together,
  * under the zone seqlock: no reader sees one without the other.  sig_len
- * <= SHM_SIG_MAX.  Returns 0 or DD_EINVAL.
+ * <= SHM_SIG_MAX; nsec: the zone's denial is NSEC, not NSEC3.  Returns 0 or
+ * DD_EINVAL.
  */
 int shm_zone_set_serial_sig(struct shm_table *t, unsigned idx, uint32_t serial,
-			    const uint8_t *sig, size_t sig_len);
+			    const uint8_t *sig, size_t sig_len, bool nsec);
 /* Marks NSEC3 bin `bin` of zone idx as holding records (or not). */
 void shm_zone_nsec3_bin_mark(struct shm_table *t, unsigned idx, unsigned bin, bool used);
 /* Number of defined zones (slots 0..n-1). */
@@ -254,6 +258,14 @@ shm_nsec3_bin_name(const uint8_t *apex, size_t apex_len, unsigned bin, uint8_t *
 		out[6 + i] = apex[i];
 	return apex_len + 6;
 }
+
+/*
+ * A 64-bit hash of len bytes keyed with this table's seed and tweak: the
+ * same in every process that maps the table, unknown outside it (shm/nsec.h
+ * names its nodes with it).
+ */
+uint64_t shm_table_keyed_hash(const struct shm_table *t, uint64_t tweak, const uint8_t *p,
+			      size_t len);
 
 /* --- writer health (read by the master) -------------------------------- */
 

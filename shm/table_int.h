@@ -74,6 +74,7 @@ struct zone_var {
 	uint8_t ns_count;
 	uint8_t ns_len[SHM_NS_MAX];
 	uint16_t soa_sig_len;            /* 0: unsigned */
+	uint8_t nsec;                    /* signed with NSEC (shm/nsec.h), not NSEC3 */
 	uint8_t soa_sig[SHM_SIG_MAX];    /* RRSIG RDATA over the SOA */
 	uint8_t ns[SHM_NS_MAX * SHM_NAME_MAX]; /* names back to back */
 };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/dd.h"
+#include "shm/nsec.h"
 #include "shm/seqlock.h"
 #include "shm/table_int.h"
 
@@ -465,7 +466,7 @@ shm_zone_set_serial(struct shm_table *t, unsigned idx, uint32_t serial)
 
 int
 shm_zone_set_serial_sig(struct shm_table *t, unsigned idx, uint32_t serial, const uint8_t *sig,
-			size_t sig_len)
+			size_t sig_len, bool nsec)
 {
 	struct shm_zone_slot *z;
 	union zone_buf b;
@@ -477,6 +478,7 @@ shm_zone_set_serial_sig(struct shm_table *t, unsigned idx, uint32_t serial, cons
 		b.w[i] = atomic_load_explicit(&z->var[i], memory_order_relaxed);
 	b.v.soa.serial = serial;
 	b.v.soa_sig_len = (uint16_t)sig_len;
+	b.v.nsec = nsec;
 	memset(b.v.soa_sig, 0, sizeof(b.v.soa_sig));
 	if (sig_len)
 		memcpy(b.v.soa_sig, sig, sig_len);
@@ -503,12 +505,12 @@ shm_zone_nsec3_bin_mark(struct shm_table *t, unsigned idx, unsigned bin, bool us
 
 /* ------------------------------------------------------------ entries */
 
-/* An entry that holds an NSEC3 bin is no name of the zone. */
+/* An entry that holds an NSEC3 bin or an NSEC node is no name of the zone. */
 static bool
 rrsets_hidden(const struct shm_rrset_in *rr, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (rr[i].type == SHM_TYPE_NSEC3BIN)
+		if (rr[i].type == SHM_TYPE_NSEC3BIN || rr[i].type == SHM_TYPE_NSECNODE)
 			return true;
 	return false;
 }

@@ -506,8 +506,9 @@ cmd_dnssec_status(struct cli *c)
 		       strcmp(jstr(k, "role"), "ksk") == 0 ? "KSK" : "ZSK", jint(k, "keytag"),
 		       jint(k, "algorithm"), jstr(k, "state"), when);
 	}
-	printf("  RRSIGs: %lld (%lld due for re-signing), NSEC3 records: %lld\n",
-	       jint(r, "signatures"), jint(r, "resign_pending"), jint(r, "nsec3_records"));
+	printf("  RRSIGs: %lld (%lld due for re-signing), %s records: %lld\n",
+	       jint(r, "signatures"), jint(r, "resign_pending"),
+	       strcmp(jstr(r, "denial"), "nsec") == 0 ? "NSEC" : "NSEC3", jint(r, "denial_records"));
 	json_decref(r);
 	return 0;
 }

@@ -105,8 +105,8 @@ ctl_dnssec_status(struct control *c, json_t *args, char *err, size_t errsz)
 			"algorithm", zc->dnssec.algorithm, "algorithm_number", zc->dnssec.alg,
 			"denial", zc->dnssec.denial, "signature_validity",
 			(json_int_t)zc->dnssec.signature_validity, "keys", keys, "signatures",
-			(json_int_t)total, "resign_pending", (json_int_t)due, "nsec3_records",
-			(json_int_t)db_nsec3_count(c->ctx->db, zc->name), "signed_here",
+			(json_int_t)total, "resign_pending", (json_int_t)due, "denial_records",
+			(json_int_t)db_chain_count(c->ctx->db, zc->name), "signed_here",
 			(json_int_t)signer_signatures(writer_signer(c->ctx->writer), (unsigned)z));
 	return out;
 }

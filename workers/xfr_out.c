@@ -86,9 +86,9 @@ xout_rr(struct xout *o, const uint8_t *owner, size_t olen, uint16_t type, uint32
 
 /*
  * One stored record (text columns) into the transfer; unknown types are
- * skipped.  A signed zone's RRSIG and NSEC3 rows of the journal hold their
- * wire RDATA in hex (daemon/db_writer.c): an RRSIG goes out with the TTL it
- * covers, an NSEC3 record with o->nsec3_ttl.
+ * skipped.  A signed zone's RRSIG, NSEC3 and NSEC rows of the journal hold
+ * their wire RDATA in hex (daemon/db_writer.c): an RRSIG goes out with the
+ * TTL it covers, an NSEC3 or NSEC record with o->nsec3_ttl.
  */
 static void
 xout_text(struct xout *o, const char *name, const char *type, const char *value, uint32_t ttl)
@@ -101,11 +101,11 @@ xout_text(struct xout *o, const char *name, const char *type, const char *value,
 
 	if (olen < 0 || t <= 0)
 		return;
-	if (t == DNS_TYPE_RRSIG || t == DNS_TYPE_NSEC3) {
+	if (t == DNS_TYPE_RRSIG || t == DNS_TYPE_NSEC3 || t == DNS_TYPE_NSEC) {
 		if (sodium_hex2bin(rd, sizeof(rd), value, strlen(value), NULL, &bl, NULL) != 0)
 			return;
 		rdlen = (int)bl;
-		if (t == DNS_TYPE_NSEC3)
+		if (t != DNS_TYPE_RRSIG)
 			ttl = o->nsec3_ttl;
 		else if (bl >= DNSSEC_RRSIG_FIXED)
 			ttl = (uint32_t)rd[4] << 24 | (uint32_t)rd[5] << 16 | (uint32_t)rd[6] << 8 | rd[7];
@@ -303,7 +303,7 @@ axfr_stream(struct xout *o, unsigned z, const struct shm_zone_copy *zc)
 	 * event loop */
 	if (writer_reader_open(x->ctx->writer, &h) < 0 ||
 	    db_axfr_open(h, x->cfg->zones[z].name, x->cfg->zones[z].ttl,
-			 /* RFC 9077: the NSEC3 TTL */
+			 /* RFC 9077: the NSEC3 (or NSEC) TTL */
 			 zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl, &j->rd) < 0 ||
 	    (j->ev = event_new(x->ctx->base, -1, 0, axfr_next, j)) == NULL) {
 		xfr_axfr_job_free(j);

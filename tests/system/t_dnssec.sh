@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_dnssec.sh - online signing (zones[].dnssec): for each algorithm and
-# denial (ECDSA P-256 and Ed25519, NSEC3 with iterations 0 and no salt) ddnsd
+# denial (ECDSA P-256 and Ed25519; NSEC3 with iterations 0 and no salt, and
+# NSEC) ddnsd
 # serves a zone that a validating Unbound, anchored with the DNSKEYs
 # `ddnsctl dnssec dnskey` prints, answers with the ad flag: A, AAAA, TXT, a
 # CNAME to a name in the zone, a wildcard, NXDOMAIN, NODATA and an empty
@@ -12,15 +13,15 @@
 # NXDOMAINs; the AXFR passes ldns-verify-zone and dnssec-verify before and
 # after the updates.
 #
-# DNSSEC_ALGS and DNSSEC_DENIALS (space-separated) choose the runs; adding
-# "nsec" to the denials runs every check with NSEC as well.
+# DNSSEC_ALGS and DNSSEC_DENIALS (space-separated) choose the runs; by
+# default every algorithm with each denial, NSEC3 and NSEC.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfr_lib.sh"
 . "$(dirname "$0")/dnssec_lib.sh"
 
 dnssec_tools
 ALGS=${DNSSEC_ALGS:-ecdsap256sha256 ed25519}
-DENIALS=${DNSSEC_DENIALS:-nsec3}
+DENIALS=${DNSSEC_DENIALS:-nsec3 nsec}
 declare -A ALG_NUM=([ecdsap256sha256]=13 [ed25519]=15)
 ONE_ZONE=1
 Z=$ZONE
@@ -101,6 +102,28 @@ for alg in $ALGS; do
 
 		# ---- the DO bit, straight at ddnsd
 		do_checks "$DNS_PORT" "host.$Z" A "$R"
+		# the proofs are records of the denial configured, never of the other
+		want=NSEC3 other=NSEC
+		[ "$denial" = nsec ] && want=NSEC other=NSEC3
+		for qn in "nope.$Z A" "host.$Z TXT" "b.$Z A"; do
+			# shellcheck disable=SC2086
+			q +norec +dnssec $qn
+			if printf '%s\n' "$Q" | grep -Eq "[[:space:]]IN[[:space:]]+$want[[:space:]]" &&
+				! printf '%s\n' "$Q" | grep -Eq "[[:space:]]IN[[:space:]]+$other[[:space:]]"; then
+				pass "$R: DO=1 $qn: the proof is $want records"
+			else
+				fail "$R: DO=1 $qn: the proof is $want records" "$Q"
+			fi
+		done
+		if [ "$denial" = nsec ]; then
+			q +norec +dnssec "host.$Z" NSEC
+			if printf '%s\n' "$Q" | grep -Eq "^host\.$Z\.[[:space:]].*IN[[:space:]]+NSEC[[:space:]]" &&
+				printf '%s\n' "$Q" | grep -Eq "^host\.$Z\.[[:space:]].*IN[[:space:]]+RRSIG[[:space:]]+NSEC[[:space:]]"; then
+				pass "$R: qtype NSEC at host: its NSEC record and RRSIG"
+			else
+				fail "$R: qtype NSEC at host: its NSEC record and RRSIG" "$Q"
+			fi
+		fi
 		q +norec +nodnssec "nope.$Z" A
 		check_negative "$R: DO=0 NXDOMAIN unchanged (no NSEC/NSEC3, no RRSIG)" NXDOMAIN
 		q +norec +nodnssec "host.$Z" A
