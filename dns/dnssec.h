@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/dname.h"
+
 /* RR types (RFC 4034 7, RFC 5155 11); dns/rdata.h may define them too */
 #ifndef DNS_TYPE_DS
 #define DNS_TYPE_DS 43

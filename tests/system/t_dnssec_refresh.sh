@@ -7,7 +7,7 @@
 # round moves the expiration of an unchanged name's RRSIG forward and the
 # zone's serial (so secondaries transfer the new signatures); /metrics
 # counts the signatures made; the AXFR at the end passes ldns-verify-zone and
-# dnssec-verify.
+# dnssec-verify.  DNSSEC_DENIAL chooses the denial (default nsec3).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xfr_lib.sh"
 . "$(dirname "$0")/dnssec_lib.sh"
@@ -18,7 +18,7 @@ Z=$ZONE
 ONE_ZONE=1
 ZONE_XFR[$Z]="{ allow: [127.0.0.1] }"
 pick_ports
-dnssec_config ecdsap256sha256 nsec3 "${VALIDITY}s"
+dnssec_config ecdsap256sha256 "${DNSSEC_DENIAL:-nsec3}" "${VALIDITY}s"
 dnssec_up
 dnssec_populate
 A=$T_DIR/anchor
