@@ -21,7 +21,9 @@
 #           (its process tree) per update.
 #   http    HTTP update throughput: ../shared/bench/updates.sh -s http -p
 #           project (wrk, POST /update of a random existing name) on a zone of
-#           N names, unsigned and signed, alternating, R runs of each.
+#           N names, unsigned and signed, alternating, R runs of each; the
+#           signed zone is signed before the run (bench-config.sh
+#           BENCH_DNSSEC_PRESIGN), not in the background during it.
 #   start   start-up of a zone of M names: the time from starting bin/ddnsd to
 #           its log line "ready:", unsigned, signed at the first start (the
 #           zone is signed then) and signed at a second start (signatures read
@@ -399,7 +401,8 @@ if has_sec http; then
 			out=$WORK/http.$k.$r
 			log "http round $r $k: updates.sh -n $N -t $T -r 1 -s http -p project"
 			# we run under the bench lock already (make bench): updates.sh must not take it again
-			if ! BENCH_LOCK='' BENCH_DNSSEC=$s BENCH_DNSSEC_ALG=$ALG HTTP_CONNS="$HTTP_CONNS" \
+			if ! BENCH_LOCK='' BENCH_DNSSEC=$s BENCH_DNSSEC_ALG=$ALG BENCH_DNSSEC_PRESIGN=1 \
+				BENCH_SIGN_TIMEOUT=$START_TIMEOUT HTTP_CONNS="$HTTP_CONNS" \
 				SERVER_CPUS=$SERVER_CPU CLIENT_CPUS=$CLIENT_CPU MAX_SECONDS=$((START_TIMEOUT + 300 + 3 * T)) \
 				PROJECT_CMD="$ROOT/bin/ddnsd -c \"\$BENCH_DIR/ddnsd.yaml\"" \
 				PROJECT_DNS_PORT="${PORTS[0]}" PROJECT_HTTP_PORT="${PORTS[1]}" \
