@@ -2,7 +2,8 @@
 # bench-config.sh - PROJECT_SETUP for ../shared/bench/peers.sh and updates.sh:
 # writes $BENCH_DIR/ddnsd.yaml and loads $ZONE_CSV into its SQLite database.
 # BENCH_DNSSEC=1 signs the zone (dnssec block, algorithm BENCH_DNSSEC_ALG,
-# default ecdsap256sha256; the table gets room for the 65536 NSEC3 bins);
+# default ecdsap256sha256, denial BENCH_DNSSEC_DENIAL, default nsec3; the
+# table gets room for the 65536 NSEC3 bins, or the NSEC nodes);
 # BENCH_LOG_LEVEL (warn) is the daemon's log_level.  BENCH_DNSSEC_PRESIGN=1
 # (with BENCH_DNSSEC=1) signs the zone before it returns: the daemon is
 # started once until its SOA is signed (a zone of more than 10,000 records
@@ -17,8 +18,10 @@ http_port=${PROJECT_HTTP_PORT:-$((dns_port + 1))}
 names=$(($(wc -l < "$ZONE_CSV") + 1000))
 dnssec=
 if [ "${BENCH_DNSSEC:-0}" = 1 ]; then
-	dnssec="    dnssec: { enabled: true, algorithm: ${BENCH_DNSSEC_ALG:-ecdsap256sha256} }"
+	dnssec="    dnssec: { enabled: true, algorithm: ${BENCH_DNSSEC_ALG:-ecdsap256sha256}, denial: ${BENCH_DNSSEC_DENIAL:-nsec3} }"
+	# the NSEC3 bins, or one NSEC node per name
 	names=$((names + 65536))
+	[ "${BENCH_DNSSEC_DENIAL:-nsec3}" = nsec ] && names=$((names * 2))
 fi
 cat > "$BENCH_DIR/ddnsd.yaml" <<YAML
 database: ddnsd.db

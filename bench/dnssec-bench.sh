@@ -8,9 +8,10 @@
 #           BENCH_DNSSEC=1), each with one DNS worker, all pinned to CPU
 #           $SERVER_CPU; dnsperf on CPU $CLIENT_CPU, a query file of 90%
 #           existing names (A, or AAAA of a name that has one) and 10%
-#           NXDOMAIN.  R rounds of three T-second runs: unsigned DO=0, signed
-#           DO=0, signed DO=1 (EDNS in all three, dnsperf -e vs -D, so only the
-#           DO bit differs).  Per run: QPS (dnsperf) and the DNS worker's CPU
+#           NXDOMAIN.  R rounds of four T-second runs: unsigned DO=0, signed
+#           DO=0, signed DO=1 (EDNS in all, dnsperf -e vs -D, so only the DO
+#           bit differs), and DO=1 against a third ddnsd whose copy of the
+#           zone is signed with NSEC instead of NSEC3.  Per run: QPS (dnsperf) and the DNS worker's CPU
 #           (utime + stime of ddnsd-dns[0], /proc/PID/stat) per answered query
 #           (ddnsd_dns_queries_total), both over the middle of the run.
 #   update  RFC 2136 UPDATE throughput (dnsperf -u, TSIG hmac-sha256, each
@@ -106,8 +107,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted (or MAX_SECONDS=${DNSSEC_BENCH_BOUNDED}s reached)"; exit 130' INT TERM HUP
 
-read -r -a PORTS < <(python3 "$ROOT/tests/system/ports.py" 6) || die "no free ports"
-(( ${#PORTS[@]} == 6 )) || die "no free ports"
+read -r -a PORTS < <(python3 "$ROOT/tests/system/ports.py" 8) || die "no free ports"
+(( ${#PORTS[@]} == 8 )) || die "no free ports"
 export TSIG_SECRET; TSIG_SECRET=$(head -c 32 /dev/urandom | base64)
 TSIG_Y="hmac-sha256:update-key:$TSIG_SECRET"
 HZ=$(getconf CLK_TCK)
@@ -187,7 +188,8 @@ setup_ddnsd() {
 	DIRS[$k]=$d; DNSP[$k]=$5; HTTPP[$k]=$6
 	env BENCH_DIR="$d" ZONE_NAME=$ZONE ZONE_CSV="$3" BENCH_WORKERS=1 BENCH_ADDR=$ADDR \
 		PROJECT_PORT="$5" PROJECT_DNS_PORT="$5" PROJECT_HTTP_PORT="$6" BENCH_LOG_LEVEL=info \
-		BENCH_DNSSEC="$4" BENCH_DNSSEC_ALG="$ALG" TSIG_SECRET="$TSIG_SECRET" \
+		BENCH_DNSSEC="$4" BENCH_DNSSEC_ALG="$ALG" BENCH_DNSSEC_DENIAL="${BENCH_DNSSEC_DENIAL:-nsec3}" \
+		TSIG_SECRET="$TSIG_SECRET" \
 		"$ROOT/bench/bench-config.sh" >"$d/setup.log" 2>&1 || { tail -n 5 "$d/setup.log" >&2; die "bench-config.sh failed"; }
 }
 # start_ddnsd KEY: starts it pinned, waits (START_TIMEOUT) for "ready:"; sets READY_S (or "timeout")
@@ -304,6 +306,14 @@ servers_up() {
 	LAST_NAME=$(tail -n 1 "$WORK/zone.txt" | awk '{ sub(/\.$/, "", $1); print $1 }')
 	setup_ddnsd ddnsd-unsigned "$WORK/du" "$WORK/zone.csv" 0 "${PORTS[0]}" "${PORTS[1]}"
 	setup_ddnsd ddnsd-signed "$WORK/ds" "$WORK/zone.csv" 1 "${PORTS[2]}" "${PORTS[3]}"
+	if has_sec query; then
+		BENCH_DNSSEC_DENIAL=nsec setup_ddnsd ddnsd-nsec "$WORK/dn" "$WORK/zone.csv" 1 "${PORTS[6]}" "${PORTS[7]}"
+		start_ddnsd ddnsd-nsec
+		[[ $READY_S == timeout ]] && die "NSEC-signed ddnsd did not start"
+		wait_signed ddnsd-nsec
+		[[ $SIGNED_S == timeout ]] && die "NSEC-signed ddnsd did not sign its zone"
+		log "ddnsd NSEC signed in $SIGNED_S s"
+	fi
 	start_ddnsd ddnsd-unsigned; log "ddnsd unsigned ready in $READY_S s"
 	start_ddnsd ddnsd-signed
 	[[ $READY_S == timeout ]] && die "signed ddnsd did not start"
@@ -324,7 +334,7 @@ if has_sec query; then
 	servers_up
 	t0s=$(now)
 	for (( r = 1; r <= R; r++ )); do
-		for row in unsigned:0 signed:0 signed:1; do
+		for row in unsigned:0 signed:0 signed:1 nsec:1; do
 			k=ddnsd-${row%:*}; do=${row#*:}
 			w=$(child_by_comm "${PID[$k]}" 'ddnsd-dns*') || die "$k: no DNS worker"
 			if (( do )); then dflag=-D; else dflag=-e; fi
@@ -350,6 +360,7 @@ if has_sec query; then
 		done
 	done
 	SECS[query]=$(since "$t0s")
+	stop_server ddnsd-nsec
 fi
 
 # ---------------------------------------------------------------- 2. RFC 2136 UPDATE
@@ -493,7 +504,8 @@ if has_sec query && grep -q '^query' "$RUNS"; then
 	echo "| zone | DO | QPS | DNS worker µs/query | min-max | worker CPU % | response bytes | lost | TC | ratio |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 	read -r cu _ _ < <(med query unsigned-do0 5); read -r cs0 _ _ < <(med query signed-do0 5); read -r cs1 _ _ < <(med query signed-do1 5)
-	for kk in unsigned-do0 signed-do0 signed-do1; do
+	read -r cn1 _ _ < <(med query nsec-do1 5)
+	for kk in unsigned-do0 signed-do0 signed-do1 nsec-do1; do
 		read -r qps _ _ < <(med query "$kk" 4); read -r us lo hi < <(med query "$kk" 5); read -r pc _ _ < <(med query "$kk" 6)
 		read -r rb _ _ < <(med query "$kk" 7)
 		lost=$(awk -F'\t' -v k="$kk" '$1 == "query" && $2 == k { s += $8 } END { print s + 0 }' "$RUNS")
@@ -502,12 +514,16 @@ if has_sec query && grep -q '^query' "$RUNS"; then
 		unsigned-do0) rt="base" ;;
 		signed-do0) rt="signed DO=0 / unsigned = $(ratio "$cs0" "$cu")" ;;
 		signed-do1) rt="DO=1 / DO=0 = $(ratio "$cs1" "$cs0")" ;;
+		nsec-do1) rt="NSEC DO=1 / NSEC3 DO=1 = $(ratio "$cn1" "$cs1")" ;;
 		esac
 		printf '| %s | %s | %s | %s | %s-%s | %s | %s | %s | %s | %s |\n' "${kk%-do*}" "${kk#*-do}" "$qps" "$us" "$lo" "$hi" "$pc" "$rb" "$lost" "$tc" "$rt"
 	done
 	addratio "query CPU, DO=1 / DO=0 (signed zone, DNS worker µs/query)" "$(ratio "$cs1" "$cs0")" "≤ 1.15" "≤ 1.10"
 	addratio "query CPU, signed DO=0 / unsigned DO=0" "$(ratio "$cs0" "$cu")" "-" "-"
+	addratio "query CPU, DO=1, NSEC zone / NSEC3 zone" "$(ratio "$cn1" "$cs1")" "-" "-"
 	echo
+	echo "signed: NSEC3 (the default); nsec: the same zone signed with denial: nsec (its NXDOMAIN proofs walk the"
+	echo "skip list of NSEC nodes)."
 	echo "µs/query = the DNS worker's utime + stime over the middle of the run / queries it answered then."
 	echo "A worker below 100% CPU waited for queries at times (one dnsperf core is near its own limit)."
 fi
