@@ -478,6 +478,22 @@ nsec3_item_next(const struct shm_rrset *rs, size_t *pos, struct nsec3_item *it)
 	return true;
 }
 
+/* A denial record of type (rdata) and, unless sig is NULL, its RRSIG, both owned by o. */
+static void
+put_proof(struct resp *r, const struct owner *o, uint16_t type, uint32_t ttl,
+	  const uint8_t *rdata, size_t rdlen, const uint8_t *sig, size_t sig_len)
+{
+	size_t at = put_rr_head(r, o, type, ttl);
+
+	dns_wire_write_bytes(&r->w, rdata, rdlen);
+	put_rr_end(r, at);
+	if (sig == NULL)
+		return;
+	at = put_rr_head(r, o, DNS_TYPE_RRSIG, ttl);
+	dns_wire_write_bytes(&r->w, sig, sig_len);
+	put_rr_end(r, at);
+}
+
 /* True when the reply has the proof record named by id already (else it is noted). */
 static bool
 proof_seen(struct resp *r, const uint8_t id[NSEC3_HASH_LEN])
@@ -509,7 +525,6 @@ put_nsec3(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z, 
 	struct owner o;
 	uint32_t ttl = 0;
 	bool found = false;
-	size_t at;
 
 	for (unsigned skip = 0; skip < 4 && !found; skip++) {
 		int b = shm_zone_nsec3_bin_prev(ctx->table, (unsigned)z->idx, bin, skip);
@@ -545,12 +560,7 @@ put_nsec3(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z, 
 	o.ptr = 0;
 	o.name = owner;
 	o.len = (uint8_t)(1 + NSEC3_B32_LEN + zc->apex_len);
-	at = put_rr_head(r, &o, DNS_TYPE_NSEC3, ttl);
-	dns_wire_write_bytes(&r->w, best.nsec3, best.nsec3_len);
-	put_rr_end(r, at);
-	at = put_rr_head(r, &o, DNS_TYPE_RRSIG, ttl);
-	dns_wire_write_bytes(&r->w, best.sig, best.sig_len);
-	put_rr_end(r, at);
+	put_proof(r, &o, DNS_TYPE_NSEC3, ttl, best.nsec3, best.nsec3_len, best.sig, best.sig_len);
 }
 
 /*
@@ -569,7 +579,6 @@ put_nsec(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z,
 	uint64_t h;
 	struct owner o;
 	uint32_t ttl = zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl;
-	size_t at;
 
 	if (shm_nsec_find(ctx->table, zc->apex, zc->apex_len, name, len, ctx->entry_buf2, &n,
 			  NULL) != 1)
@@ -581,12 +590,7 @@ put_nsec(struct dns_answer_ctx *ctx, struct resp *r, const struct zone_ref *z,
 	o.ptr = 0;
 	o.name = n.owner;
 	o.len = n.owner_len;
-	at = put_rr_head(r, &o, DNS_TYPE_NSEC, ttl);
-	dns_wire_write_bytes(&r->w, n.nsec, n.nsec_len);
-	put_rr_end(r, at);
-	at = put_rr_head(r, &o, DNS_TYPE_RRSIG, ttl);
-	dns_wire_write_bytes(&r->w, n.sig, n.sig_len);
-	put_rr_end(r, at);
+	put_proof(r, &o, DNS_TYPE_NSEC, ttl, n.nsec, n.nsec_len, n.sig, n.sig_len);
 }
 
 /* The NSEC3 or NSEC record matching or covering name (lower-case wire) is owed. */
@@ -828,7 +832,6 @@ put_nsec_answer(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w)
 {
 	const struct shm_zone_copy *zc;
 	struct shm_nsec_node n;
-	size_t at;
 	uint32_t ttl;
 
 	if (zone_load(ctx, &w->z) < 0 || w->wild)
@@ -840,14 +843,8 @@ put_nsec_answer(struct dns_answer_ctx *ctx, struct resp *r, struct walk *w)
 	    n.owner_len != w->len || memcmp(n.owner, w->name, w->len) != 0)
 		return false;
 	ttl = zc->soa.minimum < zc->soa.ttl ? zc->soa.minimum : zc->soa.ttl;
-	at = put_rr_head(r, &w->o, DNS_TYPE_NSEC, ttl);
-	dns_wire_write_bytes(&r->w, n.nsec, n.nsec_len);
-	put_rr_end(r, at);
-	if (r->dnssec) {
-		at = put_rr_head(r, &w->o, DNS_TYPE_RRSIG, ttl);
-		dns_wire_write_bytes(&r->w, n.sig, n.sig_len);
-		put_rr_end(r, at);
-	}
+	put_proof(r, &w->o, DNS_TYPE_NSEC, ttl, n.nsec, n.nsec_len, r->dnssec ? n.sig : NULL,
+		  n.sig_len);
 	return true;
 }
 

@@ -225,6 +225,28 @@ shm_nsec_has(const struct shm_table *t, const uint8_t *apex, size_t apex_len,
 	return node_get(t, apex, apex_len, owner, owner_len, b.b, &n, NULL) == 1;
 }
 
+/* A node of owner with this record and RRSIG and no links yet; its level into *level. */
+static int
+node_init(const struct shm_table *t, const uint8_t *apex, size_t apex_len, const uint8_t *owner,
+	  size_t owner_len, const uint8_t *nsec, size_t nsec_len, const uint8_t *sig,
+	  size_t sig_len, struct shm_nsec_node *n, unsigned *level)
+{
+	uint8_t nn[SHM_NAME_MAX];
+
+	if (shm_nsec_node_name(t, apex, apex_len, owner, owner_len, nn, level) == 0 ||
+	    owner_len > SHM_NAME_MAX || nsec_len > UINT16_MAX || sig_len > UINT16_MAX)
+		return DD_EINVAL;
+	memset(n, 0, sizeof(*n));
+	n->owner = owner;
+	n->owner_len = (uint8_t)owner_len;
+	n->nsec = nsec;
+	n->nsec_len = (uint16_t)nsec_len;
+	n->sig = sig;
+	n->sig_len = (uint16_t)sig_len;
+	n->levels = (uint8_t)*level;
+	return 0;
+}
+
 /* Puts node n of owner (under its hidden name). */
 static int
 node_put(struct shm_table *t, unsigned zone, const uint8_t *apex, size_t apex_len,
@@ -304,17 +326,9 @@ shm_nsec_put(struct shm_table *t, unsigned zone, const uint8_t *apex, size_t ape
 	unsigned level;
 	int rc;
 
-	if (shm_nsec_node_name(t, apex, apex_len, owner, owner_len, preds[0], &level) == 0 ||
-	    owner_len > SHM_NAME_MAX || nsec_len > UINT16_MAX || sig_len > UINT16_MAX)
-		return DD_EINVAL;
-	memset(&n, 0, sizeof(n));
-	n.owner = owner;
-	n.owner_len = (uint8_t)owner_len;
-	n.nsec = nsec;
-	n.nsec_len = (uint16_t)nsec_len;
-	n.sig = sig;
-	n.sig_len = (uint16_t)sig_len;
-	n.levels = (uint8_t)level;
+	if ((rc = node_init(t, apex, apex_len, owner, owner_len, nsec, nsec_len, sig, sig_len, &n,
+			    &level)) < 0)
+		return rc;
 	if ((rc = node_get(t, apex, apex_len, owner, owner_len, b.b, &old, NULL)) < 0)
 		return rc;
 	if (rc == 1) {
@@ -387,21 +401,12 @@ shm_nsec_build_add(struct shm_nsec_builder *b, struct shm_table *t, unsigned zon
 		   const uint8_t *nsec, size_t nsec_len, const uint8_t *sig, size_t sig_len)
 {
 	struct shm_nsec_node n;
-	uint8_t nn[SHM_NAME_MAX];
 	unsigned level;
 	int rc;
 
-	if (shm_nsec_node_name(t, apex, apex_len, owner, owner_len, nn, &level) == 0 ||
-	    owner_len > SHM_NAME_MAX || nsec_len > UINT16_MAX || sig_len > UINT16_MAX)
-		return DD_EINVAL;
-	memset(&n, 0, sizeof(n));
-	n.owner = owner;
-	n.owner_len = (uint8_t)owner_len;
-	n.nsec = nsec;
-	n.nsec_len = (uint16_t)nsec_len;
-	n.sig = sig;
-	n.sig_len = (uint16_t)sig_len;
-	n.levels = (uint8_t)level;
+	if ((rc = node_init(t, apex, apex_len, owner, owner_len, nsec, nsec_len, sig, sig_len, &n,
+			    &level)) < 0)
+		return rc;
 	for (unsigned j = 0; j < level; j++)
 		if (b->next_len[j]) {
 			n.next[j] = b->next[j];
