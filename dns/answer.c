@@ -1099,6 +1099,13 @@ dns_answer_wants_writer(const uint8_t *q, size_t qlen)
 	return dns_pkt_parse(&p, q, qlen) == 0 && for_writer(&p);
 }
 
+/* Opcodes this server implements somewhere (the writer takes NOTIFY and UPDATE). */
+static bool
+opcode_known(unsigned op)
+{
+	return op == DNS_OPCODE_QUERY || op == DNS_OPCODE_NOTIFY || op == DNS_OPCODE_UPDATE;
+}
+
 size_t
 dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out, size_t outsz,
 	   bool tcp)
@@ -1146,7 +1153,11 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	}
 	size_t qend = r.w.pos;
 
-	if (rc == DD_EFORMERR)
+	/* an opcode we do not implement is NOTIMP whatever follows the header
+	 * (RFC 1035 4.1.1); a malformed QUERY, NOTIFY or UPDATE is FORMERR */
+	if (!opcode_known(DNS_OPCODE(p.flags)))
+		rcode = DNS_RCODE_NOTIMP;
+	else if (rc == DD_EFORMERR)
 		rcode = DNS_RCODE_FORMERR;
 	else if (DNS_OPCODE(p.flags) != DNS_OPCODE_QUERY)
 		rcode = DNS_RCODE_NOTIMP;

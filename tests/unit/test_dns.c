@@ -1054,6 +1054,16 @@ test_formerr(void)
 	Q[5] = 0;
 	n = run(Q, ql, false);
 	ok(n == 12 && RCODE(R) == DNS_RCODE_FORMERR, "formerr: qdcount 0");
+	/* a header alone with an opcode we do not implement: NOTIMP first
+	 * (ISC genreport's opcodeflg check); UPDATE and NOTIFY still FORMERR */
+	Q[2] = (uint8_t)(Q[2] | 0x78); /* opcode 15 */
+	n = run(Q, DNS_HDR_LEN, false);
+	ok(n == 12 && RCODE(R) == DNS_RCODE_NOTIMP && DNS_OPCODE(R.flags) == 15,
+	   "notimp: opcode 15, header only");
+	Q[2] = (uint8_t)((Q[2] & ~0x78) | (DNS_OPCODE_UPDATE << 3));
+	n = run(Q, DNS_HDR_LEN, false);
+	ok(n == 12 && RCODE(R) == DNS_RCODE_FORMERR, "formerr: UPDATE, header only");
+	Q[2] = (uint8_t)(Q[2] & ~0x78);
 	Q[5] = 1;
 	n = run(Q, ql - 2, false);
 	ok(n == 12 && RCODE(R) == DNS_RCODE_FORMERR, "formerr: truncated question");
