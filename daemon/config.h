@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dns/cookie.h"
+
 struct cfg_addr {
 	char text[80];                /* as written, e.g. "127.0.0.1:5353", "[::1]:53" */
 	struct sockaddr_storage ss;   /* parsed, port included */
@@ -99,6 +101,12 @@ struct cfg {
 		uint32_t tcp_idle_timeout;    /* ms, default 10000 */
 		uint16_t udp_payload;     /* EDNS payload we use, 512..4096, default 1232 */
 		char *io;                 /* UDP path: auto | io_uring | recvmmsg (default auto) */
+		struct {
+			bool enabled;         /* default true */
+			char *secret;         /* 32 hex digits, or NULL/"": random at start */
+			char *previous_secret; /* still accepted during a rollover, or NULL */
+			struct dns_cookie_keys keys; /* from the above (keys.on = enabled) */
+		} cookies;
 	} dns;
 	struct {
 		struct cfg_addr listen;   /* default 127.0.0.1:8080 */

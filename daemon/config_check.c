@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "daemon/config_value.h"
 
 static int
@@ -185,6 +187,41 @@ finalize_backup(struct ctx *x)
 		c->backup.interval = 0;
 }
 
+/* 32 hex digits into a cookie secret; false (logged) when they are not. */
+static bool
+cookie_secret(struct ctx *x, const char *key, const char *hex, uint8_t out[DNS_COOKIE_SECRET_LEN])
+{
+	size_t n = 0;
+
+	if (strlen(hex) == 2 * DNS_COOKIE_SECRET_LEN &&
+	    sodium_hex2bin(out, DNS_COOKIE_SECRET_LEN, hex, strlen(hex), NULL, &n, NULL) == 0 &&
+	    n == DNS_COOKIE_SECRET_LEN)
+		return true;
+	cfg_err(x, cfg_line_of(x, "%s", key),
+		"'%s': 32 hex digits (16 bytes), the same on every node; make one with "
+		"`openssl rand -hex 16`",
+		key);
+	return false;
+}
+
+/* dns.cookies: the keys the DNS workers use; an empty secret is made at random. */
+static void
+finalize_cookies(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	struct dns_cookie_keys *k = &c->dns.cookies.keys;
+
+	memset(k, 0, sizeof(*k));
+	k->on = c->dns.cookies.enabled;
+	if (c->dns.cookies.secret && c->dns.cookies.secret[0])
+		cookie_secret(x, "dns.cookies.secret", c->dns.cookies.secret, k->secret);
+	else
+		randombytes_buf(k->secret, sizeof(k->secret));
+	if (c->dns.cookies.previous_secret && c->dns.cookies.previous_secret[0])
+		k->has_prev = cookie_secret(x, "dns.cookies.previous_secret",
+					    c->dns.cookies.previous_secret, k->prev);
+}
+
 void
 cfg_finalize(struct ctx *x)
 {
@@ -194,6 +231,7 @@ cfg_finalize(struct ctx *x)
 	finalize_zones(x);
 	finalize_keys(x);
 	finalize_backup(x);
+	finalize_cookies(x);
 	if (c->acme_zone == NULL && c->nzones > 0 && c->zones[0].name)
 		c->acme_zone = cfg_xstrdup(x, c->zones[0].name);
 	else if (c->acme_zone && cfg_zone_index(c, c->acme_zone) < 0)

@@ -85,6 +85,10 @@ const struct cfg_item cfg_schema[] = {
         {"dns.udp_payload", CT_INT, CK_NONE, .min = 512, .max = 4096, .def = "1232",
          R(dns.udp_payload)},
         {"dns.io", CT_STR, CK_ENUM, .def = "auto", .choices = io_modes, R(dns.io)},
+        MAP("dns.cookies"),
+        {"dns.cookies.enabled", CT_BOOL, CK_NONE, .def = "true", R(dns.cookies.enabled)},
+        {"dns.cookies.secret", CT_STR, CK_NONE, R(dns.cookies.secret)},
+        {"dns.cookies.previous_secret", CT_STR, CK_NONE, R(dns.cookies.previous_secret)},
 
         MAP("http"),
         {"http.listen", CT_STR, CK_ADDR, .def = "127.0.0.1:8080", R(http.listen)},

@@ -11,9 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <sodium.h>
 
 #include "daemon/dd.h"
+#include "dns/cookie.h"
 #include "dns/dname.h"
 #include "dns/dnssec.h"
 #include "dns/pkt.h"
@@ -1099,6 +1103,46 @@ dns_answer_wants_writer(const uint8_t *q, size_t qlen)
 	return dns_pkt_parse(&p, q, qlen) == 0 && for_writer(&p);
 }
 
+/*
+ * The query's COOKIE option (RFC 7873): ctx->cookie says what it was, and
+ * cookie gets the client cookie with a fresh server cookie (RFC 9018) for
+ * the reply.  Returns its length, or 0 when the reply carries none (no
+ * option, cookies off).  A client cookie alone, or an invalid server
+ * cookie, is answered normally with a new one (RFC 7873 5.2.3, 5.2.4).
+ */
+static size_t
+answer_cookie(struct dns_answer_ctx *ctx, const uint8_t *q, const struct dns_pkt *p,
+	      uint8_t cookie[DNS_COOKIE_LEN])
+{
+	const uint8_t *ip = NULL, *opt = q + p->edns.cookie_off;
+	size_t iplen = 0;
+
+	ctx->cookie = DNS_COOKIE_NONE;
+	if (p->edns.cookie_len == 0 || ctx->cookies == NULL || !ctx->cookies->on)
+		return 0;
+	if (ctx->client && ctx->client->sa_family == AF_INET) {
+		ip = (const uint8_t *)&((const struct sockaddr_in *)(const void *)ctx->client)->sin_addr;
+		iplen = 4;
+	} else if (ctx->client && ctx->client->sa_family == AF_INET6) {
+		ip = ((const struct sockaddr_in6 *)(const void *)ctx->client)->sin6_addr.s6_addr;
+		iplen = 16;
+	}
+	ctx->cookie = (int)dns_cookie_check(ctx->cookies, opt, p->edns.cookie_len, ctx->now, ip,
+					    iplen);
+	if (ctx->stats) {
+		if (ctx->cookie == DNS_COOKIE_VALID)
+			ctx->stats->cookies_valid++;
+		else if (ctx->cookie == DNS_COOKIE_INVALID)
+			ctx->stats->cookies_invalid++;
+		else
+			ctx->stats->cookies_new++;
+	}
+	memcpy(cookie, opt, DNS_COOKIE_CLIENT_LEN);
+	dns_cookie_server(ctx->cookies->secret, opt, ctx->now, ip, iplen,
+			  cookie + DNS_COOKIE_CLIENT_LEN);
+	return DNS_COOKIE_LEN;
+}
+
 /* Opcodes this server implements somewhere (the writer takes NOTIFY and UPDATE). */
 static bool
 opcode_known(unsigned op)
@@ -1127,9 +1171,13 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	size_t limit = tcp ? DNS_MSG_MAX : udp_limit(ctx, &p);
 	if (limit > outsz)
 		limit = outsz;
-	/* room for our OPT is kept back so that it always fits after a cut */
+	/* room for our OPT (and cookie) is kept back so that it always fits after a cut */
 	bool edns = rc == 0 && p.has_edns;
-	size_t optlen = edns && limit >= DNS_HDR_LEN + DNS_EDNS_OPT_LEN ? DNS_EDNS_OPT_LEN : 0;
+	uint8_t cookie[DNS_COOKIE_LEN];
+	size_t cookie_len = edns ? answer_cookie(ctx, q, &p, cookie) : 0;
+	size_t optlen = DNS_EDNS_OPT_LEN + (cookie_len ? 4 + cookie_len : 0);
+	if (!edns || limit < DNS_HDR_LEN + optlen)
+		optlen = 0;
 	edns = optlen != 0;
 
 	dns_wire_wr_init(&r.w, out, limit - optlen);
@@ -1186,7 +1234,8 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	}
 	if (edns) {
 		uint8_t ext = (uint8_t)(rcode >> 4);
-		r.w.pos += dns_edns_build(out + r.w.pos, ctx->edns_udp_max, ext, p.edns.do_bit);
+		r.w.pos += dns_edns_build_cookie(out + r.w.pos, ctx->edns_udp_max, ext,
+						 p.edns.do_bit, cookie, cookie_len);
 		r.count[SEC_AR]++;
 	}
 	flags |= DNS_FLAGS_RCODE(rcode);

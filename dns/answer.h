@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dns_cookie_keys;
 struct shm_pools;
 struct shm_table;
 struct sockaddr;
@@ -34,6 +35,11 @@ struct dns_answer_ctx {
 	uint32_t *pool_rotation;        /* POOL_SLOTS counters of this worker */
 	uint64_t rng;                   /* xorshift64* state, seeded at init */
 	const struct sockaddr *client;  /* the query's source, set per query; may be NULL */
+	/* DNS cookies (dns/cookie.h); NULL or keys->on false: none.  now: unix
+	 * seconds, set by the caller per batch (new cookies carry it) */
+	const struct dns_cookie_keys *cookies;
+	uint32_t now;
+	int cookie;                     /* out: the last query's enum dns_cookie_state */
 	uint64_t pool_report_max_age_ms; /* pools.report_max_age; 0 = default */
 	/* requests the writer process handles (UPDATE, NOTIFY, AXFR/IXFR, any
 	 * TSIG-signed message): with forward_ok set, dns_answer returns 0 and

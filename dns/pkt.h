@@ -65,6 +65,8 @@ struct dns_edns {
 	uint16_t z;         /* remaining flag bits */
 	size_t opts_off;    /* offset of the options (RDATA) in the message */
 	uint16_t opts_len;
+	size_t cookie_off;  /* the COOKIE option's data (dns/cookie.h), valid when cookie_len */
+	uint8_t cookie_len; /* 0: none; else 8 or 16..40 (a malformed one is FORMERR) */
 };
 
 struct dns_pkt {
@@ -110,7 +112,8 @@ int dns_pkt_skip_rr(const uint8_t *msg, size_t len, size_t *pos, uint16_t *type,
 /*
  * Fills e from an OPT record's CLASS, TTL and RDATA (msg offset, length)
  * and checks that the options are well-formed {code, length, data}
- * triples.  Unknown options are accepted and ignored.  Returns 0 or
+ * triples, and that a COOKIE option (at most one) has a length RFC 7873
+ * 5.2.2 allows.  Unknown options are accepted and ignored.  Returns 0 or
  * DD_EFORMERR.
  */
 int dns_edns_parse(struct dns_edns *e, const uint8_t *msg, uint16_t rclass, uint32_t ttl,
@@ -125,5 +128,9 @@ int dns_edns_parse(struct dns_edns *e, const uint8_t *msg, uint16_t rclass, uint
  * Returns DNS_EDNS_OPT_LEN.
  */
 size_t dns_edns_build(uint8_t *out, uint16_t udp_size, uint8_t ext_rcode, bool do_bit);
+/* The same with a COOKIE option of cookie_len bytes (cookie_len 0: none);
+ * out holds DNS_EDNS_OPT_LEN + 4 + cookie_len bytes.  Returns that. */
+size_t dns_edns_build_cookie(uint8_t *out, uint16_t udp_size, uint8_t ext_rcode, bool do_bit,
+			     const uint8_t *cookie, size_t cookie_len);
 
 #endif

@@ -74,6 +74,24 @@ metrics_dns(FILE *f, const struct shm_stats *st, unsigned n)
 			   offsetof(struct shm_worker_stats, dropped));
 	metrics_per_worker(f, st, n, "ddnsd_dns_truncated_total", "UDP answers sent with TC.",
 			   offsetof(struct shm_worker_stats, truncated));
+	metrics_head(f, "ddnsd_cookies_total", "counter",
+		     "Queries with a DNS COOKIE option (RFC 7873), by what it held: a valid server "
+		     "cookie, one that is not (too old, another secret), a client cookie alone.");
+	{
+		static const struct {
+			const char *result;
+			size_t off;
+		} kinds[] = {{"valid", offsetof(struct shm_worker_stats, cookies_valid)},
+			     {"invalid", offsetof(struct shm_worker_stats, cookies_invalid)},
+			     {"new", offsetof(struct shm_worker_stats, cookies_new)}};
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			unsigned long long sum = 0;
+			for (unsigned i = 0; i < n; i++)
+				sum += *(const uint64_t *)(const void *)((const char *)&st->w[i] +
+									 kinds[k].off);
+			fprintf(f, "ddnsd_cookies_total{result=\"%s\"} %llu\n", kinds[k].result, sum);
+		}
+	}
 	metrics_per_worker(f, st, n, "ddnsd_dns_tcp_connections_total", "TCP connections accepted.",
 			   offsetof(struct shm_worker_stats, tcp_conns));
 	metrics_per_worker(f, st, n, "ddnsd_dns_tcp_refused_total",

@@ -45,6 +45,9 @@ struct shm_worker_stats {
 	uint32_t io_uring;        /* 1: this DNS worker serves UDP with io_uring, 0: recvmmsg */
 	uint32_t pad_io;
 	uint64_t io_enters;       /* io_uring_enter calls (io_uring path) */
+	uint64_t cookies_valid;   /* queries with a valid server cookie (dns/cookie.h) */
+	uint64_t cookies_invalid; /* with a server cookie that is not */
+	uint64_t cookies_new;     /* with a client cookie alone */
 	/* HTTP worker */
 	uint64_t updates[STATS_SRC_MAX];       /* committed changes by source */
 	uint64_t updates_unchanged[STATS_SRC_MAX];

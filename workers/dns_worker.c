@@ -240,6 +240,16 @@ link_serve(struct dns_worker *w)
 }
 
 /* Drains one UDP socket in batches until it would block. */
+/* Unix seconds for the batch about to be answered (vDSO: no system call). */
+static uint32_t
+worker_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
 static void
 udp_serve(struct dns_worker *w, size_t idx)
 {
@@ -258,6 +268,7 @@ udp_serve(struct dns_worker *w, size_t idx)
 		if (n <= 0)
 			return;
 		w->stats->queries_udp += (uint64_t)n;
+		w->ctx.now = worker_now();
 		for (int i = 0; i < n; i++) {
 			struct msghdr *ih = &w->in[i].msg_hdr;
 			struct msghdr *oh = &w->out[k].msg_hdr;
@@ -582,6 +593,7 @@ tcp_process(struct dns_worker *w, struct tcp_conn *c)
 			continue;
 		}
 		w->stats->queries_tcp++;
+		w->ctx.now = worker_now();
 		w->ctx.client = (const struct sockaddr *)&c->peer;
 		r = dns_answer(&w->ctx, c->in + off + 2, mlen, w->tcp_out + out + 2, DNS_MSG_MAX,
 			       true);
@@ -847,6 +859,7 @@ uring_round(struct dns_worker *w)
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 		log_warnx("io_uring wait: %s", strerror(-ret));
 	w->freed = 0;
+	w->ctx.now = worker_now();
 	io_uring_for_each_cqe(&w->ring, head, cqe) {
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		seen++;
@@ -1065,6 +1078,7 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 		return -1;
 	w->ctx.pools = a->pools;
 	w->ctx.pool_report_max_age_ms = a->cfg->pools.report_max_age * 1000u;
+	w->ctx.cookies = &a->cfg->dns.cookies.keys;
 	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->tcp_out = malloc(TCP_OUT_CAP);

@@ -9,6 +9,7 @@
 
 #include "daemon/dd.h"
 #include "dns/answer.h"
+#include "dns/cookie.h"
 #include "dns/dname.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
@@ -788,8 +789,11 @@ test_pkt(void)
 	memcpy(q + n, "\000\012\000", 3);
 	is_int(dns_pkt_parse(&p, q, n + 3), DD_EFORMERR, "pkt: OPT option truncated");
 	q[n - 1] = 6;
-	memcpy(q + n, "\000\012\000\002ab", 6);
+	/* 65001: a local/experimental code (RFC 6891 9) */
+	memcpy(q + n, "\375\351\000\002ab", 6);
 	is_int(dns_pkt_parse(&p, q, n + 6), 0, "pkt: OPT with an unknown option");
+	memcpy(q + n, "\000\012\000\002ab", 6);
+	is_int(dns_pkt_parse(&p, q, n + 6), DD_EFORMERR, "pkt: a COOKIE option of 2 bytes");
 	/* an answer record with a compressed owner is skipped */
 	n = mkq(q, "a.example", DNS_TYPE_TXT, NULL);
 	memcpy(q + n, "\300\014\000\001\000\001\000\000\000\000\000\004\001\002\003\004", 16);
@@ -1335,10 +1339,57 @@ test_msg_serial(void)
 	ok(dns_answer_wants_writer(buf, dns_msgb_finish(&m)), "UPDATE goes to the writer");
 }
 
+/* DNS cookies (dns/cookie.h): RFC 9018's server cookie, checked both ways. */
+static void
+test_cookies(void)
+{
+	struct dns_cookie_keys k = {.on = true};
+	static const uint8_t client[8] = {1, 2, 3, 4, 5, 6, 7, 8}, ip[4] = {127, 0, 0, 1};
+	uint8_t opt[DNS_COOKIE_LEN];
+	uint32_t now = 1800000000u;
+
+	for (int i = 0; i < DNS_COOKIE_SECRET_LEN; i++) {
+		k.secret[i] = (uint8_t)i;
+		k.prev[i] = (uint8_t)(0xf0 ^ i);
+	}
+	ok(!dns_cookie_len_ok(7) && dns_cookie_len_ok(8) && !dns_cookie_len_ok(9) &&
+		   !dns_cookie_len_ok(15) && dns_cookie_len_ok(16) && dns_cookie_len_ok(40) &&
+		   !dns_cookie_len_ok(41),
+	   "cookie lengths: 8 or 16..40 (RFC 7873 5.2.2)");
+	memcpy(opt, client, 8);
+	dns_cookie_server(k.secret, client, now, ip, 4, opt + 8);
+	ok(opt[8] == 1 && opt[9] == 0 && opt[10] == 0 && opt[11] == 0 &&
+		   opt[12] == (uint8_t)(now >> 24) && opt[15] == (uint8_t)now,
+	   "server cookie: version 1, reserved 0, the timestamp (RFC 9018 4.2)");
+	is_int(dns_cookie_check(&k, opt, 8, now, ip, 4), DNS_COOKIE_CLIENT, "a client cookie alone");
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now, ip, 4), DNS_COOKIE_VALID, "valid");
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now + 3600, ip, 4), DNS_COOKIE_VALID,
+	       "valid for an hour");
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now + 3601, ip, 4), DNS_COOKIE_INVALID,
+	       "invalid after an hour");
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now - 301, ip, 4), DNS_COOKIE_INVALID,
+	       "invalid more than 5 minutes ahead");
+	{
+		static const uint8_t other[4] = {127, 0, 0, 2};
+		is_int(dns_cookie_check(&k, opt, sizeof(opt), now, other, 4), DNS_COOKIE_INVALID,
+		       "invalid from another address");
+	}
+	opt[23] ^= 1;
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now, ip, 4), DNS_COOKIE_INVALID,
+	       "invalid when one bit of the hash changed");
+	dns_cookie_server(k.prev, client, now, ip, 4, opt + 8);
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now, ip, 4), DNS_COOKIE_INVALID,
+	       "another secret's cookie: invalid");
+	k.has_prev = true;
+	is_int(dns_cookie_check(&k, opt, sizeof(opt), now, ip, 4), DNS_COOKIE_VALID,
+	       "the previous secret's cookie: valid during a rollover");
+}
+
 int
 main(void)
 {
 	test_wire();
+	test_cookies();
 	test_msg_serial();
 	test_dname_parse();
 	test_dname_str();
