@@ -37,6 +37,7 @@ dns:
   listen: ["${BENCH_ADDR:-127.0.0.1}:$dns_port"]
   workers: ${BENCH_WORKERS:-1}
   io: ${DDNSD_IO:-auto}
+  rrl: { responses_per_second: 0 } # one client at full speed, as the peers run (no RRL)
 http:
   listen: "127.0.0.1:$http_port"
   rate_limit: { per_ip_per_minute: 100000000, burst: 100000000, per_token_per_minute: 100000000 }

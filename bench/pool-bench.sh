@@ -80,6 +80,7 @@ zones:
 dns:
   listen: ["$ADDR:$DNS_PORT"]
   workers: 1
+  rrl: { responses_per_second: 0 } # one client at full speed, as the peers run
 http:
   listen: "$ADDR:$HTTP_PORT"
   rate_limit: { per_ip_per_minute: 100000000, burst: 100000000, per_token_per_minute: 100000000 }

@@ -51,6 +51,15 @@ clientip_unmap(int *af, unsigned char a[16], unsigned *plen)
 	}
 }
 
+bool
+clientip_net(const char *net, int *af, unsigned char a[16], unsigned *plen)
+{
+	if (!clientip_parse(net, af, a, plen))
+		return false;
+	clientip_unmap(af, a, plen);
+	return true;
+}
+
 /* Is the parsed address (af, a) inside net ("addr" or "addr/len")? */
 static bool
 clientip_in_net(int af, const unsigned char a[16], const char *net)

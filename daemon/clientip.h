@@ -8,6 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * Parses net ("addr" or "addr/len"; an IPv4-mapped IPv6 network as IPv4)
+ * into its family (AF_INET or AF_INET6), 16 bytes (IPv4 in the first 4)
+ * and prefix length.  false: not an address or CIDR.
+ */
+bool clientip_net(const char *net, int *af, unsigned char a[16], unsigned *plen);
+
 /* Is addr (text) inside any of the n addresses/CIDRs in list? */
 bool clientip_in_list(const char *addr, char *const *list, size_t n);
 

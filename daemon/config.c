@@ -1026,6 +1026,7 @@ cfg_free(struct cfg *c)
 	if (c == NULL)
 		return;
 	free_owned("", c);
+	free(c->dns.rrl.parsed.exempt); /* derived, not in the schema */
 	free(c->path);
 	free(c->dir);
 	free(c);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "dns/cookie.h"
+#include "dns/rrl.h"
 
 struct cfg_addr {
 	char text[80];                /* as written, e.g. "127.0.0.1:5353", "[::1]:53" */
@@ -107,6 +108,14 @@ struct cfg {
 			char *previous_secret; /* still accepted during a rollover, or NULL */
 			struct dns_cookie_keys keys; /* from the above (keys.on = enabled) */
 		} cookies;
+		struct {
+			uint32_t responses_per_second; /* per client prefix and answer; 0: off (default 20) */
+			uint32_t slip;            /* every slip-th limited reply goes out with TC (default 2) */
+			uint32_t ipv4_prefix, ipv6_prefix; /* default 24, 56 */
+			char **exempt;            /* CIDRs never limited */
+			size_t nexempt;
+			struct dns_rrl_cfg parsed; /* from the above */
+		} rrl;
 	} dns;
 	struct {
 		struct cfg_addr listen;   /* default 127.0.0.1:8080 */

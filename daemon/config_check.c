@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include <sodium.h>
 
+#include "daemon/clientip.h"
 #include "daemon/config_value.h"
 
 static int
@@ -222,6 +225,37 @@ finalize_cookies(struct ctx *x)
 					    c->dns.cookies.previous_secret, k->prev);
 }
 
+/* dns.rrl, parsed for the DNS workers (CK_NET checked the CIDRs). */
+static void
+finalize_rrl(struct ctx *x)
+{
+	struct cfg *c = x->c;
+	struct dns_rrl_cfg *p = &c->dns.rrl.parsed;
+
+	memset(p, 0, sizeof(*p));
+	p->rate = c->dns.rrl.responses_per_second;
+	p->slip = c->dns.rrl.slip;
+	p->v4_bits = (uint8_t)c->dns.rrl.ipv4_prefix;
+	p->v6_bits = (uint8_t)c->dns.rrl.ipv6_prefix;
+	if (c->dns.rrl.nexempt == 0)
+		return;
+	if ((p->exempt = calloc(c->dns.rrl.nexempt, sizeof(*p->exempt))) == NULL) {
+		x->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < c->dns.rrl.nexempt; i++) {
+		unsigned char a[16];
+		unsigned bits;
+		int af;
+		if (!clientip_net(c->dns.rrl.exempt[i], &af, a, &bits))
+			continue;
+		p->exempt[p->nexempt].v6 = af == AF_INET6;
+		p->exempt[p->nexempt].bits = (uint8_t)bits;
+		memcpy(p->exempt[p->nexempt].a, a, 16);
+		p->nexempt++;
+	}
+}
+
 void
 cfg_finalize(struct ctx *x)
 {
@@ -232,6 +266,7 @@ cfg_finalize(struct ctx *x)
 	finalize_keys(x);
 	finalize_backup(x);
 	finalize_cookies(x);
+	finalize_rrl(x);
 	if (c->acme_zone == NULL && c->nzones > 0 && c->zones[0].name)
 		c->acme_zone = cfg_xstrdup(x, c->zones[0].name);
 	else if (c->acme_zone && cfg_zone_index(c, c->acme_zone) < 0)

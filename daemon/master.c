@@ -24,6 +24,7 @@
 #include "daemon/proc.h"
 #include "daemon/util.h"
 #include "shm/pool.h"
+#include "shm/rrl.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 #include "workers/control.h"
@@ -52,6 +53,7 @@ struct master {
 	struct db *db;
 	struct shm_table *table;
 	struct shm_stats *stats;
+	struct shm_rrl *rrl;     /* DNS workers' rate-limit counters (dns.rrl) */
 	struct shm_pools *pools;
 	struct listen_set ls;
 	struct worker w[SHM_WORKERS_MAX + 3];
@@ -87,6 +89,7 @@ master_spawn(struct master *m, struct worker *w)
 				   .table = m->table,
 				   .stats = m->stats,
 				   .pools = m->pools,
+				   .rrl = m->rrl,
 				   .restarts = w->restarts};
 	pid_t pid;
 
@@ -504,7 +507,8 @@ master_init(struct master *m, const char *config_path)
 		log_warn("mkdir for %s", m->cfg->control_socket);
 	if ((rc = load_table(m->cfg, m->db, &m->table, &st)) < 0)
 		return rc;
-	if ((m->stats = shm_stats_create()) == NULL || (m->pools = shm_pools_create()) == NULL)
+	if ((m->stats = shm_stats_create()) == NULL || (m->pools = shm_pools_create()) == NULL ||
+	    (m->rrl = shm_rrl_create()) == NULL)
 		return DD_ENOMEM;
 	m->stats->started_at = (uint64_t)time(NULL);
 	m->stats->master_pid = (uint32_t)m->self;
@@ -536,6 +540,7 @@ master_fini(struct master *m)
 	shm_table_destroy(m->table);
 	shm_stats_destroy(m->stats);
 	shm_pools_destroy(m->pools);
+	shm_rrl_destroy(m->rrl);
 	db_close(m->db);
 	cfg_free(m->cfg);
 }

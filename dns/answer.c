@@ -23,9 +23,11 @@
 #include "dns/pkt.h"
 #include "dns/pool.h"
 #include "dns/rdata.h"
+#include "dns/rrl.h"
 #include "dns/wire.h"
 #include "shm/nsec.h"
 #include "shm/pool.h"
+#include "shm/rrl.h"
 #include "shm/stats.h"
 #include "shm/table.h"
 
@@ -53,6 +55,11 @@ struct resp {
 	 * the owner), not written twice */
 	uint8_t nsec3_seen[NSEC3_PROOFS_MAX][NSEC3_HASH_LEN];
 	unsigned nnsec3;
+	/* what the reply is about, for rate limiting: the zone's apex (NULL
+	 * when not loaded) and whether a wildcard made the last answer */
+	const uint8_t *apex;
+	size_t apex_len;
+	bool wild;
 	/* proofs owed, written into the authority section after the answers:
 	 * the NSEC3 or NSEC record matching or covering each name */
 	struct {
@@ -1035,6 +1042,12 @@ resolve(struct dns_answer_ctx *ctx, struct resp *r, const struct dns_pkt *p, int
 			 0};
 	int rcode = resolve_walk(ctx, r, p, &w);
 
+	r->wild = w.wild;
+	if (w.z.loaded) {
+		r->apex = w.z.zc->apex;
+		r->apex_len = w.z.zc->apex_len;
+	}
+
 	/* the denial proofs follow every answer, in the authority section */
 	if (r->nowed && rcode != DNS_RCODE_SERVFAIL)
 		put_owed(ctx, r, &w.z);
@@ -1143,6 +1156,37 @@ answer_cookie(struct dns_answer_ctx *ctx, const uint8_t *q, const struct dns_pkt
 	return DNS_COOKIE_LEN;
 }
 
+/*
+ * Counts the UDP reply about to go out against its rate-limit key (dns/rrl.h):
+ * NXDOMAIN and wildcard answers by zone, answers and NODATA by the name asked,
+ * errors by class alone.  Returns the shm_rrl_verdict.
+ */
+static enum shm_rrl_verdict
+answer_rrl(struct dns_answer_ctx *ctx, const struct resp *r, const struct dns_pkt *p, int rcode)
+{
+	uint8_t key[SHM_RRL_KEY_MAX];
+	enum dns_rrl_class cls;
+	const uint8_t *name = p->lname;
+	size_t nlen = p->has_question ? p->qname_len : 0, kl;
+
+	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && r->wild)) {
+		cls = rcode == DNS_RCODE_NXDOMAIN ? DNS_RRL_NXDOMAIN : DNS_RRL_WILDCARD;
+		if (r->apex) {
+			name = r->apex;
+			nlen = r->apex_len;
+		}
+	} else if (rcode == DNS_RCODE_NOERROR) {
+		cls = r->count[SEC_AN] ? DNS_RRL_ANSWER : DNS_RRL_NODATA;
+	} else {
+		cls = DNS_RRL_ERROR;
+		nlen = 0;
+	}
+	kl = dns_rrl_key(ctx->rrl_cfg, ctx->client, cls, name, nlen, key);
+	if (kl == 0)
+		return SHM_RRL_PASS;
+	return shm_rrl_account(ctx->rrl, key, kl, ctx->now, ctx->rrl_cfg->rate, ctx->rrl_cfg->slip);
+}
+
 /* Opcodes this server implements somewhere (the writer takes NOTIFY and UPDATE). */
 static bool
 opcode_known(unsigned op)
@@ -1184,6 +1228,9 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	r.ncomp = 0;
 	r.dnssec = edns && p.edns.do_bit;
 	r.nnsec3 = r.nowed = 0;
+	r.apex = NULL;
+	r.apex_len = 0;
+	r.wild = false;
 	r.count[0] = r.count[1] = r.count[2] = 0;
 	r.sec = SEC_AN;
 	r.w.pos = DNS_HDR_LEN;
@@ -1231,6 +1278,25 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 			flags |= DNS_FLAG_TC;
 		r.w.pos = qend;
 		r.count[0] = r.count[1] = r.count[2] = 0;
+	}
+	ctx->rrl_verdict = SHM_RRL_PASS;
+	if (!tcp && ctx->rrl && ctx->rrl_cfg && ctx->rrl_cfg->rate &&
+	    ctx->cookie != DNS_COOKIE_VALID) {
+		ctx->rrl_verdict = (int)answer_rrl(ctx, &r, &p, rcode);
+		if (ctx->rrl_verdict == SHM_RRL_DROP) {
+			if (ctx->stats)
+				ctx->stats->rrl_drop++;
+			return 0;
+		}
+		if (ctx->rrl_verdict == SHM_RRL_SLIP) {
+			/* RFC 6891-era RRL "slip": the question alone, TC set: a real
+			 * client asks again over TCP, which is never limited */
+			if (ctx->stats)
+				ctx->stats->rrl_slip++;
+			flags |= DNS_FLAG_TC;
+			r.w.pos = qend;
+			r.count[0] = r.count[1] = r.count[2] = 0;
+		}
 	}
 	if (edns) {
 		uint8_t ext = (uint8_t)(rcode >> 4);

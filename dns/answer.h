@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 struct dns_cookie_keys;
+struct dns_rrl_cfg;
+struct shm_rrl;
 struct shm_pools;
 struct shm_table;
 struct sockaddr;
@@ -40,6 +42,11 @@ struct dns_answer_ctx {
 	const struct dns_cookie_keys *cookies;
 	uint32_t now;
 	int cookie;                     /* out: the last query's enum dns_cookie_state */
+	/* response-rate limiting of UDP replies (dns/rrl.h, shm/rrl.h); rrl NULL
+	 * or rrl_cfg->rate 0: off.  A query with a valid server cookie is not limited */
+	struct shm_rrl *rrl;
+	const struct dns_rrl_cfg *rrl_cfg;
+	int rrl_verdict;                /* out: the last query's enum shm_rrl_verdict */
 	uint64_t pool_report_max_age_ms; /* pools.report_max_age; 0 = default */
 	/* requests the writer process handles (UPDATE, NOTIFY, AXFR/IXFR, any
 	 * TSIG-signed message): with forward_ok set, dns_answer returns 0 and
@@ -60,7 +67,9 @@ bool dns_answer_wants_writer(const uint8_t *q, size_t qlen);
  * Answers the query q[0..qlen) into out (outsz bytes; DNS_MSG_MAX is always
  * enough).  tcp selects the size limit: UDP answers are cut to the client's
  * EDNS size (or 512) with TC set.  Returns the response length, or 0 when the
- * packet must be dropped (QR set, shorter than a header).  Never fails
+ * packet must be dropped (QR set, shorter than a header, or a UDP reply over
+ * the rate limit: ctx->rrl_verdict says which; every slip-th of those goes
+ * out as the question alone with TC set instead).  Never fails
  * otherwise: malformed queries get FORMERR, unsupported opcodes NOTIMP.
  */
 size_t dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *out,

@@ -74,6 +74,18 @@ metrics_dns(FILE *f, const struct shm_stats *st, unsigned n)
 			   offsetof(struct shm_worker_stats, dropped));
 	metrics_per_worker(f, st, n, "ddnsd_dns_truncated_total", "UDP answers sent with TC.",
 			   offsetof(struct shm_worker_stats, truncated));
+	metrics_head(f, "ddnsd_rrl_limited_total", "counter",
+		     "UDP replies over dns.rrl.responses_per_second: not sent (drop), or sent as the "
+		     "question alone with TC set (slip).");
+	{
+		unsigned long long drop = 0, slip = 0;
+		for (unsigned i = 0; i < n; i++) {
+			drop += st->w[i].rrl_drop;
+			slip += st->w[i].rrl_slip;
+		}
+		fprintf(f, "ddnsd_rrl_limited_total{action=\"drop\"} %llu\n", drop);
+		fprintf(f, "ddnsd_rrl_limited_total{action=\"slip\"} %llu\n", slip);
+	}
 	metrics_head(f, "ddnsd_cookies_total", "counter",
 		     "Queries with a DNS COOKIE option (RFC 7873), by what it held: a valid server "
 		     "cookie, one that is not (too old, another secret), a client cookie alone.");

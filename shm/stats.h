@@ -48,6 +48,7 @@ struct shm_worker_stats {
 	uint64_t cookies_valid;   /* queries with a valid server cookie (dns/cookie.h) */
 	uint64_t cookies_invalid; /* with a server cookie that is not */
 	uint64_t cookies_new;     /* with a client cookie alone */
+	uint64_t rrl_drop, rrl_slip; /* UDP replies over dns.rrl: not sent; sent truncated */
 	/* HTTP worker */
 	uint64_t updates[STATS_SRC_MAX];       /* committed changes by source */
 	uint64_t updates_unchanged[STATS_SRC_MAX];

@@ -51,6 +51,7 @@
 #include "daemon/proc.h"
 #include "daemon/util.h"
 #include "dns/answer.h"
+#include "shm/rrl.h"
 #include "shm/stats.h"
 #include "workers/link.h"
 
@@ -88,6 +89,9 @@ struct tcp_conn {
 };
 
 struct dns_worker {
+	/* rate-limit log: one line a second at most (dns.rrl) */
+	uint32_t rrl_log_sec;
+	uint64_t rrl_seen_drop, rrl_seen_slip;
 	const struct worker_args *args;
 	struct dns_answer_ctx ctx;
 	struct shm_worker_stats *stats;
@@ -240,6 +244,34 @@ link_serve(struct dns_worker *w)
 }
 
 /* Drains one UDP socket in batches until it would block. */
+/*
+ * A UDP reply over dns.rrl: a log line naming the client and the counts
+ * since the last one, at most once a second per worker (a flood must not
+ * flood the log).
+ */
+static void
+rrl_note(struct dns_worker *w)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr *sa = w->ctx.client;
+	uint64_t d = w->stats->rrl_drop - w->rrl_seen_drop, s = w->stats->rrl_slip - w->rrl_seen_slip;
+
+	if (w->ctx.now == w->rrl_log_sec)
+		return;
+	w->rrl_log_sec = w->ctx.now;
+	w->rrl_seen_drop = w->stats->rrl_drop;
+	w->rrl_seen_slip = w->stats->rrl_slip;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr,
+			  sizeof(addr));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
+			  sizeof(addr));
+	log_info("rrl: replies to %s's prefix over %u a second: %llu dropped, %llu sent truncated "
+		 "since the last such line (dns.rrl)",
+		 addr, w->ctx.rrl_cfg->rate, (unsigned long long)d, (unsigned long long)s);
+}
+
 /* Unix seconds for the batch about to be answered (vDSO: no system call). */
 static uint32_t
 worker_now(void)
@@ -285,6 +317,8 @@ udp_serve(struct dns_worker *w, size_t idx)
 				udp_forward(w, idx, i, pktinfo);
 				continue;
 			}
+			if (w->ctx.rrl_verdict != SHM_RRL_PASS)
+				rrl_note(w);
 			if (len == 0)
 				continue;
 			w->iov_out[k].iov_base = w->outbuf + (size_t)k * UDP_BUF;
@@ -810,6 +844,8 @@ uring_query(struct dns_worker *w, unsigned idx, unsigned bid, int res)
 		uring_give_back(w, bid);
 		return;
 	}
+	if (w->ctx.rrl_verdict != SHM_RRL_PASS)
+		rrl_note(w);
 	if (len == 0) {
 		uring_give_back(w, bid);
 		return;
@@ -1079,6 +1115,8 @@ worker_init(struct dns_worker *w, const struct worker_args *a)
 	w->ctx.pools = a->pools;
 	w->ctx.pool_report_max_age_ms = a->cfg->pools.report_max_age * 1000u;
 	w->ctx.cookies = &a->cfg->dns.cookies.keys;
+	w->ctx.rrl = a->rrl;
+	w->ctx.rrl_cfg = &a->cfg->dns.rrl.parsed;
 	w->inbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->outbuf = malloc((size_t)UDP_BATCH * UDP_BUF);
 	w->tcp_out = malloc(TCP_OUT_CAP);

@@ -19,6 +19,7 @@ struct worker_args {
 	struct shm_stats *stats;        /* counters, never replaced */
 	unsigned restarts;             /* of this worker slot so far */
 	struct shm_pools *pools;       /* live pool state, never replaced */
+	struct shm_rrl *rrl;           /* rate-limit counters, never replaced */
 };
 
 /* Each returns the process exit status; SIGTERM makes them drain and return 0. */
