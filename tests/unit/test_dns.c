@@ -1,5 +1,6 @@
 /* test_dns.c - the DNS codec and the answer path, bytes in and bytes out. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include "daemon/dd.h"
 #include "dns/answer.h"
 #include "dns/cookie.h"
+#include "dns/rrl.h"
+#include "shm/rrl.h"
 #include "dns/dname.h"
 #include "dns/msg.h"
 #include "dns/pkt.h"
@@ -1339,6 +1342,55 @@ test_msg_serial(void)
 	ok(dns_answer_wants_writer(buf, dns_msgb_finish(&m)), "UPDATE goes to the writer");
 }
 
+/* Response-rate limiting: the keys (dns/rrl.h) and the shared counters (shm/rrl.h). */
+static void
+test_rrl(void)
+{
+	struct dns_rrl_net ex = {.v6 = 0, .bits = 24, .a = {198, 51, 100, 0}};
+	struct dns_rrl_cfg cfg = {.rate = 5, .slip = 2, .v4_bits = 24, .v6_bits = 56,
+				  .exempt = &ex, .nexempt = 1};
+	struct sockaddr_in a = {.sin_family = AF_INET}, b = a, e = a;
+	struct sockaddr_in6 m = {.sin6_family = AF_INET6};
+	uint8_t k1[SHM_RRL_KEY_MAX], k2[SHM_RRL_KEY_MAX];
+	static const uint8_t name[] = "\004host\007example\000";
+	size_t l1, l2;
+	struct shm_rrl *r = shm_rrl_create();
+	unsigned pass = 0, slip = 0, drop = 0;
+
+	inet_pton(AF_INET, "192.0.2.1", &a.sin_addr);
+	inet_pton(AF_INET, "192.0.2.200", &b.sin_addr);
+	inet_pton(AF_INET, "198.51.100.7", &e.sin_addr);
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &m.sin6_addr);
+	l1 = dns_rrl_key(&cfg, (struct sockaddr *)&a, DNS_RRL_ANSWER, name, sizeof(name) - 1, k1);
+	l2 = dns_rrl_key(&cfg, (struct sockaddr *)&b, DNS_RRL_ANSWER, name, sizeof(name) - 1, k2);
+	ok(l1 > 0 && l1 == l2 && memcmp(k1, k2, l1) == 0, "rrl: one key for a /24");
+	l2 = dns_rrl_key(&cfg, (struct sockaddr *)&m, DNS_RRL_ANSWER, name, sizeof(name) - 1, k2);
+	ok(l1 == l2 && memcmp(k1, k2, l1) == 0, "rrl: an IPv4-mapped address counts as IPv4");
+	l2 = dns_rrl_key(&cfg, (struct sockaddr *)&a, DNS_RRL_NXDOMAIN, name, sizeof(name) - 1, k2);
+	ok(l1 == l2 && memcmp(k1, k2, l1) != 0, "rrl: the class is part of the key");
+	is_int((int)dns_rrl_key(&cfg, (struct sockaddr *)&e, DNS_RRL_ANSWER, name, sizeof(name) - 1,
+				k2),
+	       0, "rrl: an exempt address has no key");
+	if (r == NULL) {
+		ok(0, "rrl: the shared counters are made");
+		return;
+	}
+	for (int i = 0; i < 25; i++) {
+		enum shm_rrl_verdict v = shm_rrl_account(r, k1, l1, 1000, cfg.rate, cfg.slip);
+		pass += v == SHM_RRL_PASS;
+		slip += v == SHM_RRL_SLIP;
+		drop += v == SHM_RRL_DROP;
+	}
+	ok(pass == 5 && slip == 10 && drop == 10,
+	   "rrl: 25 in one second at 5/s, slip 2: 5 answered, 10 slipped, 10 dropped (%u %u %u)", pass,
+	   slip, drop);
+	is_int(shm_rrl_account(r, k1, l1, 1001, cfg.rate, cfg.slip), SHM_RRL_PASS,
+	       "rrl: the next second starts afresh");
+	is_int(shm_rrl_account(r, k2, l1, 1001, cfg.rate, 0), SHM_RRL_PASS,
+	       "rrl: another key has its own allowance");
+	shm_rrl_destroy(r);
+}
+
 /* DNS cookies (dns/cookie.h): RFC 9018's server cookie, checked both ways. */
 static void
 test_cookies(void)
@@ -1390,6 +1442,7 @@ main(void)
 {
 	test_wire();
 	test_cookies();
+	test_rrl();
 	test_msg_serial();
 	test_dname_parse();
 	test_dname_str();
