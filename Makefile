@@ -158,7 +158,7 @@ build/fuzz/fuzz_update: tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(wildcard shm/
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_update.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium libcrypto)
 
-CFG_FUZZ_SRC := daemon/config.c daemon/config_check.c daemon/config_schema.c daemon/config_value.c daemon/log.c daemon/util.c
+CFG_FUZZ_SRC := daemon/config.c daemon/config_check.c daemon/config_schema.c daemon/config_value.c daemon/log.c daemon/util.c daemon/clientip.c
 build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h daemon/config_int.h daemon/config_value.h
 	@mkdir -p build/fuzz/corpus-config
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \

@@ -9,12 +9,16 @@
  * two keys, and when that passes sign a reply; verify as a reply.
  */
 #include <stdint.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/dd.h"
 #include "dns/answer.h"
+#include "dns/cookie.h"
 #include "dns/dname.h"
 #include "dns/pkt.h"
 #include "dns/rdata.h"
@@ -28,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct shm_table *table;
 static struct dns_answer_ctx ctx;
 static struct shm_worker_stats stats;
+static struct dns_cookie_keys cookie_keys;
+static struct sockaddr_in client;
 static uint8_t out[DNS_MSG_MAX];
 
 static void
@@ -113,6 +119,15 @@ setup(void)
 	put(0, "big.dyn.example.test", DNS_TYPE_A, big, 40);
 	put1(1, "www.other.test", DNS_TYPE_A, "198.51.100.7");
 	must(dns_answer_ctx_init(&ctx, table, DNS_UDP_DEFAULT, &stats));
+	/* COOKIE options are parsed, checked and answered (dns/cookie.h) */
+	for (unsigned i = 0; i < sizeof(cookie_keys.secret); i++)
+		cookie_keys.secret[i] = (uint8_t)i;
+	cookie_keys.on = true;
+	ctx.cookies = &cookie_keys;
+	ctx.now = 1800000000u;
+	client.sin_family = AF_INET;
+	client.sin_addr.s_addr = htonl(0x7f000001);
+	ctx.client = (const struct sockaddr *)&client;
 }
 
 /* A strict walk over a reply: header, question, every record, nothing after. */
