@@ -193,6 +193,7 @@ BENCH_UPDATES_R := 1
 BENCH_UPDATE_PEERS := knot pdns project
 BENCH_MIXED := -t 3 -r 1
 BENCH_DNSSEC := --quick
+BENCH_ABUSE := -n 10000 -t 4 -r 1
 BENCH_SYSCALLS := -t 2
 BENCH_POOL :=
 BENCH_FALLBACK_PEERS := reflector project
@@ -205,6 +206,7 @@ BENCH_UPDATE_PEERS := knot bind pdns project
 BENCH_POOL := 1
 BENCH_MIXED := -t $(BENCH_T)
 BENCH_DNSSEC :=
+BENCH_ABUSE :=
 BENCH_SYSCALLS :=
 BENCH_FALLBACK_PEERS := reflector knot project
 BENCH_HTTP_CONNS := 64 4 1
@@ -236,6 +238,7 @@ bench:
 		-o bench-sustained.md)
 	flock /tmp/ddnsd-bench.lock bench/mixed-worker.sh $(BENCH_MIXED) | tee bench-mixed-worker.md
 	flock /tmp/ddnsd-bench.lock bench/dnssec-bench.sh $(BENCH_DNSSEC) | tee bench-dnssec.md
+	flock /tmp/ddnsd-bench.lock bench/abuse-bench.sh $(BENCH_ABUSE) | tee bench-abuse.md
 	$(if $(BENCH_POOL),flock /tmp/ddnsd-bench.lock bench/pool-bench.sh)
 	bench/callgrind.sh $(BENCH_CALLGRIND) | tee bench-callgrind.md
 	flock /tmp/ddnsd-bench.lock bench/syscalls.sh $(BENCH_SYSCALLS) | tee bench-syscalls.md
