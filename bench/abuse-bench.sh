@@ -101,8 +101,8 @@ for (( r = 1; r <= R; r++ )); do
 	done
 done
 
-med() { awk -F'\t' -v k="$1" '$1 == k { v[n++] = $2 } END { if (!n) { print "-"; exit }
-	asort(v); print v[int((n + 1) / 2)] }' "$RUNS"; }
+med() { awk -F'\t' -v k="$1" '$1 == k { print $2 }' "$RUNS" | sort -n |
+	awk '{ v[NR] = $1 } END { if (!NR) print "-"; else print v[int((NR + 1) / 2)] }'; }
 off=$(med off)
 ratio() { awk -v a="$1" -v b="$off" 'BEGIN { if (a == "-" || b + 0 == 0) print "-"; else printf "%.3f", a / b }'; }
 echo "## Abuse resistance: what RRL and DNS cookies cost (bench/abuse-bench.sh)"
