@@ -5,7 +5,9 @@
 # role, the first sample, the sample after the warm-up (60 s), the last and
 # the largest, and the load each part carried.
 #
-# Load, all bounded by the duration and stopping by itself:
+# A process a reload replaces starts again from its first footprint: its
+# "last" is then the new process's.  Load, all bounded by the duration and
+# stopping by itself (a failed request is counted, never fatal):
 #   queries    dnsperf at QPS (5,000) queries a second, random existing names
 #              (A, some AAAA and TXT) and 10% NXDOMAIN, with EDNS cookies
 #   updates    POST /update of a random existing name, about 100 a second
@@ -81,14 +83,14 @@ BG+=($!)
 	i=$((RANDOM * 32768 + RANDOM))
 	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
 		-d "{\"subdomain\":\"h$((i % N))\",\"ip\":\"100.$((i % 64 + 64)).$((i / 64 % 256)).$((i % 250 + 1))\"}" \
-		"http://127.0.0.1:$HTTPP/update")
+		"http://127.0.0.1:$HTTPP/update" || true)
 	if [[ $code == 2* ]]; then ok=$((ok + 1)); else bad=$((bad + 1)); fi
 	sleep 0.01
   done; echo "$ok $bad" >"$WORK/updates.count" ) &
 BG+=($!)
 ( axfr=0 ixfr=0 bad=0
   while left; do
-	s=$(dig +short +tries=1 +time=2 -p "$DNSP" @127.0.0.1 "$ZONE" SOA | awk '{ print $3 }')
+	s=$(dig +short +tries=1 +time=2 -p "$DNSP" @127.0.0.1 "$ZONE" SOA | awk '{ print $3 }' || true)
 	n=$(dig +tcp +tries=1 +time=10 -p "$DNSP" @127.0.0.1 "$ZONE" AXFR | grep -c "IN[[:space:]]" || true)
 	if (( n > N )); then axfr=$((axfr + 1)); else bad=$((bad + 1)); fi
 	if [[ -n $s ]] && (( s > 20 )); then
@@ -98,7 +100,8 @@ BG+=($!)
 	sleep 5
   done; echo "$axfr $ixfr $bad" >"$WORK/xfr.count" ) &
 BG+=($!)
-( n=0; while left; do sleep 30; left && kill -HUP "$PID" && n=$((n + 1)); done; echo "$n" >"$WORK/reload.count" ) &
+( n=0; while left; do sleep 30; if left && kill -HUP "$PID"; then n=$((n + 1)); fi; done
+  echo "$n" >"$WORK/reload.count" ) &
 BG+=($!)
 
 # ---- RSS of every process, by role, every 10 s

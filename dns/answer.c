@@ -1130,7 +1130,6 @@ answer_cookie(struct dns_answer_ctx *ctx, const uint8_t *q, const struct dns_pkt
 	const uint8_t *ip = NULL, *opt = q + p->edns.cookie_off;
 	size_t iplen = 0;
 
-	ctx->cookie = DNS_COOKIE_NONE;
 	if (p->edns.cookie_len == 0 || ctx->cookies == NULL || !ctx->cookies->on)
 		return 0;
 	if (ctx->client && ctx->client->sa_family == AF_INET) {
@@ -1203,6 +1202,8 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	int rc = dns_pkt_parse(&p, q, qlen);
 
 	ctx->forward = false;
+	ctx->cookie = DNS_COOKIE_NONE;
+	ctx->rrl_verdict = SHM_RRL_PASS;
 	if (rc == 0 && ctx->forward_ok && for_writer(&p)) {
 		ctx->forward = true;
 		return 0;
@@ -1279,7 +1280,6 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 		r.w.pos = qend;
 		r.count[0] = r.count[1] = r.count[2] = 0;
 	}
-	ctx->rrl_verdict = SHM_RRL_PASS;
 	if (!tcp && ctx->rrl && ctx->rrl_cfg && ctx->rrl_cfg->rate &&
 	    ctx->cookie != DNS_COOKIE_VALID) {
 		ctx->rrl_verdict = (int)answer_rrl(ctx, &r, &p, rcode);

@@ -1102,6 +1102,55 @@ test_formerr(void)
 	is_int(dns_answer(&CTX, Q, ql, OUT, 11, false), 0, "drop: no room for a header");
 }
 
+/* RRL and cookies through dns_answer: a valid cookie exempts its query only. */
+static void
+test_rrl_answer(void)
+{
+	struct dns_rrl_cfg rc = {.rate = 1, .slip = 0, .v4_bits = 24, .v6_bits = 56};
+	struct dns_cookie_keys ck = {.on = true};
+	struct sockaddr_in cl = {.sin_family = AF_INET};
+	struct qopt o = {0x1234, DNS_FLAG_RD, 1232, 0, false, DNS_CLASS_IN};
+	struct shm_rrl *rl = shm_rrl_create();
+	uint8_t cookie[DNS_COOKIE_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+	unsigned answered = 0;
+	size_t n;
+
+	if (rl == NULL) {
+		ok(0, "rrl: the shared counters are made");
+		return;
+	}
+	inet_pton(AF_INET, "192.0.2.1", &cl.sin_addr);
+	for (int i = 0; i < DNS_COOKIE_SECRET_LEN; i++)
+		ck.secret[i] = (uint8_t)(i * 7);
+	CTX.rrl = rl;
+	CTX.rrl_cfg = &rc;
+	CTX.cookies = &ck;
+	CTX.client = (const struct sockaddr *)&cl;
+	CTX.now = 1800000000u;
+	dns_cookie_server(ck.secret, cookie, CTX.now, (const uint8_t *)&cl.sin_addr, 4, cookie + 8);
+	/* three queries with the cookie: an OPT with the COOKIE option appended */
+	for (int i = 0; i < 3; i++) {
+		n = mkq(Q, "home.dyn.example.test", DNS_TYPE_A, &o);
+		dns_wire_put_u16(Q + n - 2, 4 + DNS_COOKIE_LEN);
+		dns_wire_put_u16(Q + n, DNS_EDNS_COOKIE);
+		dns_wire_put_u16(Q + n + 2, DNS_COOKIE_LEN);
+		memcpy(Q + n + 4, cookie, DNS_COOKIE_LEN);
+		answered += run(Q, n + 4 + DNS_COOKIE_LEN, false) > 0 && CTX.cookie == DNS_COOKIE_VALID;
+	}
+	is_int((int)answered, 3, "rrl at 1/s: three queries with a valid cookie are all answered");
+	ok(ask("home.dyn.example.test", DNS_TYPE_A, NULL, false) > 0,
+	   "rrl: the first without a cookie is answered");
+	n = ask("home.dyn.example.test", DNS_TYPE_A, NULL, false);
+	ok(n == 0 && CTX.rrl_verdict == SHM_RRL_DROP,
+	   "rrl: the second is dropped (the cookie of the query before does not carry over)");
+	ok(ask("home.dyn.example.test", DNS_TYPE_A, NULL, true) > 0, "rrl: TCP is never limited");
+	CTX.rrl = NULL;
+	CTX.rrl_cfg = NULL;
+	CTX.cookies = NULL;
+	CTX.client = NULL;
+	shm_rrl_destroy(rl);
+}
+
 static void
 test_edns(void)
 {
@@ -1464,6 +1513,7 @@ main(void)
 	test_refused_notimp();
 	test_formerr();
 	test_edns();
+	test_rrl_answer();
 	test_stats();
 	test_random();
 	test_timing();
