@@ -181,6 +181,9 @@ server:
     prefetch: no
     prefetch-key: no
     serve-expired: no
+    # answers in the order served: pool rotation is the server's, not a
+    # shuffle by query ID (the default since Unbound 1.17)
+    rrset-roundrobin: no
     qname-minimisation: no
     trust-anchor-signaling: no
     root-key-sentinel: no
