@@ -4,7 +4,8 @@
 
 CC      ?= cc
 SAN     ?=
-PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2 libcurl libcrypto
+PKGS    := libevent sqlite3 libsodium yaml-0.1 jansson libidn2 libcurl libcrypto libseccomp \
+	   libcap-ng
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -Wimplicit-fallthrough \
@@ -89,8 +90,16 @@ $(B)/tests/fuzz_replay_update: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_upd
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
 
+$(B)/tests/fuzz_replay_tsig: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_tsig.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
+$(B)/tests/fuzz_replay_dyndns2: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_dyndns2.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS)
+
 units: $(UNIT_BIN) $(B)/tests/fuzz_replay $(B)/tests/fuzz_replay_config $(B)/tests/fuzz_replay_zonefile $(B)/tests/fuzz_replay_http \
-	$(B)/tests/fuzz_replay_update
+	$(B)/tests/fuzz_replay_update $(B)/tests/fuzz_replay_tsig $(B)/tests/fuzz_replay_dyndns2
 
 # ---------------------------------------------------------------- run
 DEV_DIR := dev
@@ -136,16 +145,16 @@ FUZZ_SECONDS ?= 10
 test-fuzz:
 	@if command -v clang >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory -j$$(nproc) build/fuzz/fuzz_pkt build/fuzz/fuzz_config build/fuzz/fuzz_zonefile build/fuzz/fuzz_http \
-			build/fuzz/fuzz_update && \
+			build/fuzz/fuzz_update build/fuzz/fuzz_tsig build/fuzz/fuzz_dyndns2 && \
 		tests/fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "clang not found: skipping libFuzzer run"; fi
 
 FUZZ_TARGET ?= pkt
 fuzz:
 	@$(MAKE) --no-print-directory build/fuzz/fuzz_$(FUZZ_TARGET)
-	@mkdir -p build/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
-	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
-		tests/fuzz/corpus$(if $(filter config zonefile http update,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	@mkdir -p build/fuzz/corpus$(if $(filter-out pkt,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
+	build/fuzz/fuzz_$(FUZZ_TARGET) build/fuzz/corpus$(if $(filter-out pkt,$(FUZZ_TARGET)),-$(FUZZ_TARGET)) \
+		tests/fuzz/corpus$(if $(filter-out pkt,$(FUZZ_TARGET)),-$(FUZZ_TARGET))
 
 FUZZ_LIB_SRC := $(filter shm/% dns/% daemon/log.c daemon/util.c,$(LIB_SRC))
 build/fuzz/fuzz_pkt: tests/fuzz/fuzz_pkt.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
@@ -164,13 +173,28 @@ build/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) daemon/config.h
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
 		-o $@ tests/fuzz/fuzz_config.c $(CFG_FUZZ_SRC) $(shell pkg-config --libs yaml-0.1 libsodium)
 
+build/fuzz/fuzz_tsig: tests/fuzz/fuzz_tsig.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
+	@mkdir -p build/fuzz/corpus-tsig
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_tsig.c $(FUZZ_LIB_SRC) $(shell pkg-config --libs libsodium libcrypto)
+
 # dyndns2.c and acme.c also hold their handlers, which reach most of the
-# library (server, writer, db): the whole library is compiled in.
-build/fuzz/fuzz_http: tests/fuzz/fuzz_http.c $(LIB_SRC) $(wildcard http/*.h daemon/*.h workers/*.h)
-	@mkdir -p build/fuzz/corpus-http
+# library (server, writer, db): the whole library is linked in, compiled
+# once for both targets.
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -MMD -MP \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -c $< -o $@
+-include $(FUZZ_OBJ:.o=.d)
+build/fuzz/libddnsd.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/fuzz_http build/fuzz/fuzz_dyndns2: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libddnsd.a
+	@mkdir -p build/fuzz/corpus-$*
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o $@ tests/fuzz/fuzz_http.c $(LIB_SRC) $(LIBS)
+		-o $@ tests/fuzz/fuzz_$*.c build/fuzz/libddnsd.a $(LIBS)
 
 build/fuzz/fuzz_zonefile: tests/fuzz/fuzz_zonefile.c $(FUZZ_LIB_SRC) $(wildcard shm/*.h dns/*.h daemon/*.h)
 	@mkdir -p build/fuzz/corpus-zonefile

@@ -90,6 +90,9 @@ struct cfg {
 	char *dir;                    /* its directory */
 	char *database;               /* absolute (default <dir>/data/ddnsd.db) */
 	char *user;                   /* drop privileges to this user (when root), or NULL */
+	struct {
+		char *seccomp;        /* kill|log|off (daemon/sandbox.h; default kill) */
+	} sandbox;
 	char *log_level;              /* error|warn|info|debug (default info) */
 	struct cfg_zone *zones;
 	size_t nzones;

@@ -10,6 +10,7 @@ static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const tsig_algs[] = {"hmac-sha256", "hmac-sha512", NULL};
 static const char *const dnssec_algs[] = {"ecdsap256sha256", "ed25519", NULL};
 static const char *const dnssec_denials[] = {"nsec3", "nsec", NULL};
+static const char *const seccomp_modes[] = {"kill", "log", "off", NULL};
 static const char *const io_modes[] = {"auto", "io_uring", "recvmmsg", NULL};
 static const char *const update_types[] = {"A", "AAAA", "TXT", "CNAME", NULL};
 static const char *const notify_types[] = {"discord", "slack", "webhook", "command", NULL};
@@ -35,6 +36,9 @@ const struct cfg_item cfg_schema[] = {
         {"database", CT_STR, CK_PATH, .def = "data/ddnsd.db", R(database)},
         {"user", CT_STR, CK_NONE, .flags = F_EMPTY_NULL, R(user)},
         {"log_level", CT_STR, CK_ENUM, .def = "info", .choices = levels, R(log_level)},
+        MAP("sandbox"),
+        {"sandbox.seccomp", CT_STR, CK_ENUM, .def = "kill", .choices = seccomp_modes,
+         R(sandbox.seccomp)},
 
         {"zones", CT_MAPS, CK_NONE, .min = 1, .max = 100000, .flags = F_REQUIRED,
          .off = offsetof(struct cfg, zones), .size = sizeof(struct cfg_zone),

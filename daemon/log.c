@@ -74,6 +74,56 @@ log_vemit(enum log_level lvl, const char *tag, int err, const char *fmt, va_list
 	}
 }
 
+/* Decimal digits of v, zero-padded to width w, at p; their count. */
+static size_t
+log_digits(char *p, unsigned long v, size_t w)
+{
+	char tmp[24];
+	size_t n = 0, k = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n < w)
+		tmp[n++] = '0';
+	while (n > 0)
+		p[k++] = tmp[--n];
+	return k;
+}
+
+void
+log_sigsafe(const char *msg)
+{
+	char line[512];
+	size_t n = 0;
+	struct timespec ts;
+	unsigned long day;
+	const char *parts[3] = {log_role, "[", NULL};
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	day = (unsigned long)ts.tv_sec % 86400;
+	n += log_digits(line + n, day / 3600, 2);
+	line[n++] = ':';
+	n += log_digits(line + n, day / 60 % 60, 2);
+	line[n++] = ':';
+	n += log_digits(line + n, day % 60, 2);
+	line[n++] = '.';
+	n += log_digits(line + n, (unsigned long)ts.tv_nsec / 1000000, 3);
+	line[n++] = ' ';
+	for (int i = 0; parts[i] != NULL; i++)
+		for (const char *s = parts[i]; *s && n < 64; s++)
+			line[n++] = *s;
+	n += log_digits(line + n, (unsigned long)getpid(), 1);
+	for (const char *s = "]: fatal: "; *s; s++)
+		line[n++] = *s;
+	for (const char *s = msg; *s && n < sizeof(line) - 1; s++)
+		line[n++] = *s;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
 #define LOG_BODY(lvl, tag, err)                                                                    \
 	do {                                                                                       \
 		va_list ap;                                                                        \

@@ -18,6 +18,9 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One "fatal: " line from a signal handler: async-signal-safe (no stdio,
+ * no allocation, one write(2)); whatever the level. */
+void log_sigsafe(const char *msg);
 /* Log and exit(2): only before serving starts or on broken internal state. */
 noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -79,6 +79,16 @@ worker_role(const struct worker *w, char *buf, size_t len)
 	return buf;
 }
 
+/* The stats slot of a worker. */
+static struct shm_worker_stats *
+master_stats_slot(const struct master *m, const struct worker *w)
+{
+	return &m->stats->w[w->kind == WORKER_DNS     ? w->id
+			    : w->kind == WORKER_HTTP  ? STATS_SLOT_HTTP
+			    : w->kind == WORKER_CHECK ? STATS_SLOT_CHECK
+						      : STATS_SLOT_NOTIFY];
+}
+
 static int
 master_spawn(struct master *m, struct worker *w)
 {
@@ -94,6 +104,7 @@ master_spawn(struct master *m, struct worker *w)
 	pid_t pid;
 
 	worker_role(w, role, sizeof(role));
+	master_stats_slot(m, w)->sandbox_denied = 0;
 	pid = fork();
 	if (pid < 0) {
 		log_warn("fork %s", role);
@@ -113,11 +124,7 @@ master_spawn(struct master *m, struct worker *w)
 	w->pid = pid;
 	w->started_ms = util_now_ms();
 	{
-		struct shm_worker_stats *s =
-			&m->stats->w[w->kind == WORKER_DNS     ? w->id
-				     : w->kind == WORKER_HTTP  ? STATS_SLOT_HTTP
-				     : w->kind == WORKER_CHECK ? STATS_SLOT_CHECK
-							       : STATS_SLOT_NOTIFY];
+		struct shm_worker_stats *s = master_stats_slot(m, w);
 		s->pid = (uint32_t)pid;
 		s->restarts = w->restarts;
 		s->started_at = (uint64_t)time(NULL);
@@ -133,12 +140,19 @@ master_spawn_all(struct master *m)
 }
 
 static void
-master_describe_exit(const struct worker *w, pid_t pid, int status)
+master_describe_exit(const struct master *m, const struct worker *w, pid_t pid, int status)
 {
-	char role[16];
+	char role[16], name[32];
+	volatile uint32_t *denied = &master_stats_slot(m, w)->sandbox_denied;
 
 	worker_role(w, role, sizeof(role));
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && *denied != 0)
+		log_warnx("%s (pid %ld) stopped by its sandbox: system call %u (%s) is not on its "
+			  "list; restarting.  A new kernel or library may need it: see "
+			  "docs/security.md, \"A missing system call\"",
+			  role, (long)pid, *denied - 1,
+			  sandbox_syscall_name((int)*denied - 1, name, sizeof(name)));
+	else if (WIFSIGNALED(status))
 		log_warnx("%s (pid %ld) killed by signal %d; restarting", role, (long)pid,
 			  WTERMSIG(status));
 	else
@@ -187,7 +201,7 @@ master_reap(struct master *m)
 			if (w->pid != pid)
 				continue;
 			found = true;
-			master_describe_exit(w, pid, status);
+			master_describe_exit(m, w, pid, status);
 			master_schedule_respawn(w, util_now_ms());
 			if (w->kind == WORKER_HTTP)
 				m->rebuild = true;
@@ -377,6 +391,12 @@ master_reload(struct master *m)
 		cfg_free(nc);
 		return;
 	}
+	if (!proc_sandbox_same(nc)) {
+		log_warnx("reload refused: sandbox.seccomp, and a first notify target of type "
+			  "command, take effect only on restart");
+		cfg_free(nc);
+		return;
+	}
 	master_stop_writer(m);
 	if ((rc = load_table(nc, m->db, &nt, &st)) < 0) {
 		log_warnx("reload refused: %s; still serving the previous records",
@@ -486,6 +506,8 @@ master_init(struct master *m, const char *config_path)
 	}
 	cfg_errors_fini(&errs);
 	master_apply_log_level(m->cfg);
+	if (proc_sandbox_init(m->cfg) < 0)
+		return DD_EINVAL;
 	master_warn_config(m->cfg);
 	if ((rc = db_open(m->cfg->database, &m->db)) < 0)
 		return rc;
@@ -516,6 +538,10 @@ master_init(struct master *m, const char *config_path)
 	if (proc_listen_open(&m->ls, m->cfg) < 0)
 		return DD_EIO;
 	if (proc_drop_privileges(m->cfg) < 0)
+		return DD_EINVAL;
+	/* what the master still does: supervise, reload, rebuild; its filter
+	 * also covers every worker's start-up, before the worker's own */
+	if (proc_sandbox(SANDBOX_MASTER, NULL) < 0)
 		return DD_EINVAL;
 	/* DNS workers, then the HTTP worker, the pool health checker, the notifier */
 	m->nw = m->cfg->dns.workers + 3;

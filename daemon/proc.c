@@ -21,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "daemon/sandbox.h"
 #include "workers/link.h"
 #include "workers/workers.h"
 
@@ -307,6 +308,50 @@ proc_drop_privileges(const struct cfg *cfg)
 	}
 	log_info("running as user %s (uid %ld)", cfg->user, (long)pw->pw_uid);
 	return 0;
+}
+
+/* The sandbox of this daemon, fixed at start: the master's filter, which
+ * every worker inherits, cannot widen later. */
+static enum sandbox_mode proc_sb_mode = SANDBOX_OFF;
+static int proc_sb_commands;
+
+static int
+proc_cfg_commands(const struct cfg *cfg)
+{
+	for (size_t i = 0; i < cfg->nnotify; i++)
+		if (strcmp(cfg->notify[i].type, "command") == 0)
+			return 1;
+	return 0;
+}
+
+int
+proc_sandbox_init(const struct cfg *cfg)
+{
+	if (sandbox_mode_parse(cfg->sandbox.seccomp ? cfg->sandbox.seccomp : "kill",
+			       &proc_sb_mode) < 0)
+		proc_sb_mode = SANDBOX_KILL;
+	proc_sb_commands = proc_cfg_commands(cfg);
+	if (proc_sb_mode == SANDBOX_OFF)
+		log_warnx("sandbox.seccomp is off: no process has a system-call filter");
+	return sandbox_master_start();
+}
+
+bool
+proc_sandbox_same(const struct cfg *cfg)
+{
+	enum sandbox_mode m = SANDBOX_KILL;
+
+	if (cfg->sandbox.seccomp != NULL)
+		(void)sandbox_mode_parse(cfg->sandbox.seccomp, &m);
+	return m == proc_sb_mode && proc_cfg_commands(cfg) <= proc_sb_commands;
+}
+
+int
+proc_sandbox(enum sandbox_role role, volatile uint32_t *denied)
+{
+	if (sandbox_caps_drop() < 0)
+		return -1;
+	return sandbox_enter(role, proc_sb_mode, proc_sb_commands, denied);
 }
 
 void

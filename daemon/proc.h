@@ -6,7 +6,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "daemon/sandbox.h"
 
 struct cfg;
 struct cfg_addr;
@@ -57,6 +60,20 @@ void proc_check_modes(const struct cfg *cfg);
 
 /* For workers that serve no socket (checker, notifier): closes every inherited one. */
 void proc_close_inherited(const struct listen_set *ls);
+
+/*
+ * The sandbox (daemon/sandbox.h).  proc_sandbox_init: in the master at
+ * start, from the config: sets no_new_privs and fixes the mode and whether
+ * commands run (notify type "command") for the daemon's lifetime; 0 or -1.
+ * proc_sandbox_same: a reloaded config keeps within that (same
+ * sandbox.seccomp, no command target when none was configured at start).
+ * proc_sandbox: drops every capability and loads role's filter; denied is
+ * the process's stats slot field for a denied call's number; 0 or -1
+ * (logged).
+ */
+int proc_sandbox_init(const struct cfg *cfg);
+bool proc_sandbox_same(const struct cfg *cfg);
+int proc_sandbox(enum sandbox_role role, volatile uint32_t *denied);
 
 /* In a freshly forked child: die with the parent, restore signals. */
 void proc_child_init(pid_t master, const char *role);

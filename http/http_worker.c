@@ -252,6 +252,8 @@ http_worker_main(const struct worker_args *a)
 		goto done;
 	if (proc_stop_signals(ctx.base, &grace, stop) < 0)
 		goto done;
+	if (proc_sandbox(SANDBOX_HTTP, &a->stats->w[STATS_SLOT_HTTP].sandbox_denied) < 0)
+		goto done;
 	log_debug("serving on %s", a->cfg->http.listen.text);
 	event_base_dispatch(ctx.base);
 	rc = 0;

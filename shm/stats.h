@@ -43,7 +43,7 @@ struct shm_worker_stats {
 	uint64_t tcp_conns, tcp_refused; /* accepted; closed at once (dns.tcp_max_per_address) */
 	uint64_t tcp_evicted;     /* idle connections closed to make room (table full) */
 	uint32_t io_uring;        /* 1: this DNS worker serves UDP with io_uring, 0: recvmmsg */
-	uint32_t pad_io;
+	uint32_t sandbox_denied;  /* system call nr + 1 its seccomp filter stopped (daemon/sandbox.h) */
 	uint64_t io_enters;       /* io_uring_enter calls (io_uring path) */
 	uint64_t cookies_valid;   /* queries with a valid server cookie (dns/cookie.h) */
 	uint64_t cookies_invalid; /* with a server cookie that is not */

@@ -54,6 +54,8 @@ replay corpus-config fuzz_replay_config
 replay corpus-zonefile fuzz_replay_zonefile
 replay corpus-http fuzz_replay_http tail
 replay corpus-update fuzz_replay_update tail
+replay corpus-tsig fuzz_replay_tsig tail
+replay corpus-dyndns2 fuzz_replay_dyndns2 tail
 if [ $n -eq 0 ]; then
 	echo "no unit tests in $dir/tests"
 	failed=$((failed + 1))

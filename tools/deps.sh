@@ -11,7 +11,8 @@
 # (ldnsutils).
 set -u
 BUILD="build-essential pkg-config libevent-dev libsqlite3-dev libsodium-dev libyaml-dev
-       libjansson-dev liburing-dev libidn2-dev libcurl4-openssl-dev libssl-dev"
+       libjansson-dev liburing-dev libidn2-dev libcurl4-openssl-dev libssl-dev libseccomp-dev
+       libcap-ng-dev"
 RUN="sqlite3 bind9-dnsutils curl"
 TEST="knot-dnsutils python3 python3-dnspython clang libclang-rt-14-dev ddclient inadyn e2fsprogs
       prometheus bind9-utils knot-dnssecutils nsd knot nodejs unbound ldnsutils"

@@ -29,6 +29,7 @@
 #include "daemon/dd.h"
 #include "daemon/log.h"
 #include "daemon/proc.h"
+#include "shm/stats.h"
 #include "shm/pool.h"
 #include "workers/pooldef.h"
 #include "workers/workers.h"
@@ -989,6 +990,8 @@ checker_main(const struct worker_args *a)
 		goto done;
 	if (chk_reload(&ck) < 0)
 		ck.read_failed = true;
+	if (proc_sandbox(SANDBOX_CHECK, &a->stats->w[STATS_SLOT_CHECK].sandbox_denied) < 0)
+		goto done;
 	event_base_dispatch(ck.base);
 	rc = 0;
 done:

@@ -42,6 +42,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -936,6 +937,39 @@ uring_round(struct dns_worker *w)
 		uring_arm_poll(w);
 }
 
+/*
+ * The ring does what the seccomp filter cannot see: its operations are not
+ * system calls.  It takes only the four operations this file submits, and
+ * no registration once enabled, so a worker taken over through a parsing
+ * bug cannot open files or sockets through it.  0 or -errno.
+ */
+static int
+uring_restrict(struct io_uring *ring)
+{
+	static const uint8_t ops[] = {IORING_OP_RECVMSG, IORING_OP_SENDMSG, IORING_OP_POLL_ADD,
+				      IORING_OP_ASYNC_CANCEL};
+	struct io_uring_restriction res[sizeof(ops) + 1];
+	int ret;
+
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	/* and only the SQE flags it sets */
+	res[sizeof(ops)].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+	res[sizeof(ops)].sqe_flags = IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+	/* liburing 2.3 declares io_uring_register_restrictions and
+	 * io_uring_enable_rings but does not export them */
+	if (syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_RESTRICTIONS, res,
+		    (unsigned)(sizeof(ops) + 1)) < 0 ||
+	    syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		ret = -errno;
+	else
+		ret = 0;
+	return ret;
+}
+
 /* Sets the ring up after fork; false (logged) means: use recvmmsg. */
 static bool
 uring_init(struct dns_worker *w)
@@ -946,7 +980,9 @@ uring_init(struct dns_worker *w)
 	const char *why = NULL;
 
 	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	/* made disabled: the ring takes submissions only once restricted */
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+		  IORING_SETUP_R_DISABLED;
 	p.cq_entries = 4 * URING_NBUFS;
 	if ((ret = io_uring_queue_init_params(URING_NBUFS, &w->ring, &p)) < 0) {
 		why = "io_uring_setup";
@@ -979,6 +1015,10 @@ uring_init(struct dns_worker *w)
 	reg.bgid = URING_BGID;
 	if ((ret = io_uring_register_buf_ring(&w->ring, &reg, 0)) < 0) {
 		why = "provided-buffer ring";
+		goto fail;
+	}
+	if ((ret = uring_restrict(&w->ring)) < 0) {
+		why = "restrictions";
 		goto fail;
 	}
 	w->freed = 0;
@@ -1225,6 +1265,8 @@ dns_worker_main(const struct worker_args *a)
 		w.uring = uring_init(&w);
 	w.stats->io_uring = w.uring;
 	log_info("serving UDP with %s", w.uring ? "io_uring" : "recvmmsg");
+	if (proc_sandbox(SANDBOX_DNS, &w.stats->sandbox_denied) < 0)
+		return 1;
 	for (;;) {
 		uint64_t now;
 		bool was_draining = w.draining;

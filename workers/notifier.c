@@ -594,6 +594,8 @@ notifier_main(const struct worker_args *a)
 	if (evtimer_add(nf.tick, &now0) < 0 || proc_stop_signals(nf.base, NULL, stop) < 0)
 		goto done;
 	log_debug("%zu notify targets%s", nf.nt, a->cfg->backup.enabled ? ", backups on" : "");
+	if (proc_sandbox(SANDBOX_NOTIFY, &nf.st->sandbox_denied) < 0)
+		goto done;
 	event_base_dispatch(nf.base);
 	rc = 0;
 done:

@@ -5,11 +5,8 @@
 set -u
 secs=${1:-20}
 fail=0
-for t in pkt config zonefile http update; do
-	corpus=tests/fuzz/corpus; [ $t = config ] && corpus=tests/fuzz/corpus-config
-	[ $t = zonefile ] && corpus=tests/fuzz/corpus-zonefile
-	[ $t = http ] && corpus=tests/fuzz/corpus-http
-	[ $t = update ] && corpus=tests/fuzz/corpus-update
+for t in pkt config zonefile http update tsig dyndns2; do
+	corpus=tests/fuzz/corpus; [ $t = pkt ] || corpus=tests/fuzz/corpus-$t
 	mkdir -p "build/fuzz/$t-new"
 	log=build/fuzz/$t.log
 	if build/fuzz/fuzz_$t -max_total_time="$secs" -max_len=4096 -print_final_stats=1 \

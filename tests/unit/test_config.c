@@ -146,6 +146,7 @@ test_defaults(void)
 	ok(c->path[0] == '/' && strstr(c->path, "/c.yaml"), "path is absolute");
 	ok(c->user == NULL, "user default NULL");
 	ok(strcmp(c->log_level, "info") == 0, "log_level default info");
+	ok(strcmp(c->sandbox.seccomp, "kill") == 0, "sandbox.seccomp default kill");
 	is_int(c->zones[0].ttl, 300, "zone ttl default");
 	is_int(c->zones[0].nns, 1, "ns default count");
 	ok(strcmp(c->zones[0].ns[0], "ns1.dyn.example.test") == 0, "ns default ns1.<zone>");
@@ -533,6 +534,8 @@ test_errors(void)
 	expect_err(ZONE "table:\n  data_bytes: 12X\n", 4, "must be a size", "data_bytes");
 	expect_err(ZONE "log_level: verbose\n", 3, "'verbose' is not one of error, warn",
 	           "log_level");
+	expect_err(ZONE "sandbox:\n  seccomp: strict\n", 4, "'strict' is not one of kill, log, off",
+	           "sandbox.seccomp");
 	expect_err(ZONE "http:\n  max_body: 0\n", 4, "between 1 and 16777216", "max_body low");
 	expect_err(ZONE "http:\n  max_body: 17M\n", 4, "between 1 and 16777216", "max_body high");
 	expect_err(ZONE "http:\n  max_connections_per_address: 0\n", 4,
