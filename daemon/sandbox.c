@@ -235,6 +235,7 @@ static const struct sandbox_row sandbox_rows[] = {
 	{"prctl", R_ALL, 0, ARG_ANY},
 	{"ptrace", R_ALL, 0, ARG_ANY},
 	{"getdents64", R_DNS, 0, ARG_ANY},
+	{"getdents", R_ALL, 0, ARG_ANY},
 	{"sched_getaffinity", R_DNS, 0, ARG_ANY},
 	{"wait4", R_ALL, 0, ARG_ANY},
 	{"clone", R_ALL, 0, ARG_ANY},
