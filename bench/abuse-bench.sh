@@ -13,6 +13,8 @@
 #            each reply makes a server cookie (SipHash-2-4)
 #   valid    cookies on, every query carries a valid server cookie (fetched
 #            for 127.0.0.1 first): checked (SipHash-2-4), and exempt from RRL
+#   rrl-nofilter  as rrl with sandbox.seccomp off: rrl / rrl-nofilter is what
+#            the seccomp filters (the master's and the worker's) cost a query
 # Per run: the DNS worker's utime + stime per query it answered, over the
 # middle of the run.
 #
@@ -51,13 +53,15 @@ awk -v n="$N" -v z="$ZONE" -v cf="$WORK/zone.csv" -v qf="$WORK/q.txt" 'BEGIN {
 	for (i = 0; i < n; i++) printf "h%d.%s,A,10.%d.%d.%d,300\n", i, z, int(i / 65536) % 256, int(i / 256) % 256, i % 256 > cf
 	for (j = 0; j < 200000; j++) printf "h%d.%s A\n", int(rand() * n), z > qf }'
 
-# start_run RRL_RATE COOKIES: a fresh daemon with that dns.rrl rate and dns.cookies.enabled
+# start_run RRL_RATE COOKIES [SECCOMP]: a fresh daemon with that dns.rrl rate,
+# dns.cookies.enabled and sandbox.seccomp (default kill)
 start_run() {
 	env BENCH_DIR="$WORK" ZONE_NAME=$ZONE ZONE_CSV="$WORK/zone.csv" BENCH_WORKERS=1 \
 		PROJECT_DNS_PORT="$DNSP" PROJECT_HTTP_PORT="$HTTPP" "$ROOT/bench/bench-config.sh" \
 		>"$WORK/setup.log" 2>&1 || die "bench-config.sh failed: $(tail -n 3 "$WORK/setup.log")"
 	sed -i "s|^  rrl: .*|  rrl: { responses_per_second: $1, exempt: [] }\n  cookies: { enabled: $2 }|" \
 		"$WORK/ddnsd.yaml"
+	printf 'sandbox: { seccomp: %s }\n' "${3:-kill}" >>"$WORK/ddnsd.yaml"
 	setsid taskset -c "$SERVER_CPU" "$ROOT/bin/ddnsd" -c "$WORK/ddnsd.yaml" >"$WORK/ddnsd.log" 2>&1 </dev/null &
 	PID=$!
 	for _ in $(seq 300); do
@@ -74,11 +78,12 @@ queries() { curl -s -m 5 "http://127.0.0.1:$HTTPP/metrics" |
 
 RUNS=$WORK/runs.tsv; : >"$RUNS"
 for (( r = 1; r <= R; r++ )); do
-	for run in off rrl rrl+new valid; do
+	for run in off rrl rrl+new valid rrl-nofilter; do
 		case $run in
 		off) start_run 0 false; extra=() ;;
 		rrl) start_run 10000 false; extra=() ;;
 		rrl+new) start_run 10000 true; extra=(-E 10:0102030405060708) ;;
+		rrl-nofilter) start_run 10000 false off; extra=() ;;
 		valid) start_run 10000 true
 			c=$(dig +cookie=0102030405060708 +tries=1 +time=2 -p "$DNSP" @127.0.0.1 "h1.$ZONE" A |
 				sed -n 's/^; COOKIE: \([0-9a-f]*\).*/\1/p')
@@ -116,3 +121,8 @@ for run in off rrl rrl+new valid; do
 	printf '| %s | %s | %s | %s |\n' "$run" "$(med "$run")" "$(ratio "$(med "$run")")" \
 		"$([[ $run == off ]] && echo || echo "≤ 1.05")"
 done
+echo
+nf=$(med rrl-nofilter)
+echo "The seccomp filters: rrl (filters on) / rrl-nofilter (sandbox.seccomp off) = \
+$(awk -v a="$(med rrl)" -v b="$nf" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.3f", a / b }') \
+($nf µs/query without)."

@@ -1237,7 +1237,9 @@ dns_answer(struct dns_answer_ctx *ctx, const uint8_t *q, size_t qlen, uint8_t *o
 	r.w.pos = DNS_HDR_LEN;
 
 	int rcode;
-	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p.flags & DNS_FLAGS_OPCODE_MASK) | (p.flags & DNS_FLAG_RD));
+	/* RD is copied (RFC 1035 4.1.1), and so is CD (RFC 4035 3.1.6) */
+	uint16_t flags = (uint16_t)(DNS_FLAG_QR | (p.flags & DNS_FLAGS_OPCODE_MASK) |
+				    (p.flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
 	bool question = p.has_question;
 	if (question)
 		put_question(&r, &p);
