@@ -12,10 +12,15 @@ flag echoed back, DO echoed, and header bits the query must not get back
 (TC, Z, AD on an unsigned zone) clear.  Prints PASS/FAIL per test and, last,
 genreport's summary: "all ok" or the failed tests as "name=reason".
 """
+import os
 import random
 import socket
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cookie_probe import skip_name  # noqa: E402
+from dnsprobe import qname_wire as qname  # noqa: E402
 
 T_SOA, T_DNSKEY, T_666, T_OPT = 6, 48, 666, 41
 O_NSID, O_ECS, O_EXPIRE, O_COOKIE, O_UNKNOWN = 3, 8, 9, 10, 100
@@ -24,14 +29,6 @@ OP_QUERY, OP_15 = 0, 15
 F_QR, F_AA, F_TC, F_RD, F_RA, F_Z, F_AD, F_CD = (0x8000, 0x0400, 0x0200, 0x0100, 0x0080,
                                                  0x0040, 0x0020, 0x0010)
 DO = 0x8000
-
-
-def qname(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode()
-    return out + b"\0"
 
 
 def build(zone, qtype=T_SOA, flags=0, opcode=OP_QUERY, question=True, edns=None):
@@ -46,16 +43,6 @@ def build(zone, qtype=T_SOA, flags=0, opcode=OP_QUERY, question=True, edns=None)
         ar = b"\0" + struct.pack("!HHIH", T_OPT, edns.get("size", 4096), ttl, len(rdata)) + rdata
     msg = struct.pack("!HHHHHH", qid, h, 1 if question else 0, 0, 0, 1 if edns else 0) + qd + ar
     return qid, msg
-
-
-def skip_name(m, o):
-    while True:
-        n = m[o]
-        if n == 0:
-            return o + 1
-        if n & 0xc0 == 0xc0:
-            return o + 2
-        o += 1 + n
 
 
 def parse(m):
