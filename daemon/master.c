@@ -146,18 +146,20 @@ master_describe_exit(const struct master *m, const struct worker *w, pid_t pid, 
 	volatile uint32_t *denied = &master_stats_slot(m, w)->sandbox_denied;
 
 	worker_role(w, role, sizeof(role));
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && *denied != 0)
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS && *denied != 0) {
+		m->stats->sandbox_stops++;
 		log_warnx("%s (pid %ld) stopped by its sandbox: system call %u (%s) is not on its "
 			  "list; restarting.  A new kernel or library may need it: see "
 			  "docs/security.md, \"A missing system call\"",
 			  role, (long)pid, *denied - 1,
 			  sandbox_syscall_name((int)*denied - 1, name, sizeof(name)));
-	else if (WIFSIGNALED(status))
+	} else if (WIFSIGNALED(status)) {
 		log_warnx("%s (pid %ld) killed by signal %d; restarting", role, (long)pid,
 			  WTERMSIG(status));
-	else
+	} else {
 		log_warnx("%s (pid %ld) exited with status %d; restarting", role, (long)pid,
 			  WEXITSTATUS(status));
+	}
 }
 
 /* Back-off: the first death respawns at once, repeated quick deaths wait

@@ -205,6 +205,9 @@ metrics_process(FILE *f, const struct http_server *srv, unsigned n)
 		st->w[STATS_SLOT_NOTIFY].restarts);
 	metrics_head(f, "ddnsd_reloads_total", "counter", "Configuration reloads applied.");
 	fprintf(f, "ddnsd_reloads_total %u\n", st->reloads);
+	metrics_head(f, "ddnsd_sandbox_stops_total", "counter",
+		     "Processes stopped by their seccomp filter (a system call not on their list).");
+	fprintf(f, "ddnsd_sandbox_stops_total %u\n", st->sandbox_stops);
 	metrics_head(f, "ddnsd_start_time_seconds", "gauge", "Unix time the master started.");
 	fprintf(f, "ddnsd_start_time_seconds %llu\n", (unsigned long long)st->started_at);
 	metrics_head(f, "ddnsd_table_names", "gauge", "Names in the shared table.");

@@ -74,7 +74,7 @@ struct shm_stats {
 	uint32_t master_pid;
 	uint32_t dns_workers;
 	uint32_t reloads;
-	uint32_t pad;
+	uint32_t sandbox_stops;   /* processes stopped by their seccomp filter (daemon/sandbox.h) */
 	struct shm_worker_stats w[STATS_SLOTS];
 };
 

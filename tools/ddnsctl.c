@@ -166,7 +166,15 @@ cmd_status(struct cli *c)
 	printf("ddnsd %s, master pid %lld, up %lldd %02lld:%02lld:%02lld, %lld reloads, io %s\n",
 	       jstr(r, "version"), jint(r, "master_pid"), up / 86400, up / 3600 % 24,
 	       up / 60 % 60, up % 60, jint(r, "reloads"), jstr(r, "io"));
-	printf("records %lld, names in the table %lld\n\n", jint(r, "records"), jint(r, "names"));
+	printf("records %lld, names in the table %lld\n", jint(r, "records"), jint(r, "names"));
+	{
+		json_t *sb = json_object_get(r, "sandbox");
+		printf("sandbox: seccomp %s, %lld processes stopped by it\n\n",
+		       json_string_value(json_object_get(sb, "seccomp"))
+			       ? json_string_value(json_object_get(sb, "seccomp"))
+			       : "?",
+		       (long long)json_integer_value(json_object_get(sb, "stops")));
+	}
 	printf("%-28s %12s %10s\n", "ZONE", "SERIAL", "RECORDS");
 	json_array_foreach(json_object_get(r, "zones"), i, v)
 		printf("%-28s %12lld %10lld\n", jstr(v, "name"), jint(v, "serial"),

@@ -91,13 +91,15 @@ ctl_status(struct control *c, json_t *args, char *err, size_t errsz)
 						       (json_int_t)ctl_zone_records(c, z)));
 	}
 	free(zc);
-	return json_pack("{s:s, s:I, s:i, s:I, s:I, s:I, s:s, s:o, s:o}", "version", DD_VERSION,
+	return json_pack("{s:s, s:I, s:i, s:I, s:I, s:I, s:s, s:o, s:o, s:{s:s, s:i}}", "version",
+			 DD_VERSION,
 			 "uptime", (json_int_t)((uint64_t)time(NULL) - st->started_at),
 			 "master_pid", (int)st->master_pid, "records",
 			 (json_int_t)db_records_count(c->ctx->db), "names",
 			 (json_int_t)shm_table_count(c->ctx->table), "reloads",
 			 (json_int_t)st->reloads, "io", ctl_io_mode(st, cfg), "workers", workers, "zones",
-			 zones);
+			 zones, "sandbox", "seccomp", cfg->sandbox.seccomp ? cfg->sandbox.seccomp : "kill",
+			 "stops", (int)st->sandbox_stops);
 }
 
 static json_t *

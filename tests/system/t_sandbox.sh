@@ -49,6 +49,10 @@ probe()
 	printf '$ syscall_probe.py %s %s\n%s\n' "$1" "$2" "$PROBE_OUT" >>"$T_DIR/probe.log"
 }
 
+# stops: ddnsd_sandbox_stops_total from /metrics
+stops() { curl -s -m 5 "http://127.0.0.1:$HTTP_PORT/metrics" | awk '$1 == "ddnsd_sandbox_stops_total" { print $2 }'; }
+assert_eq "ddnsd_sandbox_stops_total starts at 0" 0 "$(stops)"
+
 dns_count() { [ "$(dns_worker_pids | wc -l)" = "$WORKERS" ]; }
 health_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/health")" = 200 ]; }
 
@@ -103,6 +107,10 @@ else
 	else
 		fail "the new HTTP worker answers /health"
 	fi
+	assert_eq "ddnsd_sandbox_stops_total counts both stops" 2 "$(stops)"
+	ctl status
+	assert_match "ddnsctl status shows the sandbox and its stops" \
+		"sandbox: seccomp kill, 2 processes stopped by it" "$(cat "$T_DIR/ctl.out")"
 	upd "$MASTER" '{"subdomain":"host.'"$ZONE"'","ip":"192.0.2.2"}'
 	assert_status "an update after the restart" 200
 	q "host.$ZONE" A +short
