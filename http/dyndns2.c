@@ -338,17 +338,21 @@ dyndns2_param(struct http_req *r, struct evkeyvalq *form, const char *name)
 }
 
 /*
- * The addresses to set.  A malformed myip is ignored and the caller's
- * address used instead, as the dyndns2 protocol specifies; clients that
- * put a placeholder there still update to where they connect from.
+ * The addresses to set: myip (one address, or "V4,V6"), then myipv4 and
+ * myipv6 for a family myip did not give (deSEC's, ddclient's and routers'
+ * spellings).  A malformed value is ignored and the caller's address used
+ * instead, as the dyndns2 protocol specifies; clients that put a
+ * placeholder there still update to where they connect from.
  */
 static int
-dyndns2_request_ips(struct http_req *r, const char *myip, const char *myipv6,
-                    struct dyndns2_ips *ips)
+dyndns2_request_ips(struct http_req *r, const char *myip, const char *myipv4,
+                    const char *myipv6, struct dyndns2_ips *ips)
 {
 	memset(ips, 0, sizeof(*ips));
 	if (myip && *myip && dyndns2_myip_parse(myip, ips) < 0)
 		log_debug("dyndns2: ignoring malformed myip from %s", r->client);
+	if (myipv4 && *myipv4 && !ips->v4[0] && names_ip_family(myipv4) == 4)
+		dyndns2_ips_add(ips, myipv4);
 	if (myipv6 && *myipv6 && !ips->v6[0] && names_ip_family(myipv6) == 6)
 		dyndns2_ips_add(ips, myipv6);
 	if (ips->v4[0] || ips->v6[0])
@@ -470,6 +474,7 @@ dyndns2_update(struct http_req *r)
 	else if (rc < 0)
 		http_reply_text(r, 200, "notfqdn\n");
 	else if (dyndns2_request_ips(r, dyndns2_param(r, &form, "myip"),
+	                             dyndns2_param(r, &form, "myipv4"),
 	                             dyndns2_param(r, &form, "myipv6"), &ips) < 0)
 		http_reply_text(r, 200, "911\n");
 	else

@@ -4,6 +4,11 @@
  * Body {"subdomain", "ip" | "value", "type", "ttl", "owner"}; ip/value may
  * be an array (the RRset becomes exactly those values).  Reply
  * {"message", "domain", "ip", "previousIp", "updated"}.
+ *
+ * Dual stack: {"subdomain", "ipv4", "ipv6", "ttl", "owner"} with one or
+ * both families sets the A and the AAAA RRset in one commit.  Reply
+ * {"message", "domain", "ipv4", "ipv6", "previousIpv4", "previousIpv6",
+ * "updated"} (the families given).
  */
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +148,72 @@ upd_write_error(struct http_req *r, int rc, const char *name)
 	}
 }
 
+/*
+ * {"ipv4", "ipv6"}: both RRsets in one commit.  The fields were checked
+ * present; ip, value and a type other than A or AAAA are refused.
+ */
+static void
+update_dual(struct http_req *r, const char *name, uint16_t type, int64_t ttl, int64_t owner)
+{
+	static const char *const fields[2] = {"ipv4", "ipv6"};
+	static const uint16_t types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+	static struct upd_values vals[2];
+	struct writer_result res[2];
+	struct writer_set sets[2];
+	struct writer_actor who;
+	size_t n = 0, at[2] = {0, 0};
+	bool changed = false;
+	json_t *reply;
+	int rc;
+
+	if (json_object_get(r->json, "ip") || json_object_get(r->json, "value") ||
+	    (type != 0 && type != DNS_TYPE_A && type != DNS_TYPE_AAAA)) {
+		http_reply_error(r, 400, "ipv4 and ipv6 set the A and AAAA records: not with ip, "
+					 "value or a type other than A or AAAA");
+		return;
+	}
+	for (size_t f = 0; f < 2; f++) {
+		json_t *in = json_object_get(r->json, fields[f]);
+		uint16_t t = types[f];
+		if (in == NULL || json_is_null(in))
+			continue;
+		if (upd_values(r, in, &t, &vals[f]) < 0)
+			return;
+		at[f] = n + 1;
+		sets[n++] = (struct writer_set){.name = name, .type = t, .values = vals[f].v,
+						.nvalues = vals[f].n, .ttl = ttl, .new_owner = owner};
+	}
+	if (http_may_write(r, name) < 0)
+		return;
+	memset(res, 0, sizeof(res));
+	who = (struct writer_actor){.source = "http", .actor = r->who.actor, .client = r->client,
+				    .owner_id = r->who.admin ? 0 : r->who.user_id};
+	rc = writer_apply(r->srv->ctx->writer, &who, sets, n, res);
+	if (rc < 0) {
+		upd_write_error(r, rc, name);
+		return;
+	}
+	reply = json_pack("{s:s}", "domain", name);
+	for (size_t f = 0; f < 2; f++) {
+		struct writer_result *w;
+		if (at[f] == 0)
+			continue;
+		w = &res[at[f] - 1];
+		changed = changed || w->changed;
+		json_object_set_new(reply, fields[f],
+				    upd_json_values(vals[f].v, vals[f].n, vals[f].array));
+		json_object_set_new(reply, f == 0 ? "previousIpv4" : "previousIpv6",
+				    upd_json_values((const char *const *)w->old, w->nold,
+						    vals[f].array || w->nold > 1));
+	}
+	json_object_set_new(reply, "message",
+			    json_string(changed ? "records updated" : "records unchanged"));
+	json_object_set_new(reply, "updated", json_boolean(changed));
+	for (size_t i = 0; i < n; i++)
+		writer_result_fini(&res[i]);
+	http_reply_json(r, 200, reply);
+}
+
 static void
 update_post(struct http_req *r)
 {
@@ -174,6 +245,11 @@ update_post(struct http_req *r)
 	}
 	if (upd_options(r, &type, &ttl, &owner) < 0)
 		return;
+	if ((json_object_get(r->json, "ipv4") && !json_is_null(json_object_get(r->json, "ipv4"))) ||
+	    (json_object_get(r->json, "ipv6") && !json_is_null(json_object_get(r->json, "ipv6")))) {
+		update_dual(r, name, type, ttl, owner);
+		return;
+	}
 	/* TXT and CNAME take "value" (or "ip"); A and AAAA "ip", else the caller's address */
 	by_value = type == DNS_TYPE_TXT || type == DNS_TYPE_CNAME;
 	ip = json_object_get(r->json, "ip");

@@ -63,6 +63,23 @@ nic "router:$R" "hostname=v6.$Z&myip=2001:0db8:0::7"
 assert_eq "IPv6 only, canonical in the reply" "good 2001:db8::7" "$N_BODY"
 assert_dns "dig AAAA" "v6.$Z" AAAA 2001:db8::7
 
+# ---- the other spellings of both families: myipv4= and myipv6= (deSEC,
+# ddclient, routers' URL templates), myip= with myipv6=; one commit each
+s1=$(soa_serial "$Z")
+nic "router:$R" "hostname=ds.$Z&myipv4=192.0.2.21&myipv6=2001:db8::21"
+assert_eq "myipv4= and myipv6=: both, comma-joined" "good 192.0.2.21,2001:db8::21" "$N_BODY"
+assert_dns "dig A of myipv4" "ds.$Z" A 192.0.2.21
+assert_dns "dig AAAA of myipv6" "ds.$Z" AAAA 2001:db8::21
+assert_eq "both families: one serial bump" $((s1 + 1)) "$(soa_serial "$Z")"
+nic "router:$R" "hostname=ds.$Z&myip=192.0.2.22&myipv6=2001:db8::22"
+assert_eq "myip= and myipv6=" "good 192.0.2.22,2001:db8::22" "$N_BODY"
+assert_eq "again one serial bump" $((s1 + 2)) "$(soa_serial "$Z")"
+assert_dns "dig AAAA of myip+myipv6" "ds.$Z" AAAA 2001:db8::22
+nic "router:$R" "hostname=ds.$Z&myipv4=192.0.2.22&myipv6=2001:db8::22"
+assert_eq "the same two addresses: nochg with both" "nochg 192.0.2.22,2001:db8::22" "$N_BODY"
+nic "router:$R" "hostname=ds.$Z&myipv4=2001:db8::99"
+assert_eq "an IPv6 address in myipv4 is ignored: the caller's address" "good 127.0.0.1" "$N_BODY"
+
 # ---- several hosts, one line each
 nic "router:$R" "hostname=h1.$Z,h2.$ZONE2&myip=192.0.2.8"
 assert_eq "two hosts: one line each" "good 192.0.2.8

@@ -109,6 +109,36 @@ assert_json "a new type at an existing name: previousIp null" '[j["previousIp"],
 assert_dns "dig AAAA beside the A" "mydevice.$Z" AAAA 2001:db8::10
 assert_dns "the A is untouched" "mydevice.$Z" A 192.0.2.11
 
+# ---- both families in one request: "ipv4" and "ipv6", one commit
+mark
+upd "$M" '{"subdomain":"dual","ipv4":"192.0.2.50","ipv6":"2001:db8::50"}'
+assert_status "ipv4 and ipv6 together" 200
+assert_json "the reply names both, no previous values" \
+	'[j["ipv4"], j["ipv6"], j["previousIpv4"], j["previousIpv6"], j["updated"]]' \
+	'["192.0.2.50","2001:db8::50",null,null,true]'
+assert_dns "dig A of the dual-stack name" "dual.$Z" A 192.0.2.50
+assert_dns "dig AAAA of the dual-stack name" "dual.$Z" AAAA 2001:db8::50
+moved "both families" 1 noaudit
+assert_eq "both families: an audit row per RRset" $((A_MARK + 2)) "$(audit_rows)"
+mark
+upd "$M" '{"subdomain":"dual","ipv6":"2001:DB8::0051"}'
+assert_json "ipv6 alone: canonical, previous value given, A untouched" \
+	'[j.get("ipv4"), j["ipv6"], j["previousIpv6"], j["updated"]]' \
+	'[null,"2001:db8::51","2001:db8::50",true]'
+assert_dns "the A is untouched" "dual.$Z" A 192.0.2.50
+moved "ipv6 alone" 1
+mark
+upd "$M" '{"subdomain":"dual","ipv4":"192.0.2.50","ipv6":"2001:db8::51"}'
+assert_json "the same two values: unchanged" '[j["updated"], j["message"]]' '[false,"records unchanged"]'
+moved "unchanged pair" 0
+upd "$M" '{"subdomain":"dual","ipv4":"2001:db8::1"}'
+assert_api_error "an IPv6 address in ipv4" 400
+upd "$M" '{"subdomain":"dual","ipv4":"192.0.2.1","ip":"192.0.2.2"}'
+assert_api_error "ipv4 with ip" 400
+upd "$M" '{"subdomain":"dual","ipv6":"2001:db8::1","type":"TXT"}'
+assert_api_error "ipv6 with type TXT" 400
+moved "refused pairs" 0
+
 # ---- type and family mismatches
 mark
 upd "$M" '{"subdomain":"mism","ip":"192.0.2.1","type":"AAAA"}'
