@@ -990,7 +990,8 @@ checker_main(const struct worker_args *a)
 		goto done;
 	if (chk_reload(&ck) < 0)
 		ck.read_failed = true;
-	if (proc_sandbox(SANDBOX_CHECK, &a->stats->w[STATS_SLOT_CHECK].sandbox_denied) < 0)
+	if (proc_sandbox(SANDBOX_CHECK,
+			 a->stats ? &a->stats->w[STATS_SLOT_CHECK].sandbox_denied : NULL) < 0)
 		goto done;
 	event_base_dispatch(ck.base);
 	rc = 0;
